@@ -1,0 +1,49 @@
+// te/lower.h — from a schedule to a flat loop program (LoweredFunc) that a code generator
+// prints. The ordered pass list lives in src/lower/lower.cc.
+#pragma once
+
+#include "te/schedule.h"
+
+namespace te {
+
+// A kernel argument: a tensor passed as a buffer. Its data pointer is `data` (a handle Var)
+// inside the body; shape entries may be symbolic Vars, bound from the caller's arrays.
+struct BufferArg {
+  std::string name;
+  Var data;
+  DataType dtype;
+  std::vector<Expr> shape;
+  Tensor tensor;
+};
+
+struct LoweredFunc {
+  std::string name;
+  std::vector<BufferArg> args;
+  // The symbolic size variables, in the order a kernel receives their values. Each one
+  // appears as a dimension of at least one argument (checked by lower()).
+  std::vector<Var> size_vars;
+  Stmt body;  // flat IR: Load/Store on args' data vars and Allocate'd buffers
+};
+
+// Parsed target string: "llvm", "llvm -mcpu=znver4 -mattr=+avx512f", "cuda".
+struct Target {
+  std::string kind = "llvm";  // "llvm" or "cuda"
+  std::string mcpu;           // empty: the host CPU
+  std::string mattr;          // empty: the host's features
+  int num_threads = 0;        // 0: all cores
+  static Target parse(const std::string& s);  // te::Error naming the bad part
+  std::string str() const;
+};
+
+struct LowerOptions {
+  bool simple_mode = false;  // stop before target passes (for printing)
+  Target target;
+};
+
+// Runs the ordered pass list. te::Error for user errors (e.g. bind on a CPU target).
+LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const std::string& name,
+                  const LowerOptions& options = {});
+// Readable text of a lowered function (what te.lower prints).
+std::string to_string(const LoweredFunc& f);
+
+}  // namespace te

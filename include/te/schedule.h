@@ -1,0 +1,141 @@
+// te/schedule.h — how an operator is computed. A Schedule holds one Stage per operation;
+// every primitive edits the stage's relation graph of IterVars (split/fuse are relations
+// that lowering interprets: domains pass down, indices pass up) and appends a replayable
+// Step. Replaying a schedule's steps on a fresh schedule gives the same lowered IR.
+#pragma once
+
+#include <array>
+#include <unordered_map>
+#include <utility>
+
+#include "te/operation.h"
+
+namespace te {
+
+class ScheduleNode;
+class Schedule;
+
+// parent = outer * factor + inner (split); fused = outer * extent(inner) + inner (fuse).
+struct IterVarRelation {
+  enum Kind : uint8_t { kSplit, kFuse } kind;
+  IterVar parent, outer, inner;  // split: parent → (outer, inner)
+  IterVar fused;                 // fuse: (outer, inner) → fused
+  int64_t factor = 0;            // split by factor (0 when split by nparts)
+  int64_t nparts = 0;            // split by nparts (0 when split by factor)
+};
+
+// Per-IterVar annotations set by vectorize/unroll/parallel/bind/pragma.
+struct IterVarAttr {
+  ForKind for_kind = ForKind::kSerial;
+  IterVar bound_thread;  // set by bind()
+  std::vector<std::pair<std::string, Expr>> pragmas;
+};
+
+enum class AttachType : uint8_t {
+  kRoot,    // own loop nest at the top level (default; compute_root)
+  kInline,  // substituted into its consumers (compute_inline)
+  kScope,   // nested inside attach_stage's loop attach_ivar (compute_at)
+};
+
+class Stage;
+class StageNode : public Node {
+ public:
+  Operation op;         // current op (cache_write / rfactor may replace it)
+  Operation origin_op;  // the op the user created this stage for
+  std::vector<IterVar> all_iter_vars;   // root axes + reduce axes + every derived axis
+  std::vector<IterVar> leaf_iter_vars;  // the loop nest order, outermost first
+  std::vector<IterVarRelation> relations;
+  std::unordered_map<const IterVarNode*, IterVarAttr> iter_var_attrs;
+  AttachType attach_type = AttachType::kRoot;
+  IterVar attach_ivar;
+  StageNode* attach_stage = nullptr;  // non-owning: stages live as long as their schedule
+  std::string scope = "global";       // storage scope of the op's outputs
+  bool is_output = false;
+  ScheduleNode* schedule = nullptr;   // non-owning back pointer, for recording steps
+};
+
+// A handle to one operation's schedule. Every method throws te::Error naming the stage and
+// the axis when the request is illegal (axis of another stage, not a leaf, bad factor...).
+class Stage : public Ref<StageNode> {
+ public:
+  using Ref<StageNode>::Ref;
+  Stage() = default;
+  const std::string& name() const;
+
+  // parent → (outer, inner). factor >= 1; need not divide the extent (tails are guarded).
+  std::pair<IterVar, IterVar> split(const IterVar& parent, int64_t factor);
+  std::pair<IterVar, IterVar> split_nparts(const IterVar& parent, int64_t nparts);
+  // Returns {x_outer, y_outer, x_inner, y_inner} and orders them that way.
+  std::array<IterVar, 4> tile(const IterVar& x, const IterVar& y, int64_t x_factor, int64_t y_factor);
+  // outer and inner must be adjacent leaves, outer immediately before inner.
+  IterVar fuse(const IterVar& outer, const IterVar& inner);
+  // Reorders the given leaves among the positions they occupy.
+  void reorder(const std::vector<IterVar>& order);
+  void vectorize(const IterVar& iv);
+  void unroll(const IterVar& iv);
+  void parallel(const IterVar& iv);
+  void bind(const IterVar& iv, const IterVar& thread);
+  void pragma(const IterVar& iv, const std::string& key, Expr value = Expr(1));
+  void compute_at(const Stage& parent, const IterVar& scope);
+  void compute_inline();
+  void compute_root();
+};
+
+// One recorded primitive. Axes are named by their position in the stage's leaf list at the
+// time of the step; stages by their index in Schedule::stages() at that time.
+struct Step {
+  std::string primitive;         // "split", "split_nparts", "fuse", "reorder", "vectorize", ...
+  int stage = -1;
+  std::vector<int> iters;        // leaf positions in `stage`
+  std::vector<int64_t> ints;     // factors, nparts, factor_axis
+  std::vector<std::string> strs; // pragma key, scope, thread tag
+  int target_stage = -1;         // compute_at's parent stage
+  int target_iter = -1;          // compute_at's scope axis (leaf position in target_stage)
+  std::vector<int> readers;      // cache_read's reader stages
+};
+
+class ScheduleNode : public Node {
+ public:
+  std::vector<Operation> outputs;
+  std::vector<Stage> stages;  // producers before consumers
+  std::unordered_map<const OperationNode*, Stage> stage_map;
+  std::vector<Step> steps;
+};
+
+class Schedule : public Ref<ScheduleNode> {
+ public:
+  using Ref<ScheduleNode>::Ref;
+  Schedule() = default;
+  Stage operator[](const Operation& op) const;  // te::Error when op is not in the schedule
+  Stage operator[](const Tensor& t) const { return (*this)[t.op()]; }
+  const std::vector<Stage>& stages() const { return get()->stages; }
+  const std::vector<Step>& steps() const { return get()->steps; }
+
+  // A new stage copying `tensor` into `scope`, read by `readers` instead of tensor.
+  Tensor cache_read(const Tensor& tensor, const std::string& scope,
+                    const std::vector<Operation>& readers);
+  // The stage of tensor now writes into a cache stage in `scope`, and the original op copies
+  // the cache out. Returns the cache tensor.
+  Tensor cache_write(const Tensor& tensor, const std::string& scope);
+  // Splits the reduction over `axis` (a leaf reduce axis) into a partial-result stage with
+  // `axis` as a new spatial dimension at position factor_axis; returns the partial tensor.
+  Tensor rfactor(const Tensor& tensor, const IterVar& axis, int factor_axis = 0);
+
+  // The steps as JSON (a list of objects) and as the Python that would replay them.
+  std::string steps_json() const;
+  std::string steps_python() const;
+  // Applies steps (as from steps() or parsed from JSON) to a fresh schedule of outputs.
+  static Schedule replay(const std::vector<Operation>& outputs, const std::vector<Step>& steps);
+  static std::vector<Step> steps_from_json(const std::string& json);  // te::Error if malformed
+};
+
+Schedule create_schedule(const std::vector<Operation>& outputs);
+
+// Range of every IterVar (root, reduce and derived) of every stage, for lowering.
+using BoundMap = std::unordered_map<const IterVarNode*, Range>;
+BoundMap infer_bound(const Schedule& sch);
+// The loop nest of the whole schedule (TensorStore/Realize/For/IfThenElse), before
+// storage flattening.
+Stmt schedule_ops(const Schedule& sch, const BoundMap& bounds);
+
+}  // namespace te
