@@ -53,7 +53,7 @@ class IRMutator {
   std::vector<Expr> mutate_all(const std::vector<Expr>& v, bool* changed);
 };
 
-// Calls f on every node in pre-order (expressions inside statements included).
+// Calls f on every node after its children (expressions inside statements included).
 void post_order_visit(const Expr& e, const std::function<void(const Expr&)>& f);
 void post_order_visit(const Stmt& s, const std::function<void(const Expr&)>& fe,
                       const std::function<void(const Stmt&)>& fs = nullptr);
