@@ -62,7 +62,7 @@ void post_order_visit(const Stmt& s, const std::function<void(const Expr&)>& fe,
 Expr substitute(const Expr& e, const std::unordered_map<const VarNode*, Expr>& vmap);
 Stmt substitute(const Stmt& s, const std::unordered_map<const VarNode*, Expr>& vmap);
 
-// True when e reads any variable in vars (or, with vars empty, any variable at all).
+// True when e reads a variable for which pred holds (or, with pred empty, any variable).
 bool uses_var(const Expr& e, const std::function<bool(const VarNode*)>& pred);
 
 }  // namespace te

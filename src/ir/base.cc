@@ -35,7 +35,7 @@ DataType DataType::parse(const std::string& text) {
   if (lanes < 1 || lanes > 65535) fail("dtype '", text, "' has an invalid lane count");
   if (base == "bool") return DataType(kBool, 1, lanes);
   if (base == "handle") return DataType(kHandle, 64, lanes);
-  auto with_bits = [&](const char* prefix, Code code, std::initializer_list<int> allowed) -> bool {
+  auto with_bits = [&](const char* prefix, std::initializer_list<int> allowed) -> bool {
     size_t n = std::char_traits<char>::length(prefix);
     if (base.compare(0, n, prefix) != 0 || base.size() == n || base.size() > n + 2) return false;
     for (size_t k = n; k < base.size(); ++k)
@@ -44,11 +44,10 @@ DataType DataType::parse(const std::string& text) {
     for (int a : allowed)
       if (a == bits) return true;
     fail("dtype '", text, "': ", prefix, " must have one of the widths 8/16/32/64 (float: 16/32/64)");
-    (void)code;
   };
-  if (with_bits("uint", kUInt, {8, 16, 32, 64})) return DataType(kUInt, std::stoi(base.substr(4)), lanes);
-  if (with_bits("int", kInt, {8, 16, 32, 64})) return DataType(kInt, std::stoi(base.substr(3)), lanes);
-  if (with_bits("float", kFloat, {16, 32, 64})) return DataType(kFloat, std::stoi(base.substr(5)), lanes);
+  if (with_bits("uint", {8, 16, 32, 64})) return DataType(kUInt, std::stoi(base.substr(4)), lanes);
+  if (with_bits("int", {8, 16, 32, 64})) return DataType(kInt, std::stoi(base.substr(3)), lanes);
+  if (with_bits("float", {16, 32, 64})) return DataType(kFloat, std::stoi(base.substr(5)), lanes);
   fail("unknown dtype '", text, "': expected e.g. float32, float16, float64, int8, int32, int64, uint8, bool");
 }
 

@@ -1,5 +1,8 @@
-// Default IRVisitor / IRMutator behaviour for every node, plus substitute and friends.
-// The mutator rebuilds a node only when a child changed (Halide's same_as rule).
+// src/ir/functor.cc — default IRVisitor / IRMutator behaviour for every node kind, and the
+// small generic walks built on them (post_order_visit, substitute, uses_var).
+//
+// Binding sites (the loop variable of a For, the variable of a Let/LetStmt, the buffer of an
+// Allocate/Load/Store) are not visited as expressions: only uses are, as in TVM.
 #include "te/ir_functor.h"
 
 namespace te {
@@ -8,10 +11,10 @@ namespace te {
 void IRVisitor::visit(const Expr& e) {
   if (!e.defined()) return;
   switch (e->kind) {
-#define TE_X(name)                                             \
-  case ExprKind::name:                                         \
-    visit_node(static_cast<const name##Node*>(e.get()));       \
-    break;
+#define TE_X(name)                                               \
+  case ExprKind::name:                                           \
+    visit_node(static_cast<const name##Node*>(e.get()));         \
+    return;
     TE_EXPR_NODES(TE_X)
 #undef TE_X
   }
@@ -20,10 +23,10 @@ void IRVisitor::visit(const Expr& e) {
 void IRVisitor::visit(const Stmt& s) {
   if (!s.defined()) return;
   switch (s->kind) {
-#define TE_X(name)                                             \
-  case StmtKind::name:                                         \
-    visit_node(static_cast<const name##Node*>(s.get()));       \
-    break;
+#define TE_X(name)                                               \
+  case StmtKind::name:                                           \
+    visit_node(static_cast<const name##Node*>(s.get()));         \
+    return;
     TE_STMT_NODES(TE_X)
 #undef TE_X
   }
@@ -32,11 +35,26 @@ void IRVisitor::visit(const Stmt& s) {
 void IRVisitor::visit_node(const IntImmNode*) {}
 void IRVisitor::visit_node(const FloatImmNode*) {}
 void IRVisitor::visit_node(const VarNode*) {}
-#define TE_X(name) \
+#define TE_BIN(name) \
   void IRVisitor::visit_node(const name##Node* op) { visit_binary(op); }
-TE_X(Add) TE_X(Sub) TE_X(Mul) TE_X(Div) TE_X(Mod) TE_X(FloorDiv) TE_X(FloorMod) TE_X(Min) TE_X(Max)
-TE_X(EQ) TE_X(NE) TE_X(LT) TE_X(LE) TE_X(GT) TE_X(GE) TE_X(And) TE_X(Or)
-#undef TE_X
+TE_BIN(Add)
+TE_BIN(Sub)
+TE_BIN(Mul)
+TE_BIN(Div)
+TE_BIN(Mod)
+TE_BIN(FloorDiv)
+TE_BIN(FloorMod)
+TE_BIN(Min)
+TE_BIN(Max)
+TE_BIN(EQ)
+TE_BIN(NE)
+TE_BIN(LT)
+TE_BIN(LE)
+TE_BIN(GT)
+TE_BIN(GE)
+TE_BIN(And)
+TE_BIN(Or)
+#undef TE_BIN
 void IRVisitor::visit_node(const NotNode* op) { visit(op->a); }
 void IRVisitor::visit_node(const SelectNode* op) {
   visit(op->condition);
@@ -47,17 +65,13 @@ void IRVisitor::visit_node(const CastNode* op) { visit(op->value); }
 void IRVisitor::visit_node(const CallNode* op) {
   for (const Expr& a : op->args) visit(a);
 }
-void IRVisitor::visit_node(const LoadNode* op) {
-  visit(op->buffer);
-  visit(op->index);
-}
+void IRVisitor::visit_node(const LoadNode* op) { visit(op->index); }
 void IRVisitor::visit_node(const RampNode* op) {
   visit(op->base);
   visit(op->stride);
 }
 void IRVisitor::visit_node(const BroadcastNode* op) { visit(op->value); }
 void IRVisitor::visit_node(const LetNode* op) {
-  visit(op->var);
   visit(op->value);
   visit(op->body);
 }
@@ -66,15 +80,14 @@ void IRVisitor::visit_node(const TensorReadNode* op) {
 }
 void IRVisitor::visit_node(const ReduceNode* op) {
   for (const IterVar& iv : op->axis) {
-    visit(iv->dom.min);
-    visit(iv->dom.extent);
+    visit(iv.dom().min);
+    visit(iv.dom().extent);
   }
   for (const Expr& s : op->source) visit(s);
   visit(op->condition);
 }
 
 void IRVisitor::visit_node(const LetStmtNode* op) {
-  visit(op->var);
   visit(op->value);
   visit(op->body);
 }
@@ -83,13 +96,11 @@ void IRVisitor::visit_node(const AttrStmtNode* op) {
   visit(op->body);
 }
 void IRVisitor::visit_node(const ForNode* op) {
-  visit(op->loop_var);
   visit(op->min);
   visit(op->extent);
   visit(op->body);
 }
 void IRVisitor::visit_node(const StoreNode* op) {
-  visit(op->buffer);
   visit(op->value);
   visit(op->index);
 }
@@ -105,7 +116,6 @@ void IRVisitor::visit_node(const RealizeNode* op) {
   visit(op->body);
 }
 void IRVisitor::visit_node(const AllocateNode* op) {
-  visit(op->buffer);
   for (const Expr& e : op->extents) visit(e);
   visit(op->body);
 }
@@ -155,11 +165,26 @@ std::vector<Expr> IRMutator::mutate_all(const std::vector<Expr>& v, bool* change
 Expr IRMutator::mutate_node(const IntImmNode*, const Expr& self) { return self; }
 Expr IRMutator::mutate_node(const FloatImmNode*, const Expr& self) { return self; }
 Expr IRMutator::mutate_node(const VarNode*, const Expr& self) { return self; }
-#define TE_X(name) \
+#define TE_BIN(name) \
   Expr IRMutator::mutate_node(const name##Node* op, const Expr& self) { return mutate_binary(op, self); }
-TE_X(Add) TE_X(Sub) TE_X(Mul) TE_X(Div) TE_X(Mod) TE_X(FloorDiv) TE_X(FloorMod) TE_X(Min) TE_X(Max)
-TE_X(EQ) TE_X(NE) TE_X(LT) TE_X(LE) TE_X(GT) TE_X(GE) TE_X(And) TE_X(Or)
-#undef TE_X
+TE_BIN(Add)
+TE_BIN(Sub)
+TE_BIN(Mul)
+TE_BIN(Div)
+TE_BIN(Mod)
+TE_BIN(FloorDiv)
+TE_BIN(FloorMod)
+TE_BIN(Min)
+TE_BIN(Max)
+TE_BIN(EQ)
+TE_BIN(NE)
+TE_BIN(LT)
+TE_BIN(LE)
+TE_BIN(GT)
+TE_BIN(GE)
+TE_BIN(And)
+TE_BIN(Or)
+#undef TE_BIN
 
 Expr IRMutator::mutate_node(const NotNode* op, const Expr& self) {
   Expr a = mutate(op->a);
@@ -177,13 +202,7 @@ Expr IRMutator::mutate_node(const CastNode* op, const Expr& self) {
 Expr IRMutator::mutate_node(const CallNode* op, const Expr& self) {
   bool changed = false;
   std::vector<Expr> args = mutate_all(op->args, &changed);
-  if (!changed) return self;
-  // Lanes may change (vectorization widens arguments); the result follows the values.
-  DataType t = op->dtype;
-  if (op->op == Intrinsic::kIfThenElse) t = args[1].dtype();
-  else if (op->op == Intrinsic::kLikely) t = args[0].dtype();
-  else t = args[0].dtype();
-  return CallNode::make(t, op->op, std::move(args));
+  return changed ? CallNode::make(op->dtype, op->op, std::move(args)) : self;
 }
 Expr IRMutator::mutate_node(const LoadNode* op, const Expr& self) {
   Expr index = mutate(op->index);
@@ -211,10 +230,22 @@ Expr IRMutator::mutate_node(const TensorReadNode* op, const Expr& self) {
 }
 Expr IRMutator::mutate_node(const ReduceNode* op, const Expr& self) {
   bool changed = false;
+  std::vector<IterVar> axis;
+  for (const IterVar& iv : op->axis) {
+    Expr mn = mutate(iv.dom().min), ext = mutate(iv.dom().extent);
+    if (mn.same_as(iv.dom().min) && ext.same_as(iv.dom().extent)) {
+      axis.push_back(iv);
+    } else {
+      // Same variable, new range: the axis keeps its identity as an index.
+      axis.push_back(IterVar(Range(mn, ext), iv.var(), iv.type(), iv->thread_tag));
+      changed = true;
+    }
+  }
   std::vector<Expr> source = mutate_all(op->source, &changed);
   Expr cond = mutate(op->condition);
-  if (!changed && cond.same_as(op->condition)) return self;
-  return ReduceNode::make(op->combiner, std::move(source), op->axis, cond, op->value_index);
+  changed |= !cond.same_as(op->condition);
+  if (!changed) return self;
+  return ReduceNode::make(op->combiner, std::move(source), std::move(axis), cond, op->value_index);
 }
 
 Stmt IRMutator::mutate_node(const LetStmtNode* op, const Stmt& self) {
@@ -230,10 +261,10 @@ Stmt IRMutator::mutate_node(const AttrStmtNode* op, const Stmt& self) {
   return AttrStmtNode::make(op->key, value, body);
 }
 Stmt IRMutator::mutate_node(const ForNode* op, const Stmt& self) {
-  Expr min = mutate(op->min), extent = mutate(op->extent);
+  Expr mn = mutate(op->min), ext = mutate(op->extent);
   Stmt body = mutate(op->body);
-  if (min.same_as(op->min) && extent.same_as(op->extent) && body.same_as(op->body)) return self;
-  return ForNode::make(op->loop_var, min, extent, op->for_kind, body, op->thread_tag);
+  if (mn.same_as(op->min) && ext.same_as(op->extent) && body.same_as(op->body)) return self;
+  return ForNode::make(op->loop_var, mn, ext, op->for_kind, body, op->thread_tag);
 }
 Stmt IRMutator::mutate_node(const StoreNode* op, const Stmt& self) {
   Expr value = mutate(op->value), index = mutate(op->index);
@@ -250,20 +281,20 @@ Stmt IRMutator::mutate_node(const RealizeNode* op, const Stmt& self) {
   bool changed = false;
   std::vector<Range> bounds;
   for (const Range& r : op->bounds) {
-    Range m(mutate(r.min), mutate(r.extent));
-    changed |= !m.min.same_as(r.min) || !m.extent.same_as(r.extent);
-    bounds.push_back(m);
+    Expr mn = mutate(r.min), ext = mutate(r.extent);
+    changed |= !mn.same_as(r.min) || !ext.same_as(r.extent);
+    bounds.emplace_back(mn, ext);
   }
   Stmt body = mutate(op->body);
-  if (!changed && body.same_as(op->body)) return self;
-  return RealizeNode::make(op->tensor, std::move(bounds), op->scope, body);
+  changed |= !body.same_as(op->body);
+  return changed ? RealizeNode::make(op->tensor, std::move(bounds), op->scope, body) : self;
 }
 Stmt IRMutator::mutate_node(const AllocateNode* op, const Stmt& self) {
   bool changed = false;
   std::vector<Expr> extents = mutate_all(op->extents, &changed);
   Stmt body = mutate(op->body);
-  if (!changed && body.same_as(op->body)) return self;
-  return AllocateNode::make(op->buffer, op->dtype, std::move(extents), op->scope, body);
+  changed |= !body.same_as(op->body);
+  return changed ? AllocateNode::make(op->buffer, op->dtype, std::move(extents), op->scope, body) : self;
 }
 Stmt IRMutator::mutate_node(const SeqNode* op, const Stmt& self) {
   bool changed = false;
@@ -276,22 +307,22 @@ Stmt IRMutator::mutate_node(const SeqNode* op, const Stmt& self) {
   return changed ? SeqNode::make(std::move(seq)) : self;
 }
 Stmt IRMutator::mutate_node(const IfThenElseNode* op, const Stmt& self) {
-  Expr cond = mutate(op->condition);
-  Stmt then_case = mutate(op->then_case), else_case = mutate(op->else_case);
-  if (cond.same_as(op->condition) && then_case.same_as(op->then_case) && else_case.same_as(op->else_case))
-    return self;
-  return IfThenElseNode::make(cond, then_case, else_case);
+  Expr c = mutate(op->condition);
+  Stmt t = mutate(op->then_case), e = mutate(op->else_case);
+  if (c.same_as(op->condition) && t.same_as(op->then_case) && e.same_as(op->else_case)) return self;
+  return IfThenElseNode::make(c, t, e);
 }
 Stmt IRMutator::mutate_node(const EvaluateNode* op, const Stmt& self) {
   Expr v = mutate(op->value);
   return v.same_as(op->value) ? self : EvaluateNode::make(v);
 }
 
-// ---------------------------------------------------------------- utilities
+// ---------------------------------------------------------------- generic walks
 namespace {
-class FnVisitor : public IRVisitor {
+
+class PostOrderVisitor : public IRVisitor {
  public:
-  FnVisitor(const std::function<void(const Expr&)>& fe, const std::function<void(const Stmt&)>& fs)
+  PostOrderVisitor(const std::function<void(const Expr&)>& fe, const std::function<void(const Stmt&)>& fs)
       : fe_(fe), fs_(fs) {}
   void visit(const Expr& e) override {
     if (!e.defined()) return;
@@ -312,55 +343,47 @@ class FnVisitor : public IRVisitor {
 class Substituter : public IRMutator {
  public:
   explicit Substituter(const std::unordered_map<const VarNode*, Expr>& vmap) : vmap_(vmap) {}
-  using IRMutator::mutate;
 
  protected:
   Expr mutate_node(const VarNode* op, const Expr& self) override {
     auto it = vmap_.find(op);
     return it == vmap_.end() ? self : it->second;
   }
-  // Loads and stores keep their buffer variables: buffers are not substituted by value.
-  Stmt mutate_node(const StoreNode* op, const Stmt& self) override {
-    auto it = vmap_.find(op->buffer.get());
-    Expr value = mutate(op->value), index = mutate(op->index);
-    if (it != vmap_.end() && it->second.as<VarNode>())
-      return StoreNode::make(Var(it->second.as<VarNode>()), value, index);
-    if (value.same_as(op->value) && index.same_as(op->index)) return self;
-    return StoreNode::make(op->buffer, value, index);
+  // A buffer handle is renamed only when it is mapped to another variable.
+  Var buffer_of(const Var& buffer) {
+    auto it = vmap_.find(buffer.get());
+    if (it == vmap_.end()) return buffer;
+    const auto* v = it->second.as<VarNode>();
+    TE_ICHECK(v, "substitute: buffer ", buffer.name(), " mapped to a non-variable");
+    return Var(v);
   }
   Expr mutate_node(const LoadNode* op, const Expr& self) override {
-    auto it = vmap_.find(op->buffer.get());
     Expr index = mutate(op->index);
-    DataType t = op->dtype.with_lanes(index.dtype().lanes);
-    if (it != vmap_.end() && it->second.as<VarNode>()) return LoadNode::make(t, Var(it->second.as<VarNode>()), index);
-    if (index.same_as(op->index)) return self;
-    return LoadNode::make(t, op->buffer, index);
+    Var buffer = buffer_of(op->buffer);
+    if (index.same_as(op->index) && buffer.same_as(op->buffer)) return self;
+    return LoadNode::make(op->dtype.with_lanes(index.dtype().lanes), buffer, index);
   }
-  Stmt mutate_node(const ForNode* op, const Stmt& self) override {
-    Expr min = mutate(op->min), extent = mutate(op->extent);
-    Stmt body = mutate(op->body);
-    Var loop_var = op->loop_var;
-    auto it = vmap_.find(op->loop_var.get());
-    if (it != vmap_.end() && it->second.as<VarNode>()) loop_var = Var(it->second.as<VarNode>());
-    if (loop_var.same_as(op->loop_var) && min.same_as(op->min) && extent.same_as(op->extent) &&
-        body.same_as(op->body))
-      return self;
-    return ForNode::make(loop_var, min, extent, op->for_kind, body, op->thread_tag);
+  Stmt mutate_node(const StoreNode* op, const Stmt& self) override {
+    Expr value = mutate(op->value), index = mutate(op->index);
+    Var buffer = buffer_of(op->buffer);
+    if (value.same_as(op->value) && index.same_as(op->index) && buffer.same_as(op->buffer)) return self;
+    return StoreNode::make(buffer, value, index);
   }
 
  private:
   const std::unordered_map<const VarNode*, Expr>& vmap_;
 };
+
 }  // namespace
 
 void post_order_visit(const Expr& e, const std::function<void(const Expr&)>& f) {
   std::function<void(const Stmt&)> none;
-  FnVisitor(f, none).visit(e);
+  PostOrderVisitor(f, none).visit(e);
 }
 
 void post_order_visit(const Stmt& s, const std::function<void(const Expr&)>& fe,
                       const std::function<void(const Stmt&)>& fs) {
-  FnVisitor(fe, fs).visit(s);
+  PostOrderVisitor(fe, fs).visit(s);
 }
 
 Expr substitute(const Expr& e, const std::unordered_map<const VarNode*, Expr>& vmap) {
@@ -377,7 +400,7 @@ bool uses_var(const Expr& e, const std::function<bool(const VarNode*)>& pred) {
   bool found = false;
   post_order_visit(e, [&](const Expr& x) {
     if (found) return;
-    if (const VarNode* v = x.as<VarNode>()) found = pred ? pred(v) : true;
+    if (const auto* v = x.as<VarNode>()) found = !pred || pred(v);
   });
   return found;
 }

@@ -1,0 +1,373 @@
+// Expressions of the flat loop IR → LLVM values. Integer semantics follow te/ir.h: Div/Mod
+// truncate, FloorDiv/FloorMod round toward negative infinity; bool is i1 in registers and
+// i8 in memory; float16 is LLVM half (math on it is done in float32).
+#include <llvm/ADT/APInt.h>
+#include <llvm/IR/Constants.h>
+
+#include "codegen/llvm/codegen_llvm_impl.h"
+
+namespace te::llvm_backend {
+
+llvm::Type* CodeGenLLVM::llvm_type(DataType t) const {
+  llvm::Type* elem = nullptr;
+  switch (t.code) {
+    case DataType::kBool: elem = llvm::Type::getInt1Ty(ctx_); break;
+    case DataType::kInt:
+    case DataType::kUInt: elem = llvm::Type::getIntNTy(ctx_, t.bits); break;
+    case DataType::kFloat:
+      if (t.bits == 16) elem = llvm::Type::getHalfTy(ctx_);
+      else if (t.bits == 32) elem = llvm::Type::getFloatTy(ctx_);
+      else if (t.bits == 64) elem = llvm::Type::getDoubleTy(ctx_);
+      else fail("codegen_llvm: unsupported float width ", int(t.bits), " in kernel ", func_.name);
+      break;
+    case DataType::kHandle: elem = llvm::PointerType::getUnqual(ctx_); break;
+  }
+  return t.lanes > 1 ? llvm::FixedVectorType::get(elem, t.lanes) : elem;
+}
+
+llvm::Type* CodeGenLLVM::llvm_memory_type(DataType t) const {
+  return t.is_bool() ? llvm_type(DataType(DataType::kInt, 8, t.lanes)) : llvm_type(t);
+}
+
+llvm::Value* CodeGenLLVM::to_register(DataType t, llvm::Value* v) {
+  if (!t.is_bool()) return v;
+  return builder_.CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
+}
+llvm::Value* CodeGenLLVM::to_memory(DataType t, llvm::Value* v) {
+  if (!t.is_bool()) return v;
+  return builder_.CreateZExt(v, llvm_memory_type(t));
+}
+
+llvm::Value* CodeGenLLVM::lookup_var(const VarNode* v) const {
+  auto it = state_.vars.find(v);
+  if (it == state_.vars.end())
+    fail("codegen_llvm: variable '", v->name, "' is used but not defined in kernel ", func_.name,
+         " (not an argument, size variable, loop variable or let binding)");
+  return it->second;
+}
+
+llvm::Value* CodeGenLLVM::emit(const Expr& e) {
+  TE_ICHECK(e.defined(), "codegen_llvm: undefined expression");
+  DataType t = e.dtype();
+  switch (e->kind) {
+    case ExprKind::IntImm: {
+      const auto* op = e.as<IntImmNode>();
+      llvm::APInt value(64, uint64_t(op->value), true);
+      return llvm::ConstantInt::get(llvm_type(t), value.sextOrTrunc(t.bits));
+    }
+    case ExprKind::FloatImm: return llvm::ConstantFP::get(llvm_type(t), e.as<FloatImmNode>()->value);
+    case ExprKind::Var: return lookup_var(e.as<VarNode>());
+#define TE_BINARY(kind)                                                   \
+  case ExprKind::kind: {                                                  \
+    const auto* op = static_cast<const BinaryNode<ExprKind::kind>*>(e.get()); \
+    if (ExprKind::kind == ExprKind::FloorDiv || ExprKind::kind == ExprKind::FloorMod) \
+      return emit_floor_div_mod(ExprKind::kind == ExprKind::FloorMod, t, op->b, emit(op->a), emit(op->b)); \
+    return emit_binary(ExprKind::kind, op->a.dtype(), emit(op->a), emit(op->b)); \
+  }
+      TE_BINARY(Add) TE_BINARY(Sub) TE_BINARY(Mul) TE_BINARY(Div) TE_BINARY(Mod)
+      TE_BINARY(FloorDiv) TE_BINARY(FloorMod) TE_BINARY(Min) TE_BINARY(Max)
+      TE_BINARY(EQ) TE_BINARY(NE) TE_BINARY(LT) TE_BINARY(LE) TE_BINARY(GT) TE_BINARY(GE)
+      TE_BINARY(And) TE_BINARY(Or)
+#undef TE_BINARY
+    case ExprKind::Not: return builder_.CreateNot(emit(e.as<NotNode>()->a));
+    case ExprKind::Select: {
+      const auto* op = e.as<SelectNode>();
+      llvm::Value* c = emit(op->condition);
+      llvm::Value* a = emit(op->true_value);
+      llvm::Value* b = emit(op->false_value);
+      return builder_.CreateSelect(c, a, b);
+    }
+    case ExprKind::Cast: {
+      const auto* op = e.as<CastNode>();
+      return emit_cast(op->value.dtype(), t, emit(op->value));
+    }
+    case ExprKind::Call: return emit_call(e.as<CallNode>());
+    case ExprKind::Load: return emit_load(e.as<LoadNode>());
+    case ExprKind::Ramp: {
+      const auto* op = e.as<RampNode>();
+      llvm::Value* base = emit(op->base);
+      llvm::Value* stride = emit(op->stride);
+      DataType elem = t.element_of();
+      std::vector<llvm::Constant*> offsets;
+      for (int i = 0; i < op->lanes; ++i) {
+        offsets.push_back(elem.is_float() ? llvm::ConstantFP::get(llvm_type(elem), double(i))
+                                          : llvm::ConstantInt::get(llvm_type(elem), i));
+      }
+      llvm::Value* lane_index = llvm::ConstantVector::get(offsets);
+      llvm::Value* base_v = builder_.CreateVectorSplat(op->lanes, base);
+      llvm::Value* stride_v = builder_.CreateVectorSplat(op->lanes, stride);
+      return emit_binary(ExprKind::Add, t, base_v, emit_binary(ExprKind::Mul, t, lane_index, stride_v));
+    }
+    case ExprKind::Broadcast: {
+      const auto* op = e.as<BroadcastNode>();
+      return builder_.CreateVectorSplat(op->lanes, emit(op->value));
+    }
+    case ExprKind::Let: {
+      const auto* op = e.as<LetNode>();
+      bind(op->var.get(), emit(op->value));
+      llvm::Value* body = emit(op->body);
+      unbind(op->var.get());
+      return body;
+    }
+    case ExprKind::TensorRead:
+    case ExprKind::Reduce:
+      fail("codegen_llvm: ", kind_name(e->kind), " in kernel ", func_.name,
+           " — tensor-level IR must be lowered (storage flattening) before code generation");
+  }
+  TE_ICHECK(false, "codegen_llvm: unknown expression kind");
+}
+
+llvm::Value* CodeGenLLVM::emit_binary(ExprKind kind, DataType t, llvm::Value* a, llvm::Value* b) {
+  bool is_float = t.is_float();
+  bool is_signed = t.is_int();
+  switch (kind) {
+    case ExprKind::Add: return is_float ? builder_.CreateFAdd(a, b) : builder_.CreateAdd(a, b, "", false, is_signed);
+    case ExprKind::Sub: return is_float ? builder_.CreateFSub(a, b) : builder_.CreateSub(a, b, "", false, is_signed);
+    case ExprKind::Mul: return is_float ? builder_.CreateFMul(a, b) : builder_.CreateMul(a, b, "", false, is_signed);
+    case ExprKind::Div:
+      if (is_float) return builder_.CreateFDiv(a, b);
+      return is_signed ? builder_.CreateSDiv(a, b) : builder_.CreateUDiv(a, b);
+    case ExprKind::Mod:
+      if (is_float) return builder_.CreateFRem(a, b);
+      return is_signed ? builder_.CreateSRem(a, b) : builder_.CreateURem(a, b);
+    case ExprKind::Min:
+    case ExprKind::Max: {
+      bool is_min = kind == ExprKind::Min;
+      if (is_float) {
+        llvm::Value* less = is_min ? builder_.CreateFCmpOLT(a, b) : builder_.CreateFCmpOGT(a, b);
+        return builder_.CreateSelect(less, a, b);
+      }
+      llvm::Intrinsic::ID id = is_signed ? (is_min ? llvm::Intrinsic::smin : llvm::Intrinsic::smax)
+                                         : (is_min ? llvm::Intrinsic::umin : llvm::Intrinsic::umax);
+      return builder_.CreateBinaryIntrinsic(id, a, b);
+    }
+    case ExprKind::EQ: case ExprKind::NE: case ExprKind::LT:
+    case ExprKind::LE: case ExprKind::GT: case ExprKind::GE:
+      return emit_compare(kind, t, a, b);
+    case ExprKind::And: return builder_.CreateAnd(a, b);
+    case ExprKind::Or: return builder_.CreateOr(a, b);
+    default: TE_ICHECK(false, "emit_binary: not a binary operator: ", kind_name(kind));
+  }
+  return nullptr;
+}
+
+llvm::Value* CodeGenLLVM::emit_compare(ExprKind kind, DataType t, llvm::Value* a, llvm::Value* b) {
+  using P = llvm::CmpInst::Predicate;
+  if (t.is_float()) {
+    P p = kind == ExprKind::EQ ? P::FCMP_OEQ : kind == ExprKind::NE ? P::FCMP_UNE
+        : kind == ExprKind::LT ? P::FCMP_OLT : kind == ExprKind::LE ? P::FCMP_OLE
+        : kind == ExprKind::GT ? P::FCMP_OGT : P::FCMP_OGE;
+    return builder_.CreateFCmp(p, a, b);
+  }
+  bool s = t.is_int();
+  P p = kind == ExprKind::EQ ? P::ICMP_EQ : kind == ExprKind::NE ? P::ICMP_NE
+      : kind == ExprKind::LT ? (s ? P::ICMP_SLT : P::ICMP_ULT) : kind == ExprKind::LE ? (s ? P::ICMP_SLE : P::ICMP_ULE)
+      : kind == ExprKind::GT ? (s ? P::ICMP_SGT : P::ICMP_UGT) : (s ? P::ICMP_SGE : P::ICMP_UGE);
+  return builder_.CreateICmp(p, a, b);
+}
+
+// floordiv(a, b) = q - (r != 0 && sign(r) != sign(b)), floormod(a, b) = r + (same ? b : 0),
+// with q, r the truncating quotient and remainder. For a positive constant b the condition
+// is just r < 0 (and LLVM turns powers of two into shifts).
+llvm::Value* CodeGenLLVM::emit_floor_div_mod(bool want_mod, DataType t, const Expr& b_expr, llvm::Value* a,
+                                             llvm::Value* b) {
+  if (t.is_float()) {
+    llvm::Value* q = emit_math(Intrinsic::kFloor, t, {builder_.CreateFDiv(a, b)});
+    return want_mod ? builder_.CreateFSub(a, builder_.CreateFMul(q, b)) : q;
+  }
+  if (t.is_uint() || t.is_bool())
+    return want_mod ? builder_.CreateURem(a, b) : builder_.CreateUDiv(a, b);
+  llvm::Value* q = builder_.CreateSDiv(a, b);
+  llvm::Value* r = builder_.CreateSRem(a, b);
+  llvm::Value* zero = llvm::Constant::getNullValue(a->getType());
+  const int64_t* b_const = as_const_int(b_expr);
+  const auto* b_bcast = b_expr.as<BroadcastNode>();
+  if (!b_const && b_bcast) b_const = as_const_int(b_bcast->value);
+  llvm::Value* adjust;
+  if (b_const && *b_const > 0) {
+    adjust = builder_.CreateICmpSLT(r, zero);
+  } else {
+    llvm::Value* nonzero = builder_.CreateICmpNE(r, zero);
+    llvm::Value* signs_differ = builder_.CreateICmpSLT(builder_.CreateXor(r, b), zero);
+    adjust = builder_.CreateAnd(nonzero, signs_differ);
+  }
+  if (want_mod) return builder_.CreateSelect(adjust, builder_.CreateAdd(r, b), r);
+  return builder_.CreateSub(q, builder_.CreateZExt(adjust, a->getType()));
+}
+
+llvm::Value* CodeGenLLVM::emit_cast(DataType from, DataType to, llvm::Value* v) {
+  llvm::Type* target = llvm_type(to);
+  if (from.element_of() == to.element_of()) return v;
+  if (to.is_bool()) {
+    if (from.is_float()) return builder_.CreateFCmpUNE(v, llvm::Constant::getNullValue(v->getType()));
+    return builder_.CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
+  }
+  if (from.is_float() && to.is_float()) return builder_.CreateFPCast(v, target);
+  if (from.is_float()) return to.is_int() ? builder_.CreateFPToSI(v, target) : builder_.CreateFPToUI(v, target);
+  if (to.is_float()) return from.is_int() ? builder_.CreateSIToFP(v, target) : builder_.CreateUIToFP(v, target);
+  if (from.is_handle() || to.is_handle())
+    fail("codegen_llvm: cast between ", from.str(), " and ", to.str(), " in kernel ", func_.name);
+  return builder_.CreateIntCast(v, target, from.is_int());
+}
+
+llvm::Value* CodeGenLLVM::emit_call(const CallNode* op) {
+  if (op->op == Intrinsic::kIfThenElse) return emit_if_then_else(op);
+  if (op->op == Intrinsic::kLikely) return emit(op->args.at(0));
+  std::vector<llvm::Value*> args;
+  for (const Expr& a : op->args) args.push_back(emit(a));
+  DataType t = op->dtype;
+  if (op->op == Intrinsic::kAbs && !t.is_float()) {
+    if (!t.is_int()) return args[0];
+    return builder_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, args[0], builder_.getFalse());
+  }
+  if (!t.is_float())
+    fail("codegen_llvm: ", intrinsic_name(op->op), " expects float operands, got ", t.str(), " in kernel ",
+         func_.name);
+  if (t.bits == 16) {  // half math is done in float32 and rounded back
+    DataType wide = DataType::float32().with_lanes(t.lanes);
+    for (auto& a : args) a = builder_.CreateFPExt(a, llvm_type(wide));
+    return builder_.CreateFPTrunc(emit_math(op->op, wide, args), llvm_type(t));
+  }
+  return emit_math(op->op, t, args);
+}
+
+llvm::Value* CodeGenLLVM::emit_math(Intrinsic op, DataType t, const std::vector<llvm::Value*>& args) {
+  auto unary = [&](llvm::Intrinsic::ID id) { return builder_.CreateUnaryIntrinsic(id, args.at(0)); };
+  llvm::Value* one = llvm::ConstantFP::get(llvm_type(t), 1.0);
+  switch (op) {
+    case Intrinsic::kExp: return unary(llvm::Intrinsic::exp);
+    case Intrinsic::kLog: return unary(llvm::Intrinsic::log);
+    case Intrinsic::kSqrt: return unary(llvm::Intrinsic::sqrt);
+    case Intrinsic::kRsqrt: return builder_.CreateFDiv(one, unary(llvm::Intrinsic::sqrt));
+    case Intrinsic::kAbs: return unary(llvm::Intrinsic::fabs);
+    case Intrinsic::kFloor: return unary(llvm::Intrinsic::floor);
+    case Intrinsic::kCeil: return unary(llvm::Intrinsic::ceil);
+    case Intrinsic::kRound: return unary(llvm::Intrinsic::round);  // half away from zero
+    case Intrinsic::kFma:
+      return builder_.CreateIntrinsic(llvm::Intrinsic::fma, {llvm_type(t)}, {args.at(0), args.at(1), args.at(2)});
+    case Intrinsic::kSigmoid: {
+      llvm::Value* e = builder_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, builder_.CreateFNeg(args.at(0)));
+      return builder_.CreateFDiv(one, builder_.CreateFAdd(one, e));
+    }
+    case Intrinsic::kTanh: return emit_libm("tanhf", "tanh", t, args);
+    case Intrinsic::kErf: return emit_libm("erff", "erf", t, args);
+    case Intrinsic::kPow: return emit_libm("powf", "pow", t, args);
+    default: break;
+  }
+  TE_ICHECK(false, "emit_math: unexpected intrinsic ", intrinsic_name(op));
+  return nullptr;
+}
+
+// A libm call per lane (vectors are scalarized: there is no vector libm to rely on).
+llvm::Value* CodeGenLLVM::emit_libm(const char* f32_name, const char* f64_name, DataType t,
+                                    const std::vector<llvm::Value*>& args) {
+  DataType elem = t.element_of();
+  llvm::Type* scalar = llvm_type(elem);
+  std::vector<llvm::Type*> params(args.size(), scalar);
+  llvm::FunctionCallee fn = module_->getOrInsertFunction(elem.bits == 64 ? f64_name : f32_name,
+                                                         llvm::FunctionType::get(scalar, params, false));
+  if (auto* f = llvm::dyn_cast<llvm::Function>(fn.getCallee())) {
+    f->setDoesNotThrow();
+    f->setOnlyAccessesInaccessibleMemory();  // errno only; lets loops around it optimize
+  }
+  if (t.lanes == 1) return builder_.CreateCall(fn, args);
+  llvm::Value* result = llvm::PoisonValue::get(llvm_type(t));
+  for (int lane = 0; lane < t.lanes; ++lane) {
+    std::vector<llvm::Value*> lane_args;
+    for (auto* a : args) lane_args.push_back(builder_.CreateExtractElement(a, lane));
+    result = builder_.CreateInsertElement(result, builder_.CreateCall(fn, lane_args), lane);
+  }
+  return result;
+}
+
+// Only the taken side is evaluated (it may read out of bounds otherwise, e.g. padding).
+// A vector condition has no single branch: both sides are computed, but each side's loads
+// are masked by the lanes that take it (masked load/gather), then selected per lane.
+llvm::Value* CodeGenLLVM::emit_if_then_else(const CallNode* op) {
+  llvm::Value* cond = emit(op->args.at(0));
+  if (op->args[0].dtype().lanes > 1) {
+    llvm::Value* outer = load_mask_;
+    auto with_outer = [&](llvm::Value* m) { return outer ? builder_.CreateAnd(outer, m) : m; };
+    load_mask_ = with_outer(cond);
+    llvm::Value* a = emit(op->args.at(1));
+    load_mask_ = with_outer(builder_.CreateNot(cond));
+    llvm::Value* b = emit(op->args.at(2));
+    load_mask_ = outer;
+    return builder_.CreateSelect(cond, a, b);
+  }
+  llvm::Function* f = state_.function;
+  auto* then_bb = llvm::BasicBlock::Create(ctx_, "if_then", f);
+  auto* else_bb = llvm::BasicBlock::Create(ctx_, "if_else", f);
+  auto* merge_bb = llvm::BasicBlock::Create(ctx_, "if_merge", f);
+  builder_.CreateCondBr(cond, then_bb, else_bb);
+  builder_.SetInsertPoint(then_bb);
+  llvm::Value* a = emit(op->args.at(1));
+  llvm::BasicBlock* then_end = builder_.GetInsertBlock();
+  builder_.CreateBr(merge_bb);
+  builder_.SetInsertPoint(else_bb);
+  llvm::Value* b = emit(op->args.at(2));
+  llvm::BasicBlock* else_end = builder_.GetInsertBlock();
+  builder_.CreateBr(merge_bb);
+  builder_.SetInsertPoint(merge_bb);
+  llvm::PHINode* phi = builder_.CreatePHI(a->getType(), 2);
+  phi->addIncoming(a, then_end);
+  phi->addIncoming(b, else_end);
+  return phi;
+}
+
+llvm::Value* CodeGenLLVM::emit_address(const Var& buffer, DataType elem, const Expr& index, bool* contiguous) {
+  llvm::Value* base = lookup_var(buffer.get());
+  llvm::Type* elem_ty = llvm_memory_type(elem);
+  *contiguous = false;
+  if (const auto* ramp = index.as<RampNode>()) {
+    if (is_one(ramp->stride)) {
+      *contiguous = true;
+      return builder_.CreateInBoundsGEP(elem_ty, base, emit(ramp->base));
+    }
+  }
+  return builder_.CreateInBoundsGEP(elem_ty, base, emit(index));  // vector index → vector of pointers
+}
+
+llvm::Value* CodeGenLLVM::emit_load(const LoadNode* op) {
+  DataType t = op->dtype;
+  DataType elem = t.element_of();
+  bool contiguous = false;
+  llvm::Value* addr = emit_address(op->buffer, elem, op->index, &contiguous);
+  llvm::Align align(elem.bytes());
+  llvm::Type* mem_ty = llvm_memory_type(t);
+  llvm::Value* v;
+  if (load_mask_ && t.lanes == 1) {
+    // A scalar load inside a vector branch: run it only when some lane takes the branch.
+    return emit_guarded_scalar_load(t, mem_ty, addr, align);
+  }
+  if (op->index.dtype().lanes != t.lanes && !contiguous)
+    fail("codegen_llvm: load of ", t.str(), " from ", op->buffer.name(), " with an index of ",
+         op->index.dtype().lanes, " lanes in kernel ", func_.name);
+  llvm::Value* mask = load_mask_;
+  if (mask && llvm::cast<llvm::FixedVectorType>(mask->getType())->getNumElements() != unsigned(t.lanes))
+    mask = nullptr;  // lane counts differ (a reshaped vector): no per-lane mask applies
+  llvm::Value* zero = llvm::Constant::getNullValue(mem_ty);
+  if (t.lanes == 1 || (contiguous && !mask)) v = builder_.CreateAlignedLoad(mem_ty, addr, align);
+  else if (contiguous) v = builder_.CreateMaskedLoad(mem_ty, addr, align, mask, zero);
+  else v = builder_.CreateMaskedGather(mem_ty, addr, align, mask, mask ? zero : nullptr);
+  return to_register(t, v);
+}
+
+llvm::Value* CodeGenLLVM::emit_guarded_scalar_load(DataType t, llvm::Type* mem_ty, llvm::Value* addr, llvm::Align align) {
+  llvm::Value* any = builder_.CreateOrReduce(load_mask_);
+  llvm::Function* f = state_.function;
+  llvm::BasicBlock* before = builder_.GetInsertBlock();
+  auto* load_bb = llvm::BasicBlock::Create(ctx_, "masked_scalar_load", f);
+  auto* merge_bb = llvm::BasicBlock::Create(ctx_, "masked_scalar_merge", f);
+  builder_.CreateCondBr(any, load_bb, merge_bb);
+  builder_.SetInsertPoint(load_bb);
+  llvm::Value* loaded = builder_.CreateAlignedLoad(mem_ty, addr, align);
+  builder_.CreateBr(merge_bb);
+  builder_.SetInsertPoint(merge_bb);
+  llvm::PHINode* phi = builder_.CreatePHI(mem_ty, 2);
+  phi->addIncoming(loaded, load_bb);
+  phi->addIncoming(llvm::Constant::getNullValue(mem_ty), before);
+  return to_register(t, phi);
+}
+
+}  // namespace te::llvm_backend

@@ -1,0 +1,88 @@
+// src/codegen/llvm/codegen_llvm_impl.h — the CodeGenLLVM class shared by
+// codegen_llvm_expr.cc (expressions) and codegen_llvm_stmt.cc (statements, functions,
+// parallel outlining). Private to src/codegen/llvm.
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+
+#include <unordered_map>
+#include <vector>
+
+#include "codegen/llvm/codegen_llvm.h"
+#include "te/ir_functor.h"
+
+namespace te::llvm_backend {
+
+class CodeGenLLVM {
+ public:
+  CodeGenLLVM(const LoweredFunc& func, const Target& target, const CpuSpec& cpu, llvm::LLVMContext& ctx);
+  CodegenResult run();
+
+ private:
+  // ---- types
+  llvm::Type* llvm_type(DataType t) const;          // registers: bool is i1
+  llvm::Type* llvm_memory_type(DataType t) const;   // memory: bool is i8
+
+  // ---- expressions (codegen_llvm_expr.cc)
+  llvm::Value* emit(const Expr& e);
+  llvm::Value* emit_binary(ExprKind kind, DataType t, llvm::Value* a, llvm::Value* b);
+  llvm::Value* emit_compare(ExprKind kind, DataType operand_type, llvm::Value* a, llvm::Value* b);
+  llvm::Value* emit_floor_div_mod(bool want_mod, DataType t, const Expr& b_expr, llvm::Value* a, llvm::Value* b);
+  llvm::Value* emit_cast(DataType from, DataType to, llvm::Value* v);
+  llvm::Value* emit_call(const CallNode* op);
+  llvm::Value* emit_math(Intrinsic op, DataType t, const std::vector<llvm::Value*>& args);
+  llvm::Value* emit_libm(const char* f32_name, const char* f64_name, DataType t,
+                         const std::vector<llvm::Value*>& args);
+  llvm::Value* emit_if_then_else(const CallNode* op);
+  llvm::Value* emit_load(const LoadNode* op);
+  llvm::Value* emit_guarded_scalar_load(DataType t, llvm::Type* mem_ty, llvm::Value* addr, llvm::Align align);
+  // Address of a scalar index, or a vector of addresses for a vector index; *contiguous is
+  // set when index is Ramp(base, 1, lanes) and the returned pointer addresses lane 0.
+  llvm::Value* emit_address(const Var& buffer, DataType elem, const Expr& index, bool* contiguous);
+  llvm::Value* lookup_var(const VarNode* v) const;
+  llvm::Value* to_register(DataType t, llvm::Value* memory_value);  // i8 → i1 for bool
+  llvm::Value* to_memory(DataType t, llvm::Value* register_value);  // i1 → i8 for bool
+
+  // ---- statements (codegen_llvm_stmt.cc)
+  void emit(const Stmt& s);
+  void emit_for(const ForNode* op);
+  void emit_serial_loop(const Var& loop_var, llvm::Value* begin, llvm::Value* end, ForKind kind,
+                        int64_t const_extent, const Stmt& body);
+  void emit_parallel_for(const ForNode* op);
+  void emit_store(const StoreNode* op);
+  void emit_allocate(const AllocateNode* op);
+  void emit_if(const IfThenElseNode* op);
+  // When failed (i1) holds: frees the current function's live heap buffers and returns
+  // status. Code after this continues on the success path.
+  void emit_return_if(llvm::Value* failed, llvm::Value* status);
+  llvm::Function* make_internal_function(const std::string& name, llvm::Type* ret,
+                                         const std::vector<llvm::Type*>& params);
+  llvm::AllocaInst* entry_alloca(llvm::Type* t, llvm::Value* count, uint64_t align);
+  llvm::FunctionCallee runtime_function(const char* name, llvm::Type* ret, std::vector<llvm::Type*> params);
+  void bind(const VarNode* v, llvm::Value* value);
+  void unbind(const VarNode* v);
+  void set_function_attributes(llvm::Function* f);
+
+  // Per-function state; saved and restored around an outlined parallel body.
+  struct FunctionState {
+    llvm::Function* function = nullptr;
+    std::unordered_map<const VarNode*, llvm::Value*> vars;
+    std::vector<llvm::Value*> heap_buffers;  // live te_runtime_alloc results, innermost last
+    bool inside_parallel = false;
+  };
+
+  const LoweredFunc& func_;
+  const Target& target_;
+  const CpuSpec& cpu_;
+  llvm::LLVMContext& ctx_;
+  std::unique_ptr<llvm::Module> module_;
+  llvm::IRBuilder<> builder_;
+  FunctionState state_;
+  // Inside a vector if_then_else branch: the lanes whose loads may run (<n x i1>), else null.
+  llvm::Value* load_mask_ = nullptr;
+  int num_outlined_ = 0;
+  bool has_parallel_ = false, has_heap_alloc_ = false;
+};
+
+}  // namespace te::llvm_backend

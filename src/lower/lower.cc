@@ -1,0 +1,82 @@
+// lower(): THE ordered pass list, from a schedule to a flat loop program. Read this file
+// top to bottom to see every step a kernel goes through before code generation.
+//
+// With TE_DEBUG_LOWER=1 in the environment, the IR is printed to stderr after each pass that
+// changed it, headed by the pass name.
+#include <cstdlib>
+#include <iostream>
+
+#include "ir/simplify.h"
+#include "lower/arguments.h"
+#include "lower/check_target.h"
+#include "lower/remove_no_op.h"
+#include "lower/storage_flatten.h"
+#include "lower/unroll_loops.h"
+#include "lower/vectorize_loops.h"
+#include "te/lower.h"
+
+namespace te {
+namespace {
+
+bool debug_lower_enabled() {
+  const char* flag = std::getenv("TE_DEBUG_LOWER");
+  return flag && *flag && std::string(flag) != "0";
+}
+
+// Prints the IR after a pass when it changed (Halide's Lower.cpp logger).
+class PassLog {
+ public:
+  explicit PassLog(const std::string& func_name) : func_name_(func_name), enabled_(debug_lower_enabled()) {}
+
+  Stmt after(const char* pass, const Stmt& before, const Stmt& after) const {
+    if (enabled_ && !after.same_as(before) && !(before.defined() && structural_equal(before, after)))
+      std::cerr << "--- " << func_name_ << ": after " << pass << " ---\n" << to_string(after) << "\n";
+    return after;
+  }
+
+ private:
+  std::string func_name_;
+  bool enabled_;
+};
+
+}  // namespace
+
+LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const std::string& name,
+                  const LowerOptions& options) {
+  if (!sch.defined()) fail("lower: the schedule is undefined; create it with create_schedule");
+  if (name.empty()) fail("lower: the function name is empty");
+  LoweredFunc func;
+  func.name = name;
+  func.args = make_buffer_args(args);
+  func.size_vars = collect_size_vars(func.args);
+
+  PassLog log(name);
+  BoundMap bounds = infer_bound(sch);
+  Stmt s = log.after("schedule_ops", Stmt(), schedule_ops(sch, bounds));
+  if (!options.simple_mode) s = log.after("check_target", s, check_target(s, options.target));
+  s = log.after("storage_flatten", s, storage_flatten(s, func.args));
+  s = log.after("simplify", s, simplify(s));
+  s = log.after("unroll_loops", s, unroll_loops(s));
+  s = log.after("vectorize_loops", s, vectorize_loops(s));
+  s = log.after("simplify", s, simplify(s));
+  s = log.after("remove_no_op", s, remove_no_op(s));
+  check_free_vars(s, func.args, func.size_vars);
+  func.body = s;
+  return func;
+}
+
+std::string to_string(const LoweredFunc& f) {
+  std::string out = "func " + f.name + "(";
+  for (size_t i = 0; i < f.args.size(); ++i) {
+    const BufferArg& arg = f.args[i];
+    if (i) out += ", ";
+    out += arg.name + ": " + arg.dtype.str() + "[";
+    for (size_t d = 0; d < arg.shape.size(); ++d) out += (d ? ", " : "") + to_string(arg.shape[d]);
+    out += "]";
+  }
+  out += ")\n";
+  if (f.body.defined()) out += to_string(f.body);
+  return out;
+}
+
+}  // namespace te

@@ -1,0 +1,118 @@
+// storage_flatten: Realize/TensorStore/TensorRead → Allocate/Store/Load.
+#include "lower/storage_flatten.h"
+
+#include <optional>
+#include <unordered_map>
+
+#include "te/expr_ops.h"
+#include "te/ir_functor.h"
+
+namespace te {
+namespace {
+
+// How one tensor is addressed in flat memory: element (i_0, ..., i_k) lives at
+// data[sum((i_d - min_d) * stride_d)].
+struct FlatBuffer {
+  Var data;
+  std::vector<Expr> mins;     // undefined entries mean 0
+  std::vector<Expr> strides;  // row-major
+};
+
+// Row-major strides of a shape: stride_last = 1, stride_d = stride_{d+1} * extent_{d+1}.
+std::vector<Expr> row_major_strides(const std::vector<Expr>& extents) {
+  std::vector<Expr> strides(extents.size());
+  Expr stride = Expr(1);
+  for (size_t d = extents.size(); d-- > 0;) {
+    strides[d] = stride;
+    stride = stride * extents[d];
+  }
+  return strides;
+}
+
+std::string buffer_name(const Tensor& t) {
+  if (t.op()->num_outputs() > 1) return t.name() + ".v" + std::to_string(t->value_index);
+  return t.name();
+}
+
+class StorageFlattener : public IRMutator {
+ public:
+  explicit StorageFlattener(const std::vector<BufferArg>& args) {
+    for (const BufferArg& arg : args) {
+      FlatBuffer buf;
+      buf.data = arg.data;
+      buf.mins.resize(arg.shape.size());
+      buf.strides = row_major_strides(arg.shape);
+      arg_buffers_.emplace(arg.tensor, buf);
+    }
+  }
+
+ protected:
+  Stmt mutate_node(const RealizeNode* op, const Stmt& self) override {
+    if (arg_buffers_.count(op->tensor)) return mutate(op->body);  // the caller owns the memory
+    FlatBuffer buf;
+    buf.data = Var(buffer_name(op->tensor), DataType::handle());
+    std::vector<Expr> extents;
+    for (const Range& r : op->bounds) {
+      buf.mins.push_back(is_zero(r.min) ? Expr() : r.min);
+      extents.push_back(r.extent);
+    }
+    buf.strides = row_major_strides(extents);
+    if (extents.empty()) extents.push_back(Expr(1));  // a 0-d tensor holds one element
+
+    // Realizes of the same tensor may nest (e.g. inside an unrolled region): innermost wins.
+    auto previous = realized_.find(op->tensor);
+    std::optional<FlatBuffer> shadowed;
+    if (previous != realized_.end()) shadowed = previous->second;
+    realized_[op->tensor] = buf;
+    Stmt body = mutate(op->body);
+    if (shadowed) realized_[op->tensor] = *shadowed;
+    else realized_.erase(op->tensor);
+    std::string scope = op->scope.empty() ? "global" : op->scope;
+    return AllocateNode::make(buf.data, op->tensor.dtype(), extents, scope, body);
+  }
+
+  Stmt mutate_node(const TensorStoreNode* op, const Stmt& self) override {
+    const FlatBuffer& buf = lookup(op->tensor, "written");
+    Expr value = mutate(op->value);
+    return StoreNode::make(buf.data, value, flat_index(op->tensor, buf, op->indices));
+  }
+
+  Expr mutate_node(const TensorReadNode* op, const Expr& self) override {
+    const FlatBuffer& buf = lookup(op->tensor, "used");
+    return LoadNode::make(op->tensor.dtype(), buf.data, flat_index(op->tensor, buf, op->indices));
+  }
+
+ private:
+  const FlatBuffer& lookup(const Tensor& t, const char* how) {
+    auto it = realized_.find(t);
+    if (it != realized_.end()) return it->second;
+    auto arg = arg_buffers_.find(t);
+    if (arg != arg_buffers_.end()) return arg->second;
+    fail("tensor ", t.name(), " is ", how,
+         " but not in the argument list of lower/build; pass it as an argument");
+  }
+
+  Expr flat_index(const Tensor& t, const FlatBuffer& buf, const std::vector<Expr>& indices) {
+    TE_ICHECK(indices.size() == buf.strides.size(), "tensor ", t.name(), " accessed with ",
+              indices.size(), " indices but has ", buf.strides.size(), " dimensions");
+    Expr index;
+    for (size_t d = 0; d < indices.size(); ++d) {
+      Expr i = mutate(indices[d]);
+      if (buf.mins[d].defined()) i = i - buf.mins[d];
+      Expr term = is_one(buf.strides[d]) ? i : i * buf.strides[d];
+      index = index.defined() ? index + term : term;
+    }
+    return index.defined() ? index : Expr(0);
+  }
+
+  std::unordered_map<Tensor, FlatBuffer, TensorHash> arg_buffers_;
+  std::unordered_map<Tensor, FlatBuffer, TensorHash> realized_;
+};
+
+}  // namespace
+
+Stmt storage_flatten(const Stmt& s, const std::vector<BufferArg>& args) {
+  return StorageFlattener(args).mutate(s);
+}
+
+}  // namespace te

@@ -1,0 +1,91 @@
+// Target::parse / Target::str: "llvm", "llvm -mcpu=znver4 -mattr=+avx512f,+fma -num-threads=2",
+// "cuda". Every token is checked; a bad one is named in the te::Error.
+#include <charconv>
+#include <sstream>
+
+#include "te/lower.h"
+
+namespace te {
+namespace {
+
+constexpr const char* kTargetHelp =
+    "expected \"llvm [-mcpu=<cpu>] [-mattr=+feat,-feat] [-num-threads=<n>]\" or \"cuda\"";
+
+std::vector<std::string> split_whitespace(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> tokens;
+  std::string token;
+  while (in >> token) tokens.push_back(token);
+  return tokens;
+}
+
+// "+avx512f,+fma": comma-separated features, each "+name" or "-name".
+void check_mattr(const std::string& mattr, const std::string& target_string) {
+  if (mattr.empty()) fail("target '", target_string, "': -mattr= needs a value; ", kTargetHelp);
+  size_t start = 0;
+  while (start <= mattr.size()) {
+    size_t comma = mattr.find(',', start);
+    if (comma == std::string::npos) comma = mattr.size();
+    std::string feature = mattr.substr(start, comma - start);
+    if (feature.size() < 2 || (feature[0] != '+' && feature[0] != '-'))
+      fail("target '", target_string, "': bad -mattr feature '", feature,
+           "'; each feature is +name or -name, separated by commas (e.g. -mattr=+avx512f,+fma)");
+    start = comma + 1;
+  }
+}
+
+int parse_num_threads(const std::string& value, const std::string& target_string) {
+  int n = -1;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size() || n < 0)
+    fail("target '", target_string, "': bad -num-threads value '", value,
+         "'; expected a non-negative integer (0 = all cores)");
+  return n;
+}
+
+}  // namespace
+
+Target Target::parse(const std::string& s) {
+  std::vector<std::string> tokens = split_whitespace(s);
+  if (tokens.empty()) fail("target is empty; ", kTargetHelp);
+  Target target;
+  target.kind = tokens[0];
+  if (target.kind != "llvm" && target.kind != "cuda")
+    fail("target '", s, "': unknown target kind '", tokens[0], "'; ", kTargetHelp);
+  bool seen_mcpu = false, seen_mattr = false, seen_threads = false;
+  for (size_t t = 1; t < tokens.size(); ++t) {
+    const std::string& token = tokens[t];
+    size_t eq = token.find('=');
+    std::string key = token.substr(0, eq);
+    std::string value = eq == std::string::npos ? std::string() : token.substr(eq + 1);
+    bool known = key == "-mcpu" || key == "-mattr" || key == "-num-threads";
+    if (!known) fail("target '", s, "': unknown option '", token, "'; ", kTargetHelp);
+    if (target.kind == "cuda")
+      fail("target '", s, "': option '", token, "' is for target llvm; target cuda takes no options");
+    if (eq == std::string::npos)
+      fail("target '", s, "': option '", token, "' needs a value (", key, "=...)");
+    bool& seen = key == "-mcpu" ? seen_mcpu : key == "-mattr" ? seen_mattr : seen_threads;
+    if (seen) fail("target '", s, "': option ", key, " is given twice");
+    seen = true;
+    if (key == "-mcpu") {
+      if (value.empty()) fail("target '", s, "': -mcpu= needs a CPU name (e.g. -mcpu=znver4)");
+      target.mcpu = value;
+    } else if (key == "-mattr") {
+      check_mattr(value, s);
+      target.mattr = value;
+    } else {
+      target.num_threads = parse_num_threads(value, s);
+    }
+  }
+  return target;
+}
+
+std::string Target::str() const {
+  std::string out = kind;
+  if (!mcpu.empty()) out += " -mcpu=" + mcpu;
+  if (!mattr.empty()) out += " -mattr=" + mattr;
+  if (num_threads != 0) out += " -num-threads=" + std::to_string(num_threads);
+  return out;
+}
+
+}  // namespace te

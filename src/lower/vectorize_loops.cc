@@ -1,0 +1,236 @@
+// vectorize_loops: a For kVectorized over a constant extent becomes one vector statement.
+// The loop variable is replaced by Ramp(min, 1, lanes); every expression that depends on it is
+// widened bottom-up (scalars next to vectors are broadcast). When widening could change the
+// program's meaning, the loop is kept as a serial loop instead: correct first.
+#include "lower/vectorize_loops.h"
+
+#include <unordered_map>
+
+#include "lower/stage_name.h"
+#include "te/ir_functor.h"
+
+namespace te {
+namespace {
+
+Expr broadcast_to(const Expr& e, int lanes) {
+  if (e.dtype().lanes == lanes) return e;
+  TE_ICHECK(e.dtype().is_scalar(), "cannot broadcast ", e.dtype().str(), " to ", lanes, " lanes");
+  return BroadcastNode::make(e, lanes);
+}
+
+// Widens the body of one vectorized loop. `failed()` reports a construct it refuses.
+class Vectorizer : public IRMutator {
+ public:
+  Vectorizer(const Var& var, const Expr& min, int lanes)
+      : var_(var), lanes_(lanes),
+        ramp_(RampNode::make(min, make_const(var.dtype(), 1), lanes)) {}
+
+  bool failed() const { return failed_; }
+
+  // Lanes of different iterations must touch different memory: each buffer that is stored
+  // is stored through injective Ramp indices, and read only at exactly those indices.
+  bool memory_is_lane_private() const {
+    for (const auto& [buffer, index] : loads_) {
+      auto range = stores_.equal_range(buffer);
+      if (range.first == range.second) continue;
+      bool same = false;
+      for (auto it = range.first; it != range.second && !same; ++it)
+        same = structural_equal(it->second, index);
+      if (!same) return false;
+    }
+    return true;
+  }
+
+  Expr mutate(const Expr& e) override {
+    if (failed_) return e;
+    // A vector before widening comes from an inner vectorized loop: lanes would multiply.
+    if (e.defined() && e.dtype().is_vector()) return refuse(e);
+    return IRMutator::mutate(e);
+  }
+  Stmt mutate(const Stmt& s) override {
+    if (failed_) return s;
+    return IRMutator::mutate(s);
+  }
+
+ protected:
+  Expr mutate_node(const VarNode* op, const Expr& self) override {
+    if (op == var_.get()) return ramp_;
+    auto it = widened_vars_.find(op);
+    return it != widened_vars_.end() ? it->second : self;
+  }
+
+#define TE_VECTORIZE_BINARY(name) \
+  Expr mutate_node(const name##Node* op, const Expr& self) override { return widen_binary(op, self); }
+  TE_VECTORIZE_BINARY(Add)
+  TE_VECTORIZE_BINARY(Sub)
+  TE_VECTORIZE_BINARY(Mul)
+  TE_VECTORIZE_BINARY(Div)
+  TE_VECTORIZE_BINARY(Mod)
+  TE_VECTORIZE_BINARY(FloorDiv)
+  TE_VECTORIZE_BINARY(FloorMod)
+  TE_VECTORIZE_BINARY(Min)
+  TE_VECTORIZE_BINARY(Max)
+  TE_VECTORIZE_BINARY(EQ)
+  TE_VECTORIZE_BINARY(NE)
+  TE_VECTORIZE_BINARY(LT)
+  TE_VECTORIZE_BINARY(LE)
+  TE_VECTORIZE_BINARY(GT)
+  TE_VECTORIZE_BINARY(GE)
+  TE_VECTORIZE_BINARY(And)
+  TE_VECTORIZE_BINARY(Or)
+#undef TE_VECTORIZE_BINARY
+
+  Expr mutate_node(const SelectNode* op, const Expr& self) override {
+    Expr c = mutate(op->condition), t = mutate(op->true_value), f = mutate(op->false_value);
+    if (c.same_as(op->condition) && t.same_as(op->true_value) && f.same_as(op->false_value)) return self;
+    return SelectNode::make(broadcast_to(c, lanes_), broadcast_to(t, lanes_), broadcast_to(f, lanes_));
+  }
+  Expr mutate_node(const CastNode* op, const Expr& self) override {
+    Expr v = mutate(op->value);
+    if (v.same_as(op->value)) return self;
+    return CastNode::make(op->dtype.with_lanes(v.dtype().lanes), v);
+  }
+  Expr mutate_node(const CallNode* op, const Expr& self) override {
+    bool changed = false;
+    std::vector<Expr> args = mutate_all(op->args, &changed);
+    if (!changed) return self;
+    // if_then_else must not evaluate the untaken side (it guards out-of-bounds reads); a
+    // lane-wise version would evaluate both.
+    if (op->op == Intrinsic::kIfThenElse) return refuse(self);
+    for (Expr& a : args) a = broadcast_to(a, lanes_);
+    return CallNode::make(op->dtype.with_lanes(lanes_), op->op, args);
+  }
+  Expr mutate_node(const LoadNode* op, const Expr& self) override {
+    Expr index = mutate(op->index);
+    loads_.emplace_back(op->buffer.get(), index);
+    if (index.same_as(op->index)) return self;
+    return LoadNode::make(op->dtype.with_lanes(index.dtype().lanes), op->buffer, index);
+  }
+  Expr mutate_node(const LetNode* op, const Expr& self) override {
+    Expr value = mutate(op->value);
+    Var var = rebind(op->var, value);
+    Expr body = mutate(op->body);
+    widened_vars_.erase(op->var.get());
+    if (value.same_as(op->value) && body.same_as(op->body)) return self;
+    return LetNode::make(var, value, body);
+  }
+  Expr mutate_node(const TensorReadNode* op, const Expr& self) override { return refuse(self); }
+  Expr mutate_node(const ReduceNode* op, const Expr& self) override { return refuse(self); }
+
+  Stmt mutate_node(const StoreNode* op, const Stmt& self) override {
+    Expr value = mutate(op->value), index = mutate(op->index);
+    if (failed_) return self;
+    // Every lane must write its own element: a store index that does not depend on the
+    // variable (all lanes, one element) or is not a Ramp with a non-zero constant stride
+    // (lanes may collide) is left to a serial loop.
+    const auto* ramp = index.as<RampNode>();
+    const int64_t* stride = ramp ? as_const_int(ramp->stride) : nullptr;
+    if (!stride || *stride == 0) return refuse(self);
+    stores_.emplace(op->buffer.get(), index);
+    return StoreNode::make(op->buffer, broadcast_to(value, lanes_), index);
+  }
+  Stmt mutate_node(const LetStmtNode* op, const Stmt& self) override {
+    Expr value = mutate(op->value);
+    Var var = rebind(op->var, value);
+    Stmt body = mutate(op->body);
+    widened_vars_.erase(op->var.get());
+    if (value.same_as(op->value) && body.same_as(op->body)) return self;
+    return LetStmtNode::make(var, value, body);
+  }
+  Stmt mutate_node(const AttrStmtNode* op, const Stmt& self) override {
+    Expr value = mutate(op->value);
+    if (value.defined() && value.dtype().is_vector()) return refuse(self);
+    return IRMutator::mutate_node(op, self);
+  }
+  Stmt mutate_node(const IfThenElseNode* op, const Stmt& self) override {
+    Expr condition = mutate(op->condition);
+    if (condition.dtype().is_vector()) return refuse(self);  // lanes would take different paths
+    return IRMutator::mutate_node(op, self);
+  }
+  Stmt mutate_node(const ForNode* op, const Stmt& self) override { return refuse(self); }
+  Stmt mutate_node(const AllocateNode* op, const Stmt& self) override { return refuse(self); }
+  Stmt mutate_node(const TensorStoreNode* op, const Stmt& self) override { return refuse(self); }
+  Stmt mutate_node(const RealizeNode* op, const Stmt& self) override { return refuse(self); }
+
+ private:
+  template <ExprKind K>
+  Expr widen_binary(const BinaryNode<K>* op, const Expr& self) {
+    Expr a = mutate(op->a), b = mutate(op->b);
+    if (a.same_as(op->a) && b.same_as(op->b)) return self;
+    if (failed_) return self;
+    // Keep indices as Ramps (dense vector accesses) where the algebra allows it.
+    const auto* ra = a.as<RampNode>();
+    const auto* rb = b.as<RampNode>();
+    bool a_scalar = a.dtype().is_scalar(), b_scalar = b.dtype().is_scalar();
+    if constexpr (K == ExprKind::Add) {
+      if (ra && b_scalar) return RampNode::make(AddNode::make(ra->base, b), ra->stride, lanes_);
+      if (rb && a_scalar) return RampNode::make(AddNode::make(a, rb->base), rb->stride, lanes_);
+      if (ra && rb)
+        return RampNode::make(AddNode::make(ra->base, rb->base), AddNode::make(ra->stride, rb->stride), lanes_);
+    } else if constexpr (K == ExprKind::Sub) {
+      if (ra && b_scalar) return RampNode::make(SubNode::make(ra->base, b), ra->stride, lanes_);
+      if (rb && a_scalar)
+        return RampNode::make(SubNode::make(a, rb->base), SubNode::make(make_zero(rb->stride.dtype()), rb->stride), lanes_);
+      if (ra && rb)
+        return RampNode::make(SubNode::make(ra->base, rb->base), SubNode::make(ra->stride, rb->stride), lanes_);
+    } else if constexpr (K == ExprKind::Mul) {
+      if (ra && b_scalar) return RampNode::make(MulNode::make(ra->base, b), MulNode::make(ra->stride, b), lanes_);
+      if (rb && a_scalar) return RampNode::make(MulNode::make(a, rb->base), MulNode::make(a, rb->stride), lanes_);
+    }
+    return BinaryNode<K>::make(broadcast_to(a, lanes_), broadcast_to(b, lanes_));
+  }
+
+  // A let whose value became a vector binds a new vector variable of the same name.
+  Var rebind(const Var& var, const Expr& value) {
+    if (!value.defined() || value.dtype().is_scalar()) return var;
+    Var widened(var.name(), value.dtype());
+    widened_vars_[var.get()] = widened;
+    return widened;
+  }
+
+  template <typename T>
+  T refuse(const T& self) {
+    failed_ = true;
+    return self;
+  }
+
+  Var var_;
+  int lanes_;
+  Expr ramp_;
+  bool failed_ = false;
+  std::unordered_map<const VarNode*, Expr> widened_vars_;
+  std::vector<std::pair<const VarNode*, Expr>> loads_;
+  std::unordered_multimap<const VarNode*, Expr> stores_;
+};
+
+
+class VectorizeLoops : public IRMutator {
+ protected:
+  Stmt mutate_node(const ForNode* op, const Stmt& self) override {
+    Stmt body = mutate(op->body);  // inner loops first
+    if (op->for_kind != ForKind::kVectorized) {
+      if (body.same_as(op->body)) return self;
+      return ForNode::make(op->loop_var, op->min, op->extent, op->for_kind, body, op->thread_tag);
+    }
+    auto serial = [&] { return ForNode::make(op->loop_var, op->min, op->extent, ForKind::kSerial, body); };
+    const int64_t* extent = as_const_int(op->extent);
+    if (!extent || *extent <= 1) return serial();
+    if (*extent > kMaxVectorLanes) {
+      std::string stage = stage_of(body);
+      fail("vectorize: axis ", op->loop_var.name(), stage.empty() ? "" : " of stage " + stage, " has ",
+           *extent, " iterations, more than the ", kMaxVectorLanes,
+           " vector lanes supported; split it by a factor of at most ", kMaxVectorLanes,
+           " and vectorize the inner axis");
+    }
+    Vectorizer vectorizer(op->loop_var, op->min, int(*extent));
+    Stmt vectorized = vectorizer.mutate(body);
+    if (vectorizer.failed() || !vectorizer.memory_is_lane_private()) return serial();
+    return vectorized;
+  }
+};
+
+}  // namespace
+
+Stmt vectorize_loops(const Stmt& s) { return VectorizeLoops().mutate(s); }
+
+}  // namespace te

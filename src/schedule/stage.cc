@@ -1,0 +1,307 @@
+// src/schedule/stage.cc — the Stage primitives: split, fuse, reorder, tile, annotations
+// (vectorize/unroll/parallel/bind/pragma) and attachment (compute_at/inline/root). Each one
+// validates everything first (so a rejected call leaves the stage untouched), edits the
+// stage's IterVar relation graph, and records one Step.
+#include <algorithm>
+#include <unordered_set>
+
+#include "te/schedule.h"
+#include "schedule/schedule_util.h"
+
+namespace te {
+
+using namespace schedule_detail;
+
+namespace {
+
+const char* type_word(IterVarType t) {
+  switch (t) {
+    case IterVarType::kDataPar: return "data-parallel";
+    case IterVarType::kCommReduce: return "reduction";
+    case IterVarType::kThreadIndex: return "thread";
+    case IterVarType::kOpaque: return "opaque";
+  }
+  return "?";
+}
+
+StageNode* checked(const Stage& stage, const char* primitive) {
+  if (!stage.defined()) fail(primitive, ": the stage is undefined");
+  return stage.get();
+}
+
+// A derived axis: same type as its parent, dom left for bound inference.
+IterVar derived_axis(const IterVar& like, const std::string& name) {
+  return IterVar(Range(), Var(name, like.var().dtype()), like.type());
+}
+
+std::pair<IterVar, IterVar> apply_split(StageNode* stage, const IterVar& parent, int64_t factor,
+                                        int64_t nparts) {
+  int pos = find_axis(stage->leaf_iter_vars, parent);
+  TE_ICHECK(pos >= 0, "apply_split on a non-leaf");
+  IterVar outer = derived_axis(parent, axis_name(parent) + ".outer");
+  IterVar inner = derived_axis(parent, axis_name(parent) + ".inner");
+  IterVarRelation rel{IterVarRelation::kSplit, parent, outer, inner, IterVar(), factor, nparts};
+  stage->relations.push_back(rel);
+  stage->all_iter_vars.push_back(outer);
+  stage->all_iter_vars.push_back(inner);
+  stage->leaf_iter_vars[pos] = outer;
+  stage->leaf_iter_vars.insert(stage->leaf_iter_vars.begin() + pos + 1, inner);
+  return {outer, inner};
+}
+
+// Checks order names distinct leaves; returns their positions.
+std::vector<int> check_reorder(const StageNode* stage, const std::vector<IterVar>& order) {
+  std::vector<int> positions;
+  for (size_t i = 0; i < order.size(); ++i) {
+    positions.push_back(require_leaf(stage, order[i], "reorder"));
+    for (size_t j = 0; j < i; ++j)
+      if (order[j].same_as(order[i]))
+        fail("reorder: axis ", axis_name(order[i]), " appears twice in the order given for stage ",
+             stage->op->name, "; name each leaf axis at most once");
+  }
+  return positions;
+}
+
+void apply_reorder(StageNode* stage, const std::vector<IterVar>& order, std::vector<int> positions) {
+  std::sort(positions.begin(), positions.end());
+  for (size_t i = 0; i < order.size(); ++i) stage->leaf_iter_vars[positions[i]] = order[i];
+}
+
+void check_factor(const StageNode* stage, const IterVar& parent, int64_t value, const char* what,
+                  const char* primitive) {
+  if (value < 1)
+    fail(primitive, ": ", what, " for axis ", axis_name(parent), " of stage ", stage->op->name,
+         " must be >= 1, got ", value);
+}
+
+void check_not_thread_axis(const StageNode* stage, const IterVar& iv, const char* primitive) {
+  if (iv.type() == IterVarType::kThreadIndex)
+    fail(primitive, ": axis ", axis_name(iv), " of stage ", stage->op->name,
+         " is a thread axis; it cannot be scheduled");
+}
+
+// Sets the loop kind of a leaf and records the step.
+void annotate(const Stage& handle, const IterVar& iv, ForKind kind, const char* primitive) {
+  StageNode* stage = checked(handle, primitive);
+  int pos = require_leaf(stage, iv, primitive);
+  if ((kind == ForKind::kVectorized || kind == ForKind::kParallel) && iv.type() == IterVarType::kCommReduce)
+    fail(primitive, ": axis ", axis_name(iv), " of stage ", stage->op->name, " is a reduction axis; ",
+         primitive, " a data-parallel axis, or rfactor first");
+  IterVarAttr& attr = stage->iter_var_attrs[iv.get()];
+  attr.for_kind = kind;
+  attr.bound_thread = IterVar();
+  Step step;
+  step.primitive = primitive;
+  step.iters = {pos};
+  record_step(stage, std::move(step));
+}
+
+// True when consumer reads producer's op directly, or through compute_inline'd stages.
+bool reads_through_inline(const ScheduleNode* sch, const Operation& consumer, const OperationNode* producer,
+                          std::unordered_set<const OperationNode*>& visited) {
+  if (!visited.insert(consumer.get()).second) return false;
+  for (const Tensor& input : consumer->input_tensors()) {
+    if (input.op().get() == producer) return true;
+    StageNode* input_stage = find_stage(sch, input.op().get());
+    if (input_stage && input_stage->attach_type == AttachType::kInline &&
+        reads_through_inline(sch, input_stage->op, producer, visited))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::pair<IterVar, IterVar> Stage::split(const IterVar& parent, int64_t factor) {
+  StageNode* stage = checked(*this, "split");
+  int pos = require_leaf(stage, parent, "split");
+  check_not_thread_axis(stage, parent, "split");
+  check_factor(stage, parent, factor, "factor", "split");
+  auto result = apply_split(stage, parent, factor, 0);
+  Step step;
+  step.primitive = "split";
+  step.iters = {pos};
+  step.ints = {factor};
+  record_step(stage, std::move(step));
+  return result;
+}
+
+std::pair<IterVar, IterVar> Stage::split_nparts(const IterVar& parent, int64_t nparts) {
+  StageNode* stage = checked(*this, "split_nparts");
+  int pos = require_leaf(stage, parent, "split_nparts");
+  check_not_thread_axis(stage, parent, "split_nparts");
+  check_factor(stage, parent, nparts, "nparts", "split_nparts");
+  auto result = apply_split(stage, parent, 0, nparts);
+  Step step;
+  step.primitive = "split_nparts";
+  step.iters = {pos};
+  step.ints = {nparts};
+  record_step(stage, std::move(step));
+  return result;
+}
+
+std::array<IterVar, 4> Stage::tile(const IterVar& x, const IterVar& y, int64_t x_factor, int64_t y_factor) {
+  StageNode* stage = checked(*this, "tile");
+  int x_pos = require_leaf(stage, x, "tile");
+  int y_pos = require_leaf(stage, y, "tile");
+  if (x.same_as(y))
+    fail("tile: x and y are the same axis ", axis_name(x), " of stage ", stage->op->name,
+         "; tile needs two different leaf axes");
+  check_not_thread_axis(stage, x, "tile");
+  check_not_thread_axis(stage, y, "tile");
+  check_factor(stage, x, x_factor, "x_factor", "tile");
+  check_factor(stage, y, y_factor, "y_factor", "tile");
+  auto [xo, xi] = apply_split(stage, x, x_factor, 0);
+  auto [yo, yi] = apply_split(stage, y, y_factor, 0);
+  std::vector<IterVar> order = {xo, yo, xi, yi};
+  apply_reorder(stage, order, check_reorder(stage, order));
+  Step step;
+  step.primitive = "tile";
+  step.iters = {x_pos, y_pos};
+  step.ints = {x_factor, y_factor};
+  record_step(stage, std::move(step));
+  return {xo, yo, xi, yi};
+}
+
+IterVar Stage::fuse(const IterVar& outer, const IterVar& inner) {
+  StageNode* stage = checked(*this, "fuse");
+  int outer_pos = require_leaf(stage, outer, "fuse");
+  int inner_pos = require_leaf(stage, inner, "fuse");
+  if (inner_pos != outer_pos + 1)
+    fail("fuse: axes ", axis_name(outer), " and ", axis_name(inner), " of stage ", stage->op->name,
+         " are not adjacent leaves (outer must come immediately before inner; leaves: ",
+         axis_list(stage->leaf_iter_vars), ")");
+  check_not_thread_axis(stage, outer, "fuse");
+  check_not_thread_axis(stage, inner, "fuse");
+  if (outer.type() != inner.type())
+    fail("fuse: axes ", axis_name(outer), " (", type_word(outer.type()), ") and ", axis_name(inner), " (",
+         type_word(inner.type()), ") of stage ", stage->op->name,
+         " have different types; a reduction axis can only be fused with another reduction axis");
+  DataType t = outer.var().dtype().bits >= inner.var().dtype().bits ? outer.var().dtype() : inner.var().dtype();
+  IterVar fused(Range(), Var(axis_name(outer) + "." + axis_name(inner) + ".fused", t), outer.type());
+  IterVarRelation rel{IterVarRelation::kFuse, IterVar(), outer, inner, fused, 0, 0};
+  stage->relations.push_back(rel);
+  stage->all_iter_vars.push_back(fused);
+  stage->leaf_iter_vars[outer_pos] = fused;
+  stage->leaf_iter_vars.erase(stage->leaf_iter_vars.begin() + inner_pos);
+  Step step;
+  step.primitive = "fuse";
+  step.iters = {outer_pos, inner_pos};
+  record_step(stage, std::move(step));
+  return fused;
+}
+
+void Stage::reorder(const std::vector<IterVar>& order) {
+  StageNode* stage = checked(*this, "reorder");
+  std::vector<int> positions = check_reorder(stage, order);
+  apply_reorder(stage, order, positions);
+  Step step;
+  step.primitive = "reorder";
+  step.iters = positions;  // the given order, named by the positions before reordering
+  record_step(stage, std::move(step));
+}
+
+void Stage::vectorize(const IterVar& iv) { annotate(*this, iv, ForKind::kVectorized, "vectorize"); }
+void Stage::unroll(const IterVar& iv) { annotate(*this, iv, ForKind::kUnrolled, "unroll"); }
+void Stage::parallel(const IterVar& iv) { annotate(*this, iv, ForKind::kParallel, "parallel"); }
+
+void Stage::bind(const IterVar& iv, const IterVar& thread) {
+  StageNode* stage = checked(*this, "bind");
+  int pos = require_leaf(stage, iv, "bind");
+  if (!thread.defined() || thread.type() != IterVarType::kThreadIndex)
+    fail("bind: axis ", axis_name(iv), " of stage ", stage->op->name,
+         " must be bound to a thread axis made by te::thread_axis (blockIdx.x, threadIdx.x, vthread...), got ",
+         thread.defined() ? axis_name(thread) : std::string("an undefined axis"));
+  IterVarAttr& attr = stage->iter_var_attrs[iv.get()];
+  attr.for_kind = ForKind::kThreadBinding;
+  attr.bound_thread = thread;
+  Step step;
+  step.primitive = "bind";
+  step.iters = {pos};
+  step.strs = {thread->thread_tag};
+  if (thread.dom().extent.defined()) {
+    const int64_t* extent = as_const_int(thread.dom().extent);
+    if (extent) step.ints = {*extent};
+  }
+  record_step(stage, std::move(step));
+}
+
+void Stage::pragma(const IterVar& iv, const std::string& key, Expr value) {
+  StageNode* stage = checked(*this, "pragma");
+  int pos = require_leaf(stage, iv, "pragma");
+  if (key.empty()) fail("pragma: empty pragma key on axis ", axis_name(iv), " of stage ", stage->op->name);
+  // Steps carry integers only, so a pragma value must be a constant integer to be replayable.
+  const int64_t* constant = value.defined() ? as_const_int(value) : nullptr;
+  if (!constant)
+    fail("pragma: value of pragma '", key, "' on axis ", axis_name(iv), " of stage ", stage->op->name,
+         " must be a constant integer");
+  stage->iter_var_attrs[iv.get()].pragmas.emplace_back(key, value);
+  Step step;
+  step.primitive = "pragma";
+  step.iters = {pos};
+  step.strs = {key};
+  step.ints = {*constant};
+  record_step(stage, std::move(step));
+}
+
+void Stage::compute_at(const Stage& parent, const IterVar& scope) {
+  StageNode* stage = checked(*this, "compute_at");
+  if (!parent.defined()) fail("compute_at: the parent stage of ", stage->op->name, " is undefined");
+  ScheduleNode* sch = owner(stage);
+  if (parent->schedule != sch)
+    fail("compute_at: stage ", parent->op->name, " belongs to another schedule than ", stage->op->name);
+  if (parent.get() == stage)
+    fail("compute_at: stage ", stage->op->name, " cannot be computed at itself");
+  if (stage->is_output)
+    fail("compute_at: stage ", stage->op->name, " is an output; an output must keep its own loop nest");
+  if (stage->op.as<PlaceholderOpNode>())
+    fail("compute_at: stage ", stage->op->name, " is a placeholder; it is an input and is not computed");
+  int scope_pos = require_leaf(parent.get(), scope, "compute_at");
+  std::unordered_set<const OperationNode*> visited;
+  if (!reads_through_inline(sch, parent->op, stage->op.get(), visited))
+    fail("compute_at: stage ", parent->op->name, " does not read ", stage->op->name,
+         "; a stage can only be computed at one of its consumers");
+  stage->attach_type = AttachType::kScope;
+  stage->attach_stage = parent.get();
+  stage->attach_ivar = scope;
+  Step step;
+  step.primitive = "compute_at";
+  step.target_stage = stage_index(sch, parent.get());
+  step.target_iter = scope_pos;
+  record_step(stage, std::move(step));
+}
+
+void Stage::compute_inline() {
+  StageNode* stage = checked(*this, "compute_inline");
+  const auto* compute = stage->op.as<ComputeOpNode>();
+  if (!compute) fail("compute_inline: stage ", stage->op->name, " is a placeholder; only computes can be inlined");
+  if (stage->is_output)
+    fail("compute_inline: stage ", stage->op->name, " is an output; an output cannot be inlined");
+  if (!compute->reduce_axis.empty())
+    fail("compute_inline: stage ", stage->op->name,
+         " is a reduction; only element-wise computes can be inlined (use compute_at instead)");
+  auto attached = stages_attached_to(owner(stage), stage);
+  if (!attached.empty())
+    fail("compute_inline: stage ", attached.front()->op->name, " is computed at an axis of ", stage->op->name,
+         "; move it (compute_root/compute_at) before inlining ", stage->op->name);
+  stage->attach_type = AttachType::kInline;
+  stage->attach_stage = nullptr;
+  stage->attach_ivar = IterVar();
+  Step step;
+  step.primitive = "compute_inline";
+  record_step(stage, std::move(step));
+}
+
+void Stage::compute_root() {
+  StageNode* stage = checked(*this, "compute_root");
+  if (stage->op.as<PlaceholderOpNode>())
+    fail("compute_root: stage ", stage->op->name, " is a placeholder; it is an input and is not computed");
+  stage->attach_type = AttachType::kRoot;
+  stage->attach_stage = nullptr;
+  stage->attach_ivar = IterVar();
+  Step step;
+  step.primitive = "compute_root";
+  record_step(stage, std::move(step));
+}
+
+}  // namespace te

@@ -1,0 +1,166 @@
+// vectorize_loops: vectorized loops become vector statements with the same numbers, or stay
+// serial loops when widening could change the result.
+#include "lower/vectorize_loops.h"
+#include "test_lower_util.h"
+
+namespace te {
+namespace {
+
+using testing::count_exprs;
+using testing::count_for;
+using testing::count_stmts;
+using testing::FlatMemory;
+
+Expr f32_load(const Var& buf, Expr index) { return LoadNode::make(DataType::float32(), buf, index); }
+
+// Runs input and output on the same random buffers and checks every buffer ends equal.
+void expect_same_results(const Stmt& input, const Stmt& output, const std::vector<std::pair<Var, size_t>>& bufs) {
+  FlatMemory before, after;
+  uint64_t seed = 11;
+  for (auto& [v, n] : bufs) {
+    before.add(v, n, seed);
+    after.add(v, n, seed++);
+  }
+  before.run(input);
+  after.run(output);
+  for (auto& [v, n] : bufs) EXPECT_EQ(after.get(v), before.get(v)) << "buffer " << v.name();
+}
+
+int vector_stores(const Stmt& s, int lanes) {
+  return count_stmts(s, [lanes](const Stmt& st) {
+    const auto* store = st.as<StoreNode>();
+    return store && store->value.dtype().lanes == lanes && store->index.as<RampNode>();
+  });
+}
+
+// for i in 0..4: for j in 0..8 vectorized: C[i*8 + j] = A[i*8 + j] + B[i*8 + j] * 2
+TEST(LowerVectorize, ElementwiseLoopBecomesRampStores) {
+  Var a("A", DataType::handle()), b("B", DataType::handle()), c("C", DataType::handle());
+  Var i("i"), j("j");
+  Expr idx = i * 8 + j;
+  Stmt store = StoreNode::make(c, f32_load(a, idx) + f32_load(b, idx) * 2.0f, idx);
+  Stmt input = ForNode::make(i, Expr(0), Expr(4), ForKind::kSerial,
+                             ForNode::make(j, Expr(0), Expr(8), ForKind::kVectorized, store));
+  Stmt output = vectorize_loops(input);
+  EXPECT_EQ(count_for(output, ForKind::kVectorized), 0) << output;
+  EXPECT_EQ(count_for(output, ForKind::kSerial), 1);
+  EXPECT_EQ(vector_stores(output, 8), 1) << output;
+  EXPECT_EQ(count_exprs(output, [](const Expr& e) {
+              const auto* load = e.as<LoadNode>();
+              return load && load->dtype == DataType::float32().with_lanes(8);
+            }), 2);
+  expect_same_results(input, output, {{a, 32}, {b, 32}, {c, 32}});
+}
+
+// Non-zero symbolic min, a scalar let, a let that becomes a vector, select and cast.
+TEST(LowerVectorize, LetSelectCastAreWidened) {
+  Var a("A", DataType::handle()), c("C", DataType::handle());
+  Var base("base"), j("j"), scale("scale", DataType::float32()), x("x", DataType::float32());
+  Expr load = f32_load(a, j);
+  Expr value = LetNode::make(x, load * scale,
+                             SelectNode::make(x > 0.0f, x, cast(DataType::float32(), j) * 0.5f));
+  Stmt store = StoreNode::make(c, value, j);
+  Stmt loop = ForNode::make(j, base, Expr(16), ForKind::kVectorized, store);
+  Stmt input = LetStmtNode::make(scale, Expr(1.5f), loop);
+  Stmt output = vectorize_loops(input);
+  EXPECT_EQ(count_stmts(output, [](const Stmt& s) { return s.as<ForNode>() != nullptr; }), 0) << output;
+  EXPECT_EQ(vector_stores(output, 16), 1) << output;
+
+  for (int64_t base_value : {0, 3}) {
+    FlatMemory before, after;
+    before.add(a, 20, 5);
+    after.add(a, 20, 5);
+    before.add(c, 20, 6);
+    after.add(c, 20, 6);
+    before.scalars = after.scalars = {{base, base_value}};
+    before.run(input);
+    after.run(output);
+    EXPECT_EQ(after.get(c), before.get(c)) << "base = " << base_value;
+  }
+}
+
+// Reduction over the vectorized axis: every lane writes C[i] — a race; the loop stays serial.
+TEST(LowerVectorize, StoreToAnInvariantIndexStaysSerial) {
+  Var a("A", DataType::handle()), c("C", DataType::handle());
+  Var i("i"), k("k");
+  Stmt update = StoreNode::make(c, f32_load(c, i) + f32_load(a, i * 8 + k), i);
+  Stmt input = ForNode::make(i, Expr(0), Expr(4), ForKind::kSerial,
+                             ForNode::make(k, Expr(0), Expr(8), ForKind::kVectorized, update));
+  Stmt output = vectorize_loops(input);
+  EXPECT_EQ(count_for(output, ForKind::kVectorized), 0);
+  EXPECT_EQ(count_for(output, ForKind::kSerial), 2) << output;
+  EXPECT_EQ(vector_stores(output, 8), 0);
+  expect_same_results(input, output, {{a, 32}, {c, 4}});
+}
+
+// A[j] = A[j + 1]: each iteration reads what the next one... no, what the next one writes
+// only after reading; vectorized, lanes would read fresh values. Must stay serial.
+TEST(LowerVectorize, ReadOfAnotherLanesElementStaysSerial) {
+  Var a("A", DataType::handle());
+  Var j("j");
+  Stmt input = ForNode::make(j, Expr(0), Expr(8), ForKind::kVectorized,
+                             StoreNode::make(a, f32_load(a, j + 1) * 2.0f, j));
+  Stmt output = vectorize_loops(input);
+  const auto* loop = output.as<ForNode>();
+  ASSERT_NE(loop, nullptr) << output;
+  EXPECT_EQ(loop->for_kind, ForKind::kSerial);
+  expect_same_results(input, output, {{a, 9}});
+
+  // In place on the same element is lane-private: vectorized.
+  Stmt in_place = ForNode::make(j, Expr(0), Expr(8), ForKind::kVectorized,
+                                StoreNode::make(a, f32_load(a, j) * 2.0f, j));
+  Stmt widened = vectorize_loops(in_place);
+  EXPECT_EQ(vector_stores(widened, 8), 1) << widened;
+  expect_same_results(in_place, widened, {{a, 9}});
+}
+
+TEST(LowerVectorize, UnsupportedBodiesFallBackToSerial) {
+  Var a("A", DataType::handle()), c("C", DataType::handle());
+  Var j("j"), r("r"), n("n");
+  // An inner loop.
+  Stmt inner = ForNode::make(r, Expr(0), Expr(3), ForKind::kSerial,
+                             StoreNode::make(c, f32_load(a, j * 3 + r), j * 3 + r));
+  Stmt nested = ForNode::make(j, Expr(0), Expr(4), ForKind::kVectorized, inner);
+  // A condition that depends on the lane.
+  Stmt guarded = ForNode::make(j, Expr(0), Expr(8), ForKind::kVectorized,
+                               IfThenElseNode::make(j < 5, StoreNode::make(c, f32_load(a, j), j)));
+  // if_then_else guarding a read must not evaluate the untaken side.
+  Stmt padded = ForNode::make(
+      j, Expr(0), Expr(8), ForKind::kVectorized,
+      StoreNode::make(c, if_then_else(j >= 1, f32_load(a, j - 1), Expr(0.0f)), j));
+  for (const Stmt& input : {nested, guarded, padded}) {
+    Stmt output = vectorize_loops(input);
+    EXPECT_EQ(count_for(output, ForKind::kVectorized), 0) << output;
+    EXPECT_EQ(count_exprs(output, [](const Expr& e) { return e.dtype().is_vector(); }), 0) << output;
+    expect_same_results(input, output, {{a, 16}, {c, 16}});
+  }
+  // A non-constant extent.
+  Stmt symbolic = ForNode::make(j, Expr(0), n, ForKind::kVectorized, StoreNode::make(c, f32_load(a, j), j));
+  const auto* loop = vectorize_loops(symbolic).as<ForNode>();
+  ASSERT_NE(loop, nullptr);
+  EXPECT_EQ(loop->for_kind, ForKind::kSerial);
+}
+
+// Two vectorized loops nested: the inner one is widened, the outer one stays serial.
+TEST(LowerVectorize, NestedVectorizedLoopsInnerFirst) {
+  Var a("A", DataType::handle()), c("C", DataType::handle());
+  Var i("i"), j("j");
+  Stmt input = ForNode::make(
+      i, Expr(0), Expr(2), ForKind::kVectorized,
+      ForNode::make(j, Expr(0), Expr(4), ForKind::kVectorized, StoreNode::make(c, f32_load(a, i * 4 + j) + 1.0f, i * 4 + j)));
+  Stmt output = vectorize_loops(input);
+  EXPECT_EQ(count_for(output, ForKind::kVectorized), 0) << output;
+  EXPECT_EQ(vector_stores(output, 4), 1) << output;
+  expect_same_results(input, output, {{a, 8}, {c, 8}});
+}
+
+TEST(LowerVectorize, TooManyLanesIsAnErrorNamingTheLimit) {
+  Var c("C", DataType::handle());
+  Var j("j.inner");
+  Stmt input = ForNode::make(j, Expr(0), Expr(128), ForKind::kVectorized,
+                             StoreNode::make(c, Expr(1.0f), j));
+  EXPECT_TE_ERROR(vectorize_loops(input), "vectorize", "j.inner", "stage C", "128", "64");
+}
+
+}  // namespace
+}  // namespace te
