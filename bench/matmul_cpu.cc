@@ -46,11 +46,13 @@ struct Options {
 };
 
 // Tile sizes of the ladder. kPackWidth is one AVX-512 vector of fp32; once B is packed the
-// j tile is one packed block, so the vectorized inner axis reads contiguous memory.
+// j tile is one packed block, so the vectorized inner axis reads contiguous memory. The last
+// rung is examples/matmul_cpu.cc's schedule: 8×32 register tiles over 32-column panels.
 constexpr int kTile = 32;
 constexpr int kSplitK = 4;
 constexpr int kPackWidth = 16;
 constexpr int kRegisterTileRows = 16;  // rows of the register-resident tile (write-cache rungs)
+constexpr int kExampleTileRows = 8, kExamplePackWidth = 32;
 // Timing budget per row: slow rows (naive) get fewer repeats instead of minutes.
 constexpr double kRowBudgetSeconds = 3.0;
 
@@ -113,9 +115,10 @@ struct TeMatmul {
   te::Schedule sched;
 };
 
-// C = A·B, or with pack_b through packedB[j / 16][k][j % 16] = B[k][j] (the layout is part of
-// the compute, as in TVM's tutorial), so the inner j loop reads B contiguously.
-TeMatmul define_matmul(const Shape& s, bool pack_b) {
+// C = A·B, or with pack_b through packedB[j / w][k][j % w] = B[k][j] (w = pack_width; the
+// layout is part of the compute, as in TVM's tutorial), so the inner j loop reads B
+// contiguously.
+TeMatmul define_matmul(const Shape& s, bool pack_b, int pack_width) {
   using te::Expr;
   using te::Var;
   TeMatmul mm;
@@ -130,13 +133,13 @@ TeMatmul define_matmul(const Shape& s, bool pack_b) {
         {m, n}, [&](const std::vector<Var>& i) { return te::sum(a(i[0], kv.var()) * b(kv.var(), i[1]), {kv}); },
         "C");
   } else {
-    const int blocks = (n + kPackWidth - 1) / kPackWidth;
+    const int blocks = (n + pack_width - 1) / pack_width;
     mm.packed_b = te::compute(
-        {blocks, k, kPackWidth},
+        {blocks, k, pack_width},
         [&](const std::vector<Var>& i) {
-          Expr col = i[0] * kPackWidth + i[2];
+          Expr col = i[0] * pack_width + i[2];
           // Only a partial last block needs the guard.
-          return n % kPackWidth == 0 ? b(i[1], col) : te::if_then_else(col < n, b(i[1], col), Expr(0.0f));
+          return n % pack_width == 0 ? b(i[1], col) : te::if_then_else(col < n, b(i[1], col), Expr(0.0f));
         },
         "packedB");
     const te::Tensor& packed = mm.packed_b;
@@ -144,7 +147,7 @@ TeMatmul define_matmul(const Shape& s, bool pack_b) {
         {m, n},
         [&](const std::vector<Var>& i) {
           Expr j = i[1];
-          return te::sum(a(i[0], kv.var()) * packed(te::floordiv(j, kPackWidth), kv.var(), te::floormod(j, kPackWidth)),
+          return te::sum(a(i[0], kv.var()) * packed(te::floordiv(j, pack_width), kv.var(), te::floormod(j, pack_width)),
                          {kv});
         },
         "C");
@@ -159,24 +162,28 @@ const te::ComputeOpNode* compute_of(const te::Stage& st) { return st->op.as<te::
 struct Ladder {
   bool tiled = false, vectorized = false, permuted = false, packed = false, cached = false,
        parallel = false;
+  bool example = false;  // examples/matmul_cpu.cc's tiles and loop order
 };
 
 TeMatmul schedule_rung(const Shape& s, const Ladder& l) {
-  TeMatmul mm = define_matmul(s, l.packed);
+  const int pack_width = l.example ? kExamplePackWidth : kPackWidth;
+  TeMatmul mm = define_matmul(s, l.packed, pack_width);
   te::Schedule& sch = mm.sched;
   if (!l.tiled) return mm;
   te::Tensor cache;
   if (l.cached) cache = sch.cache_write(mm.c, "local");
   te::Stage st = sch[mm.c];
-  const int tile_i = l.cached ? kRegisterTileRows : kTile;
-  const int tile_j = l.packed ? kPackWidth : kTile;
+  const int tile_i = l.example ? kExampleTileRows : l.cached ? kRegisterTileRows : kTile;
+  const int tile_j = l.packed ? pack_width : kTile;
   auto [io, jo, ii, ji] = st.tile(compute_of(st)->axis[0], compute_of(st)->axis[1], tile_i, tile_j);
+  // The example's order: column panels outermost, so one panel of packed B stays in L2.
+  if (l.example) st.reorder({jo, io, ii, ji});
   if (l.cached) {
-    // A 16×16 tile of C is accumulated in a local buffer computed inside the (io, jo) loop,
-    // then copied out. With its rows unrolled and its columns one vector, LLVM keeps the
-    // whole tile in 16 AVX-512 registers across the k loop.
+    // A 16×16 (8×32) tile of C is accumulated in a local buffer computed inside the tile
+    // loop, then copied out. With its rows unrolled and its columns vectorized, LLVM keeps
+    // the whole tile in 16 AVX-512 registers across the k loop.
     te::Stage cst = sch[cache];
-    cst.compute_at(st, jo);
+    cst.compute_at(st, l.example ? io : jo);
     te::IterVar mc = compute_of(cst)->axis[0], nc = compute_of(cst)->axis[1];
     cst.reorder({compute_of(cst)->reduce_axis[0], mc, nc});
     cst.unroll(mc);
@@ -187,7 +194,7 @@ TeMatmul schedule_rung(const Shape& s, const Ladder& l) {
     else st.reorder({io, jo, ko, ki, ii, ji});
   }
   if (l.vectorized) st.vectorize(ji);
-  if (l.parallel) st.parallel(io);
+  if (l.parallel) st.parallel(l.example ? jo : io);
   if (l.packed) {
     te::Stage pst = sch[mm.packed_b];
     pst.vectorize(compute_of(pst)->axis[2]);
@@ -217,6 +224,8 @@ std::vector<Rung> ladder_rungs() {
   rungs.push_back({"te + write cache 16x16 (local)", l});
   l.parallel = true;
   rungs.push_back({"te + parallel outer i", l});
+  l.example = true;
+  rungs.push_back({"te examples/matmul_cpu 8x32", l});
   return rungs;
 }
 

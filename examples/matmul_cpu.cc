@@ -34,8 +34,8 @@ struct Matmul {
 // What: C[i, j] = sum_k A[i, k] * B[k, j], with B first repacked into 32-column panels
 // (packedB[j / 32][k][j % 32]) so that the innermost loop reads it contiguously.
 // How: 8×32 tiles of C, each accumulated in a local buffer (rows unrolled, columns
-// vectorized, so LLVM keeps it in registers) and copied out; the row tiles shared among
-// threads.
+// vectorized, so LLVM keeps it in registers) and copied out; column panels outermost and
+// shared among threads.
 Matmul define_and_schedule(int m, int n, int k) {
   using te::Expr;
   using te::Var;
@@ -67,11 +67,14 @@ Matmul define_and_schedule(int m, int n, int k) {
   te::Stage out = s[mm.c];
   const auto* out_op = out->op.as<te::ComputeOpNode>();
   auto [io, jo, ii, ji] = out.tile(out_op->axis[0], out_op->axis[1], kTileRows, kPackWidth);
+  // Column panels outermost: one 32-column panel of packed B (128 KiB at K=1024) stays in L2
+  // while every row tile passes over it; the panels are shared among threads.
+  out.reorder({jo, io, ii, ji});
   out.vectorize(ji);
-  out.parallel(io);
+  out.parallel(jo);
 
   te::Stage acc_stage = s[acc];
-  acc_stage.compute_at(out, jo);
+  acc_stage.compute_at(out, io);
   const auto* acc_op = acc_stage->op.as<te::ComputeOpNode>();
   acc_stage.reorder({acc_op->reduce_axis[0], acc_op->axis[0], acc_op->axis[1]});
   acc_stage.unroll(acc_op->axis[0]);

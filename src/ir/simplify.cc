@@ -89,17 +89,6 @@ std::optional<bool> decide_compare(ExprKind k, const Interval& d) {
 // Interval of a - b from the operands' own intervals (for dtypes without a linear form).
 Interval interval_difference(const Interval& a, const Interval& b) { return interval_sub(a, b); }
 
-ExprKind negate_compare(ExprKind k) {
-  switch (k) {
-    case ExprKind::LT: return ExprKind::GE;
-    case ExprKind::LE: return ExprKind::GT;
-    case ExprKind::GT: return ExprKind::LE;
-    case ExprKind::GE: return ExprKind::LT;
-    case ExprKind::EQ: return ExprKind::NE;
-    default: return ExprKind::EQ;
-  }
-}
-
 int64_t gcd64(int64_t a, int64_t b) {
   uint64_t x = a < 0 ? 0 - uint64_t(a) : uint64_t(a), y = b < 0 ? 0 - uint64_t(b) : uint64_t(b);
   return int64_t(std::gcd(x, y));
@@ -486,7 +475,7 @@ Expr Simplifier::rewrite_not(const Expr& a) {
   // !(x < y) -> x >= y; only for integers (with NaN, !(x < y) is not x >= y).
   auto flip = [&](ExprKind k, const Expr& x, const Expr& y) -> Expr {
     if (!x.dtype().is_integer()) return Expr();
-    return make_binary(negate_compare(k), x, y);
+    return make_binary(negate_comparison(k), x, y);
   };
   Expr flipped;
   if (const LTNode* op = a.as<LTNode>()) flipped = flip(ExprKind::LT, op->a, op->b);

@@ -1,6 +1,19 @@
 // src/ir/simplify.h — the simplifier: constant folding, canonical affine form for integer
 // index arithmetic (sum of coefficient*var terms plus a constant), and bound-aware rewrites
 // (floordiv/floormod/min/max/comparisons decided from known variable ranges).
+//
+// What callers may rely on (tests/cpp/test_ir_simplify.cc checks each):
+//   - results are exact: integer folding follows te/ir.h (trunc vs floor, wraparound); floats
+//     fold only when both operands are constants (plus x*1, x/1);
+//   - signed integer sums come back in one deterministic order: larger |coefficient| first,
+//     then by structure (variable names), constant last — i*8 + j - k*2 + 3;
+//   - simplify(Stmt) knows loop_var in [min, min + extent) inside each For, the bounds of each
+//     LetStmt value, and an if's condition (true in then, false in else; likely() looked
+//     through); extent-1 loops are replaced by their body, extent <= 0 loops by a no-op
+//     (Evaluate(0)), constant/variable lets are substituted, no-op Seq entries dropped;
+//   - it terminates (one bottom-up pass) and costs about one walk plus bound queries.
+// Implementation: simplify.cc (read first), simplify_fold.cc, simplify_bound.cc,
+// simplify_facts.cc, simplify_stmt.cc; shared declarations in simplify_internal.h.
 #pragma once
 
 #include <unordered_map>

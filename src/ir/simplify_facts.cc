@@ -7,17 +7,6 @@ namespace te::simplify_detail {
 
 namespace {
 
-ExprKind negated(ExprKind k) {
-  switch (k) {
-    case ExprKind::LT: return ExprKind::GE;
-    case ExprKind::LE: return ExprKind::GT;
-    case ExprKind::GT: return ExprKind::LE;
-    case ExprKind::GE: return ExprKind::LT;
-    case ExprKind::EQ: return ExprKind::NE;
-    default: return ExprKind::EQ;
-  }
-}
-
 // The values of d allowed by "d (k) 0".
 Interval allowed(ExprKind k) {
   switch (k) {
@@ -56,7 +45,7 @@ size_t Simplifier::push_facts(const Expr& cond, bool holds) {
                 comparison_operands<ExprKind::GT>(cond, &a, &b) || comparison_operands<ExprKind::GE>(cond, &a, &b) ||
                 comparison_operands<ExprKind::EQ>(cond, &a, &b) || comparison_operands<ExprKind::NE>(cond, &a, &b);
   if (!is_cmp || !is_linear_dtype(a.dtype())) return 0;
-  if (!holds) k = negated(k);
+  if (!holds) k = negate_comparison(k);
   if (k == ExprKind::NE) return 0;  // not an interval
   Fact fact;
   fact.kind = k;

@@ -51,6 +51,19 @@ bool is_comparison(ExprKind k) {
          k == ExprKind::GT || k == ExprKind::GE;
 }
 
+ExprKind negate_comparison(ExprKind k) {
+  switch (k) {
+    case ExprKind::LT: return ExprKind::GE;
+    case ExprKind::LE: return ExprKind::GT;
+    case ExprKind::GT: return ExprKind::LE;
+    case ExprKind::GE: return ExprKind::LT;
+    case ExprKind::EQ: return ExprKind::NE;
+    case ExprKind::NE: return ExprKind::EQ;
+    default: TE_ICHECK(false, "negate_comparison: not a comparison: ", kind_name(k));
+  }
+  return k;
+}
+
 namespace {
 
 std::optional<int64_t> fold_unsigned64(ExprKind k, uint64_t a, uint64_t b) {

@@ -37,6 +37,8 @@ Expr int_const(DataType t, int64_t v);
 Expr bool_const(bool v);
 const double* as_const_float(const Expr& e);
 bool is_comparison(ExprKind k);
+// The comparison that holds exactly when k does not (integers only: NaN breaks it for floats).
+ExprKind negate_comparison(ExprKind k);
 
 // Total structural order (kind, dtype, fields; variables by name, then identity). Returns
 // <0, 0, >0. Zero means structurally equal with variables compared by identity.

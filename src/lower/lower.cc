@@ -56,6 +56,9 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   if (!options.simple_mode) s = log.after("check_target", s, check_target(s, options.target));
   s = log.after("storage_flatten", s, storage_flatten(s, func.args));
   s = log.after("simplify", s, simplify(s));
+  // Unroll before vectorize: an unrolled loop inside a vectorized one becomes straight-line
+  // code the vectorizer can widen, and a vectorized loop inside an unrolled one is copied
+  // first and then widened copy by copy.
   s = log.after("unroll_loops", s, unroll_loops(s));
   s = log.after("vectorize_loops", s, vectorize_loops(s));
   s = log.after("simplify", s, simplify(s));

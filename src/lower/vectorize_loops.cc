@@ -5,7 +5,9 @@
 #include "lower/vectorize_loops.h"
 
 #include <unordered_map>
+#include <unordered_set>
 
+#include "lower/lane_guard.h"
 #include "lower/stage_name.h"
 #include "te/ir_functor.h"
 
@@ -26,6 +28,8 @@ class Vectorizer : public IRMutator {
         ramp_(RampNode::make(min, make_const(var.dtype(), 1), lanes)) {}
 
   bool failed() const { return failed_; }
+  // Guards dropped from the vector code: it is only valid where each holds on every lane.
+  const std::vector<Expr>& guards() const { return guards_; }
 
   // Lanes of different iterations must touch different memory: each buffer that is stored
   // is stored through injective Ramp indices, and read only at exactly those indices.
@@ -107,6 +111,7 @@ class Vectorizer : public IRMutator {
     return LoadNode::make(op->dtype.with_lanes(index.dtype().lanes), op->buffer, index);
   }
   Expr mutate_node(const LetNode* op, const Expr& self) override {
+    inner_bound_.insert(op->var.get());
     Expr value = mutate(op->value);
     Var var = rebind(op->var, value);
     Expr body = mutate(op->body);
@@ -130,6 +135,7 @@ class Vectorizer : public IRMutator {
     return StoreNode::make(op->buffer, broadcast_to(value, lanes_), index);
   }
   Stmt mutate_node(const LetStmtNode* op, const Stmt& self) override {
+    inner_bound_.insert(op->var.get());
     Expr value = mutate(op->value);
     Var var = rebind(op->var, value);
     Stmt body = mutate(op->body);
@@ -144,8 +150,18 @@ class Vectorizer : public IRMutator {
   }
   Stmt mutate_node(const IfThenElseNode* op, const Stmt& self) override {
     Expr condition = mutate(op->condition);
-    if (condition.dtype().is_vector()) return refuse(self);  // lanes would take different paths
-    return IRMutator::mutate_node(op, self);
+    if (condition.dtype().is_scalar()) return IRMutator::mutate_node(op, self);
+    // Lanes could take different paths. A guard that holds on all lanes when it holds at the
+    // first and the last one (a non-dividing split's tail guard) is checked once outside the
+    // vector code instead: see VectorizeLoops. Anything else stays serial.
+    bool uses_inner_binding = uses_var(op->condition, [this](const VarNode* v) { return inner_bound_.count(v) > 0; });
+    bool reads_memory = false;  // memory could change between the check and the use
+    post_order_visit(op->condition, [&reads_memory](const Expr& e) { reads_memory |= e.as<LoadNode>() != nullptr; });
+    if (op->else_case.defined() || uses_inner_binding || reads_memory ||
+        !is_monotone_condition(op->condition, var_.get()))
+      return refuse(self);
+    guards_.push_back(op->condition);
+    return mutate(op->then_case);
   }
   Stmt mutate_node(const ForNode* op, const Stmt& self) override { return refuse(self); }
   Stmt mutate_node(const AllocateNode* op, const Stmt& self) override { return refuse(self); }
@@ -199,6 +215,8 @@ class Vectorizer : public IRMutator {
   Expr ramp_;
   bool failed_ = false;
   std::unordered_map<const VarNode*, Expr> widened_vars_;
+  std::unordered_set<const VarNode*> inner_bound_;  // let variables bound inside the loop
+  std::vector<Expr> guards_;
   std::vector<std::pair<const VarNode*, Expr>> loads_;
   std::unordered_multimap<const VarNode*, Expr> stores_;
 };
@@ -225,7 +243,17 @@ class VectorizeLoops : public IRMutator {
     Vectorizer vectorizer(op->loop_var, op->min, int(*extent));
     Stmt vectorized = vectorizer.mutate(body);
     if (vectorizer.failed() || !vectorizer.memory_is_lane_private()) return serial();
-    return vectorized;
+    if (vectorizer.guards().empty()) return vectorized;
+    // Guarded body (e.g. the tail of a non-dividing split): vector code where every guard
+    // holds on all lanes, the original guarded serial loop elsewhere.
+    Expr last = AddNode::make(op->min, make_const(op->min.dtype(), double(*extent - 1)));
+    Expr all_lanes;
+    for (const Expr& guard : vectorizer.guards()) {
+      Expr both = holds_at_both_ends(guard, op->loop_var, op->min, last);
+      all_lanes = all_lanes.defined() ? AndNode::make(all_lanes, both) : both;
+    }
+    Expr likely = CallNode::make(DataType::boolean(), Intrinsic::kLikely, {all_lanes});
+    return IfThenElseNode::make(likely, vectorized, serial());
   }
 };
 

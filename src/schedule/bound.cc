@@ -105,10 +105,14 @@ class BoundInference {
   // points past the domain are guarded off by schedule_ops. When even that is no smaller
   // than the domain, the domain itself is the region.
   static Range constant_extent(const Range& region, const Range& domain, const VarRangeMap& ranges) {
-    if (as_const_int(region.extent)) return region;
+    const int64_t* domain_extent = as_const_int(domain.extent);
+    if (const int64_t* extent = as_const_int(region.extent)) {
+      // Guarded consumers only read inside the domain: a region at least as large as the
+      // domain (tails of several splits add up) is the domain itself.
+      return domain_extent && *extent >= *domain_extent ? domain : region;
+    }
     ConstBound widest = enumerated_max(region.extent, ranges);
     if (!widest.has_max) widest = const_bound(region.extent, ranges);
-    const int64_t* domain_extent = as_const_int(domain.extent);
     if (domain_extent && (!widest.has_max || widest.max >= *domain_extent)) return domain;
     if (!widest.has_max) return region;
     return Range(region.min, make_const(region.extent.dtype(), double(std::max<int64_t>(widest.max, 1))));

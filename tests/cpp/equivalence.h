@@ -236,10 +236,13 @@ inline void random_caches(Schedule& s, ScheduleRng& rng) {
   if (rng.chance(0.12)) {
     std::vector<Stage> candidates;
     for (const Stage& st : s.stages())
-      if (is_compute_stage(st) && st->relations.empty() && st->attach_type == AttachType::kRoot &&
-          st->op->num_outputs() == 1)
+      if (is_compute_stage(st) && st->relations.empty() && st->attach_type == AttachType::kRoot)
         candidates.push_back(st);
-    if (!candidates.empty()) s.cache_write(rng.pick(candidates)->op.output(0), rng.pick(scopes));
+    if (!candidates.empty()) {
+      // A multi-output op (argmax) caches all of its outputs; which one is named does not matter.
+      const Stage& st = rng.pick(candidates);
+      s.cache_write(st->op.output(int(rng.uniform(0, st->op->num_outputs() - 1))), rng.pick(scopes));
+    }
   }
   if (rng.chance(0.12)) {
     std::vector<std::pair<Stage, Stage>> candidates;  // (producer, reader)

@@ -240,6 +240,11 @@ TEST(CodegenControl, ExplicitCpuTarget) {
   Target bad;
   bad.mcpu = "not-a-cpu";
   EXPECT_TE_ERROR(compile(make_func("cpu", {C}, store(C, Expr(0.0f), Expr(0))), bad), "not-a-cpu");
+  Target bad_attr;
+  bad_attr.mattr = "+avx2,+not-a-feature";
+  EXPECT_TE_ERROR(compile(make_func("cpu", {C}, store(C, Expr(0.0f), Expr(0))), bad_attr), "not-a-feature", "-mattr");
+  bad_attr.mattr = "avx2";
+  EXPECT_TE_ERROR(compile(make_func("cpu", {C}, store(C, Expr(0.0f), Expr(0))), bad_attr), "'avx2'");
 }
 
 }  // namespace

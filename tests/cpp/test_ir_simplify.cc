@@ -366,7 +366,7 @@ class RandomExprs {
   RandomExprs(uint64_t seed, std::vector<Var> vars) : rng_(seed), vars_(std::move(vars)) {}
 
   Expr gen(int depth) {
-    int choice = pick(depth <= 0 ? 2 : 17);
+    int choice = pick(depth <= 0 ? 2 : 19);
     switch (choice) {
       case 0: return i32(pick(21) - 10);
       case 1: return vars_[size_t(pick(int(vars_.size())))];
@@ -384,6 +384,13 @@ class RandomExprs {
       case 13: return floordiv(gen(depth - 1) * i32(pick(4) + 1) + gen(0), divisor());
       case 14: return floormod(gen(depth - 1) * i32(pick(4) + 1) + gen(0), divisor());
       case 15: return gen(depth - 1) * i32(8) + floormod(gen(depth - 1), i32(8));
+      case 16:
+      case 17: {
+        // A select whose values depend on its condition's operands (facts in branches).
+        Expr v = gen(depth - 1);
+        Expr cond = related_cond(v);
+        return select(cond, related_value(v), related_value(v));
+      }
       default: return floordiv(floordiv(gen(depth - 1), i32(pick(4) + 1)), i32(pick(4) + 1));
     }
   }
@@ -403,6 +410,33 @@ class RandomExprs {
   }
 
   int pick(int n) { return int(rng_() % uint64_t(n)); }
+
+  // v compared with a small constant, either way round, possibly negated or under likely().
+  Expr related_cond(const Expr& v) {
+    Expr c = i32(pick(11) - 5);
+    Expr cond;
+    switch (pick(6)) {
+      case 0: cond = v < c; break;
+      case 1: cond = c < v; break;
+      case 2: cond = v <= c; break;
+      case 3: cond = c >= v; break;
+      case 4: cond = v == c; break;
+      default: cond = v != c; break;
+    }
+    if (pick(4) == 0) cond = !cond;
+    if (pick(4) == 0) cond = CallNode::make(DataType::boolean(), Intrinsic::kLikely, {cond});
+    return cond;
+  }
+  Expr related_value(const Expr& v) {
+    Expr c = i32(pick(11) - 5);
+    switch (pick(5)) {
+      case 0: return min(v, c);
+      case 1: return max(v + i32(pick(3)), c);
+      case 2: return select(related_cond(v), i32(1), i32(2));
+      case 3: return select(c - v < i32(pick(5)), v, c);
+      default: return v - c;
+    }
+  }
 
  private:
   Expr divisor() {
@@ -486,6 +520,13 @@ class RandomStmts {
       case 4: {
         RandomExprs e(rng_(), in_scope_);
         Expr cond = e.cond(1);
+        if (rng_() % 2) {
+          // A guard and a body that both look at the same value.
+          Expr v = e.gen(1);
+          Stmt then_case = StoreNode::make(buf_, e.related_value(v), floormod(e.related_value(v), i32(64)));
+          Stmt else_case = StoreNode::make(buf_, e.related_value(v), floormod(v, i32(64)));
+          return IfThenElseNode::make(e.related_cond(v), then_case, (rng_() % 2) ? else_case : Stmt());
+        }
         if (rng_() % 2) cond = CallNode::make(DataType::boolean(), Intrinsic::kLikely, {cond});
         Stmt else_case = (rng_() % 2) ? gen(depth - 1) : Stmt();
         return IfThenElseNode::make(cond, gen(depth - 1), else_case);

@@ -120,6 +120,19 @@ TEST(LowerPipeline, UserErrors) {
   auto [io, ii] = sb[e.c].split(e.c.op().as<ComputeOpNode>()->axis[0], 2);
   sb[e.c].bind(io, thread_axis("threadIdx.x"));
   EXPECT_TE_ERROR(lower(sb, {e.a, e.b, e.c}, "f"), "bind", "stage C", "threadIdx.x", "target llvm has no threads");
+
+  // simple_mode skips target checks: the bound loop is printed as it is.
+  LowerOptions simple;
+  simple.simple_mode = true;
+  LoweredFunc printed = lower(sb, {e.a, e.b, e.c}, "f", simple);
+  EXPECT_EQ(count_for(printed.body, ForKind::kThreadBinding), 1) << to_string(printed);
+
+  Schedule sv = create_schedule({e.c.op()});
+  sv[e.c].vectorize(e.c.op().as<ComputeOpNode>()->axis[0]);  // symbolic extent n: stays serial
+  Tensor wide = compute({Expr(4), Expr(100)}, [&](const std::vector<Var>& i) { return e.b(i[0]) + 1.0f; }, "W");
+  Schedule sw = create_schedule({wide.op()});
+  sw[wide].vectorize(wide.op().as<ComputeOpNode>()->axis[1]);
+  EXPECT_TE_ERROR(lower(sw, {e.b, wide}, "f"), "vectorize", "stage W", "100", "64");
 }
 
 }  // namespace

@@ -121,14 +121,19 @@ TEST(LowerVectorize, UnsupportedBodiesFallBackToSerial) {
   Stmt inner = ForNode::make(r, Expr(0), Expr(3), ForKind::kSerial,
                              StoreNode::make(c, f32_load(a, j * 3 + r), j * 3 + r));
   Stmt nested = ForNode::make(j, Expr(0), Expr(4), ForKind::kVectorized, inner);
-  // A condition that depends on the lane.
+  // A condition that depends on the lane and is not monotone in it.
   Stmt guarded = ForNode::make(j, Expr(0), Expr(8), ForKind::kVectorized,
-                               IfThenElseNode::make(j < 5, StoreNode::make(c, f32_load(a, j), j)));
+                               IfThenElseNode::make(floormod(j, 3) < 2, StoreNode::make(c, f32_load(a, j), j)));
   // if_then_else guarding a read must not evaluate the untaken side.
   Stmt padded = ForNode::make(
       j, Expr(0), Expr(8), ForKind::kVectorized,
       StoreNode::make(c, if_then_else(j >= 1, f32_load(a, j - 1), Expr(0.0f)), j));
-  for (const Stmt& input : {nested, guarded, padded}) {
+  // A monotone guard on a let variable bound inside the loop cannot be checked outside it.
+  Var x("x");
+  Stmt let_guarded = ForNode::make(
+      j, Expr(0), Expr(8), ForKind::kVectorized,
+      LetStmtNode::make(x, j + 1, IfThenElseNode::make(x < 5, StoreNode::make(c, f32_load(a, j), j))));
+  for (const Stmt& input : {nested, guarded, padded, let_guarded}) {
     Stmt output = vectorize_loops(input);
     EXPECT_EQ(count_for(output, ForKind::kVectorized), 0) << output;
     EXPECT_EQ(count_exprs(output, [](const Expr& e) { return e.dtype().is_vector(); }), 0) << output;
@@ -139,6 +144,55 @@ TEST(LowerVectorize, UnsupportedBodiesFallBackToSerial) {
   const auto* loop = vectorize_loops(symbolic).as<ForNode>();
   ASSERT_NE(loop, nullptr);
   EXPECT_EQ(loop->for_kind, ForKind::kSerial);
+}
+
+// The tail guard of a non-dividing split: vector code where the guard holds on every lane,
+// the guarded serial loop elsewhere.
+TEST(LowerVectorize, MonotoneGuardGivesVectorAndSerialPaths) {
+  Var a("A", DataType::handle()), c("C", DataType::handle());
+  Var jo("j.outer"), ji("j.inner"), n("n");
+  Expr idx = jo * 4 + ji;
+  Expr guard = CallNode::make(DataType::boolean(), Intrinsic::kLikely, {idx < n});
+  Stmt input = ForNode::make(
+      jo, Expr(0), Expr(3), ForKind::kSerial,
+      ForNode::make(ji, Expr(0), Expr(4), ForKind::kVectorized,
+                    IfThenElseNode::make(guard, StoreNode::make(c, f32_load(a, idx) + 1.0f, idx))));
+  Stmt output = vectorize_loops(input);
+  const auto* outer = output.as<ForNode>();
+  ASSERT_NE(outer, nullptr) << output;
+  const auto* split = outer->body.as<IfThenElseNode>();
+  ASSERT_NE(split, nullptr) << output;
+  EXPECT_EQ(vector_stores(split->then_case, 4), 1) << output;
+  ASSERT_TRUE(split->else_case.defined());
+  EXPECT_EQ(count_for(split->else_case, ForKind::kSerial), 1) << output;
+  EXPECT_EQ(count_for(output, ForKind::kVectorized), 0);
+  for (int64_t n_value : {12, 10, 3, 0}) {
+    FlatMemory before, after;
+    before.add(a, 12, 7);
+    after.add(a, 12, 7);
+    before.add(c, 12, 8);
+    after.add(c, 12, 8);
+    before.scalars = after.scalars = {{n, n_value}};
+    before.run(input);
+    after.run(output);
+    EXPECT_EQ(after.get(c), before.get(c)) << "n = " << n_value;
+  }
+  // A decreasing guard (j.inner counts down an index) is monotone too.
+  Stmt reversed = ForNode::make(ji, Expr(0), Expr(4), ForKind::kVectorized,
+                                IfThenElseNode::make(Expr(5) - ji * 2 >= n, StoreNode::make(c, f32_load(a, ji), ji)));
+  Stmt reversed_out = vectorize_loops(reversed);
+  EXPECT_EQ(vector_stores(reversed_out, 4), 1) << reversed_out;
+  for (int64_t n_value : {-1, 0, 2, 4, 6}) {
+    FlatMemory before, after;
+    before.add(a, 4, 9);
+    after.add(a, 4, 9);
+    before.add(c, 4, 10);
+    after.add(c, 4, 10);
+    before.scalars = after.scalars = {{n, n_value}};
+    before.run(reversed);
+    after.run(reversed_out);
+    EXPECT_EQ(after.get(c), before.get(c)) << "n = " << n_value;
+  }
 }
 
 // Two vectorized loops nested: the inner one is widened, the outer one stays serial.

@@ -1,5 +1,8 @@
 // The parallel runtime on its own: te_parallel_for covers [0, extent) exactly once with
 // both backends, propagates a failing chunk's status, and runs nested calls serially.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <vector>
 
@@ -55,6 +58,27 @@ TEST_P(ThreadPoolTest, NestedCallsRunSerially) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, ThreadPoolTest,
                          ::testing::Values(runtime::ParallelBackend::kPool, runtime::ParallelBackend::kGomp));
+
+// The tuner measures kernels in forked children: a child must get working threads, not the
+// parent's pool object whose threads it does not have (that would hang).
+TEST(ThreadPool, WorksInAForkedChild) {
+  Counts warm(100);
+  ASSERT_EQ(te_parallel_for(count_body, &warm, 100, 2), 0);  // the parent's pool exists now
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(10);  // a hang becomes a failure
+    Counts c(1000);
+    int32_t rc = te_parallel_for(count_body, &c, 1000, 2);
+    for (auto& h : c.hits)
+      if (h.load() != 1) _exit(2);
+    _exit(rc == 0 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
 
 TEST(ThreadPool, ResolveNumThreads) {
   EXPECT_EQ(runtime::resolve_num_threads(3), 3);

@@ -38,14 +38,20 @@ const llvm::Target* lookup_target(const std::string& triple) {
 
 CpuSpec resolve_cpu(const Target& target) {
   initialize_llvm();
+  // The host does not change while we run; asking LLVM (which reads cpuid) costs per build.
+  static const CpuSpec host = [] {
+    CpuSpec h;
+    h.triple = llvm::sys::getProcessTriple();
+    h.cpu = llvm::sys::getHostCPUName().str();
+    for (const auto& [name, enabled] : llvm::sys::getHostCPUFeatures())
+      h.features += (h.features.empty() ? "" : ",") + std::string(enabled ? "+" : "-") + name.str();
+    return h;
+  }();
   CpuSpec spec;
-  spec.triple = llvm::sys::getProcessTriple();
-  std::string host_features;
-  for (const auto& [name, enabled] : llvm::sys::getHostCPUFeatures())
-    host_features += (host_features.empty() ? "" : ",") + std::string(enabled ? "+" : "-") + name.str();
+  spec.triple = host.triple;
   if (target.mcpu.empty()) {
-    spec.cpu = llvm::sys::getHostCPUName().str();
-    spec.features = host_features;
+    spec.cpu = host.cpu;
+    spec.features = host.features;
   } else {
     spec.cpu = target.mcpu;
     const llvm::Target* t = lookup_target(spec.triple);
@@ -55,6 +61,21 @@ CpuSpec resolve_cpu(const Target& target) {
            " (e.g. x86-64-v4, skylake-avx512, znver4)");
   }
   if (!target.mattr.empty()) {
+    // LLVM only warns on stderr about unknown features; reject them as the user's mistake.
+    const llvm::Target* t = lookup_target(spec.triple);
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(t->createMCSubtargetInfo(spec.triple, "", ""));
+    llvm::SmallVector<llvm::StringRef, 16> entries;
+    llvm::StringRef(target.mattr).split(entries, ',', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef entry : entries) {
+      entry = entry.trim();
+      bool known = false;
+      if (entry.size() > 1 && (entry[0] == '+' || entry[0] == '-'))
+        for (const llvm::SubtargetFeatureKV& kv : sti->getAllProcessorFeatures())
+          known = known || entry.drop_front() == kv.key;
+      if (!known)
+        fail("target: -mattr entry '", entry.str(), "' is not a feature LLVM knows for ", spec.triple,
+             "; expected a comma-separated list like +avx512f,-fma");
+    }
     // Later entries win in LLVM's feature strings, so -mattr overrides the host's set.
     spec.features += (spec.features.empty() ? "" : ",") + target.mattr;
   }

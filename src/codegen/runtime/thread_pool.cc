@@ -3,6 +3,7 @@
 #include "codegen/runtime/thread_pool.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -124,6 +125,7 @@ class ThreadPool {
 
 std::mutex g_pool_mu;  // one job at a time; a concurrent caller runs serially instead
 std::unique_ptr<ThreadPool> g_pool;
+pid_t g_pool_pid = 0;  // the process whose threads g_pool holds
 
 // ---------------------------------------------------------------- libgomp backend
 using GompParallelFn = void (*)(void (*)(void*), void*, unsigned, unsigned);
@@ -212,9 +214,15 @@ extern "C" int32_t te_parallel_for(TeParallelBody body, void* closure, int64_t e
   }
   std::unique_lock<std::mutex> lock(g_pool_mu, std::try_to_lock);
   if (!lock.owns_lock()) return body(0, extent, closure);  // another caller holds the pool
+  if (g_pool && g_pool_pid != getpid()) {
+    // A forked child (the tuner's measuring process) inherits the pool object but none of
+    // its threads: waiting on them would hang, and joining them is impossible. Leak it.
+    (void)g_pool.release();
+  }
   if (!g_pool || g_pool->num_workers() + 1 < threads) {
     g_pool.reset();
     g_pool = std::make_unique<ThreadPool>(threads - 1);
+    g_pool_pid = getpid();
   }
   t_inside_parallel = true;
   int32_t rc = g_pool->run(body, closure, extent, threads);
