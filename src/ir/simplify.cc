@@ -89,6 +89,12 @@ std::optional<bool> decide_compare(ExprKind k, const Interval& d) {
 // Interval of a - b from the operands' own intervals (for dtypes without a linear form).
 Interval interval_difference(const Interval& a, const Interval& b) { return interval_sub(a, b); }
 
+// Whether offset_max + stride*(lanes - 1) < divisor, without overflow.
+bool i128_fits_lanes(int64_t offset_max, int64_t stride, int lanes, int64_t divisor) {
+  __int128 last = __int128(offset_max) + __int128(stride) * (lanes - 1);
+  return last < divisor;
+}
+
 int64_t gcd64(int64_t a, int64_t b) {
   uint64_t x = a < 0 ? 0 - uint64_t(a) : uint64_t(a), y = b < 0 ? 0 - uint64_t(b) : uint64_t(b);
   return int64_t(std::gcd(x, y));
@@ -513,6 +519,25 @@ Expr Simplifier::rewrite_vector(ExprKind k, const Expr& a, const Expr& b) {
     if (ba && rb) {
       Expr stride = k == ExprKind::Add ? rb->stride : rewrite_binary(ExprKind::Sub, make_zero(rb->stride.dtype()), rb->stride);
       return ramp(rewrite_binary(k, ba->value, rb->base), stride, rb->lanes);
+    }
+  }
+  // A ramp that stays inside one period of the divisor: floordiv(ramp(x*8, 1, 8), 8) is
+  // broadcast(x), floormod(ramp(x*8 + 4, 1, 4), 8) is ramp(4, 1, 4). Trunc kinds need base >= 0.
+  bool div_mod = k == ExprKind::FloorDiv || k == ExprKind::FloorMod || k == ExprKind::Div || k == ExprKind::Mod;
+  if (div_mod && ra && bb && is_linear_dtype(ra->base.dtype())) {
+    const int64_t* stride = as_const_int(ra->stride);
+    const int64_t* c = as_const_int(bb->value);
+    bool floor_kind = k == ExprKind::FloorDiv || k == ExprKind::FloorMod;
+    Interval base_bound = bound(ra->base);
+    if (stride && c && *stride >= 0 && *c > 0 && (floor_kind || (base_bound.has_min && base_bound.min >= 0))) {
+      Expr offset = rewrite_binary(ExprKind::FloorMod, ra->base, bb->value);
+      Interval off = bound(offset);
+      if (off.has_max && i128_fits_lanes(off.max, *stride, ra->lanes, *c)) {
+        ExprKind scalar_kind = (k == ExprKind::FloorDiv || k == ExprKind::Div) ? ExprKind::FloorDiv : ExprKind::FloorMod;
+        Expr scalar = rewrite_binary(scalar_kind, ra->base, bb->value);
+        if (scalar_kind == ExprKind::FloorDiv) return BroadcastNode::make(scalar, ra->lanes);
+        return ramp(scalar, ra->stride, ra->lanes);
+      }
     }
   }
   if (k == ExprKind::Mul && a.dtype().is_integer()) {

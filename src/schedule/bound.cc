@@ -5,6 +5,11 @@
 // up to and including iv are fixed to their loop variables, the ones inside are relaxed over
 // their ranges, the root indices are passed up from the leaves, and C's read indices of P
 // are evaluated as interval sets. Derived axes then get their ranges by passing down.
+// Refinements: loops bound to threads that share P's storage are relaxed too (TVM's rule, so
+// a "shared" stage holds what the whole block reads); a region at least as large as P's
+// domain becomes the domain; a region whose extent varies with the loops is widened to its
+// largest extent (constant-size storage), with schedule_ops guarding points past the domain.
+// Root IterVars map to their region (min may be non-zero); derived IterVars start at 0.
 #include <algorithm>
 #include <unordered_set>
 

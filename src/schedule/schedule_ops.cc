@@ -5,7 +5,9 @@
 // (Realize) live over itself and everything after it; a compute_at stage is built the same
 // way inside its parent's loop, right before the parent's computation at that level. One For
 // per leaf (from 0), root indices passed up from the leaves and substituted into the body;
-// reductions get an init nest right before their outermost reduction loop.
+// reductions get an init nest right before their outermost reduction loop. Storage and
+// stores are named by each stage's origin op (the tensors the user holds), even after
+// cache_write/rfactor replaced the stage's op (see stage_storage_op).
 #include <unordered_set>
 
 #include "ir/simplify.h"
@@ -123,7 +125,8 @@ class LoopNestBuilder {
     const std::vector<IterVar>& leaves = b.stage->leaf_iter_vars;
     std::vector<Stmt> parts;
     if (init.defined() && j == b.reduce_pos) parts.push_back(init);
-    parts.push_back(j == leaves.size() ? compute : make_loop(*b.stage, leaves[j], leaves[j]->var, nest(b, j + 1, init, compute), true));
+    if (j == leaves.size()) parts.push_back(compute);
+    else parts.push_back(make_loop(*b.stage, leaves[j], leaves[j]->var, nest(b, j + 1, init, compute), true));
     Stmt level = SeqNode::make(parts);
     if (j == 0) return level;
     auto stage_attach = attached_.find(b.stage);

@@ -330,6 +330,16 @@ TEST(SimplifyVector, RampAndBroadcastArithmetic) {
   EXPECT_SIMPLIFY(AddNode::make(BroadcastNode::make(x, 4), BroadcastNode::make(x, 4)), BroadcastNode::make(x * 2, 4));
   EXPECT_SIMPLIFY(RampNode::make(x, SubNode::make(i32(2), i32(2)), 4), BroadcastNode::make(x, 4));
   EXPECT_SIMPLIFY(SubNode::make(RampNode::make(x + 4, i32(2), 4), RampNode::make(x, i32(1), 4)), RampNode::make(i32(4), i32(1), 4));
+  // Vectorized split/fuse indices: a ramp inside one period of the divisor.
+  Expr eight = BroadcastNode::make(i32(8), 8);
+  EXPECT_SIMPLIFY(FloorDivNode::make(RampNode::make(x * 8, i32(1), 8), eight), BroadcastNode::make(x, 8));
+  EXPECT_SIMPLIFY(FloorModNode::make(RampNode::make(x * 8, i32(1), 8), eight), RampNode::make(i32(0), i32(1), 8));
+  Expr four = BroadcastNode::make(i32(8), 4);
+  EXPECT_SIMPLIFY(FloorModNode::make(RampNode::make(x * 8 + 4, i32(1), 4), four), RampNode::make(i32(4), i32(1), 4));
+  Expr crosses = FloorDivNode::make(RampNode::make(x * 8 + 5, i32(1), 4), four);  // lanes 5..8 cross
+  EXPECT_TRUE(structural_equal(simplify(crosses), crosses)) << simplify(crosses);
+  Expr trunc = DivNode::make(RampNode::make(x * 8, i32(1), 8), eight);  // x may be negative: lanes differ
+  EXPECT_FALSE(simplify(trunc).as<BroadcastNode>()) << simplify(trunc);
 }
 
 // A tiled matmul-like nest with split guards: the statement simplifier must stay fast.
@@ -572,6 +582,38 @@ TEST(SimplifyRandom, StatementsRunTheSame) {
     nontrivial += want != std::vector<int32_t>(64, 0);
   }
   EXPECT_GT(nontrivial, 50);
+}
+
+TEST(SimplifyRandom, VectorDivModAgreeLaneByLane) {
+  Var x("x"), y("y");
+  std::mt19937_64 rng(55);
+  int broadcasts = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    int lanes = 2 << (rng() % 3);
+    Expr base = x * i32(int64_t(rng() % 5) * 4) + y + i32(int64_t(rng() % 9) - 4);
+    Expr ramp = RampNode::make(base, i32(int64_t(rng() % 3)), lanes);
+    Expr divisor = BroadcastNode::make(i32(int64_t(rng() % 9) + 1), lanes);
+    Expr e;
+    switch (rng() % 4) {
+      case 0: e = FloorDivNode::make(ramp, divisor); break;
+      case 1: e = FloorModNode::make(ramp, divisor); break;
+      case 2: e = DivNode::make(ramp, divisor); break;
+      default: e = ModNode::make(ramp, divisor); break;
+    }
+    int64_t xmin = int64_t(rng() % 7) - 3, ymin = int64_t(rng() % 7) - 3;
+    VarRangeMap ranges{{x.get(), range(xmin, 4)}, {y.get(), range(ymin, int64_t(rng() % 4) + 1)}};
+    Expr simplified = simplify(e, ranges);
+    broadcasts += simplified.as<BroadcastNode>() != nullptr;
+    for (int point = 0; point < 4; ++point) {
+      Interpreter interp;
+      interp.bind(x, Value::from_int(DataType::int32(), xmin + int64_t(rng() % 4)));
+      interp.bind(y, Value::from_int(DataType::int32(), ymin + int64_t(rng() % uint64_t(const_value(ranges[y.get()].extent)))));
+      Value want = interp.eval(e), got = interp.eval(simplified);
+      for (int l = 0; l < lanes; ++l)
+        ASSERT_EQ(want.as_int(l), got.as_int(l)) << "lane " << l << " of " << e << " vs " << simplified;
+    }
+  }
+  EXPECT_GT(broadcasts, 10);
 }
 
 TEST(SimplifyRandom, SimplifiedFormIsStable) {

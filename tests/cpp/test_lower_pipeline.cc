@@ -129,6 +129,9 @@ TEST(LowerPipeline, UserErrors) {
 
   Schedule sv = create_schedule({e.c.op()});
   sv[e.c].vectorize(e.c.op().as<ComputeOpNode>()->axis[0]);  // symbolic extent n: stays serial
+  LoweredFunc serial = lower(sv, {e.a, e.b, e.c}, "f");
+  EXPECT_EQ(count_for(serial.body, ForKind::kVectorized), 0) << to_string(serial);
+  check_elementwise_numbers(serial);
   Tensor wide = compute({Expr(4), Expr(100)}, [&](const std::vector<Var>& i) { return e.b(i[0]) + 1.0f; }, "W");
   Schedule sw = create_schedule({wide.op()});
   sw[wide].vectorize(wide.op().as<ComputeOpNode>()->axis[1]);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "test_codegen_util.h"
 
@@ -84,6 +85,30 @@ TEST(RuntimeModule, SourcesAndTiming) {
   EXPECT_LE(r.median, *std::max_element(r.results.begin(), r.results.end()));
   EXPECT_TE_ERROR(m.time_evaluator({a, b}), "expected 3 arguments");
   EXPECT_TE_ERROR(Module()({a}), "empty");
+}
+
+// The tuner's builder compiles candidates on several threads at once.
+TEST(RuntimeModule, ConcurrentBuildsAndCalls) {
+  std::vector<std::string> errors(3);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([t, &errors] {
+      try {
+        for (int rep = 0; rep < 2; ++rep) {
+          Module m = compile(symbolic_add("k" + std::to_string(t)));
+          NDArray a = random_array({5, 4}, DataType::float32(), uint64_t(t)), b = random_array({4}, DataType::float32(), 2);
+          NDArray c = NDArray::empty({5, 4});
+          m({a, b, c});
+          for (int k = 0; k < 20; ++k)
+            if (c.data_as<float>()[k] != a.data_as<float>()[k] + b.data_as<float>()[k % 4]) errors[size_t(t)] = "wrong value";
+        }
+      } catch (const std::exception& e) {
+        errors[size_t(t)] = e.what();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
 }
 
 std::string temp_path(const std::string& file) {

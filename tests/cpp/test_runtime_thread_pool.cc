@@ -57,7 +57,8 @@ TEST_P(ThreadPoolTest, NestedCallsRunSerially) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ThreadPoolTest,
-                         ::testing::Values(runtime::ParallelBackend::kPool, runtime::ParallelBackend::kGomp));
+                         ::testing::Values(runtime::ParallelBackend::kPool, runtime::ParallelBackend::kGomp),
+                         [](const auto& info) { return info.param == runtime::ParallelBackend::kPool ? "pool" : "gomp"; });
 
 // The tuner measures kernels in forked children: a child must get working threads, not the
 // parent's pool object whose threads it does not have (that would hang).

@@ -71,7 +71,7 @@ CpuSpec resolve_cpu(const Target& target) {
       bool known = false;
       if (entry.size() > 1 && (entry[0] == '+' || entry[0] == '-'))
         for (const llvm::SubtargetFeatureKV& kv : sti->getAllProcessorFeatures())
-          known = known || entry.drop_front() == kv.key;
+          known = known || entry.drop_front() == kv.Key;
       if (!known)
         fail("target: -mattr entry '", entry.str(), "' is not a feature LLVM knows for ", spec.triple,
              "; expected a comma-separated list like +avx512f,-fma");
