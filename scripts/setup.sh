@@ -16,7 +16,9 @@ APT_PACKAGES=(
   python3 python3-dev python3-venv
 )
 # PyPI packages for the Python tests (tests/python) and the Python package's examples.
-PIP_PACKAGES=(numpy pytest)
+PIP_PACKAGES=(numpy pytest pybind11 scikit-build-core)
+# The import name of each entry of PIP_PACKAGES, in the same order.
+PIP_IMPORTS=(numpy pytest pybind11 scikit_build_core)
 VENV_DIR="$PWD/.venv"
 
 missing=()
@@ -39,8 +41,8 @@ if [ ! -x "$VENV_DIR/bin/python" ]; then
   echo "setup: creating the Python environment $VENV_DIR"
   "$SYSTEM_PYTHON" -m venv "$VENV_DIR"
 fi
-# One import per package; the names on PyPI and the import names agree for these.
-import_check="import $(IFS=,; echo "${PIP_PACKAGES[*]}")"
+# One import per package (PIP_IMPORTS): install only when one of them is missing.
+import_check="import $(IFS=,; echo "${PIP_IMPORTS[*]}")"
 if ! "$VENV_DIR/bin/python" -c "$import_check" 2>/dev/null; then
   echo "setup: installing from PyPI into .venv: ${PIP_PACKAGES[*]}"
   "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}"

@@ -15,7 +15,8 @@ bash scripts/setup.sh
 step "configure: Release build in ./$BUILD_DIR"
 # The development-only options are forced off, in case ./build was configured by hand.
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DTE_BUILD_TESTS=ON -DTE_BUILD_BENCH=ON -DTE_DEV_ALLOW_UNDEFINED=OFF -DTE_SANITIZE=OFF
+  -DTE_BUILD_TESTS=ON -DTE_BUILD_BENCH=ON -DTE_DEV_ALLOW_UNDEFINED=OFF -DTE_SANITIZE=OFF \
+  -DTE_BUILD_PYTHON=ON -DPython_EXECUTABLE="$ROOT/.venv/bin/python"
 
 step "build (-j$JOBS)"
 cmake --build "$BUILD_DIR" -j "$JOBS"

@@ -175,6 +175,29 @@ using GENode = BinaryNode<ExprKind::GE>;
 using AndNode = BinaryNode<ExprKind::And>;
 using OrNode = BinaryNode<ExprKind::Or>;
 
+// The two operands of any BinaryNode kind (nullptr pair for other kinds), for code that treats
+// all binary operators alike (printer, interpreter) without a cast to the wrong node type.
+struct BinaryOperands {
+  const Expr* a = nullptr;
+  const Expr* b = nullptr;
+};
+inline BinaryOperands binary_operands(const Expr& e) {
+  switch (e->kind) {
+#define TE_BINARY_CASE(name)                                              \
+  case ExprKind::name: {                                                  \
+    const auto* n = static_cast<const BinaryNode<ExprKind::name>*>(e.get()); \
+    return {&n->a, &n->b};                                                \
+  }
+    TE_BINARY_CASE(Add) TE_BINARY_CASE(Sub) TE_BINARY_CASE(Mul) TE_BINARY_CASE(Div)
+    TE_BINARY_CASE(Mod) TE_BINARY_CASE(FloorDiv) TE_BINARY_CASE(FloorMod) TE_BINARY_CASE(Min)
+    TE_BINARY_CASE(Max) TE_BINARY_CASE(EQ) TE_BINARY_CASE(NE) TE_BINARY_CASE(LT)
+    TE_BINARY_CASE(LE) TE_BINARY_CASE(GT) TE_BINARY_CASE(GE) TE_BINARY_CASE(And)
+    TE_BINARY_CASE(Or)
+#undef TE_BINARY_CASE
+    default: return {};
+  }
+}
+
 struct NotNode : ExprNode {
   static constexpr ExprKind kKind = ExprKind::Not;
   Expr a;

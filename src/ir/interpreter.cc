@@ -174,6 +174,7 @@ class InterpreterImpl {
         InterpBuffer old = had ? saved->second : InterpBuffer{};
         in_.buffers_[op->buffer.get()] = buf;
         run(op->body);
+        in_.owned_.pop_back();  // allocations nest, so this is the one made above
         if (had) in_.buffers_[op->buffer.get()] = old;
         else in_.buffers_.erase(op->buffer.get());
         return;
@@ -232,11 +233,10 @@ class InterpreterImpl {
   }
 
   Value binary(const Expr& e) {
-    // Binary nodes all share BinaryNode's layout; read a and b through one of them.
-    const auto* op = static_cast<const AddNode*>(e.get());
+    BinaryOperands op = binary_operands(e);
     int lanes = e.dtype().lanes;
-    Value a = lanes_of(eval(op->a), lanes), b = lanes_of(eval(op->b), lanes);
-    DataType in = op->a.dtype();
+    Value a = lanes_of(eval(*op.a), lanes), b = lanes_of(eval(*op.b), lanes);
+    DataType in = op.a->dtype();
     Value r;
     r.dtype = e.dtype();
     for (int l = 0; l < lanes; ++l) {

@@ -52,13 +52,13 @@ class Printer {
     }
     int prec = precedence(e->kind);
     if (const char* op = infix(e->kind)) {
-      const auto* b = static_cast<const AddNode*>(e.get());
+      BinaryOperands b = binary_operands(e);
       bool paren = prec < outer_prec;
       if (paren) os << "(";
-      print(b->a, prec);
+      print(*b.a, prec);
       os << op;
       // Left-associative: the right operand needs parentheses at equal precedence.
-      print(b->b, prec + 1);
+      print(*b.b, prec + 1);
       if (paren) os << ")";
       return;
     }
@@ -188,11 +188,11 @@ class Printer {
   }
 
   void call2(const char* name, const Expr& e) {
-    const auto* b = static_cast<const AddNode*>(e.get());
+    BinaryOperands b = binary_operands(e);
     os << name << "(";
-    print(b->a);
+    print(*b.a);
     os << ", ";
-    print(b->b);
+    print(*b.b);
     os << ")";
   }
 

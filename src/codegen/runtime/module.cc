@@ -11,6 +11,9 @@
 #ifdef TE_WITH_LLVM
 #include "codegen/llvm/llvm_module.h"
 #endif
+#ifdef TE_WITH_CUDA
+#include "codegen/cuda/codegen_cuda.h"
+#endif
 
 namespace te {
 namespace {
@@ -134,7 +137,7 @@ void Module::operator()(const std::vector<DLTensor*>& args) const {
   std::vector<void*> buffers;
   std::vector<int64_t> size_vars;
   pack_arguments(node_->func, args, &buffers, &size_vars);
-  int32_t rc = node_->kernel(buffers.data(), size_vars.data());
+  int32_t rc = node_->run(buffers.data(), size_vars.data());
   if (rc != 0)
     fail("kernel ", node_->func.name, " failed (status ", rc, "): a heap allocation inside the kernel failed");
 }
@@ -182,7 +185,7 @@ Module::TimeResult Module::time_evaluator(const std::vector<NDArray>& args, int 
   std::vector<int64_t> size_vars;
   pack_arguments(node_->func, tensors, &buffers, &size_vars);  // checked once, then timed raw
   auto call = [&] {
-    if (node_->kernel(buffers.data(), size_vars.data()) != 0)
+    if (node_->run(buffers.data(), size_vars.data()) != 0)
       fail("kernel ", node_->func.name, " failed: a heap allocation inside the kernel failed");
   };
   using Clock = std::chrono::steady_clock;
@@ -214,6 +217,13 @@ Module::TimeResult Module::time_evaluator(const std::vector<NDArray>& args, int 
 }
 
 Module build(const LoweredFunc& func, const Target& target) {
+  if (target.kind == "cuda") {
+#ifdef TE_WITH_CUDA
+    return Module(build_cuda(func, target));
+#else
+    fail("build: te was built without CUDA (TE_WITH_CUDA=OFF); cannot compile for target cuda");
+#endif
+  }
   if (target.kind != "llvm")
     fail("build: target kind '", target.kind, "' is not supported by the CPU backend; expected 'llvm'");
 #ifdef TE_WITH_LLVM

@@ -24,6 +24,9 @@ class ModuleNode {
   Target target;
   KernelFn kernel = nullptr;
 
+  // Runs the kernel on packed arguments (see pack_arguments). Backends whose kernel is not a
+  // host function (CUDA) override it.
+  virtual int32_t run(void** buffers, const int64_t* size_vars) const { return kernel(buffers, size_vars); }
   virtual std::string get_source(const std::string& format) const = 0;
   virtual void save_object(const std::string& path) const = 0;
   virtual void export_shared_library(const std::string& path) const = 0;

@@ -1,0 +1,39 @@
+// src/codegen/cuda/codegen_cuda.h — lowered IR (target cuda) → CUDA C source, and the NVRTC
+// and driver-API wrappers. No CUDA header is included here; all CUDA libraries are loaded
+// with dlopen at run time, so libte links none of them.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "lower/cuda_threads.h"
+#include "te/lower.h"
+
+namespace te {
+
+class ModuleNode;
+
+struct CudaKernelSource {
+  std::string code;         // a complete translation unit: extern "C" __global__ <name>_kernel(...)
+  std::string kernel_name;  // "<name>_kernel"
+  GpuLaunchConfig launch;
+};
+
+// Prints func (lowered for target cuda) as CUDA C. Kernel parameters: one `T* __restrict__`
+// per buffer argument, then one int (int64: long long) per size variable, in func's order.
+CudaKernelSource codegen_cuda(const LoweredFunc& func);
+
+// The architecture NVRTC compiles for: $TE_CUDA_ARCH when set (e.g. "sm_80"), else sm_90.
+std::string default_cuda_arch();
+// Compiles CUDA C to PTX with NVRTC for arch ("sm_90" → -arch=compute_90). Results are cached
+// by (source, arch). te::Error when NVRTC cannot be loaded or the source does not compile
+// (with NVRTC's log and the offending source lines).
+std::string compile_cuda_to_ptx(const std::string& source, const std::string& arch = default_cuda_arch());
+
+// A te::Module node for target cuda: get_source("cuda") / ("ptx"); calling it needs a GPU.
+std::shared_ptr<ModuleNode> build_cuda(const LoweredFunc& func, const Target& target);
+
+// True when libcuda.so.1 loads and reports at least one device.
+bool cuda_device_available();
+
+}  // namespace te

@@ -1,0 +1,198 @@
+// GPU target passes: thread-extent inference/checks (infer_gpu_launch) and shared-memory
+// barrier insertion (insert_shared_barriers). See cuda_threads.h.
+#include "lower/cuda_threads.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ir/simplify.h"
+#include "lower/stage_name.h"
+#include "te/ir_functor.h"
+
+namespace te {
+
+bool parse_thread_tag(const std::string& tag, bool* is_block, int* dim) {
+  std::string axis;
+  if (tag.rfind("blockIdx.", 0) == 0) {
+    *is_block = true;
+    axis = tag.substr(9);
+  } else if (tag.rfind("threadIdx.", 0) == 0) {
+    *is_block = false;
+    axis = tag.substr(10);
+  } else {
+    return false;
+  }
+  if (axis.size() != 1 || axis[0] < 'x' || axis[0] > 'z') return false;
+  *dim = axis[0] - 'x';
+  return true;
+}
+
+namespace {
+
+constexpr int64_t kMaxThreadsPerBlock = 1024;
+
+std::string stage_label(const Stmt& body) {
+  std::string stage = stage_of(body);
+  return stage.empty() ? std::string("a stage") : "stage " + stage;
+}
+
+// Walks the kernel, tracking whether the current statement runs inside a thread-bound loop.
+class LaunchInference : public IRVisitor {
+ public:
+  struct Seen {
+    Expr extent;
+    std::string stage;
+  };
+  std::unordered_map<std::string, Seen> extents;  // by thread tag
+  std::string first_unbound;                       // error text for the first unbound loop
+  int thread_depth = 0;
+
+ protected:
+  void visit_node(const ForNode* op) override {
+    if (op->for_kind == ForKind::kParallel)
+      fail(stage_label(op->body), ": loop ", op->loop_var.name(),
+           " is parallel(); on target cuda bind it to blockIdx/threadIdx instead");
+    if (op->for_kind != ForKind::kThreadBinding) {
+      if (thread_depth == 0 && first_unbound.empty())
+        first_unbound = detail::cat(stage_label(op->body), ": loop ", op->loop_var.name(),
+                                    " is not bound to a thread; bind it to blockIdx.x or move it inside");
+      IRVisitor::visit_node(op);
+      return;
+    }
+    bool is_block = false;
+    int dim = 0;
+    if (op->thread_tag != "vthread") {
+      if (!parse_thread_tag(op->thread_tag, &is_block, &dim))
+        fail(stage_label(op->body), ": loop ", op->loop_var.name(), " is bound to unknown thread tag '",
+             op->thread_tag, "'; expected blockIdx.x/y/z, threadIdx.x/y/z or vthread");
+      Expr extent = simplify(op->extent);
+      if (!is_block && !as_const_int(extent))
+        fail(stage_label(op->body), ": loop ", op->loop_var.name(), " is bound to ", op->thread_tag,
+             " with a non-constant extent ", to_string(extent),
+             "; split the axis by a constant factor and bind the inner part to threads");
+      auto it = extents.find(op->thread_tag);
+      if (it == extents.end()) {
+        extents.emplace(op->thread_tag, Seen{extent, stage_of(op->body)});
+      } else if (!structural_equal(it->second.extent, extent)) {
+        fail(stage_label(op->body), ": ", op->thread_tag, " has extent ", to_string(extent), " here but ",
+             to_string(it->second.extent), " in stage ", it->second.stage,
+             "; every stage of a kernel must bind a thread axis with the same extent");
+      }
+    }
+    ++thread_depth;
+    IRVisitor::visit_node(op);
+    --thread_depth;
+  }
+  void visit_node(const StoreNode* op) override {
+    if (thread_depth == 0 && first_unbound.empty())
+      first_unbound = detail::cat("stage ", op->buffer.name(),
+                                  ": a store runs outside any thread-bound loop; bind its loops to blockIdx/threadIdx");
+    IRVisitor::visit_node(op);
+  }
+  void visit_node(const AllocateNode* op) override {
+    if (thread_depth == 0 && op->scope == "global")
+      fail("stage ", op->buffer.name(), ": its buffer (scope global) would be allocated inside the kernel ",
+           "outside any thread-bound loop; compute_at it inside a bound loop, inline it, or cache it to "
+           "\"shared\"/\"local\"");
+    IRVisitor::visit_node(op);
+  }
+};
+
+// Which of the shared buffers s writes and reads.
+struct SharedAccess {
+  bool writes = false, reads = false;
+};
+SharedAccess shared_access(const Stmt& s, const std::unordered_set<const VarNode*>& shared) {
+  SharedAccess acc;
+  post_order_visit(
+      s,
+      [&](const Expr& e) {
+        if (const auto* load = e.as<LoadNode>(); load && shared.count(load->buffer.get())) acc.reads = true;
+      },
+      [&](const Stmt& st) {
+        if (const auto* store = st.as<StoreNode>(); store && shared.count(store->buffer.get())) acc.writes = true;
+      });
+  return acc;
+}
+
+class BarrierInserter : public IRMutator {
+ public:
+  explicit BarrierInserter(std::unordered_set<const VarNode*> shared) : shared_(std::move(shared)) {}
+
+ protected:
+  Stmt mutate_node(const SeqNode* op, const Stmt& self) override {
+    std::vector<Stmt> out;
+    bool written = false;  // a shared buffer was written by an earlier statement
+    for (const Stmt& child : op->seq) {
+      Stmt c = mutate(child);
+      SharedAccess acc = shared_access(c, shared_);
+      if (written && acc.reads) {
+        out.push_back(make_gpu_barrier());
+        written = false;
+      }
+      if (acc.writes) written = true;
+      out.push_back(c);
+    }
+    return SeqNode::make(out);
+  }
+  Stmt mutate_node(const ForNode* op, const Stmt& self) override {
+    Stmt body = mutate(op->body);
+    if (op->for_kind != ForKind::kThreadBinding) {
+      SharedAccess acc = shared_access(body, shared_);
+      if (acc.writes && acc.reads) body = SeqNode::make({body, make_gpu_barrier()});
+    }
+    if (body.same_as(op->body)) return self;
+    return ForNode::make(op->loop_var, op->min, op->extent, op->for_kind, body, op->thread_tag);
+  }
+
+ private:
+  std::unordered_set<const VarNode*> shared_;
+};
+
+}  // namespace
+
+GpuLaunchConfig infer_gpu_launch(const Stmt& body, const std::string& func_name) {
+  LaunchInference inference;
+  inference.visit(body);
+  if (inference.extents.empty())
+    fail("kernel ", func_name, ": target cuda needs loops bound to GPU threads, but no axis is bound; "
+         "split the outer axis of the output stage and bind the parts, e.g. s[C].bind(xo, "
+         "thread_axis(\"blockIdx.x\")) and s[C].bind(xi, thread_axis(\"threadIdx.x\"))");
+  if (!inference.first_unbound.empty()) fail(inference.first_unbound);
+  GpuLaunchConfig config;
+  for (int d = 0; d < 3; ++d) config.grid[d] = Expr(1);
+  std::string product;
+  for (const auto& [tag, seen] : inference.extents) {
+    bool is_block = false;
+    int dim = 0;
+    if (!parse_thread_tag(tag, &is_block, &dim)) continue;
+    if (is_block) {
+      config.grid[dim] = seen.extent;
+    } else {
+      config.block[dim] = *as_const_int(seen.extent);
+      product += (product.empty() ? "" : " x ") + tag + "=" + std::to_string(config.block[dim]);
+    }
+  }
+  for (int d = 0; d < 3; ++d)
+    if (config.block[d] < 1) fail("kernel ", func_name, ": a threadIdx extent is ", config.block[d], "; expected >= 1");
+  if (config.threads_per_block() > kMaxThreadsPerBlock)
+    fail("kernel ", func_name, ": ", config.threads_per_block(), " threads per block (", product,
+         ") exceeds the CUDA limit of ", kMaxThreadsPerBlock, "; use smaller factors for the threadIdx axes");
+  return config;
+}
+
+Stmt make_gpu_barrier() { return AttrStmtNode::make(kGpuBarrierAttr, Expr(0), EvaluateNode::make(Expr(0))); }
+
+Stmt insert_shared_barriers(const Stmt& body) {
+  std::unordered_set<const VarNode*> shared;
+  post_order_visit(
+      body, [](const Expr&) {},
+      [&](const Stmt& st) {
+        if (const auto* alloc = st.as<AllocateNode>(); alloc && alloc->scope == "shared")
+          shared.insert(alloc->buffer.get());
+      });
+  if (shared.empty()) return body;
+  return BarrierInserter(std::move(shared)).mutate(body);
+}
+
+}  // namespace te

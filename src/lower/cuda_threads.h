@@ -1,0 +1,39 @@
+// src/lower/cuda_threads.h — the GPU target passes (target "cuda"), run by lower() after the
+// common passes: thread-extent inference and checks, and shared-memory barrier insertion.
+// The launch configuration they infer is what the CUDA backend (src/codegen/cuda) launches with.
+#pragma once
+
+#include <string>
+
+#include "te/ir.h"
+
+namespace te {
+
+// Grid and block extents of one kernel, indexed x/y/z. Block extents are constants; grid
+// extents may be expressions of the function's size variables (evaluated at call time).
+struct GpuLaunchConfig {
+  Expr grid[3];
+  int64_t block[3] = {1, 1, 1};
+  int64_t threads_per_block() const { return block[0] * block[1] * block[2]; }
+};
+
+// The thread tags te accepts in bind(): "blockIdx.x" → (true, 0), "threadIdx.y" → (false, 1).
+// Returns false for "vthread" and unknown tags.
+bool parse_thread_tag(const std::string& tag, bool* is_block, int* dim);
+
+// Checks the thread bindings of a flat kernel body (te::Error naming the stage and loop):
+// at least one bind, every loop outside thread scope bound, the same extent for a thread
+// axis in every stage, constant threadIdx extents with at most 1024 threads per block, no
+// parallel loops. Returns the launch configuration.
+GpuLaunchConfig infer_gpu_launch(const Stmt& body, const std::string& func_name);
+
+// The AttrStmt key of a block-wide barrier (__syncthreads()); its body is Evaluate(0).
+inline constexpr const char* kGpuBarrierAttr = "gpu_barrier";
+Stmt make_gpu_barrier();
+
+// Inserts barriers around shared-memory traffic: before the first statement that reads a
+// shared buffer after statements that write it, and at the end of a loop body that both
+// writes and reads one (so the next iteration's writes wait for this one's readers).
+Stmt insert_shared_barriers(const Stmt& body);
+
+}  // namespace te

@@ -1,0 +1,292 @@
+// src/python/bind_runtime.cc — lowering, building and calling kernels from Python. A kernel
+// takes NumPy arrays (C-contiguous, exact dtype: never a silent copy that would lose an
+// output), te.nd arrays, or any object with __dlpack__ (the unversioned "dltensor" capsule).
+// The GIL is released while compiling and while a kernel runs.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "python/bindings.h"
+
+namespace te::python {
+
+namespace {
+
+// Keeps what a DLTensor view of a Python object points into alive for one call.
+struct ArgumentViews {
+  std::vector<DLTensor> tensors;            // views made here (NumPy arrays)
+  std::vector<std::vector<int64_t>> shapes; // their shapes
+  std::vector<py::object> keep_alive;       // arrays and DLPack capsules
+  std::vector<DLTensor*> pointers;
+};
+
+std::string arg_label(const Module& mod, size_t i) {
+  const auto& args = mod.func().args;
+  return "argument " + std::to_string(i) + (i < args.size() ? " (" + args[i].name + ")" : "") + " of kernel " +
+         mod.func().name;
+}
+
+bool is_compact(const DLTensor& t) {
+  if (!t.strides) return true;
+  int64_t expected = 1;
+  for (int d = t.ndim - 1; d >= 0; --d) {
+    if (t.shape[d] != 1 && t.strides[d] != expected) return false;
+    expected *= t.shape[d];
+  }
+  return true;
+}
+
+void add_numpy(ArgumentViews& views, const py::array& arr, const std::string& label) {
+  if (!(arr.flags() & py::array::c_style))
+    fail(label, ": the NumPy array is not C-contiguous; pass numpy.ascontiguousarray(x) (te never copies "
+         "arguments silently, since an output written into a copy would be lost)");
+  DataType t;
+  try {
+    t = DataType::parse(py::str(arr.dtype()));
+  } catch (const Error&) {
+    fail(label, ": NumPy dtype ", std::string(py::str(arr.dtype())), " is not supported by te");
+  }
+  views.shapes.emplace_back(arr.shape(), arr.shape() + arr.ndim());
+  DLTensor dl{};
+  dl.data = const_cast<void*>(arr.data());
+  dl.device = {kDLCPU, 0};
+  dl.ndim = int(arr.ndim());
+  dl.dtype = to_dlpack(t);
+  dl.shape = views.shapes.back().data();
+  dl.strides = nullptr;
+  dl.byte_offset = 0;
+  views.tensors.push_back(dl);
+  views.keep_alive.push_back(arr);
+}
+
+void add_dlpack(ArgumentViews& views, py::handle obj, const std::string& label, size_t slot) {
+  py::object capsule = obj.attr("__dlpack__")();
+  if (!PyCapsule_IsValid(capsule.ptr(), "dltensor"))
+    fail(label, ": __dlpack__ did not return an unversioned \"dltensor\" capsule (te reads DLPack 0.x)");
+  auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
+  if (managed->dl_tensor.device.device_type != kDLCPU)
+    fail(label, ": the array lives on device type ", int(managed->dl_tensor.device.device_type),
+         "; te's LLVM kernels read CPU memory only");
+  if (!is_compact(managed->dl_tensor))
+    fail(label, ": the DLPack tensor is not compact row-major (strided view); make it contiguous first");
+  // The capsule stays unconsumed, so its destructor frees the tensor after the call.
+  views.keep_alive.push_back(capsule);
+  views.pointers[slot] = &managed->dl_tensor;
+}
+
+// Builds one DLTensor* per argument. The NumPy views are placed after every push_back.
+void collect_arguments(const Module& mod, const py::args& args, ArgumentViews& views) {
+  views.pointers.assign(args.size(), nullptr);
+  std::vector<std::pair<size_t, size_t>> numpy_slots;  // (argument, index in views.tensors)
+  views.tensors.reserve(args.size());
+  views.shapes.reserve(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    py::handle a = args[i];
+    std::string label = arg_label(mod, i);
+    if (py::isinstance<NDArray>(a)) {
+      views.keep_alive.push_back(py::reinterpret_borrow<py::object>(a));
+      views.pointers[i] = a.cast<NDArray*>()->dltensor();
+    } else if (py::isinstance<py::array>(a)) {
+      numpy_slots.emplace_back(i, views.tensors.size());
+      add_numpy(views, py::reinterpret_borrow<py::array>(a), label);
+    } else if (py::hasattr(a, "__dlpack__")) {
+      add_dlpack(views, a, label, i);
+    } else {
+      fail(label, ": expected a NumPy array, a te.nd array or an object with __dlpack__, got ",
+           std::string(py::str(py::type::of(a).attr("__name__"))));
+    }
+  }
+  for (auto [arg, index] : numpy_slots) views.pointers[arg] = &views.tensors[index];
+}
+
+// The DLManagedTensor a te.nd array hands out: owns a copy of the NDArray handle (shared
+// storage), so the memory outlives the Python object if the consumer keeps it.
+struct ExportedArray {
+  NDArray array;
+  DLManagedTensor managed{};
+};
+
+py::capsule export_dlpack(const NDArray& array) {
+  auto* exported = new ExportedArray{array, {}};
+  exported->managed.dl_tensor = *exported->array.dltensor();
+  exported->managed.manager_ctx = exported;
+  exported->managed.deleter = [](DLManagedTensor* self) { delete static_cast<ExportedArray*>(self->manager_ctx); };
+  // A consumer renames the capsule to "used_dltensor" and calls the deleter itself; an
+  // unconsumed capsule frees the tensor here.
+  PyObject* cap = PyCapsule_New(&exported->managed, "dltensor", [](PyObject* capsule) {
+    if (PyCapsule_IsValid(capsule, "dltensor")) {
+      auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule, "dltensor"));
+      m->deleter(m);
+    }
+  });
+  if (!cap) throw py::error_already_set();
+  return py::reinterpret_steal<py::capsule>(cap);
+}
+
+NDArray ndarray_from_numpy(py::handle source) {
+  py::module_ np = py::module_::import("numpy");
+  py::array arr = np.attr("ascontiguousarray")(source);
+  std::vector<int64_t> shape(arr.shape(), arr.shape() + arr.ndim());
+  DataType t = to_dtype(arr.dtype(), "te.nd.array");
+  NDArray out = NDArray::empty(shape, t);
+  if (out.nbytes()) std::memcpy(out.data(), arr.data(), out.nbytes());
+  return out;
+}
+
+py::array ndarray_to_numpy(const NDArray& a) {
+  py::dtype dt(a.dtype().str() == "bool" ? std::string("bool") : a.dtype().str());
+  py::array out(dt, a.shape());
+  if (a.nbytes()) std::memcpy(out.mutable_data(), a.data(), a.nbytes());
+  return out;
+}
+
+struct TimeResult {
+  double mean = 0, median = 0, std = 0;
+  std::vector<double> results;
+};
+
+TimeResult time_module(const Module& mod, const std::vector<DLTensor*>& args, int number, int repeat, double min_repeat_ms) {
+  if (number < 1) fail("time_evaluator: number must be >= 1, got ", number);
+  if (repeat < 1) fail("time_evaluator: repeat must be >= 1, got ", repeat);
+  if (min_repeat_ms < 0) fail("time_evaluator: min_repeat_ms must be >= 0, got ", min_repeat_ms);
+  using Clock = std::chrono::steady_clock;
+  mod(args);  // warm-up (also checks the arguments once)
+  TimeResult r;
+  for (int rep = 0; rep < repeat; ++rep) {
+    double seconds = 0;
+    while (true) {
+      auto start = Clock::now();
+      for (int k = 0; k < number; ++k) mod(args);
+      seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      if (seconds * 1e3 >= min_repeat_ms || number > (1 << 24)) break;
+      // Too short: scale the call count towards min_repeat_ms, as TVM does.
+      double scale = seconds > 0 ? min_repeat_ms / (seconds * 1e3) * 1.2 : 2.0;
+      number = std::max(number + 1, int(std::min(double(1 << 24), number * std::max(scale, 2.0))));
+    }
+    r.results.push_back(seconds / number);
+  }
+  for (double v : r.results) r.mean += v;
+  r.mean /= r.results.size();
+  for (double v : r.results) r.std += (v - r.mean) * (v - r.mean);
+  r.std = std::sqrt(r.std / r.results.size());
+  std::vector<double> sorted = r.results;
+  std::sort(sorted.begin(), sorted.end());
+  size_t n = sorted.size();
+  r.median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  return r;
+}
+
+std::vector<Tensor> to_tensor_list(py::handle value, const std::string& what) {
+  std::vector<Tensor> out;
+  if (!(py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)))
+    fail(what, ": args must be a list of tensors, e.g. [A, B, C]");
+  for (py::handle h : value) {
+    if (!py::isinstance<Tensor>(h))
+      fail(what, ": every argument must be a tensor, got ", std::string(py::str(py::type::of(h).attr("__name__"))));
+    out.push_back(h.cast<Tensor>());
+  }
+  return out;
+}
+}  // namespace
+
+void bind_runtime(py::module_& m) {
+  py::class_<NDArray>(m, "NDArray", "A CPU array owned by te (64-byte aligned); te.nd.array / te.nd.empty.")
+      .def_property_readonly("shape", [](const NDArray& a) { return py::tuple(py::cast(a.shape())); })
+      .def_property_readonly("dtype", [](const NDArray& a) { return a.dtype().str(); })
+      .def_property_readonly("device", [](const NDArray&) { return py::module_::import("te").attr("cpu")(0); })
+      .def("numpy", &ndarray_to_numpy, "A NumPy copy of the array.")
+      .def("copyfrom", [](NDArray& a, py::handle source) {
+        NDArray src = ndarray_from_numpy(source);
+        if (src.shape() != a.shape() || src.dtype() != a.dtype())
+          fail("NDArray.copyfrom: source has shape/dtype different from the array's (", a.dtype().str(), ")");
+        if (a.nbytes()) std::memcpy(a.data(), src.data(), a.nbytes());
+        return a;
+      }, py::arg("source"))
+      .def("__dlpack__", [](const NDArray& a, py::kwargs) { return export_dlpack(a); },
+           "DLPack capsule sharing this array's memory (numpy.from_dlpack, torch.from_dlpack).")
+      .def("__dlpack_device__", [](const NDArray&) { return py::make_tuple(int(kDLCPU), 0); })
+      .def("__repr__", [](const NDArray& a) {
+        return "<te.nd.NDArray shape=" + std::string(py::str(py::tuple(py::cast(a.shape())))) + " dtype=" +
+               a.dtype().str() + ">\n" + std::string(py::str(ndarray_to_numpy(a)));
+      });
+  m.def("_nd_array", &ndarray_from_numpy);
+  m.def("_nd_empty", [](py::handle shape, py::handle dtype) {
+    std::vector<int64_t> dims;
+    if (py::isinstance<py::int_>(shape)) {
+      dims.push_back(shape.cast<int64_t>());
+    } else {
+      for (py::handle h : shape) dims.push_back(h.attr("__index__")().cast<int64_t>());
+    }
+    return NDArray::empty(dims, to_dtype(dtype, "te.nd.empty"));
+  });
+
+  py::class_<LoweredFunc>(m, "LoweredFunc", "The loop program te.lower produced; print() shows it.")
+      .def_readonly("name", &LoweredFunc::name)
+      .def_property_readonly("arg_names", [](const LoweredFunc& f) {
+        std::vector<std::string> names;
+        for (const BufferArg& a : f.args) names.push_back(a.name);
+        return names;
+      })
+      .def("__str__", [](const LoweredFunc& f) { return to_string(f); })
+      .def("__repr__", [](const LoweredFunc& f) { return to_string(f); });
+
+  py::class_<TimeResult>(m, "TimeResult", "Seconds per call: mean, median, std and every repeat's result.")
+      .def_readonly("mean", &TimeResult::mean)
+      .def_readonly("median", &TimeResult::median)
+      .def_readonly("std", &TimeResult::std)
+      .def_readonly("results", &TimeResult::results)
+      .def("__repr__", [](const TimeResult& r) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "TimeResult(mean=%.3g s, median=%.3g s, std=%.3g s, repeat=%zu)", r.mean,
+                      r.median, r.std, r.results.size());
+        return std::string(buf);
+      });
+
+  py::class_<Module>(m, "Module", "A compiled kernel: call it with one array per argument; outputs are written in place.")
+      .def("__call__", [](const Module& mod, py::args args) {
+        ArgumentViews views;
+        collect_arguments(mod, args, views);
+        py::gil_scoped_release release;
+        mod(views.pointers);
+      })
+      .def_property_readonly("name", [](const Module& mod) { return mod.func().name; })
+      .def_property_readonly("target", [](const Module& mod) { return mod.target().str(); })
+      .def_property_readonly("lowered", [](const Module& mod) { return mod.func(); })
+      .def("get_source", [](const Module& mod, const std::string& fmt) {
+        py::gil_scoped_release release;
+        return mod.get_source(fmt);
+      }, py::arg("fmt") = "ll", "\"ll\" (LLVM IR), \"asm\" (assembly) or \"lowered\" (the loop IR).")
+      .def("save_object", [](const Module& mod, const std::string& path) { mod.save_object(path); }, py::arg("path"))
+      .def("export_library", [](const Module& mod, const std::string& path) { mod.export_shared_library(path); },
+           py::arg("path"), "Writes a shared library with the C entry point <name>(DLTensor**, int32_t).")
+      .def("_time", [](const Module& mod, int number, int repeat, double min_repeat_ms, py::args args) {
+        ArgumentViews views;
+        collect_arguments(mod, args, views);
+        py::gil_scoped_release release;
+        return time_module(mod, views.pointers, number, repeat, min_repeat_ms);
+      })
+      .def("__repr__", [](const Module& mod) {
+        std::string names;
+        for (const BufferArg& a : mod.func().args) names += (names.empty() ? "" : ", ") + a.name;
+        return "Module(" + mod.func().name + "(" + names + "), target=\"" + mod.target().str() + "\")";
+      });
+
+  m.def("lower", [](const Schedule& s, py::handle args, const std::string& name, bool simple_mode) {
+    std::vector<Tensor> tensors = to_tensor_list(args, "te.lower " + name);
+    LowerOptions options;
+    options.simple_mode = simple_mode;
+    py::gil_scoped_release release;
+    return lower(s, tensors, name, options);
+  }, py::arg("sch"), py::arg("args"), py::arg("name") = "main", py::arg("simple_mode") = false,
+     "Lowers a schedule to the loop IR; print() the result to read it.");
+  m.def("build", [](const Schedule& s, py::handle args, const std::string& target, const std::string& name) {
+    std::vector<Tensor> tensors = to_tensor_list(args, "te.build " + name);
+    py::gil_scoped_release release;
+    return build(s, tensors, target, name);
+  }, py::arg("sch"), py::arg("args"), py::arg("target") = "llvm", py::arg("name") = "default_function",
+     "Lowers and compiles a schedule into a callable Module.");
+}
+
+}  // namespace te::python

@@ -1,0 +1,139 @@
+// src/python/bind_schedule.cc — Schedule and Stage with TVM's method names: s[C].split(axis,
+// factor=...), tile, fuse, reorder, vectorize, unroll, parallel, bind, pragma, compute_at,
+// compute_inline, compute_root; s.cache_read/cache_write/rfactor; replayable steps.
+#include "python/bindings.h"
+
+namespace te::python {
+
+namespace {
+Operation to_operation(py::handle value, const std::string& what) {
+  if (py::isinstance<Operation>(value)) return value.cast<Operation>();
+  if (py::isinstance<Tensor>(value)) return value.cast<Tensor>().op();
+  fail(what, ": expected a tensor or an operation, got ", std::string(py::str(py::type::of(value).attr("__name__"))));
+}
+std::vector<Operation> to_operation_list(py::handle value, const std::string& what) {
+  std::vector<Operation> out;
+  if (py::isinstance<py::tuple>(value) || py::isinstance<py::list>(value)) {
+    for (py::handle item : value) out.push_back(to_operation(item, what));
+  } else {
+    out.push_back(to_operation(value, what));
+  }
+  return out;
+}
+IterVar to_iter_var(py::handle value, const std::string& what) {
+  if (!py::isinstance<IterVar>(value))
+    fail(what, ": expected an IterVar (an axis of this stage), got ",
+         std::string(py::str(py::type::of(value).attr("__name__"))));
+  return value.cast<IterVar>();
+}
+int64_t to_int(py::handle value, const std::string& what) {
+  if (py::isinstance<py::bool_>(value) || !(py::isinstance<py::int_>(value) || py::hasattr(value, "__index__")))
+    fail(what, ": expected a positive integer, got ", std::string(py::repr(value)));
+  return value.attr("__index__")().cast<int64_t>();
+}
+const char* attach_name(AttachType t) {
+  switch (t) {
+    case AttachType::kInline: return "inline";
+    case AttachType::kScope: return "scope";
+    default: return "root";
+  }
+}
+}  // namespace
+
+void bind_schedule(py::module_& m) {
+  py::class_<Stage>(m, "Stage", "The schedule of one operation; get it with s[T].")
+      .def_property_readonly("name", [](const Stage& s) { return s.name(); })
+      .def_property_readonly("op", [](const Stage& s) { return s->op; })
+      .def_property_readonly("origin_op", [](const Stage& s) { return s->origin_op; })
+      .def_property_readonly("leaf_iter_vars", [](const Stage& s) { return s->leaf_iter_vars; })
+      .def_property_readonly("all_iter_vars", [](const Stage& s) { return s->all_iter_vars; })
+      .def_property_readonly("attach_type", [](const Stage& s) { return attach_name(s->attach_type); })
+      .def_property_readonly("scope", [](const Stage& s) { return s->scope; })
+      .def("split", [](Stage& s, py::handle parent, py::handle factor, py::handle nparts) {
+        std::string what = "stage " + s.name() + " split";
+        IterVar iv = to_iter_var(parent, what);
+        if (factor.is_none() == nparts.is_none()) fail(what, ": give exactly one of factor= and nparts=");
+        auto parts = factor.is_none() ? s.split_nparts(iv, to_int(nparts, what + " nparts"))
+                                      : s.split(iv, to_int(factor, what + " factor"));
+        return py::make_tuple(parts.first, parts.second);
+      }, py::arg("parent"), py::arg("factor") = py::none(), py::arg("nparts") = py::none(),
+         "Splits parent into (outer, inner) by factor (inner extent) or nparts (outer extent).")
+      .def("tile", [](Stage& s, py::handle x, py::handle y, py::handle xf, py::handle yf) {
+        std::string what = "stage " + s.name() + " tile";
+        auto r = s.tile(to_iter_var(x, what), to_iter_var(y, what), to_int(xf, what + " x_factor"), to_int(yf, what + " y_factor"));
+        return py::make_tuple(r[0], r[1], r[2], r[3]);
+      }, py::arg("x_parent"), py::arg("y_parent"), py::arg("x_factor"), py::arg("y_factor"),
+         "Tiles two axes; returns (x_outer, y_outer, x_inner, y_inner) in that loop order.")
+      .def("fuse", [](Stage& s, py::args axes) {
+        std::string what = "stage " + s.name() + " fuse";
+        if (axes.size() == 1 && (py::isinstance<py::list>(axes[0]) || py::isinstance<py::tuple>(axes[0]))) axes = py::tuple(axes[0]);
+        if (axes.size() < 1) fail(what, ": give at least one axis");
+        IterVar fused = to_iter_var(axes[0], what);
+        for (size_t i = 1; i < axes.size(); ++i) fused = s.fuse(fused, to_iter_var(axes[i], what));
+        return fused;
+      }, "Fuses adjacent axes (outermost first) into one.")
+      .def("reorder", [](Stage& s, py::args axes) {
+        std::string what = "stage " + s.name() + " reorder";
+        if (axes.size() == 1 && (py::isinstance<py::list>(axes[0]) || py::isinstance<py::tuple>(axes[0]))) axes = py::tuple(axes[0]);
+        std::vector<IterVar> order;
+        for (py::handle a : axes) order.push_back(to_iter_var(a, what));
+        s.reorder(order);
+      }, "Reorders the given leaf axes among the positions they occupy.")
+      .def("vectorize", [](Stage& s, py::handle iv) { s.vectorize(to_iter_var(iv, "stage " + s.name() + " vectorize")); }, py::arg("var"))
+      .def("unroll", [](Stage& s, py::handle iv) { s.unroll(to_iter_var(iv, "stage " + s.name() + " unroll")); }, py::arg("var"))
+      .def("parallel", [](Stage& s, py::handle iv) { s.parallel(to_iter_var(iv, "stage " + s.name() + " parallel")); }, py::arg("var"))
+      .def("bind", [](Stage& s, py::handle iv, py::handle thread) {
+        std::string what = "stage " + s.name() + " bind";
+        s.bind(to_iter_var(iv, what), to_iter_var(thread, what + " thread"));
+      }, py::arg("ivar"), py::arg("thread_ivar"))
+      .def("pragma", [](Stage& s, py::handle iv, const std::string& key, py::handle value) {
+        std::string what = "stage " + s.name() + " pragma";
+        s.pragma(to_iter_var(iv, what), key, value.is_none() ? Expr(1) : to_expr(value, what + " value"));
+      }, py::arg("var"), py::arg("pragma_type"), py::arg("pragma_value") = py::none())
+      .def("compute_at", [](Stage& s, py::handle parent, py::handle scope) {
+        std::string what = "stage " + s.name() + " compute_at";
+        if (!py::isinstance<Stage>(parent)) fail(what, ": the first argument must be a stage, s[T]");
+        s.compute_at(parent.cast<Stage>(), to_iter_var(scope, what));
+      }, py::arg("parent"), py::arg("scope"))
+      .def("compute_inline", [](Stage& s) { s.compute_inline(); })
+      .def("compute_root", [](Stage& s) { s.compute_root(); })
+      .def("__eq__", [](const Stage& a, py::handle b) { return py::isinstance<Stage>(b) && b.cast<Stage>().same_as(a); })
+      .def("__hash__", [](const Stage& s) { return std::hash<const void*>()(s.get()); })
+      .def("__repr__", [](const Stage& s) {
+        std::string leaves;
+        for (const IterVar& iv : s->leaf_iter_vars) leaves += (leaves.empty() ? "" : ", ") + iv.var().name();
+        return "stage(" + s.name() + ", leaves=[" + leaves + "], attach=" + attach_name(s->attach_type) +
+               (s->scope == "global" ? "" : ", scope=" + s->scope) + ")";
+      });
+
+  py::class_<Schedule>(m, "Schedule", "How a set of operations is computed; s[T] gives a stage.")
+      .def("__getitem__", [](const Schedule& s, py::handle key) {
+        if (py::isinstance<Stage>(key)) return key.cast<Stage>();
+        return s[to_operation(key, "schedule[...]")];
+      })
+      .def_property_readonly("stages", [](const Schedule& s) { return s.stages(); })
+      .def_property_readonly("outputs", [](const Schedule& s) { return s->outputs; })
+      .def("cache_read", [](Schedule& s, const Tensor& t, const std::string& scope, py::handle readers) {
+        return s.cache_read(t, scope, to_operation_list(readers, "cache_read " + t.name() + " readers"));
+      }, py::arg("tensor"), py::arg("scope"), py::arg("readers"))
+      .def("cache_write", [](Schedule& s, const Tensor& t, const std::string& scope) { return s.cache_write(t, scope); },
+           py::arg("tensor"), py::arg("scope"))
+      .def("rfactor", [](Schedule& s, const Tensor& t, py::handle axis, int factor_axis) {
+        return s.rfactor(t, to_iter_var(axis, "rfactor " + t.name()), factor_axis);
+      }, py::arg("tensor"), py::arg("axis"), py::arg("factor_axis") = 0)
+      .def("steps_json", &Schedule::steps_json, "The primitives applied so far, as JSON.")
+      .def("steps_python", &Schedule::steps_python, "The primitives applied so far, as Python that replays them.")
+      .def("__repr__", [](const Schedule& s) {
+        std::string out = "Schedule(stages=[";
+        for (size_t i = 0; i < s.stages().size(); ++i) out += (i ? ", " : "") + s.stages()[i].name();
+        return out + "], steps=" + std::to_string(s.steps().size()) + ")";
+      });
+
+  m.def("create_schedule", [](py::handle ops) { return create_schedule(to_operation_list(ops, "te.create_schedule")); },
+        py::arg("ops"), "A default schedule of the given output operation(s) (tensors are accepted too).");
+  m.def("_replay", [](py::handle ops, const std::string& json) {
+    return Schedule::replay(to_operation_list(ops, "replay"), Schedule::steps_from_json(json));
+  });
+}
+
+}  // namespace te::python

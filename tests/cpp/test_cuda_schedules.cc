@@ -1,0 +1,111 @@
+// CUDA backend: the suite's operators with GPU schedules — matmul tiled through shared memory,
+// conv2d and softmax with simple binds — printed, compiled by NVRTC, run where a GPU exists.
+#include "test_cuda_util.h"
+
+namespace te::testing {
+namespace {
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+size_t count(const std::string& s, const std::string& part) {
+  size_t n = 0;
+  for (size_t p = s.find(part); p != std::string::npos; p = s.find(part, p + 1)) ++n;
+  return n;
+}
+
+TEST(CudaSchedules, MatmulSharedTiles) {
+  const int N = 64, M = 48, K = 40, T = 16, KT = 8;
+  Tensor A = placeholder({N, K}, DataType::float32(), "A");
+  Tensor B = placeholder({K, M}, DataType::float32(), "B");
+  IterVar k = reduce_axis(Range(0, K), "k");
+  Tensor C = compute({N, M}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
+  Schedule s = create_schedule({C.op()});
+  Tensor AS = s.cache_read(A, "shared", {C.op()});
+  Tensor BS = s.cache_read(B, "shared", {C.op()});
+  Tensor CL = s.cache_write(C, "local");
+  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
+  auto [bi, bj, ti, tj] = s[C].tile(compute_op(C)->axis[0], compute_op(C)->axis[1], T, T);
+  s[C].bind(bi, thread_axis("blockIdx.y"));
+  s[C].bind(bj, thread_axis("blockIdx.x"));
+  s[C].bind(ti, ty);
+  s[C].bind(tj, tx);
+  s[CL].compute_at(s[C], tj);
+  auto [ko, ki] = s[CL].split(compute_op(CL)->reduce_axis[0], KT);
+  s[AS].compute_at(s[CL], ko);
+  s[BS].compute_at(s[CL], ko);
+  // Cooperative loads: the 16x8 A tile and the 8x16 B tile spread over the 16x16 threads.
+  for (const Tensor& cache : {AS, BS}) {
+    IterVar fused = s[cache].fuse(compute_op(cache)->axis[0], compute_op(cache)->axis[1]);
+    auto [rest, lane_x] = s[cache].split(fused, T);
+    auto [outer, lane_y] = s[cache].split(rest, T);
+    (void)outer;
+    s[cache].bind(lane_y, ty);
+    s[cache].bind(lane_x, tx);
+  }
+  Module m = build(s, {A, B, C}, "cuda", "matmul_shared");
+  std::string cu = m.get_source("cuda");
+  EXPECT_TRUE(contains(cu, "__shared__")) << cu;
+  EXPECT_GE(count(cu, "__syncthreads();"), 2u) << cu;  // after the loads and after the use
+  EXPECT_TRUE(contains(cu, "scope local")) << cu;
+  const CudaKernelSource src = codegen_cuda(m.func());
+  EXPECT_EQ(src.launch.block[0], T);
+  EXPECT_EQ(src.launch.block[1], T);
+  EXPECT_TRUE(is_const_int(src.launch.grid[0], (M + T - 1) / T));
+  EXPECT_TRUE(is_const_int(src.launch.grid[1], N / T));
+  expect_ptx_entry(m);
+  run_or_skip(m, {A, B}, C, {{N, K}, {K, M}, {N, M}});
+}
+
+TEST(CudaSchedules, Conv2dSimpleBind) {
+  const int N = 1, C = 3, H = 13, W = 11, K = 4, R = 3, S = 3, stride = 2, pad = 1;
+  const int OH = (H + 2 * pad - R) / stride + 1, OW = (W + 2 * pad - S) / stride + 1;
+  Tensor data = placeholder({N, C, H, W}, DataType::float32(), "data");
+  Tensor weight = placeholder({K, C, R, S}, DataType::float32(), "weight");
+  Tensor padded = compute({N, C, H + 2 * pad, W + 2 * pad}, [&](const std::vector<Var>& i) {
+    Expr inside = i[2] >= pad && i[2] < H + pad && i[3] >= pad && i[3] < W + pad;
+    return if_then_else(inside, data(i[0], i[1], i[2] - pad, i[3] - pad), constant(0.0));
+  }, "pad");
+  IterVar rc = reduce_axis(Range(0, C), "rc"), ry = reduce_axis(Range(0, R), "ry"), rx = reduce_axis(Range(0, S), "rx");
+  Tensor out = compute({N, K, OH, OW}, [&](const std::vector<Var>& i) {
+    return sum(padded(i[0], rc, i[2] * stride + ry, i[3] * stride + rx) * weight(i[1], rc, ry, rx), {rc, ry, rx});
+  }, "conv");
+  Schedule s = create_schedule({out.op()});
+  s[padded].compute_inline();
+  const auto& axis = compute_op(out)->axis;
+  IterVar nk = s[out].fuse(axis[0], axis[1]);
+  s[out].bind(nk, thread_axis("blockIdx.y"));
+  s[out].bind(axis[2], thread_axis("blockIdx.x"));
+  s[out].bind(axis[3], thread_axis("threadIdx.x"));
+  Module m = build(s, {data, weight, out}, "cuda", "conv2d");
+  std::string cu = m.get_source("cuda");
+  EXPECT_TRUE(contains(cu, " ? ")) << cu;  // the padding's if_then_else
+  expect_ptx_entry(m);
+  run_or_skip(m, {data, weight}, out, {{N, C, H, W}, {K, C, R, S}, {N, K, OH, OW}});
+}
+
+TEST(CudaSchedules, SoftmaxRowPerThread) {
+  const int N = 70, M = 31;
+  Tensor A = placeholder({N, M}, DataType::float32(), "A");
+  IterVar k1 = reduce_axis(Range(0, M), "k1"), k2 = reduce_axis(Range(0, M), "k2");
+  Tensor row_max = compute({N}, [&](const std::vector<Var>& i) {
+    return te::max(A(i[0], k1), std::vector<IterVar>{k1});
+  }, "row_max");
+  Tensor exp_sum = compute({N}, [&](const std::vector<Var>& i) { return sum(exp(A(i[0], k2) - row_max(i[0])), {k2}); }, "exp_sum");
+  Tensor out = compute({N, M}, [&](const std::vector<Var>& i) {
+    return exp(A(i[0], i[1]) - row_max(i[0])) / exp_sum(i[0]);
+  }, "softmax");
+  Schedule s = create_schedule({out.op()});
+  auto [bx, tx] = s[out].split(compute_op(out)->axis[0], 32);
+  s[out].bind(bx, thread_axis("blockIdx.x"));
+  s[out].bind(tx, thread_axis("threadIdx.x"));
+  s[row_max].compute_at(s[out], tx);
+  s[exp_sum].compute_at(s[out], tx);
+  Module m = build(s, {A, out}, "cuda", "softmax");
+  std::string cu = m.get_source("cuda");
+  EXPECT_TRUE(contains(cu, "expf(")) << cu;
+  EXPECT_TRUE(contains(cu, "fmaxf(")) << cu;
+  expect_ptx_entry(m);
+  run_or_skip(m, {A}, out, {{N, M}, {N, M}});
+}
+
+}  // namespace
+}  // namespace te::testing

@@ -1,0 +1,42 @@
+// tests/cpp/test_cuda_util.h — helpers of the CUDA backend tests: build for target cuda,
+// compile with NVRTC, and run on a GPU when there is one (GTEST_SKIP elsewhere).
+#pragma once
+
+#include <string>
+
+#include "codegen/cuda/codegen_cuda.h"
+#include "codegen/runtime/module_node.h"
+#include "test_util.h"
+
+namespace te::testing {
+
+inline ComputeOpNode const* compute_op(const Tensor& t) { return t.op().as<ComputeOpNode>(); }
+
+// The kernel's PTX, checked to define the kernel's entry point.
+inline std::string expect_ptx_entry(const Module& m) {
+  std::string ptx = m.get_source("ptx");
+  std::string entry = ".entry " + m.func().name + "_kernel(";
+  EXPECT_NE(ptx.find(entry), std::string::npos) << "PTX lacks '" << entry << "'\n" << ptx.substr(0, 2000);
+  return ptx;
+}
+
+// Runs m on random inputs (every argument but the last is an input) and compares with the
+// reference interpreter; without a GPU checks the error and skips.
+inline void run_or_skip(const Module& m, const std::vector<Tensor>& inputs, const Tensor& output,
+                        const std::vector<std::vector<int64_t>>& shapes, double rtol = 1e-4) {
+  std::vector<NDArray> args;
+  for (size_t i = 0; i < inputs.size(); ++i) args.push_back(random_array(shapes[i], inputs[i].dtype(), 17 + i));
+  NDArray out = NDArray::empty(shapes.back(), output.dtype());
+  out.fill_poison();
+  args.push_back(out);
+  if (!cuda_device_available()) {
+    EXPECT_TE_ERROR(m(args), "no CUDA device available", m.func().name.c_str());
+    GTEST_SKIP() << "no CUDA device here: the NVRTC compile was checked, the run is skipped";
+  }
+  m(args);
+  std::vector<NDArray> in(args.begin(), args.end() - 1);
+  std::vector<NDArray> expected = evaluate_reference(inputs, in, {output});
+  EXPECT_EQ(compare_arrays(out, expected[0], rtol, 1e-4), "");
+}
+
+}  // namespace te::testing
