@@ -16,9 +16,9 @@ APT_PACKAGES=(
   python3 python3-dev python3-venv
 )
 # PyPI packages for the Python tests (tests/python) and the Python package's examples.
-PIP_PACKAGES=(numpy pytest pybind11 scikit-build-core)
+PIP_PACKAGES=(numpy pytest pybind11 scikit-build-core nbclient nbformat ipykernel matplotlib)
 # The import name of each entry of PIP_PACKAGES, in the same order.
-PIP_IMPORTS=(numpy pytest pybind11 scikit_build_core)
+PIP_IMPORTS=(numpy pytest pybind11 scikit_build_core nbclient nbformat ipykernel matplotlib)
 VENV_DIR="$PWD/.venv"
 
 missing=()

@@ -14,15 +14,24 @@ TEError (ambiguous: use ``//`` or te.truncdiv), ``**`` is te.power, comparisons 
 expressions; ``and``/``or``/``not``/``if`` cannot be overloaded: use te.all, te.any,
 te.if_then_else, te.select or ``&``, ``|``, ``~``.
 """
+import builtins as _builtins
 import inspect as _inspect
 import os as _os
 import pkgutil as _pkgutil
+import sys as _sys
 
 # In-tree development: the compiled _core lives in <build>/python/te while the .py files are
 # in python/te; with both on PYTHONPATH this makes them one package.
 __path__ = _pkgutil.extend_path(__path__, __name__)
 
-from te import _core  # noqa: E402
+# The JIT resolves the runtime's helpers (te_parallel_for, ...) among the process's global
+# symbols, so libte (loaded as _core's dependency) must be loaded RTLD_GLOBAL.
+_flags = _sys.getdlopenflags()
+_sys.setdlopenflags(_flags | _os.RTLD_GLOBAL)
+try:
+    from te import _core  # noqa: E402
+finally:
+    _sys.setdlopenflags(_flags)
 from te._core import (  # noqa: E402,F401
     TEError, TEInternalError,
     Expr, Var, IterVar, Range, Tensor, Operation, Stage, Schedule, CommReducer,
@@ -31,6 +40,9 @@ from te._core import (  # noqa: E402,F401
     max_value, min_value, create_schedule, lower,
 )
 from te import nd  # noqa: E402,F401
+
+TEError.__module__ = "te"
+TEInternalError.__module__ = "te"
 
 __all__ = [
     "TEError", "TEInternalError", "Expr", "Var", "IterVar", "Range", "Tensor", "Operation",
@@ -71,7 +83,7 @@ def _axis_names(fcompute, ndim, name):
         params = list(_inspect.signature(fcompute).parameters.values())
     except (TypeError, ValueError):
         return [f"i{d}" for d in range(ndim)]
-    if any(p.kind == p.VAR_POSITIONAL for p in params):
+    if _builtins.any(p.kind == p.VAR_POSITIONAL for p in params):
         return [f"i{d}" for d in range(ndim)]
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     required = [p for p in positional if p.default is p.empty]
@@ -97,17 +109,11 @@ def compute(shape, fcompute, name="compute", tag=""):
     return outputs[0] if len(outputs) == 1 else outputs
 
 
-def _is_axis_arg(axis):
-    if isinstance(axis, IterVar):
-        return True
-    return isinstance(axis, (list, tuple)) and len(axis) > 0 and all(isinstance(a, IterVar) for a in axis)
-
-
 def _make_reduction(kind, binary):
     def reduction(expr, axis=None, where=None, *args):
         if axis is None:
             raise TEError(f"te.{kind}: give the reduction axis, e.g. te.{kind}(A[i, k], axis=k)")
-        if not _is_axis_arg(axis):
+        if isinstance(axis, (Expr, int, float)) and not isinstance(axis, bool):
             if where is not None:
                 raise TEError(f"te.{kind}(a, b) of two expressions takes no where=")
             return binary(expr, axis)  # te.max(a, b): element-wise, as in TVM

@@ -73,10 +73,14 @@ class LaunchInference : public IRVisitor {
       auto it = extents.find(op->thread_tag);
       if (it == extents.end()) {
         extents.emplace(op->thread_tag, Seen{extent, stage_of(op->body)});
+      } else if (!is_block) {
+        // A stage may use fewer threads (e.g. a cooperative load of a smaller tile): the block
+        // has the largest extent, and the backend guards the smaller stages.
+        if (*as_const_int(extent) > *as_const_int(it->second.extent)) it->second = Seen{extent, stage_of(op->body)};
       } else if (!structural_equal(it->second.extent, extent)) {
         fail(stage_label(op->body), ": ", op->thread_tag, " has extent ", to_string(extent), " here but ",
              to_string(it->second.extent), " in stage ", it->second.stage,
-             "; every stage of a kernel must bind a thread axis with the same extent");
+             "; every stage of a kernel must bind a block axis with the same extent (split by the same factor)");
       }
     }
     ++thread_depth;

@@ -22,9 +22,10 @@ struct GpuLaunchConfig {
 bool parse_thread_tag(const std::string& tag, bool* is_block, int* dim);
 
 // Checks the thread bindings of a flat kernel body (te::Error naming the stage and loop):
-// at least one bind, every loop outside thread scope bound, the same extent for a thread
+// at least one bind, every loop outside thread scope bound, the same extent for a blockIdx
 // axis in every stage, constant threadIdx extents with at most 1024 threads per block, no
-// parallel loops. Returns the launch configuration.
+// parallel loops. Returns the launch configuration; a threadIdx axis gets the largest extent
+// any stage binds it with (stages binding fewer threads are guarded by the backend).
 GpuLaunchConfig infer_gpu_launch(const Stmt& body, const std::string& func_name);
 
 // The AttrStmt key of a block-wide barrier (__syncthreads()); its body is Evaluate(0).

@@ -3,6 +3,7 @@
 //
 // With TE_DEBUG_LOWER=1 in the environment, the IR is printed to stderr after each pass that
 // changed it, headed by the pass name.
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
@@ -45,7 +46,11 @@ class PassLog {
 LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const std::string& name,
                   const LowerOptions& options) {
   if (!sch.defined()) fail("lower: the schedule is undefined; create it with create_schedule");
-  if (name.empty()) fail("lower: the function name is empty");
+  // The name becomes a symbol in JIT code, object files and exported C headers.
+  bool identifier = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+  for (char c : name) identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (!identifier)
+    fail("lower: function name '", name, "' is not a C identifier; use letters, digits and _ only, not starting with a digit");
   LoweredFunc func;
   func.name = name;
   func.args = make_buffer_args(args);

@@ -53,6 +53,8 @@ DataType to_dtype(py::handle value, const std::string& what) {
   std::string name;
   if (py::isinstance<py::str>(value)) {
     name = value.cast<std::string>();
+  } else if (py::isinstance<py::dtype>(value)) {
+    name = py::str(value);
   } else if (py::hasattr(value, "dtype") || py::hasattr(value, "__name__")) {
     // numpy.dtype objects print as their name; numpy scalar types have __name__.
     py::object np = py::module_::import("numpy");

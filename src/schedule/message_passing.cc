@@ -52,7 +52,15 @@ void pass_down_domain(const StageNode& stage, BoundMap* bounds) {
       const Range& parent = bound_of(*bounds, rel.parent, stage);
       DataType t = parent.extent.dtype();
       Expr zero = make_zero(t);
-      if (rel.factor > 0) {
+      const int64_t* const_extent = as_const_int(parent.extent);
+      int64_t divisor = rel.factor > 0 ? rel.factor : rel.nparts;
+      if (const_extent && divisor >= *const_extent) {
+        // A factor (or nparts) at least the extent: one part holds everything, so the loop
+        // runs the extent instead of a mostly-guarded `divisor` iterations.
+        Expr one = make_const(t, 1);
+        (*bounds)[rel.outer.get()] = Range(zero, rel.factor > 0 ? one : parent.extent);
+        (*bounds)[rel.inner.get()] = Range(zero, rel.factor > 0 ? parent.extent : one);
+      } else if (rel.factor > 0) {
         (*bounds)[rel.outer.get()] = Range(zero, ceildiv_extent(parent.extent, rel.factor));
         (*bounds)[rel.inner.get()] = Range(zero, make_const(t, double(rel.factor)));
       } else {
@@ -116,7 +124,7 @@ bool split_is_exact(const IterVarRelation& rel, const BoundMap& bounds) {
   const Expr& extent = it->second.extent;
   int64_t divisor = rel.factor > 0 ? rel.factor : rel.nparts;
   if (divisor == 1) return true;
-  if (const int64_t* c = as_const_int(extent)) return *c % divisor == 0;
+  if (const int64_t* c = as_const_int(extent)) return *c % divisor == 0 || divisor >= *c;
   Expr remainder = simplify(floormod(extent, make_const(extent.dtype(), double(divisor))));
   return is_zero(remainder);
 }

@@ -2,6 +2,7 @@
 // (vectorize/unroll/parallel/bind/pragma) and attachment (compute_at/inline/root). Each one
 // validates everything first (so a rejected call leaves the stage untouched), edits the
 // stage's IterVar relation graph, and records one Step.
+#include <climits>
 #include <algorithm>
 #include <unordered_set>
 
@@ -72,6 +73,10 @@ void check_factor(const StageNode* stage, const IterVar& parent, int64_t value, 
   if (value < 1)
     fail(primitive, ": ", what, " for axis ", axis_name(parent), " of stage ", stage->op->name,
          " must be >= 1, got ", value);
+  // Loop variables are int32 (as in TVM); a larger factor would wrap in the loop bounds.
+  if (value > INT32_MAX)
+    fail(primitive, ": ", what, " for axis ", axis_name(parent), " of stage ", stage->op->name,
+         " is ", value, "; it must be at most ", INT32_MAX, " because loop extents are 32-bit");
 }
 
 void check_not_thread_axis(const StageNode* stage, const IterVar& iv, const char* primitive) {
@@ -140,7 +145,10 @@ std::pair<IterVar, IterVar> Stage::split_nparts(const IterVar& parent, int64_t n
   return result;
 }
 
-std::array<IterVar, 4> Stage::tile(const IterVar& x, const IterVar& y, int64_t x_factor, int64_t y_factor) {
+std::array<IterVar, 4> Stage::tile(const IterVar& x_ref, const IterVar& y_ref, int64_t x_factor,
+                                   int64_t y_factor) {
+  // Copies: the caller may pass references into leaf_iter_vars, which the splits rewrite.
+  const IterVar x = x_ref, y = y_ref;
   StageNode* stage = checked(*this, "tile");
   int x_pos = require_leaf(stage, x, "tile");
   int y_pos = require_leaf(stage, y, "tile");

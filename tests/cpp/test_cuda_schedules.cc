@@ -21,17 +21,15 @@ TEST(CudaSchedules, MatmulSharedTiles) {
   Schedule s = create_schedule({C.op()});
   Tensor AS = s.cache_read(A, "shared", {C.op()});
   Tensor BS = s.cache_read(B, "shared", {C.op()});
-  Tensor CL = s.cache_write(C, "local");
   IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
   auto [bi, bj, ti, tj] = s[C].tile(compute_op(C)->axis[0], compute_op(C)->axis[1], T, T);
   s[C].bind(bi, thread_axis("blockIdx.y"));
   s[C].bind(bj, thread_axis("blockIdx.x"));
   s[C].bind(ti, ty);
   s[C].bind(tj, tx);
-  s[CL].compute_at(s[C], tj);
-  auto [ko, ki] = s[CL].split(compute_op(CL)->reduce_axis[0], KT);
-  s[AS].compute_at(s[CL], ko);
-  s[BS].compute_at(s[CL], ko);
+  auto [ko, ki] = s[C].split(compute_op(C)->reduce_axis[0], KT);
+  s[AS].compute_at(s[C], ko);
+  s[BS].compute_at(s[C], ko);
   // Cooperative loads: the 16x8 A tile and the 8x16 B tile spread over the 16x16 threads.
   for (const Tensor& cache : {AS, BS}) {
     IterVar fused = s[cache].fuse(compute_op(cache)->axis[0], compute_op(cache)->axis[1]);
@@ -45,7 +43,7 @@ TEST(CudaSchedules, MatmulSharedTiles) {
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "__shared__")) << cu;
   EXPECT_GE(count(cu, "__syncthreads();"), 2u) << cu;  // after the loads and after the use
-  EXPECT_TRUE(contains(cu, "scope local")) << cu;
+  EXPECT_TRUE(contains(cu, "float A_shared[128]")) << cu;  // the block's 16x8 tile, not one thread's row
   const CudaKernelSource src = codegen_cuda(m.func());
   EXPECT_EQ(src.launch.block[0], T);
   EXPECT_EQ(src.launch.block[1], T);
@@ -82,23 +80,30 @@ TEST(CudaSchedules, Conv2dSimpleBind) {
   run_or_skip(m, {data, weight}, out, {{N, C, H, W}, {K, C, R, S}, {N, K, OH, OW}});
 }
 
+// One pass over the row with an online (max, sum of exp) reducer, then the division; one
+// thread per row.
 TEST(CudaSchedules, SoftmaxRowPerThread) {
   const int N = 70, M = 31;
   Tensor A = placeholder({N, M}, DataType::float32(), "A");
-  IterVar k1 = reduce_axis(Range(0, M), "k1"), k2 = reduce_axis(Range(0, M), "k2");
-  Tensor row_max = compute({N}, [&](const std::vector<Var>& i) {
-    return te::max(A(i[0], k1), std::vector<IterVar>{k1});
-  }, "row_max");
-  Tensor exp_sum = compute({N}, [&](const std::vector<Var>& i) { return sum(exp(A(i[0], k2) - row_max(i[0])), {k2}); }, "exp_sum");
+  IterVar k = reduce_axis(Range(0, M), "k");
+  Reducer online_max_sum(
+      [](const std::vector<Expr>& lhs, const std::vector<Expr>& rhs) {
+        Expr m = te::max(lhs[0], rhs[0]);
+        return std::vector<Expr>{m, lhs[1] * exp(lhs[0] - m) + rhs[1] * exp(rhs[0] - m)};
+      },
+      [](const std::vector<DataType>& t) { return std::vector<Expr>{min_value(t[0]), constant(0.0)}; },
+      "online_softmax");
+  std::vector<Tensor> stats = compute_multi({N}, [&](const std::vector<Var>& i) {
+    return online_max_sum({A(i[0], k), constant(1.0)}, {k});
+  }, "stats");
   Tensor out = compute({N, M}, [&](const std::vector<Var>& i) {
-    return exp(A(i[0], i[1]) - row_max(i[0])) / exp_sum(i[0]);
+    return exp(A(i[0], i[1]) - stats[0](i[0])) / stats[1](i[0]);
   }, "softmax");
   Schedule s = create_schedule({out.op()});
   auto [bx, tx] = s[out].split(compute_op(out)->axis[0], 32);
   s[out].bind(bx, thread_axis("blockIdx.x"));
   s[out].bind(tx, thread_axis("threadIdx.x"));
-  s[row_max].compute_at(s[out], tx);
-  s[exp_sum].compute_at(s[out], tx);
+  s[stats[0]].compute_at(s[out], tx);
   Module m = build(s, {A, out}, "cuda", "softmax");
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "expf(")) << cu;

@@ -170,7 +170,7 @@ TEST(E2eDtypes, Float16ArithmeticAndCasts) {
   Tensor A = placeholder({8}, DataType::float16(), "A");
   Tensor C = compute({8}, [&](const std::vector<Var>& i) { return A(i[0]) * 2.0 + 1.0; }, "C");
   EXPECT_EQ(C.dtype(), DataType::float16());  // constants adapt to float16
-  std::vector<double> in = {0, 0.5, -1.5, 3, 0.25, -8, 100, 1024};
+  std::vector<double> in = {0, 0.5, -1.5, 3, 0.25, -8, 100, 512};
   for (int vw : {0, 4}) {
     NDArray out = run_checked({A}, {from_values(in, DataType::float16())}, C, vw);
     for (int i = 0; i < 8; ++i) EXPECT_EQ(get(out, i), in[i] * 2 + 1) << i;
@@ -285,7 +285,7 @@ TEST(E2eDtypes, ReductionsInIntegerAndHalfTypes) {
     Tensor A = placeholder({n, k}, t, "A");
     IterVar r = reduce_axis(Range(0, k), "r");
     Tensor S = compute({n}, [&](const std::vector<Var>& i) { return sum(A(i[0], r), {r}); }, "S");
-    Tensor X = compute({n}, [&](const std::vector<Var>& i) { return max(A(i[0], r), {r}); }, "X");
+    Tensor X = compute({n}, [&](const std::vector<Var>& i) { return max(A(i[0], r), std::vector<IterVar>{r}); }, "X");
     NDArray a = NDArray::empty({n, k}, t);
     for (int i = 0; i < n * k; ++i) set(a, i, t.is_uint() ? (i * 7) % 11 : (i * 7) % 11 - 5);
     Schedule sch = create_schedule({S.op(), X.op()});
@@ -300,6 +300,76 @@ TEST(E2eDtypes, ReductionsInIntegerAndHalfTypes) {
       EXPECT_EQ(get(ref[0], i), want_sum);
       EXPECT_EQ(get(x, i), want_max);
       EXPECT_EQ(get(ref[1], i), want_max);
+    }
+  }
+}
+
+
+// uint8 must use unsigned compare / divide / extend / int-to-float (200 is not -56).
+TEST(E2eDtypes, Uint8IsUnsignedEverywhere) {
+  std::vector<double> av = {200, 255, 3, 128, 0, 100, 129, 254};
+  std::vector<double> bv = {3, 100, 200, 2, 1, 7, 128, 255};
+  Tensor A = placeholder({8}, DataType::uint8(), "A"), B = placeholder({8}, DataType::uint8(), "B");
+  auto args = std::vector<NDArray>{from_values(av, DataType::uint8()), from_values(bv, DataType::uint8())};
+  Tensor D = compute({8}, [&](const std::vector<Var>& i) { return A(i[0]) / B(i[0]); }, "D");
+  Tensor M = compute({8}, [&](const std::vector<Var>& i) { return A(i[0]) % B(i[0]); }, "M");
+  Tensor G = compute({8}, [&](const std::vector<Var>& i) { return A(i[0]) > B(i[0]); }, "G");
+  Tensor X = compute({8}, [&](const std::vector<Var>& i) { return max(A(i[0]), B(i[0])); }, "X");
+  Tensor W = compute({8}, [&](const std::vector<Var>& i) { return cast(DataType::int32(), A(i[0])) - 1; }, "W");
+  Tensor F = compute({8}, [&](const std::vector<Var>& i) { return cast(DataType::float32(), A(i[0])); }, "F");
+  Tensor H = compute({8}, [&](const std::vector<Var>& i) { return floordiv(A(i[0]), 16); }, "H");
+  for (int vw : {0, 8}) {
+    NDArray d = run_checked({A, B}, args, D, vw), m = run_checked({A, B}, args, M, vw);
+    NDArray g = run_checked({A, B}, args, G, vw), x = run_checked({A, B}, args, X, vw);
+    NDArray w = run_checked({A}, {args[0]}, W, vw), f = run_checked({A}, {args[0]}, F, vw);
+    NDArray h = run_checked({A}, {args[0]}, H, vw);
+    for (int i = 0; i < 8; ++i) {
+      unsigned a = unsigned(av[i]), b = unsigned(bv[i]);
+      EXPECT_EQ(get(d, i), a / b) << a << "/" << b << " vw " << vw;
+      EXPECT_EQ(get(m, i), a % b) << a << "%" << b;
+      EXPECT_EQ(get(g, i), a > b ? 1 : 0) << a << ">" << b;
+      EXPECT_EQ(get(x, i), std::max(a, b));
+      EXPECT_EQ(get(w, i), double(a) - 1);
+      EXPECT_EQ(get(f, i), double(a));
+      EXPECT_EQ(get(h, i), double(a / 16));
+    }
+  }
+}
+
+TEST(E2eDtypes, NarrowingAndSignChangingCasts) {
+  Tensor A = placeholder({4}, DataType::int32(), "A");
+  std::vector<double> av = {-1, 300, -129, 65535};
+  Tensor U = compute({4}, [&](const std::vector<Var>& i) { return cast(DataType::uint8(), A(i[0])); }, "U");
+  Tensor S = compute({4}, [&](const std::vector<Var>& i) { return cast(DataType::int8(), A(i[0])); }, "S");
+  Tensor H = compute({4}, [&](const std::vector<Var>& i) { return cast(DataType::int16(), A(i[0])); }, "H");
+  for (int vw : {0, 4}) {
+    NDArray u = run_checked({A}, {from_values(av, DataType::int32())}, U, vw);
+    NDArray s8 = run_checked({A}, {from_values(av, DataType::int32())}, S, vw);
+    NDArray h = run_checked({A}, {from_values(av, DataType::int32())}, H, vw);
+    for (int i = 0; i < 4; ++i) {
+      int32_t a = int32_t(av[i]);
+      EXPECT_EQ(get(u, i), double(uint8_t(a))) << a;
+      EXPECT_EQ(get(s8, i), double(int8_t(a))) << a;
+      EXPECT_EQ(get(h, i), double(int16_t(a))) << a;
+    }
+  }
+}
+
+TEST(E2eDtypes, Float16MathAndSelect) {
+  Tensor A = placeholder({16}, DataType::float16(), "A");
+  std::vector<double> in;
+  for (int i = 0; i < 16; ++i) in.push_back((i - 8) * 0.25);
+  Tensor C = compute({16}, [&](const std::vector<Var>& i) {
+    Expr x = A(i[0]);
+    return select(x > 0.0, sqrt(x), exp(x)) + max(x, Expr(0.5)) + tanh(x);
+  }, "C");
+  ASSERT_EQ(C.dtype(), DataType::float16());
+  for (int vw : {0, 8}) {
+    NDArray out = run_checked({A}, {from_values(in, DataType::float16())}, C, vw, 2e-3);
+    for (int i = 0; i < 16; ++i) {
+      double x = in[i];
+      double want = (x > 0 ? std::sqrt(x) : std::exp(x)) + std::max(x, 0.5) + std::tanh(x);
+      EXPECT_NEAR(get(out, i), want, 4e-3 * (1 + std::fabs(want))) << x << " vw " << vw;
     }
   }
 }

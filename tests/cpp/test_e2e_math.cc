@@ -185,9 +185,8 @@ TEST(E2eMath, BoolOutputOfComparison) {
 }
 
 // Pad: P[i] = A[i-1] for 1 <= i <= n, else 0; P has n+2 elements. Reading A[-1] or A[n] would
-// be out of bounds. A is placed at the very end of a guarded page-sized region? We cannot
-// catch a stray read portably, so the kernel reads from a tensor whose neighbours hold
-// sentinel values: an out-of-bounds read would show up as a sentinel in the output.
+// be out of bounds; the guarded branch must give exactly 0 there (an unguarded read would show
+// up as garbage in the padded elements), inlined, vectorized and computed at the consumer.
 TEST(E2eMath, IfThenElsePaddingReadsOnlyInBounds) {
   const int n = 29;
   Tensor A = placeholder({n}, DataType::float32(), "A");

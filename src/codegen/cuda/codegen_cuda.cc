@@ -67,6 +67,7 @@ class CudaPrinter {
   explicit CudaPrinter(const LoweredFunc& func) : func_(func) {}
 
   std::string print_kernel(const GpuLaunchConfig& launch) {
+    launch_ = launch;
     std::unordered_set<const VarNode*> written;
     post_order_visit(
         func_.body, [](const Expr&) {},
@@ -355,6 +356,7 @@ class CudaPrinter {
         out << pad(indent + 1) << buf << "[" << print(op->index, l) << "] = " << print(op->value, l) << ";\n";
     }
     out << pad(indent) << "}\n";
+    hoisted_.clear();  // the temporaries live in this block only (a Load node may be shared)
   }
 
   void print_allocate(const AllocateNode* op, int indent, std::ostringstream& out) {
@@ -376,11 +378,17 @@ class CudaPrinter {
     std::string var = name_of(op->loop_var);
     std::string type = c_type(op->loop_var.dtype());
     if (op->for_kind == ForKind::kThreadBinding && op->thread_tag != "vthread") {
-      out << pad(indent) << "{\n" << pad(indent + 1) << type << " " << var << " = (" << type << ")" << op->thread_tag;
-      if (!is_zero(op->min)) out << " + " << print(op->min);
-      out << ";\n";
-      print_stmt(op->body, indent + 1, out);
-      out << pad(indent) << "}\n";
+      bool is_block = false;
+      int dim = 0;
+      parse_thread_tag(op->thread_tag, &is_block, &dim);
+      const int64_t* extent = as_const_int(simplify(op->extent));
+      if (!is_block && extent && *extent < launch_.block[dim]) {  // this stage uses fewer threads
+        out << pad(indent) << "if (" << op->thread_tag << " < " << *extent << ") {\n";
+        print_thread_var(op, indent + 1, out);
+        out << pad(indent) << "}\n";
+        return;
+      }
+      print_thread_var(op, indent, out);
       return;
     }
     if (op->for_kind == ForKind::kUnrolled) out << pad(indent) << "#pragma unroll\n";
@@ -389,6 +397,18 @@ class CudaPrinter {
         << print(op->extent) << "; ++" << var << ") {\n";
     print_stmt(op->body, indent + 1, out);
     out << pad(indent) << "}\n";
+  }
+
+  void print_thread_var(const ForNode* op, int indent, std::ostringstream& out) {
+    std::string var = name_of(op->loop_var);
+    std::string type = c_type(op->loop_var.dtype());
+    {
+      out << pad(indent) << "{\n" << pad(indent + 1) << type << " " << var << " = (" << type << ")" << op->thread_tag;
+      if (!is_zero(op->min)) out << " + " << print(op->min);
+      out << ";\n";
+      print_stmt(op->body, indent + 1, out);
+      out << pad(indent) << "}\n";
+    }
   }
 
   void print_stmt(const Stmt& s, int indent, std::ostringstream& out) {
@@ -445,6 +465,7 @@ class CudaPrinter {
   std::unordered_set<std::string> used_;
   std::unordered_map<const LoadNode*, std::string> hoisted_;
   bool uses_half_ = false;
+  GpuLaunchConfig launch_;
 };
 
 }  // namespace

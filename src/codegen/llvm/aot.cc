@@ -272,7 +272,13 @@ void LLVMModuleNode::export_shared_library(const std::string& path) const {
   write_file((dir / "kernel.o").string(), object_code(), "export_shared_library");
   write_file((dir / "wrapper.c").string(), wrapper, "export_shared_library");
   std::vector<std::string> argv{"cc", "-shared", "-fPIC", "-O2", "-std=gnu11"};
-  if (has_parallel) argv.push_back("-fopenmp");
+  if (has_parallel) {
+    argv.push_back("-fopenmp");
+    // libgomp keeps worker threads alive after a parallel region; if a dlclose() of this
+    // library unloaded libgomp under them they would crash. nodelete keeps it (and so
+    // libgomp) mapped for the life of the process.
+    argv.push_back("-Wl,-z,nodelete");
+  }
   argv.insert(argv.end(), {"-o", path, (dir / "wrapper.c").string(), (dir / "kernel.o").string(), "-lm"});
   std::string log_path = (dir / "cc.log").string();
   int rc = run_program(argv, log_path);

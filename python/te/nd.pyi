@@ -1,0 +1,6 @@
+from typing import Any, Optional, Sequence, Union
+
+from . import Device, NDArray as NDArray
+
+def array(source: Any, device: Optional[Device] = ...) -> NDArray: ...
+def empty(shape: Union[int, Sequence[int]], dtype: Any = ..., device: Optional[Device] = ...) -> NDArray: ...
