@@ -5,7 +5,9 @@
 // Integer arithmetic semantics (documented once, relied on everywhere):
 //   Div / Mod        truncate toward zero, as in C (7 / -2 == -3, -7 % 2 == -1)
 //   FloorDiv/FloorMod round toward negative infinity (floordiv(-7, 2) == -4, floormod(-7, 2) == 1)
-//   Division by a constant zero is a user error (te::Error) at construction.
+//   Division by a constant zero is a user error (te::Error) at construction. A zero divisor
+//   that only appears at run time gives 0 for all four (x / 0 == x % 0 == 0), and the
+//   overflowing INT_MIN / -1 wraps to INT_MIN, so no input value can trap a kernel.
 // Type promotion for binary operators (applied by the operator overloads, not by make()):
 //   bool < int8 < int16 < int32 < int64 < float16 < float32 < float64, uint8 between int8
 //   and int16; mixing two types gives the larger one; an int and a float gives the float;

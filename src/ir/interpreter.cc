@@ -271,10 +271,11 @@ class InterpreterImpl {
           case ExprKind::Add: v = int64_t(uint64_t(x) + uint64_t(y)); break;
           case ExprKind::Sub: v = int64_t(uint64_t(x) - uint64_t(y)); break;
           case ExprKind::Mul: v = int64_t(uint64_t(x) * uint64_t(y)); break;
-          case ExprKind::Div: TE_ICHECK(y != 0, "interpreter: division by zero"); v = x / y; break;
-          case ExprKind::Mod: TE_ICHECK(y != 0, "interpreter: modulo by zero"); v = x % y; break;
-          case ExprKind::FloorDiv: TE_ICHECK(y != 0, "interpreter: division by zero"); v = floordiv_i(x, y); break;
-          case ExprKind::FloorMod: TE_ICHECK(y != 0, "interpreter: modulo by zero"); v = x - floordiv_i(x, y) * y; break;
+          // x / 0 == x % 0 == 0 (te/ir.h); y == -1 is done by negation, which wraps.
+          case ExprKind::Div: v = y == 0 ? 0 : y == -1 ? int64_t(0 - uint64_t(x)) : x / y; break;
+          case ExprKind::Mod: v = (y == 0 || y == -1) ? 0 : x % y; break;
+          case ExprKind::FloorDiv: v = y == 0 ? 0 : y == -1 ? int64_t(0 - uint64_t(x)) : floordiv_i(x, y); break;
+          case ExprKind::FloorMod: v = (y == 0 || y == -1) ? 0 : x - floordiv_i(x, y) * y; break;
           case ExprKind::Min: v = std::min(x, y); break;
           case ExprKind::Max: v = std::max(x, y); break;
           case ExprKind::EQ: v = x == y; cmp = true; break;

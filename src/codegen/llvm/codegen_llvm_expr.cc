@@ -60,8 +60,8 @@ llvm::Value* CodeGenLLVM::emit(const Expr& e) {
 #define TE_BINARY(kind)                                                   \
   case ExprKind::kind: {                                                  \
     const auto* op = static_cast<const BinaryNode<ExprKind::kind>*>(e.get()); \
-    if (ExprKind::kind == ExprKind::FloorDiv || ExprKind::kind == ExprKind::FloorMod) \
-      return emit_floor_div_mod(ExprKind::kind == ExprKind::FloorMod, t, op->b, emit(op->a), emit(op->b)); \
+    if (is_int_division(ExprKind::kind, op->a.dtype()))                   \
+      return emit_int_division(ExprKind::kind, op->a.dtype(), op->b, emit(op->a), emit(op->b)); \
     return emit_binary(ExprKind::kind, op->a.dtype(), emit(op->a), emit(op->b)); \
   }
       TE_BINARY(Add) TE_BINARY(Sub) TE_BINARY(Mul) TE_BINARY(Div) TE_BINARY(Mod)
@@ -164,6 +164,39 @@ llvm::Value* CodeGenLLVM::emit_compare(ExprKind kind, DataType t, llvm::Value* a
       : kind == ExprKind::LT ? (s ? P::ICMP_SLT : P::ICMP_ULT) : kind == ExprKind::LE ? (s ? P::ICMP_SLE : P::ICMP_ULE)
       : kind == ExprKind::GT ? (s ? P::ICMP_SGT : P::ICMP_UGT) : (s ? P::ICMP_SGE : P::ICMP_UGE);
   return builder_.CreateICmp(p, a, b);
+}
+
+bool CodeGenLLVM::is_int_division(ExprKind kind, DataType t) {
+  bool division = kind == ExprKind::Div || kind == ExprKind::Mod || kind == ExprKind::FloorDiv ||
+                  kind == ExprKind::FloorMod;
+  return division && !t.is_float();
+}
+
+// Integer division with the semantics of te/ir.h: x / 0 == x % 0 == 0, and INT_MIN / -1
+// wraps. x86's idiv traps on both, which would kill the process over a value in the data, so
+// a divisor that is not a known-safe constant is replaced by 1 where it is 0 (or -1 for
+// signed types), and the result fixed up afterwards. Constant divisors (index arithmetic) cost
+// nothing extra.
+llvm::Value* CodeGenLLVM::emit_int_division(ExprKind kind, DataType t, const Expr& b_expr, llvm::Value* a,
+                                            llvm::Value* b) {
+  bool floor = kind == ExprKind::FloorDiv || kind == ExprKind::FloorMod;
+  bool want_mod = kind == ExprKind::Mod || kind == ExprKind::FloorMod;
+  auto divide = [&](llvm::Value* divisor) {
+    if (floor) return emit_floor_div_mod(want_mod, t, b_expr, a, divisor);
+    return emit_binary(kind, t, a, divisor);
+  };
+  const int64_t* b_const = as_const_int(b_expr);
+  if (const auto* bcast = b_expr.as<BroadcastNode>(); !b_const && bcast) b_const = as_const_int(bcast->value);
+  if (b_const && *b_const != 0 && *b_const != -1) return divide(b);
+  llvm::Value* zero = llvm::Constant::getNullValue(b->getType());
+  llvm::Value* one = llvm::ConstantInt::get(b->getType(), 1);
+  llvm::Value* is_zero = builder_.CreateICmpEQ(b, zero);
+  llvm::Value* is_minus_one = t.is_int() ? builder_.CreateICmpEQ(b, llvm::Constant::getAllOnesValue(b->getType()))
+                                         : llvm::ConstantInt::getFalse(is_zero->getType());
+  llvm::Value* safe = builder_.CreateSelect(builder_.CreateOr(is_zero, is_minus_one), one, b);
+  llvm::Value* result = divide(safe);  // a / 1 == a, a % 1 == 0
+  if (!want_mod) result = builder_.CreateSelect(is_minus_one, builder_.CreateSub(zero, a), result);
+  return builder_.CreateSelect(is_zero, zero, result);
 }
 
 // floordiv(a, b) = q - (r != 0 && sign(r) != sign(b)), floormod(a, b) = r + (same ? b : 0),

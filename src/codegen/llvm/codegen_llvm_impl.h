@@ -28,6 +28,8 @@ class CodeGenLLVM {
   llvm::Value* emit(const Expr& e);
   llvm::Value* emit_binary(ExprKind kind, DataType t, llvm::Value* a, llvm::Value* b);
   llvm::Value* emit_compare(ExprKind kind, DataType operand_type, llvm::Value* a, llvm::Value* b);
+  static bool is_int_division(ExprKind kind, DataType t);
+  llvm::Value* emit_int_division(ExprKind kind, DataType t, const Expr& b_expr, llvm::Value* a, llvm::Value* b);
   llvm::Value* emit_floor_div_mod(bool want_mod, DataType t, const Expr& b_expr, llvm::Value* a, llvm::Value* b);
   llvm::Value* emit_cast(DataType from, DataType to, llvm::Value* v);
   llvm::Value* emit_call(const CallNode* op);
