@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -442,14 +443,21 @@ int main(int argc, char** argv) {
   std::printf("%-30s %10s %9s %9s %9s  %s\n", "implementation", "median ms", "GFLOP/s", "vs oneDNN",
               "compile s", "check against oneDNN");
   uint64_t seed = 100;
+  // OpenMP and OpenBLAS workers keep spinning for a while after a call; on a 2-core machine
+  // they would steal a core from whichever row runs next. A pause before each row lets them
+  // go to sleep, so every row (baselines included) starts on idle cores.
+  auto settle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(500)); };
+  settle();
   Row dnnl = run_baseline("oneDNN dnnl_sgemm", onednn_gemm, p, opt.repeats, seed += 2);
   dnnl.check = "reference";
   print_row(dnnl, dnnl.median_s, s.gflop());
+  settle();
   Row openblas = run_baseline("OpenBLAS cblas_sgemm", openblas_gemm, p, opt.repeats, seed += 2);
   print_row(openblas, dnnl.median_s, s.gflop());
   // A row that ran and gave a wrong answer fails the run; a row te could not build does not.
   bool any_wrong = openblas.check != "ok";
   for (const Rung& rung : ladder_rungs()) {
+    settle();
     Row row = run_te_rung(p, rung, opt.repeats, seed += 2);
     print_row(row, dnnl.median_s, s.gflop());
     any_wrong = any_wrong || (row.ran && row.check != "ok");

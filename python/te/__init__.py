@@ -16,22 +16,15 @@ te.if_then_else, te.select or ``&``, ``|``, ``~``.
 """
 import builtins as _builtins
 import inspect as _inspect
-import os as _os
 import pkgutil as _pkgutil
-import sys as _sys
 
 # In-tree development: the compiled _core lives in <build>/python/te while the .py files are
 # in python/te; with both on PYTHONPATH this makes them one package.
 __path__ = _pkgutil.extend_path(__path__, __name__)
 
-# The JIT resolves the runtime's helpers (te_parallel_for, ...) among the process's global
-# symbols, so libte (loaded as _core's dependency) must be loaded RTLD_GLOBAL.
-_flags = _sys.getdlopenflags()
-_sys.setdlopenflags(_flags | _os.RTLD_GLOBAL)
-try:
-    from te import _core  # noqa: E402
-finally:
-    _sys.setdlopenflags(_flags)
+# The JIT defines te's runtime entries (te_parallel_for, ...) by address, so _core and libte
+# load with Python's default (RTLD_LOCAL) flags like any extension.
+from te import _core  # noqa: E402
 from te._core import (  # noqa: E402,F401
     TEError, TEInternalError,
     Expr, Var, IterVar, Range, Tensor, Operation, Stage, Schedule, CommReducer,

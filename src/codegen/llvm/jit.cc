@@ -1,6 +1,6 @@
 // build_llvm: codegen → O3 → ORC LLJIT, producing an LLVMModuleNode whose `kernel` points
-// at the JIT-compiled entry. libm and te's runtime entries (te_parallel_for,
-// te_runtime_alloc/free) are resolved from the running process.
+// at the JIT-compiled entry. te's runtime entries (te_parallel_for, te_runtime_alloc/free)
+// are defined in the JIT by address; libm is resolved from the running process.
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -38,11 +38,6 @@ std::vector<std::string> split_features(const std::string& features) {
   return out;
 }
 
-// Keeps the runtime entries referenced so the linker never drops them from libte: the JIT
-// finds them by name in the process.
-[[maybe_unused]] volatile const void* g_runtime_entries[] = {
-    reinterpret_cast<const void*>(&te_parallel_for), reinterpret_cast<const void*>(&te_runtime_alloc),
-    reinterpret_cast<const void*>(&te_runtime_free)};
 
 }  // namespace
 
@@ -88,6 +83,18 @@ std::shared_ptr<ModuleNode> build_llvm(const LoweredFunc& func, const Target& ta
   jtmb.getOptions().AllowFPOpFusion = llvm::FPOpFusion::Fast;
   node->jit = unwrap(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create(), "creating the LLJIT");
   auto& dylib = node->jit->getMainJITDylib();
+  // te's runtime entries are defined by address, so kernels work however libte was loaded
+  // (a Python extension or a plugin dlopen()ed with RTLD_LOCAL hides its symbols from a
+  // by-name search of the process). libm and libc still come from the process.
+  llvm::orc::SymbolMap runtime_entries;
+  auto define = [&](const char* name, const void* address) {
+    runtime_entries[node->jit->mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
+        llvm::orc::ExecutorAddr::fromPtr(address), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+  };
+  define("te_parallel_for", reinterpret_cast<const void*>(&te_parallel_for));
+  define("te_runtime_alloc", reinterpret_cast<const void*>(&te_runtime_alloc));
+  define("te_runtime_free", reinterpret_cast<const void*>(&te_runtime_free));
+  check(dylib.define(llvm::orc::absoluteSymbols(std::move(runtime_entries))), "defining te's runtime entries in the JIT");
   dylib.addGenerator(unwrap(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
                                 node->jit->getDataLayout().getGlobalPrefix()),
                             "adding the process's symbols to the JIT"));
