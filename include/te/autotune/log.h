@@ -1,0 +1,59 @@
+// te/autotune/log.h — tuning records as versioned JSON lines. Each record is appended and
+// flushed (fsync) as soon as it is measured; a torn last line (a kill mid-write) is skipped
+// when read; a job resumes from its log without repeating measured configs.
+// Layer 6 (uses task, measure).
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+#include "te/autotune/measure.h"
+
+namespace te::autotune {
+
+constexpr int kLogVersion = 1;
+
+struct Record {
+  int version = kLogVersion;
+  std::string workload_key;
+  std::string target;          // Target::str()
+  std::string hardware;        // "cpu: <model name>, <n> threads" or "gpu: <name>, driver <v>"
+  std::string config_json;     // Config::to_json()
+  int64_t config_index = -1;
+  std::string steps_json;      // Schedule::steps_json(): the replayable schedule
+  MeasureResult result;
+  double flop = 0;
+  std::string te_version;      // TE_VERSION
+  std::string to_json_line() const;                    // one line, no newline
+  static Record from_json_line(const std::string& s);  // te::Error when malformed
+  double gflops() const;                               // 0 on error
+};
+
+// Appends records to a file; every write is flushed and fsync'ed before returning.
+class LogWriter {
+ public:
+  explicit LogWriter(const std::string& path);  // te::Error when it cannot be opened
+  ~LogWriter();
+  void append(const Record& record);
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+struct LogContents {
+  std::vector<Record> records;
+  int skipped_lines = 0;  // malformed lines (a torn last line, or foreign text)
+};
+// A missing file is an empty log. Never throws on bad content: bad lines are counted.
+LogContents read_log(const std::string& path);
+
+// The best valid record for workload_key on target (lowest mean cost), if any.
+std::optional<Record> best_record(const std::vector<Record>& records,
+                                  const std::string& workload_key, const std::string& target);
+// The schedule of task from the best record of log; with none, the task's documented
+// default (space mode config) is used and a note is printed once per workload.
+Instance apply_history_best(const std::string& log_path, const Task& task);
+
+// "cpu: Intel(R) Xeon(R) ..., 2 threads" — the machine records were measured on.
+std::string hardware_description(const Target& target);
+
+}  // namespace te::autotune

@@ -1,0 +1,38 @@
+// te/ops.h — the operator library: compute definitions, default schedules and tuning
+// templates shared by the `autotune` command, Python and the tests. Each operator registers
+// an autotune template under its name (see te/autotune/task.h) with named integer
+// arguments, so `autotune --op matmul --shape m=1024,n=1024,k=1024` and
+// create_task("matmul", {1024, 1024, 1024}) mean the same task.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+#include "te/operation.h"
+
+namespace te::ops {
+
+// C[m, n] = sum_k A[m, k] * B[k, n]
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C");
+// out[n, k, y, x] = sum_{c, r, s} data[n, c, y*stride + r*dilation - pad, ...] * weight[k, c, r, s]
+// (zero padding through if_then_else).
+Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
+                   int64_t dilation = 1, const std::string& name = "conv");
+
+// One tunable operator as the command line sees it.
+struct OpInfo {
+  std::string name;                      // also the template name
+  std::string description;
+  std::vector<std::string> arg_names;    // e.g. {"m", "n", "k"}
+  std::vector<int64_t> default_args;     // the default workload
+  std::vector<std::string> targets;      // targets it has schedules for: "llvm", "cuda"
+};
+
+// Every operator (registering their templates on first call).
+const std::vector<OpInfo>& list_ops();
+const OpInfo& find_op(const std::string& name);  // te::Error listing the known names
+// "m=512,k=256" over the op's defaults. te::Error naming an unknown or malformed entry.
+std::vector<int64_t> parse_shape(const OpInfo& op, const std::string& text);
+// Makes sure the built-in templates are registered (idempotent).
+void register_builtin_templates();
+
+}  // namespace te::ops
