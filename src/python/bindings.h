@@ -30,5 +30,6 @@ void bind_expr(py::module_& m);
 void bind_operation(py::module_& m);
 void bind_schedule(py::module_& m);
 void bind_runtime(py::module_& m);
+void bind_autotune(py::module_& m);
 
 }  // namespace te::python

@@ -76,7 +76,7 @@ class Config {
   const std::vector<int64_t>& choices() const { return choices_; }
   // A config of the same space in apply mode. te::Error when choices do not fit.
   Config with_choices(std::vector<int64_t> choices) const;
-  Config from_index(int64_t index) const;  // mixed-radix flat index
+  Config from_index(int64_t index) const;  // mixed-radix flat index, first knob least significant
   int64_t index() const;
   std::string to_string() const;  // "tile_i=[-1, 8] tile_j=[-1, 16] unroll=1"
   // The choices as a JSON object {"knob": choice_index, ...}; from_json checks each name.

@@ -43,7 +43,8 @@ class Task {
   double flop = 0;            // floating-point (or integer) operations of one call
 
   // Builds the schedule for cfg (apply mode, from this task's space). te::Error when the
-  // config is illegal for the compute: the search skips it.
+  // config is illegal for the compute: the search skips it. A space-mode config of this
+  // space (e.g. `space` itself) means every knob at its first choice.
   Instance instantiate(const Config& cfg) const;
   // The unscheduled compute (every stage at its default), for the reference output.
   Instance default_instance() const;

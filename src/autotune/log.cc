@@ -1,0 +1,333 @@
+// src/autotune/log.cc — tuning records as versioned JSON lines (te/autotune/log.h).
+//
+// One record per line, written with one write() and fsync'ed, so a killed job loses at most
+// the line being written; that torn line is skipped when the log is read, and the next
+// writer starts a fresh line after it. A record line looks like (wrapped here):
+//   {"version":1,"workload_key":"matmul(64,64,64)","target":"llvm","hardware":"cpu: ...",
+//    "config":{"tile_i":3,...},"config_index":17,"steps":[{...},...],"costs":[1.2e-05,...],
+//    "error":"none","error_message":"","build_seconds":0.05,"timestamp":1763780000.5,
+//    "code_hash":"...","flop":524288,"te_version":"0.1.0"}
+// config and steps are embedded JSON (an object and an array), not strings inside strings,
+// so the log stays readable and greppable.
+#include "te/autotune/log.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+#include "codegen/runtime/thread_pool.h"
+
+#ifndef TE_VERSION
+#define TE_VERSION "unknown"
+#endif
+
+namespace te::autotune {
+
+using json = nlohmann::json;
+
+namespace {
+
+// Embeds a JSON text (config or steps) as a value; empty text becomes null. A text that is
+// not JSON is an internal error: it came from Config::to_json / Schedule::steps_json.
+json embed(const std::string& text, const char* field) {
+  if (text.empty()) return nullptr;
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  TE_ICHECK(!value.is_discarded(), "record field '", field, "' holds text that is not JSON: ", text);
+  return value;
+}
+
+std::string unembed(const json& value) { return value.is_null() ? std::string() : value.dump(); }
+
+template <typename T>
+T field_or(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return it->get<T>();
+}
+
+// A double that JSON cannot hold (inf, nan) is written as null; read back as +inf.
+json number(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
+double number_from(const json& j) {
+  return j.is_null() ? std::numeric_limits<double>::infinity() : j.get<double>();
+}
+
+bool is_valid(const Record& r) {
+  if (r.result.error != ErrorKind::kNone || r.result.costs.empty()) return false;
+  double mean = r.result.mean_cost();
+  return std::isfinite(mean) && mean > 0;
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+// ---------------------------------------------------------------- Record
+
+std::string Record::to_json_line() const {
+  json j;
+  j["version"] = version;
+  j["workload_key"] = workload_key;
+  j["target"] = target;
+  j["hardware"] = hardware;
+  j["config"] = embed(config_json, "config");
+  j["config_index"] = config_index;
+  // The record's own steps win; the measurer's copy is the fallback (they are the same
+  // schedule, so only one is written).
+  j["steps"] = embed(steps_json.empty() ? result.steps_json : steps_json, "steps");
+  json costs = json::array();
+  for (double c : result.costs) costs.push_back(number(c));
+  j["costs"] = std::move(costs);
+  j["error"] = to_string(result.error);
+  j["error_message"] = result.error_message;
+  j["build_seconds"] = number(result.build_seconds);
+  j["timestamp"] = number(result.timestamp);
+  j["code_hash"] = result.code_hash;
+  j["flop"] = number(flop);
+  j["te_version"] = te_version;
+  // Invalid UTF-8 (e.g. a compiler message cut mid-character) is replaced, never thrown.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Record Record::from_json_line(const std::string& s) {
+  json j = json::parse(s, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) fail("tuning record is not a JSON object: '", s.substr(0, 80), "'");
+  for (const char* key : {"version", "workload_key", "target", "error"}) {
+    if (!j.contains(key)) fail("tuning record lacks the field '", key, "': '", s.substr(0, 80), "'");
+  }
+  Record r;
+  try {
+    r.version = j.at("version").get<int>();
+    if (r.version < 1 || r.version > kLogVersion) {
+      fail("tuning record has version ", r.version, "; this te (", TE_VERSION, ") reads versions 1..",
+           kLogVersion);
+    }
+    r.workload_key = j.at("workload_key").get<std::string>();
+    r.target = j.at("target").get<std::string>();
+    r.hardware = field_or<std::string>(j, "hardware", "");
+    r.config_json = j.contains("config") ? unembed(j["config"]) : std::string();
+    r.config_index = field_or<int64_t>(j, "config_index", -1);
+    r.steps_json = j.contains("steps") ? unembed(j["steps"]) : std::string();
+    r.result.steps_json = r.steps_json;
+    if (j.contains("costs")) {
+      for (const json& c : j.at("costs")) r.result.costs.push_back(number_from(c));
+    }
+    r.result.error = error_kind_from_string(j.at("error").get<std::string>());
+    r.result.error_message = field_or<std::string>(j, "error_message", "");
+    r.result.build_seconds = field_or<double>(j, "build_seconds", 0);
+    r.result.timestamp = field_or<double>(j, "timestamp", 0);
+    r.result.code_hash = field_or<std::string>(j, "code_hash", "");
+    r.flop = field_or<double>(j, "flop", 0);
+    r.te_version = field_or<std::string>(j, "te_version", "");
+  } catch (const json::exception& e) {
+    fail("tuning record has a field of the wrong type (", e.what(), "): '", s.substr(0, 80), "'");
+  }
+  return r;
+}
+
+double Record::gflops() const {
+  if (!is_valid(*this) || flop <= 0) return 0;
+  return flop / result.mean_cost() / 1e9;
+}
+
+// ---------------------------------------------------------------- LogWriter
+
+LogWriter::LogWriter(const std::string& path) : path_(path) {
+  // O_RDWR so that the last byte can be checked; O_APPEND makes every write land at the end
+  // even when two jobs share one log.
+  fd_ = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0 && errno == EACCES) fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ < 0) {
+    fail("cannot open the tuning log '", path, "' for appending: ", errno_text(),
+         " (check that its directory exists and is writable, and that it is not a directory)");
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    fail("the tuning log '", path, "' is not a regular file; pass a file path to --log");
+  }
+  // A kill mid-write leaves a last line without '\n': end it so the next record starts on
+  // its own line (the torn line is then skipped by read_log, and this one is not lost).
+  char last = '\n';
+  if (st.st_size > 0 && ::pread(fd_, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+    if (::write(fd_, "\n", 1) != 1) {
+      std::string why = errno_text();
+      ::close(fd_);
+      fd_ = -1;
+      fail("cannot write to the tuning log '", path, "': ", why);
+    }
+  }
+}
+
+LogWriter::~LogWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void LogWriter::append(const Record& record) {
+  TE_ICHECK(fd_ >= 0, "LogWriter used after a failed open");
+  std::string line = record.to_json_line();
+  line.push_back('\n');
+  // One write() for the whole line: with O_APPEND it is not interleaved with other
+  // writers'. The loop only matters for EINTR or a full disk's short write.
+  size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("cannot append to the tuning log '", path_, "': ", errno_text());
+    done += size_t(n);
+  }
+  if (::fsync(fd_) != 0 && errno != EINVAL) {
+    fail("cannot flush the tuning log '", path_, "' to disk: ", errno_text());
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+LogContents read_log(const std::string& path) {
+  LogContents contents;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return contents;  // a log that does not exist yet is empty
+    fail("cannot read the tuning log '", path, "': ", errno_text());
+  }
+  if (S_ISDIR(st.st_mode)) fail("the tuning log '", path, "' is a directory; pass a .jsonl file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read the tuning log '", path, "': ", errno_text());
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not records
+    try {
+      contents.records.push_back(Record::from_json_line(line));
+    } catch (const std::exception&) {
+      // A torn line, foreign text or a record from a newer te: counted, never fatal.
+      ++contents.skipped_lines;
+    }
+  }
+  if (in.bad()) fail("error while reading the tuning log '", path, "': ", errno_text());
+  return contents;
+}
+
+std::optional<Record> best_record(const std::vector<Record>& records, const std::string& workload_key,
+                                  const std::string& target) {
+  const Record* best = nullptr;
+  for (const Record& r : records) {
+    if (r.workload_key != workload_key || r.target != target || !is_valid(r)) continue;
+    if (best == nullptr || r.result.mean_cost() < best->result.mean_cost()) best = &r;
+  }
+  if (best == nullptr) return std::nullopt;
+  return *best;
+}
+
+namespace {
+
+// Prints the "using the default schedule" note once per (workload, target) per process.
+void note_default_once(const std::string& key, const std::string& target, const std::string& message) {
+  static std::mutex mutex;
+  static std::set<std::pair<std::string, std::string>> noted;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (noted.insert({key, target}).second) std::cerr << message << std::endl;
+}
+
+}  // namespace
+
+Instance apply_history_best(const std::string& log_path, const Task& task) {
+  const std::string target = task.target.str();
+  std::optional<Record> best = best_record(read_log(log_path).records, task.workload_key, target);
+  std::string why_not;
+  if (best) {
+    // The steps reproduce the schedule exactly; the config is the fallback for a record
+    // whose steps no longer replay (e.g. written by an older schedule language).
+    try {
+      return task.replay(Schedule::steps_from_json(best->steps_json));
+    } catch (const Error& e) {
+      why_not = e.what();
+    }
+    try {
+      return task.instantiate(task.space.from_json(best->config_json));
+    } catch (const Error& e) {
+      why_not += std::string("; its config: ") + e.what();
+    }
+    note_default_once(
+        task.workload_key, target,
+        detail::cat("te: the best tuning record for ", task.workload_key, " on ", target, " in ", log_path,
+                    " does not apply (", why_not, "); using the default schedule"));
+  } else {
+    note_default_once(task.workload_key, target,
+                      detail::cat("te: no tuning record for ", task.workload_key, " on ", target, " in ",
+                                  log_path, "; using the default schedule"));
+  }
+  // The documented default: the first choice of every knob (the space-mode config).
+  return task.instantiate(task.space.from_index(0));
+}
+
+// ---------------------------------------------------------------- hardware
+
+namespace {
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    size_t start = line.find_first_not_of(" \t", colon + 1);
+    return start == std::string::npos ? std::string("unknown") : line.substr(start);
+  }
+  return "unknown";
+}
+
+// The GPU's name and the driver version through the driver API, loaded at run time like the
+// CUDA backend does, so machines without a driver just say "unknown".
+std::string gpu_name() {
+  void* lib = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) return "unknown";
+  using InitFn = int (*)(unsigned);
+  using DeviceGetFn = int (*)(int*, int);
+  using DeviceGetNameFn = int (*)(char*, int, int);
+  using DriverGetVersionFn = int (*)(int*);
+  auto init = reinterpret_cast<InitFn>(::dlsym(lib, "cuInit"));
+  auto device_get = reinterpret_cast<DeviceGetFn>(::dlsym(lib, "cuDeviceGet"));
+  auto device_name = reinterpret_cast<DeviceGetNameFn>(::dlsym(lib, "cuDeviceGetName"));
+  auto driver_version = reinterpret_cast<DriverGetVersionFn>(::dlsym(lib, "cuDriverGetVersion"));
+  std::string result = "unknown";
+  int device = 0;
+  char name[256] = {0};
+  if (init && device_get && device_name && init(0) == 0 && device_get(&device, 0) == 0 &&
+      device_name(name, int(sizeof(name)) - 1, device) == 0) {
+    result = name;
+    int version = 0;
+    if (driver_version && driver_version(&version) == 0 && version > 0) {
+      result += detail::cat(", driver ", version / 1000, ".", (version % 1000) / 10);
+    }
+  }
+  // Left loaded: the CUDA backend keeps its own handle, and unloading a driver is unsafe.
+  return result;
+}
+
+}  // namespace
+
+std::string hardware_description(const Target& target) {
+  if (target.kind == "cuda") {
+    static const std::string gpu = gpu_name();
+    return "gpu: " + gpu;
+  }
+  static const std::string model = cpu_model_name();
+  int threads = runtime::resolve_num_threads(target.num_threads);
+  return detail::cat("cpu: ", model, ", ", threads, threads == 1 ? " thread" : " threads");
+}
+
+}  // namespace te::autotune

@@ -1,0 +1,273 @@
+// src/ops/conv2d.cc — NCHW conv2d's compute and its tuning template for "llvm" and "cuda".
+//
+// CPU structure: the output is tiled over (k, y, x) into a register tile accumulated in a
+// local buffer (cache_write) — or in the output itself — with the reduction over (c, r, s)
+// outside the tile, x (or k) vectorized, and the outer (n, k) tiles in parallel. The pad
+// stage is materialized (default) or inlined.
+// GPU structure: blocks over (n*k, y, x) tiles, threads over the inner tiles, each thread
+// computing a ki x yi x xi tile; per block of input channels the block's (padded) input
+// window and weights are staged in shared memory by cooperative loads.
+#include "ops/templates.h"
+#include "te/ops.h"
+
+namespace te::ops {
+
+Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
+                   int64_t dilation, const std::string& name) {
+  if (data.ndim() != 4 || weight.ndim() != 4)
+    fail("conv2d_nchw: data (NCHW) and weight (KCRS) must be 4-D, got ", data.name(), " with ",
+         data.ndim(), " and ", weight.name(), " with ", weight.ndim(), " dimensions");
+  if (stride < 1) fail("conv2d_nchw: stride = ", stride, " must be at least 1");
+  if (pad < 0) fail("conv2d_nchw: pad = ", pad, " must not be negative");
+  if (dilation < 1) fail("conv2d_nchw: dilation = ", dilation, " must be at least 1");
+  const int64_t* data_c = as_const_int(data.shape()[1]);
+  const int64_t* weight_c = as_const_int(weight.shape()[1]);
+  if (data_c && weight_c && *data_c != *weight_c)
+    fail("conv2d_nchw: ", data.name(), " has ", *data_c, " input channels but ", weight.name(), " expects ",
+         *weight_c);
+  const std::vector<Expr>& ds = data.shape();
+  const std::vector<Expr>& ws = weight.shape();
+  // Output size: (in + 2 pad - dilation (kernel - 1) - 1) / stride + 1.
+  auto out_size = [&](const Expr& in, const Expr& kernel, const char* dim) {
+    Expr size = floordiv(in + Expr(2 * pad) - Expr(dilation) * (kernel - 1) - 1, Expr(stride)) + 1;
+    const int64_t* in_c = as_const_int(in);
+    const int64_t* kernel_c = as_const_int(kernel);
+    if (in_c && kernel_c) {
+      const int64_t span = *in_c + 2 * pad - dilation * (*kernel_c - 1);
+      if (span < 1)
+        fail("conv2d_nchw: the ", dim, " of the padded input (", *in_c + 2 * pad, ") is smaller than the kernel (",
+             dilation * (*kernel_c - 1) + 1, "); the output would be empty");
+    }
+    return size;
+  };
+  const Expr out_h = out_size(ds[2], ws[2], "height");
+  const Expr out_w = out_size(ds[3], ws[3], "width");
+
+  Tensor padded = data;
+  if (pad > 0) {
+    padded = compute(
+        {ds[0], ds[1], ds[2] + Expr(2 * pad), ds[3] + Expr(2 * pad)},
+        [&](const std::vector<Var>& i) {
+          Expr inside = i[2] >= Expr(pad) && i[2] < ds[2] + Expr(pad) && i[3] >= Expr(pad) && i[3] < ds[3] + Expr(pad);
+          return if_then_else(inside, data(i[0], i[1], i[2] - Expr(pad), i[3] - Expr(pad)),
+                              constant(0.0, data.dtype()));
+        },
+        "pad");
+  }
+  IterVar rc = reduce_axis(Range(0, ws[1]), "rc");
+  IterVar ry = reduce_axis(Range(0, ws[2]), "ry");
+  IterVar rx = reduce_axis(Range(0, ws[3]), "rx");
+  return compute(
+      {ds[0], ws[0], out_h, out_w},
+      [&](const std::vector<Var>& i) {
+        Expr y = i[2] * Expr(stride) + ry * Expr(dilation);
+        Expr x = i[3] * Expr(stride) + rx * Expr(dilation);
+        return sum(padded(i[0], rc, y, x) * weight(i[1], rc, ry, rx), {rc, ry, rx});
+      },
+      name);
+}
+
+namespace detail {
+namespace {
+
+using autotune::Config;
+using autotune::Instance;
+
+struct ConvShape {
+  int64_t n, c, h, w, k, r, s, stride, pad;
+  int64_t out_h() const { return (h + 2 * pad - r) / stride + 1; }
+  int64_t out_w() const { return (w + 2 * pad - s) / stride + 1; }
+};
+
+const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
+
+struct ConvCompute {
+  Tensor data, weight, padded, out;  // padded is undefined without padding
+};
+
+ConvCompute make_conv(const ConvShape& cs) {
+  ConvCompute cc;
+  cc.data = placeholder({cs.n, cs.c, cs.h, cs.w}, DataType::float32(), "data");
+  cc.weight = placeholder({cs.k, cs.c, cs.r, cs.s}, DataType::float32(), "weight");
+  cc.out = conv2d_nchw(cc.data, cc.weight, cs.stride, cs.pad, 1, "conv");
+  for (const Tensor& input : cc.out.op()->input_tensors())
+    if (input.op().as<ComputeOpNode>()) cc.padded = input;
+  return cc;
+}
+
+// A width tile that fills one AVX-512 vector: the largest divisor of the width in [8, 16],
+// else 16.
+int64_t preferred_x_tile(int64_t width) {
+  for (int64_t f = 16; f >= 8; --f)
+    if (width % f == 0) return f;
+  return 16;
+}
+
+Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
+  const int64_t oh = cs.out_h(), ow = cs.out_w();
+  const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", cs.k, {{8}, {4}, {16}, {2}, {1}, {32}});
+  const std::vector<int64_t> tile_y = define_split_candidates(cfg, "tile_y", oh, {{2}, {1}, {4}, {7}, {8}});
+  const std::vector<int64_t> tile_x =
+      define_split_candidates(cfg, "tile_x", ow, {{preferred_x_tile(ow)}, {8}, {16}, {4}, {32}, {2}, {1}, {7}});
+  const std::vector<int64_t> tile_c = define_split_candidates(cfg, "tile_c", cs.c, {{8}, {4}, {16}, {1}, {32}, {64}});
+  // 1: vectorize x (contiguous input rows, broadcast weights), 2: vectorize k, 0: none.
+  const int64_t vectorize = cfg.define_knob("vectorize", {1, 2, 0});
+  // 0: (c_outer, c_inner, r, s), 1: (c_outer, r, s, c_inner) — both outside the tile.
+  const int64_t reduce_order = cfg.define_knob("reduce_order", {0, 1});
+  const bool cache = cfg.define_knob("cache_write", {1, 0}) == 1;
+  const bool inline_pad = cfg.define_knob("inline_pad", {0, 1}) == 1;
+  const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
+  const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
+
+  ConvCompute cc = make_conv(cs);
+  Schedule s = create_schedule({cc.out.op()});
+  if (cc.padded.defined()) {
+    Stage pad_stage = s[cc.padded];
+    if (inline_pad) {
+      pad_stage.compute_inline();
+    } else if (parallel) {
+      const ComputeOpNode* pad_op = compute_of(pad_stage);
+      pad_stage.parallel(pad_stage.fuse(pad_op->axis[0], pad_op->axis[1]));
+    }
+  }
+  Tensor acc;
+  if (cache) acc = s.cache_write(cc.out, "local");
+  Stage out = s[cc.out];
+  const ComputeOpNode* op = compute_of(out);
+  std::vector<IterVar> ks = split_by(out, op->axis[1], tile_k);
+  std::vector<IterVar> ys = split_by(out, op->axis[2], tile_y);
+  std::vector<IterVar> xs = split_by(out, op->axis[3], tile_x);
+  const int64_t tk = std::min(tile_k.back(), cs.k), ty = std::min(tile_y.back(), oh),
+                tx = std::min(tile_x.back(), ow);
+  // The tile's spatial loops, innermost last: the vectorized axis innermost.
+  auto tile_order = [&](const IterVar& k_in, const IterVar& y_in, const IterVar& x_in) {
+    return vectorize == 2 ? std::vector<IterVar>{y_in, x_in, k_in} : std::vector<IterVar>{y_in, k_in, x_in};
+  };
+  // Unrolls the tile's middle loop and y, within the copy budget.
+  auto unroll_tile = [&](Stage stage, const IterVar& k_in, const IterVar& y_in, const IterVar& x_in) {
+    if (!unroll) return;
+    std::vector<std::pair<IterVar, int64_t>> loops;
+    if (vectorize == 2) loops.push_back({x_in, tx});
+    else loops.push_back({k_in, tk});
+    loops.push_back({y_in, ty});
+    unroll_within(stage, loops);
+  };
+  auto vectorize_tile = [&](Stage stage, const IterVar& k_in, const IterVar& x_in) {
+    if (vectorize == 1) stage.vectorize(x_in);
+    if (vectorize == 2) stage.vectorize(k_in);
+  };
+  auto reduce_loops = [&](Stage stage, const ComputeOpNode* reduce_op) {
+    std::vector<IterVar> cs_axes = split_by(stage, reduce_op->reduce_axis[0], tile_c);
+    const IterVar& ry = reduce_op->reduce_axis[1];
+    const IterVar& rx = reduce_op->reduce_axis[2];
+    return reduce_order == 0 ? std::vector<IterVar>{cs_axes[0], cs_axes[1], ry, rx}
+                             : std::vector<IterVar>{cs_axes[0], ry, rx, cs_axes[1]};
+  };
+
+  if (cache) {
+    std::vector<IterVar> order{op->axis[0], ks[0], ys[0], xs[0]};
+    for (const IterVar& iv : tile_order(ks[1], ys[1], xs[1])) order.push_back(iv);
+    out.reorder(order);
+    vectorize_tile(out, ks[1], xs[1]);
+    Stage acc_stage = s[acc];
+    acc_stage.compute_at(out, xs[0]);
+    const ComputeOpNode* acc_op = compute_of(acc_stage);
+    std::vector<IterVar> acc_order = reduce_loops(acc_stage, acc_op);
+    acc_order.push_back(acc_op->axis[0]);
+    for (const IterVar& iv : tile_order(acc_op->axis[1], acc_op->axis[2], acc_op->axis[3])) acc_order.push_back(iv);
+    acc_stage.reorder(acc_order);
+    unroll_tile(acc_stage, acc_op->axis[1], acc_op->axis[2], acc_op->axis[3]);
+    vectorize_tile(acc_stage, acc_op->axis[1], acc_op->axis[3]);
+  } else {
+    std::vector<IterVar> order{op->axis[0], ks[0], ys[0], xs[0]};
+    for (const IterVar& iv : reduce_loops(out, op)) order.push_back(iv);
+    for (const IterVar& iv : tile_order(ks[1], ys[1], xs[1])) order.push_back(iv);
+    out.reorder(order);
+    unroll_tile(out, ks[1], ys[1], xs[1]);
+    vectorize_tile(out, ks[1], xs[1]);
+  }
+  if (parallel) out.parallel(out.fuse(op->axis[0], ks[0]));
+  return {s, {cc.data, cc.weight, cc.out}};
+}
+
+Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
+  const int64_t oh = cs.out_h(), ow = cs.out_w();
+  // {threads, elements per thread} per output dimension.
+  const std::vector<int64_t> tile_k = define_split_candidates(
+      cfg, "tile_k", cs.k, {{8, 2}, {16, 1}, {4, 4}, {8, 1}, {16, 2}, {32, 1}, {4, 2}, {2, 2}});
+  const std::vector<int64_t> tile_y =
+      define_split_candidates(cfg, "tile_y", oh, {{4, 1}, {2, 1}, {7, 1}, {1, 1}, {4, 2}, {8, 1}, {2, 2}});
+  const std::vector<int64_t> tile_x = define_split_candidates(
+      cfg, "tile_x", ow, {{preferred_x_tile(ow), 1}, {8, 1}, {16, 1}, {4, 1}, {8, 2}, {32, 1}, {7, 2}, {4, 2}});
+  const std::vector<int64_t> tile_c = define_split_candidates(cfg, "tile_c", cs.c, {{8}, {4}, {16}, {2}, {1}, {32}});
+  const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
+
+  const int64_t threads = tile_k[1] * tile_y[1] * tile_x[1];
+  if (threads > kMaxThreadsPerBlock)
+    fail("conv2d cuda: config ", cfg.to_string(), " needs ", threads, " threads per block (", tile_k[1], " x ",
+         tile_y[1], " x ", tile_x[1], "); the limit is ", kMaxThreadsPerBlock);
+  const int64_t window_h = (tile_y[1] * tile_y[2] - 1) * cs.stride + cs.r;
+  const int64_t window_w = (tile_x[1] * tile_x[2] - 1) * cs.stride + cs.s;
+  const int64_t shared_bytes =
+      4 * tile_c[1] * (window_h * window_w + tile_k[1] * tile_k[2] * cs.r * cs.s);
+  if (shared_bytes > kMaxSharedBytes)
+    fail("conv2d cuda: config ", cfg.to_string(), " stages ", shared_bytes,
+         " bytes of shared memory per block; the limit is ", kMaxSharedBytes);
+
+  ConvCompute cc = make_conv(cs);
+  Schedule s = create_schedule({cc.out.op()});
+  // The output accumulates in place, with the shared stages at its own channel-block loop
+  // (see matmul_cuda: bound inference relaxes only the direct parent's thread loops).
+  const Tensor input = cc.padded.defined() ? cc.padded : cc.data;
+  Tensor input_shared = s.cache_read(input, "shared", {cc.out.op()});
+  Tensor weight_shared = s.cache_read(cc.weight, "shared", {cc.out.op()});
+  // The zero padding is computed while loading the shared window.
+  if (cc.padded.defined()) s[cc.padded].compute_inline();
+
+  Stage out = s[cc.out];
+  const ComputeOpNode* op = compute_of(out);
+  std::vector<IterVar> ks = split_by(out, op->axis[1], tile_k);
+  std::vector<IterVar> ys = split_by(out, op->axis[2], tile_y);
+  std::vector<IterVar> xs = split_by(out, op->axis[3], tile_x);
+  std::vector<IterVar> cs_axes = split_by(out, op->reduce_axis[0], tile_c);
+  const IterVar& ry = op->reduce_axis[1];
+  const IterVar& rx = op->reduce_axis[2];
+  out.reorder({op->axis[0], ks[0], ys[0], xs[0], ks[1], ys[1], xs[1], cs_axes[0], cs_axes[1], ry, rx, ks[2], ys[2],
+               xs[2]});
+  IterVar block_nk = out.fuse(op->axis[0], ks[0]);
+  IterVar tz = thread_axis("threadIdx.z"), ty = thread_axis("threadIdx.y"), tx = thread_axis("threadIdx.x");
+  out.bind(block_nk, thread_axis("blockIdx.z"));
+  out.bind(ys[0], thread_axis("blockIdx.y"));
+  out.bind(xs[0], thread_axis("blockIdx.x"));
+  out.bind(ks[1], tz);
+  out.bind(ys[1], ty);
+  out.bind(xs[1], tx);
+  if (unroll) unroll_within(out, {{xs[2], tile_x[2]}, {ys[2], tile_y[2]}, {ks[2], tile_k[2]}, {rx, cs.s}});
+
+  for (const Tensor& cached : {input_shared, weight_shared}) {
+    Stage load = s[cached];
+    load.compute_at(out, cs_axes[0]);
+    const ComputeOpNode* load_op = compute_of(load);
+    bind_cooperative_load(load, load_op->axis, {{tx, tile_x[1]}, {ty, tile_y[1]}, {tz, tile_k[1]}});
+  }
+  return {s, {cc.data, cc.weight, cc.out}};
+}
+
+}  // namespace
+
+autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                   const Target& target) {
+  static const char* names[] = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
+  if (args.size() != 9) fail("conv2d: expects 9 arguments (n, c, h, w, k, r, s, stride, pad), got ", args.size());
+  for (size_t i = 0; i < 9; ++i) check_arg_at_least("conv2d", names[i], args[i], i == 8 ? 0 : 1);
+  ConvShape cs{args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8]};
+  if (cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
+    fail("conv2d: the kernel (r=", cs.r, ", s=", cs.s, ") is larger than the padded input (",
+         cs.h + 2 * cs.pad, " x ", cs.w + 2 * cs.pad, ")");
+  if (target.kind == "cuda") return conv2d_cuda(cfg, cs);
+  if (target.kind == "llvm") return conv2d_llvm(cfg, cs);
+  fail("conv2d: no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+}  // namespace detail
+}  // namespace te::ops

@@ -1,0 +1,197 @@
+// src/ops/matmul.cc — matmul's compute and its tuning template for "llvm" and "cuda".
+//
+// CPU structure (the hand schedule of examples/matmul_cpu.cc, made tunable): C is tiled into
+// register tiles tile_i x tile_j; B is repacked into 32-column panels (packedB[j / 32][k]
+// [j % 32], or the packing is inlined) so the innermost loop reads it contiguously; each tile is
+// accumulated in a local buffer (cache_write) with rows unrolled and columns vectorized, or,
+// without the cache, C itself accumulates with the k loop blocked outside the row tiles.
+// GPU structure: block tiles of C staged through shared memory (cooperative loads of the A
+// and B tiles per k block), each thread computing a tile_i[2] x tile_j[2] tile of C.
+#include "ops/templates.h"
+#include "te/ops.h"
+
+namespace te::ops {
+
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name) {
+  if (a.ndim() != 2 || b.ndim() != 2)
+    fail("matmul: A and B must be 2-D, got ", a.name(), " with ", a.ndim(), " and ", b.name(), " with ",
+         b.ndim(), " dimensions");
+  const int64_t* ak = as_const_int(a.shape()[1]);
+  const int64_t* bk = as_const_int(b.shape()[0]);
+  if (ak && bk && *ak != *bk)
+    fail("matmul: the reduction sizes differ: ", a.name(), " has ", *ak, " columns but ", b.name(), " has ",
+         *bk, " rows");
+  IterVar k = reduce_axis(Range(0, a.shape()[1]), "k");
+  return compute(
+      {a.shape()[0], b.shape()[1]},
+      [&](const std::vector<Var>& i) { return sum(a(i[0], k) * b(k, i[1]), {k}); }, name);
+}
+
+namespace detail {
+namespace {
+
+using autotune::Config;
+using autotune::Instance;
+
+const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
+
+// Columns per packed panel of B: one 8x32 register tile of C reads one panel row per k.
+constexpr int64_t kPanelWidth = 32;
+
+Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
+  // Register tile: 8 rows x 32 columns (two AVX-512 vectors per row) by default.
+  const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}});
+  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{32}, {16}, {64}, {8}, {1}});
+  const std::vector<int64_t> tile_k =
+      define_split_candidates(cfg, "tile_k", k, {{4}, {1}, {8}, {16}, {64}, {256}});
+  const bool cache = cfg.define_knob("cache_write", {1, 0}) == 1;
+  const bool pack = cfg.define_knob("pack_b", {1, 0}) == 1;
+  // 0: column panels outermost (a panel of packed B stays in L2 for every row tile);
+  // 1: row tiles outermost; 2: with cache_write, panels and row tiles fused into one parallel
+  // loop; without, panels, then k blocks, then row tiles (a k block of a panel stays in L1).
+  const int64_t order = cfg.define_knob("order", {0, 1, 2});
+  const bool unroll_i = cfg.define_knob("unroll_i", {1, 0}) == 1;
+  const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
+  const bool vectorize = cfg.define_knob("vectorize_j", {1, 0}) == 1;
+  const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
+
+  const int64_t ti = tile_i.back(), tk = tile_k.back();
+  // The compute depends on the arguments only (never on the config), so a tuning record's
+  // steps replay on the space-mode compute: B is always read through packedB, in panels of
+  // kPanelWidth columns; pack_b = 0 inlines the packing (C then reads B directly).
+  const int64_t panels = (n + kPanelWidth - 1) / kPanelWidth;
+  Tensor a = placeholder({m, k}, DataType::float32(), "A");
+  Tensor b = placeholder({k, n}, DataType::float32(), "B");
+  Tensor packed = compute(
+      {panels, k, kPanelWidth},
+      [&](const std::vector<Var>& i) {
+        Expr col = i[0] * kPanelWidth + i[2];
+        return n % kPanelWidth == 0 ? b(i[1], col) : if_then_else(col < n, b(i[1], col), constant(0.0));
+      },
+      "packedB");
+  IterVar kv = reduce_axis(Range(0, k), "k");
+  Tensor c = compute(
+      {m, n},
+      [&](const std::vector<Var>& i) {
+        return sum(a(i[0], kv) * packed(floordiv(i[1], kPanelWidth), kv, floormod(i[1], kPanelWidth)), {kv});
+      },
+      "C");
+
+  Schedule s = create_schedule({c.op()});
+  Stage pack_stage = s[packed];
+  if (pack) {
+    const ComputeOpNode* pack_op = compute_of(pack_stage);
+    if (vectorize) pack_stage.vectorize(pack_op->axis[2]);
+    if (parallel) pack_stage.parallel(pack_op->axis[0]);
+  } else {
+    pack_stage.compute_inline();
+  }
+  if (cache) {
+    Tensor acc = s.cache_write(c, "local");
+    Stage out = s[c];
+    const ComputeOpNode* op = compute_of(out);
+    std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
+    // Order 2 here fuses the panel and row-tile loops, for more parallel iterations.
+    const bool rows_outer = order == 1;
+    out.reorder(rows_outer ? std::vector<IterVar>{is[0], js[0], is[1], js[1]}
+                           : std::vector<IterVar>{js[0], is[0], is[1], js[1]});
+    IterVar outer = rows_outer ? is[0] : js[0], tile_loop = rows_outer ? js[0] : is[0];
+    if (order == 2) outer = tile_loop = out.fuse(js[0], is[0]);
+    if (vectorize) out.vectorize(js[1]);
+    if (parallel) out.parallel(outer);
+
+    Stage acc_stage = s[acc];
+    acc_stage.compute_at(out, tile_loop);
+    const ComputeOpNode* acc_op = compute_of(acc_stage);
+    std::vector<IterVar> ks = split_by(acc_stage, acc_op->reduce_axis[0], tile_k);
+    // k outside the tile: the ti x tj accumulators stay in registers for the whole k loop.
+    acc_stage.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
+    std::vector<std::pair<IterVar, int64_t>> unrolled;
+    if (unroll_i) unrolled.push_back({acc_op->axis[0], std::min(ti, m)});
+    if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
+    unroll_within(acc_stage, unrolled);
+    if (vectorize) acc_stage.vectorize(acc_op->axis[1]);
+  } else {
+    Stage out = s[c];
+    const ComputeOpNode* op = compute_of(out);
+    std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
+    std::vector<IterVar> ks = split_by(out, op->reduce_axis[0], tile_k);
+    if (order == 0) out.reorder({js[0], is[0], ks[0], ks[1], is[1], js[1]});
+    if (order == 1) out.reorder({is[0], js[0], ks[0], ks[1], is[1], js[1]});
+    if (order == 2) out.reorder({js[0], ks[0], is[0], ks[1], is[1], js[1]});
+    std::vector<std::pair<IterVar, int64_t>> unrolled;
+    if (unroll_i) unrolled.push_back({is[1], std::min(ti, m)});
+    if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
+    unroll_within(out, unrolled);
+    if (vectorize) out.vectorize(js[1]);
+    if (parallel) out.parallel(order == 1 ? is[0] : js[0]);
+  }
+  return {s, {a, b, c}};
+}
+
+Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
+  // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
+  const std::vector<int64_t> tile_i = define_split_candidates(
+      cfg, "tile_i", m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}});
+  const std::vector<int64_t> tile_j = define_split_candidates(
+      cfg, "tile_j", n, {{16, 4}, {32, 4}, {16, 2}, {32, 2}, {8, 4}, {64, 1}, {32, 1}, {16, 1}, {64, 2}});
+  const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", k, {{8}, {4}, {16}, {32}, {2}, {1}});
+  const bool unroll_tile = cfg.define_knob("unroll_tile", {1, 0}) == 1;
+  const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
+
+  const int64_t threads = tile_i[1] * tile_j[1];
+  if (threads > kMaxThreadsPerBlock)
+    fail("matmul cuda: config ", cfg.to_string(), " needs ", threads, " threads per block (",
+         tile_i[1], " x ", tile_j[1], "); the limit is ", kMaxThreadsPerBlock);
+  const int64_t shared_bytes = (tile_i[1] * tile_i[2] + tile_j[1] * tile_j[2]) * tile_k[1] * 4;
+  if (shared_bytes > kMaxSharedBytes)
+    fail("matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
+         " bytes of shared memory per block; the limit is ", kMaxSharedBytes);
+
+  Tensor a = placeholder({m, k}, DataType::float32(), "A");
+  Tensor b = placeholder({k, n}, DataType::float32(), "B");
+  Tensor c = matmul(a, b, "C");
+  Schedule s = create_schedule({c.op()});
+  // C accumulates in place. A local accumulator (cache_write at the thread loop, shared
+  // loads at its k loop) would need bound inference to relax the thread loops of the
+  // accumulator's parent; today only the direct parent's thread loops are relaxed, so the
+  // shared tiles are loaded at C's own k loop.
+  Tensor a_shared = s.cache_read(a, "shared", {c.op()});
+  Tensor b_shared = s.cache_read(b, "shared", {c.op()});
+
+  Stage out = s[c];
+  const ComputeOpNode* op = compute_of(out);
+  std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
+  std::vector<IterVar> ks = split_by(out, op->reduce_axis[0], tile_k);
+  out.reorder({is[0], js[0], is[1], js[1], ks[0], ks[1], is[2], js[2]});
+  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
+  out.bind(is[0], thread_axis("blockIdx.y"));
+  out.bind(js[0], thread_axis("blockIdx.x"));
+  out.bind(is[1], ty);
+  out.bind(js[1], tx);
+  if (unroll_tile) unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
+  if (unroll_k) out.unroll(ks[1]);
+
+  for (const Tensor& cached : {a_shared, b_shared}) {
+    Stage load = s[cached];
+    load.compute_at(out, ks[0]);
+    const ComputeOpNode* load_op = compute_of(load);
+    bind_cooperative_load(load, {load_op->axis[0], load_op->axis[1]}, {{tx, tile_j[1]}, {ty, tile_i[1]}});
+  }
+  return {s, {a, b, c}};
+}
+
+}  // namespace
+
+autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                   const Target& target) {
+  if (args.size() != 3) fail("matmul: expects 3 arguments (m, n, k), got ", args.size());
+  const char* names[] = {"m", "n", "k"};
+  for (size_t i = 0; i < 3; ++i) check_arg_at_least("matmul", names[i], args[i], 1);
+  if (target.kind == "cuda") return matmul_cuda(cfg, args[0], args[1], args[2]);
+  if (target.kind == "llvm") return matmul_llvm(cfg, args[0], args[1], args[2]);
+  fail("matmul: no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+}  // namespace detail
+}  // namespace te::ops

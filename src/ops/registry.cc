@@ -1,0 +1,189 @@
+// src/ops/registry.cc — the operator list the `autotune` command and Python see, shape
+// parsing ("m=512,k=256"), registration of the built-in templates, and the small helpers
+// the templates share (split candidates, cooperative shared-memory loads).
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+
+#include "ops/templates.h"
+#include "te/ops.h"
+
+namespace te::ops {
+namespace {
+
+std::string join(const std::vector<std::string>& names, const char* sep = ", ") {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : sep) + n;
+  return out;
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\n\r"), e = s.find_last_not_of(" \t\n\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::vector<OpInfo> make_op_list() {
+  OpInfo matmul;
+  matmul.name = "matmul";
+  matmul.description = "C[m, n] = sum_k A[m, k] * B[k, n] (float32)";
+  matmul.arg_names = {"m", "n", "k"};
+  matmul.default_args = {1024, 1024, 1024};
+  matmul.targets = {"llvm", "cuda"};
+
+  OpInfo conv;
+  conv.name = "conv2d";
+  conv.description =
+      "NCHW 2-D convolution, KCRS weight, zero padding, dilation 1 (float32); default is "
+      "ResNet-18 conv C6";
+  conv.arg_names = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
+  conv.default_args = {1, 128, 28, 28, 128, 3, 3, 1, 1};
+  conv.targets = {"llvm", "cuda"};
+  return {matmul, conv};
+}
+
+const std::vector<OpInfo>& op_list() {
+  static const std::vector<OpInfo> ops = make_op_list();
+  return ops;
+}
+
+}  // namespace
+
+void register_builtin_templates() {
+  static std::once_flag once;
+  // A te::Error (the name is taken by a user's template) propagates and leaves once unset,
+  // so a later call retries.
+  std::call_once(once, [] {
+    autotune::register_template("matmul", detail::matmul_template);
+    autotune::register_template("conv2d", detail::conv2d_template);
+  });
+}
+
+const std::vector<OpInfo>& list_ops() {
+  register_builtin_templates();
+  return op_list();
+}
+
+const OpInfo& find_op(const std::string& name) {
+  std::vector<std::string> known;
+  for (const OpInfo& op : list_ops()) {
+    if (op.name == name) return op;
+    known.push_back(op.name);
+  }
+  fail("unknown operator '", name, "'; known operators: ", join(known));
+}
+
+std::vector<int64_t> parse_shape(const OpInfo& op, const std::string& text) {
+  std::vector<int64_t> args = op.default_args;
+  std::set<std::string> seen;
+  const std::string keys = join(op.arg_names);
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string entry = trim(text.substr(pos, comma - pos));
+    pos = comma + 1;
+    if (entry.empty()) {
+      if (trim(text).empty()) break;
+      fail("shape '", text, "' of ", op.name, " has an empty entry; write key=value pairs such as ",
+           op.arg_names.front(), "=", op.default_args.front(), " (keys: ", keys, ")");
+    }
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos)
+      fail("shape entry '", entry, "' of ", op.name, " is not key=value (keys: ", keys, ")");
+    const std::string key = trim(entry.substr(0, eq)), value = trim(entry.substr(eq + 1));
+    auto it = std::find(op.arg_names.begin(), op.arg_names.end(), key);
+    if (it == op.arg_names.end())
+      fail("unknown shape key '", key, "' for ", op.name, "; its keys are: ", keys);
+    if (!seen.insert(key).second) fail("shape key '", key, "' of ", op.name, " is given twice");
+    errno = 0;
+    char* end = nullptr;
+    const long long parsed = value.empty() ? 0 : std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || end == nullptr || *end != '\0')
+      fail("shape key '", key, "' of ", op.name, " has value '", value, "', which is not an integer");
+    if (errno == ERANGE) fail("shape key '", key, "' of ", op.name, " has value '", value, "', which is too large");
+    if (parsed < 0) fail("shape key '", key, "' of ", op.name, " is negative (", parsed, "); sizes are >= 0");
+    args[size_t(it - op.arg_names.begin())] = parsed;
+  }
+  return args;
+}
+
+namespace detail {
+
+std::vector<std::vector<int64_t>> split_candidates(int64_t extent,
+                                                   const std::vector<std::vector<int64_t>>& inner_sizes) {
+  std::vector<std::vector<int64_t>> result;
+  std::set<std::vector<int64_t>> seen;
+  for (const std::vector<int64_t>& inner : inner_sizes) {
+    // Clamp outermost-inner first so the product never exceeds the extent (small shapes get
+    // smaller tiles rather than no choice at all).
+    std::vector<int64_t> tuple{-1};
+    int64_t budget = std::max<int64_t>(extent, 1);
+    for (int64_t size : inner) {
+      const int64_t clamped = std::max<int64_t>(1, std::min(size, budget));
+      tuple.push_back(clamped);
+      budget /= clamped;
+    }
+    if (seen.insert(tuple).second) result.push_back(tuple);
+  }
+  return result;
+}
+
+std::vector<int64_t> define_split_candidates(autotune::Config& cfg, const std::string& name,
+                                             int64_t extent,
+                                                    const std::vector<std::vector<int64_t>>& inner_sizes) {
+  autotune::SplitOptions options;
+  options.policy = autotune::SplitPolicy::kCandidates;
+  options.candidates = split_candidates(extent, inner_sizes);
+  TE_ICHECK(!options.candidates.empty(), "no split candidates for ", name);
+  const int num_outputs = int(options.candidates.front().size());
+  return cfg.define_split(name, extent, num_outputs, options);
+}
+
+std::vector<IterVar> split_by(Stage stage, const IterVar& axis, const std::vector<int64_t>& sizes) {
+  TE_ICHECK(!sizes.empty(), "empty split sizes");
+  std::vector<IterVar> axes;
+  IterVar rest = axis;
+  for (size_t i = 1; i < sizes.size(); ++i) {
+    int64_t inner_product = 1;
+    for (size_t j = i; j < sizes.size(); ++j) inner_product *= sizes[j];
+    auto [outer, inner] = stage.split(rest, inner_product);
+    axes.push_back(outer);
+    rest = inner;
+  }
+  axes.push_back(rest);
+  return axes;
+}
+
+void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
+                           const std::vector<std::pair<IterVar, int64_t>>& threads_inner_first) {
+  TE_ICHECK(!axes.empty(), "no axes to bind");
+  IterVar fused = axes.front();
+  for (size_t i = 1; i < axes.size(); ++i) fused = stage.fuse(fused, axes[i]);
+  IterVar rest = fused;
+  std::vector<IterVar> lanes;
+  for (const auto& [thread, extent] : threads_inner_first) {
+    auto [outer, lane] = stage.split(rest, extent);
+    lanes.push_back(lane);
+    rest = outer;
+  }
+  for (size_t i = 0; i < lanes.size(); ++i) stage.bind(lanes[i], threads_inner_first[i].first);
+}
+
+void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& inner_first,
+                   int64_t max_copies) {
+  int64_t copies = 1;
+  for (const auto& [axis, extent] : inner_first) {
+    if (copies * extent > max_copies) break;
+    copies *= extent;
+    stage.unroll(axis);
+  }
+}
+
+void check_arg_at_least(const std::string& op, const std::string& arg, int64_t value, int64_t minimum) {
+  if (value < minimum) fail(op, ": argument ", arg, " = ", value, " must be at least ", minimum);
+}
+
+}  // namespace detail
+}  // namespace te::ops

@@ -1,0 +1,56 @@
+// src/ops/templates.h — the tuning templates of the operator library (internal to src/ops).
+// Each is an autotune::TemplateFn: it defines its knobs on cfg (every knob on every call, so
+// the space is the same for all configs), builds the compute for args and schedules it for
+// target.kind ("llvm" or "cuda"). The space-mode config (every choice 0) is the operator's
+// default schedule, so each knob lists its best-on-average choice first.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "te/autotune/task.h"
+
+namespace te::ops::detail {
+
+// matmul(m, n, k): C[m, n] = A[m, k] x B[k, n].
+autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                   const Target& target);
+// conv2d(n, c, h, w, k, r, s, stride, pad): NCHW data, KCRS weight, dilation 1.
+autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                   const Target& target);
+
+// Split choices for an axis of `extent` as full size tuples {-1, inner...}, in the order
+// given (the first is the default). Inner sizes are clamped (outermost inner first) so their
+// product never exceeds the extent; duplicates after clamping are dropped.
+std::vector<std::vector<int64_t>> split_candidates(int64_t extent,
+                                                   const std::vector<std::vector<int64_t>>& inner_sizes);
+
+// Defines a split knob with the given candidate tuples and returns the chosen tuple (a copy:
+// a reference into cfg would dangle once more knobs are defined).
+std::vector<int64_t> define_split_candidates(autotune::Config& cfg, const std::string& name,
+                                             int64_t extent,
+                                                    const std::vector<std::vector<int64_t>>& inner_sizes);
+
+// Splits `axis` of `stage` by the inner sizes of `sizes` (sizes[0] is the rest): returns the
+// sizes.size() axes, outermost first.
+std::vector<IterVar> split_by(Stage stage, const IterVar& axis, const std::vector<int64_t>& sizes);
+
+// Fuses every axis (adjacent leaves, outermost first) into one and splits it over the given
+// thread axes (innermost thread first: threadIdx.x, then .y, .z), so the threads of a block
+// share the copy of a shared-memory tile.
+void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
+                           const std::vector<std::pair<IterVar, int64_t>>& threads_inner_first);
+
+// Unrolls the given loops (with their extents), innermost first, while the product of the
+// unrolled extents stays within max_copies, so a tuning candidate still compiles quickly.
+void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& inner_first,
+                   int64_t max_copies = 32);
+
+// te::Error naming the operator and the argument unless value >= minimum.
+void check_arg_at_least(const std::string& op, const std::string& arg, int64_t value, int64_t minimum);
+
+// The CUDA limits a template checks before building (te::Error naming the config otherwise).
+constexpr int64_t kMaxThreadsPerBlock = 1024;
+constexpr int64_t kMaxSharedBytes = 48 * 1024;
+
+}  // namespace te::ops::detail

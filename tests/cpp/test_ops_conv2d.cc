@@ -1,0 +1,260 @@
+// The operator library: conv2d_nchw's compute and the correctness property of its tuning
+// templates — random configs of the "llvm" space (stride 2, padding, non-square shapes and
+// kernels, no padding) give the reference interpreter's numbers with outputs poisoned first,
+// every rejected config is a te::Error, and "cuda" configs compile with NVRTC (and run and
+// match where a GPU exists).
+#include <algorithm>
+#include <optional>
+#include <random>
+
+#include "te/autotune/task.h"
+#include "te/ops.h"
+#include "test_util.h"
+
+namespace te::testing {
+namespace {
+
+using autotune::Config;
+using autotune::Instance;
+using autotune::Task;
+
+// Random inputs (every argument but the last is an input) and the reference interpreter's
+// output for them, computed once per task: the interpreter is slow, and every config of a
+// task computes the same function.
+struct Reference {
+  std::vector<NDArray> inputs;
+  NDArray expected;
+};
+Reference make_reference(const Instance& inst, uint64_t seed) {
+  Reference ref;
+  std::vector<Tensor> inputs(inst.args.begin(), inst.args.end() - 1);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    ref.inputs.push_back(random_array(const_shape(inputs[i]), inputs[i].dtype(), seed + i));
+  ref.expected = evaluate_reference(inputs, ref.inputs, {inst.args.back()})[0];
+  return ref;
+}
+
+// Builds inst for target, runs it on ref's inputs into a poisoned output and compares with
+// ref's output. "" when equal; throws what build and the call throw.
+std::string build_run_compare(const Instance& inst, const std::string& target, const Reference& ref) {
+  Module m = build(inst.schedule, inst.args, target, "ops_kernel");
+  NDArray out = NDArray::empty(const_shape(inst.args.back()), inst.args.back().dtype());
+  out.fill_poison();
+  std::vector<NDArray> arrays = ref.inputs;
+  arrays.push_back(out);
+  m(arrays);
+  return compare_arrays(out, ref.expected, 1e-4, 1e-4);
+}
+std::string build_run_compare(const Instance& inst, const std::string& target, uint64_t seed) {
+  return build_run_compare(inst, target, make_reference(inst, seed));
+}
+
+std::vector<int64_t> random_indices(const Task& task, int count, uint64_t seed) {
+  const int64_t size = task.space.space_size();
+  std::vector<int64_t> picked;
+  if (size <= count) {
+    for (int64_t i = 0; i < size; ++i) picked.push_back(i);
+    return picked;
+  }
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> dist(0, size - 1);
+  while (int(picked.size()) < count) {
+    int64_t i = dist(rng);
+    if (std::find(picked.begin(), picked.end(), i) == picked.end()) picked.push_back(i);
+  }
+  return picked;
+}
+
+// Runs count random configs (plus the default) of conv2d(shape) for llvm; returns how many
+// were rejected (a te::Error), failing the test on wrong numbers or other exceptions.
+int sweep_llvm(const std::vector<int64_t>& shape, int count, uint64_t seed) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("conv2d", shape, "llvm");
+  std::vector<int64_t> indices = random_indices(task, count, seed);
+  indices.insert(indices.begin(), 0);
+  const Reference ref = make_reference(task.default_instance(), 31);
+  int rejected = 0;
+  for (int64_t index : indices) {
+    Config cfg = task.space.from_index(index);
+    try {
+      Instance inst = task.instantiate(cfg);
+      EXPECT_EQ(build_run_compare(inst, "llvm", ref), "")
+          << task.workload_key << " config " << cfg.to_string() << "\n" << inst.schedule.steps_python();
+    } catch (const Error& e) {
+      ++rejected;
+      ADD_FAILURE() << task.workload_key << " config " << cfg.to_string() << " rejected: " << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "config " << cfg.to_string() << " threw a non-te::Error: " << e.what();
+    }
+  }
+  return rejected;
+}
+
+bool has_step(const Schedule& s, const std::string& primitive) {
+  for (const Step& step : s.steps())
+    if (step.primitive == primitive) return true;
+  return false;
+}
+
+TEST(OpsConv2d, ComputeMatchesDirectLoops) {
+  // Stride 2, pad 1, dilation 2, non-square: checks the index arithmetic against plain loops.
+  const int N = 1, C = 2, H = 7, W = 6, K = 3, R = 3, S = 2, stride = 2, pad = 1, dil = 2;
+  Tensor data = placeholder({N, C, H, W}, DataType::float32(), "data");
+  Tensor weight = placeholder({K, C, R, S}, DataType::float32(), "weight");
+  Tensor out = ops::conv2d_nchw(data, weight, stride, pad, dil);
+  const int OH = (H + 2 * pad - dil * (R - 1) - 1) / stride + 1, OW = (W + 2 * pad - dil * (S - 1) - 1) / stride + 1;
+  ASSERT_EQ(const_shape(out), (std::vector<int64_t>{N, K, OH, OW}));
+  NDArray d = random_array({N, C, H, W}, DataType::float32(), 1);
+  NDArray w = random_array({K, C, R, S}, DataType::float32(), 2);
+  NDArray got = evaluate_reference({data, weight}, {d, w}, {out})[0];
+  const float* dp = d.data_as<float>();
+  const float* wp = w.data_as<float>();
+  for (int k = 0; k < K; ++k)
+    for (int y = 0; y < OH; ++y)
+      for (int x = 0; x < OW; ++x) {
+        double acc = 0;
+        for (int c = 0; c < C; ++c)
+          for (int r = 0; r < R; ++r)
+            for (int s = 0; s < S; ++s) {
+              int iy = y * stride + r * dil - pad, ix = x * stride + s * dil - pad;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              acc += double(dp[(c * H + iy) * W + ix]) * wp[((k * C + c) * R + r) * S + s];
+            }
+        EXPECT_NEAR(got.data_as<float>()[(k * OH + y) * OW + x], acc, 1e-4) << k << "," << y << "," << x;
+      }
+}
+
+TEST(OpsConv2d, ComputeChecksArguments) {
+  Tensor data = placeholder({1, 3, 5, 5}, DataType::float32(), "data");
+  Tensor weight = placeholder({4, 2, 3, 3}, DataType::float32(), "weight");
+  EXPECT_TE_ERROR(ops::conv2d_nchw(data, weight, 1, 1), "data", "3 input channels", "2");
+  Tensor w3 = placeholder({4, 3, 3, 3}, DataType::float32(), "weight");
+  EXPECT_TE_ERROR(ops::conv2d_nchw(data, w3, 0, 1), "stride");
+  EXPECT_TE_ERROR(ops::conv2d_nchw(data, w3, 1, -1), "pad");
+  Tensor big = placeholder({4, 3, 9, 3}, DataType::float32(), "weight");
+  EXPECT_TE_ERROR(ops::conv2d_nchw(data, big, 1, 1), "height", "kernel");
+}
+
+TEST(OpsConv2d, TemplateRejectsBadArguments) {
+  ops::register_builtin_templates();
+  EXPECT_TE_ERROR(autotune::create_task("conv2d", {1, 2, 3}, "llvm"), "conv2d", "9 arguments");
+  EXPECT_TE_ERROR(autotune::create_task("conv2d", {1, 2, 5, 5, 2, 3, 3, 0, 1}, "llvm"), "stride");
+  EXPECT_TE_ERROR(autotune::create_task("conv2d", {1, 2, 2, 5, 2, 5, 3, 1, 1}, "llvm"), "kernel");
+}
+
+TEST(OpsConv2d, LlvmDefaultConfig) {
+  ops::register_builtin_templates();
+  const std::vector<int64_t> shape{1, 3, 13, 11, 4, 3, 3, 2, 1};
+  Task task = autotune::create_task("conv2d", shape, "llvm");
+  EXPECT_EQ(task.workload_key, "conv2d(1,3,13,11,4,3,3,2,1)");
+  const double oh = 7, ow = 6;  // (13 + 2 - 3) / 2 + 1, (11 + 2 - 3) / 2 + 1
+  EXPECT_DOUBLE_EQ(task.flop, 2.0 * 1 * 4 * oh * ow * 3 * 3 * 3);
+  Instance inst = task.instantiate(task.space);
+  EXPECT_TRUE(has_step(inst.schedule, "cache_write"));
+  EXPECT_TRUE(has_step(inst.schedule, "parallel"));
+  EXPECT_TRUE(has_step(inst.schedule, "vectorize"));
+  EXPECT_EQ(build_run_compare(inst, "llvm", 3), "");
+  // The default workload (ResNet-18 C6) lowers with its default config.
+  Task c6 = autotune::create_task("conv2d", ops::find_op("conv2d").default_args, "llvm");
+  Instance c6_inst = c6.instantiate(c6.space);
+  EXPECT_NO_THROW(lower(c6_inst.schedule, c6_inst.args, "conv_c6"));
+}
+
+TEST(OpsConv2d, LlvmRandomConfigsStride2Pad1) {
+  EXPECT_EQ(sweep_llvm({1, 3, 13, 11, 4, 3, 3, 2, 1}, 30, 424242), 0);
+}
+
+TEST(OpsConv2d, LlvmRandomConfigsNonSquareKernelBatch2) {
+  EXPECT_EQ(sweep_llvm({2, 5, 9, 7, 6, 3, 2, 1, 1}, 10, 77), 0);
+}
+
+TEST(OpsConv2d, LlvmRandomConfigsNoPadding) {
+  EXPECT_EQ(sweep_llvm({1, 4, 6, 8, 3, 1, 1, 1, 0}, 8, 5), 0);
+}
+
+TEST(OpsConv2d, LlvmRecordReplaysOnTheSpaceModeCompute) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("conv2d", {1, 3, 8, 8, 4, 3, 3, 1, 1}, "llvm");
+  for (int64_t index : random_indices(task, 4, 9)) {
+    Instance inst = task.instantiate(task.space.from_index(index));
+    Instance replayed = task.replay(inst.schedule.steps());
+    EXPECT_EQ(to_string(lower(replayed.schedule, replayed.args, "f")), to_string(lower(inst.schedule, inst.args, "f")));
+  }
+}
+
+bool nvrtc_works(std::string& why) {
+  try {
+    Tensor a = placeholder({4}, DataType::float32(), "a");
+    Tensor b = compute({4}, [&](const std::vector<Var>& i) { return a(i[0]) + 1; }, "b");
+    Schedule s = create_schedule({b.op()});
+    s[b].bind(b.op().as<ComputeOpNode>()->axis[0], thread_axis("threadIdx.x"));
+    build(s, {a, b}, "cuda", "probe").get_source("ptx");
+    return true;
+  } catch (const Error& e) {
+    why = e.what();
+    return false;
+  }
+}
+
+// Runs inst (target cuda) on a GPU and compares with the reference (computed on first use);
+// false when there is no GPU here.
+bool run_on_gpu_or_skip(const Instance& inst, std::optional<Reference>& reference) {
+  Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
+  std::vector<NDArray> probe;
+  for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));
+  try {
+    m(probe);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+    return false;
+  }
+  if (!reference) reference = make_reference(inst, 5);
+  EXPECT_EQ(build_run_compare(inst, "cuda", *reference), "") << inst.schedule.steps_python();
+  return true;
+}
+
+TEST(OpsConv2d, CudaConfigsCompileWithNvrtc) {
+  std::string why;
+  if (!nvrtc_works(why)) GTEST_SKIP() << "no CUDA code generation here: " << why;
+  ops::register_builtin_templates();
+  for (const std::vector<int64_t>& shape :
+       {std::vector<int64_t>{1, 3, 13, 11, 4, 3, 3, 2, 1}, std::vector<int64_t>{2, 5, 9, 7, 6, 3, 2, 1, 0}}) {
+    Task task = autotune::create_task("conv2d", shape, "cuda");
+    std::vector<int64_t> indices = random_indices(task, 5, 3);
+    indices.insert(indices.begin(), 0);
+    int compiled = 0;
+    std::optional<Reference> reference;
+    for (int64_t index : indices) {
+      Config cfg = task.space.from_index(index);
+      Instance inst;
+      try {
+        inst = task.instantiate(cfg);
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
+        continue;
+      }
+      Module m = build(inst.schedule, inst.args, "cuda", "conv_cfg");
+      EXPECT_NE(m.get_source("ptx").find(".entry conv_cfg_kernel("), std::string::npos) << cfg.to_string();
+      EXPECT_NE(m.get_source("cuda").find("__shared__"), std::string::npos) << cfg.to_string();
+      ++compiled;
+      run_on_gpu_or_skip(inst, reference);
+    }
+    EXPECT_GE(compiled, 3) << task.workload_key;
+  }
+}
+
+TEST(OpsConv2d, CudaConfigOverThreadLimitIsATeError) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("conv2d", {1, 64, 56, 56, 64, 3, 3, 1, 1}, "cuda");
+  bool found = false;
+  for (int64_t index = 0; index < task.space.space_size() && !found; ++index) {
+    Config cfg = task.space.from_index(index);
+    if (cfg.get("tile_k")[1] * cfg.get("tile_y")[1] * cfg.get("tile_x")[1] <= 1024) continue;
+    found = true;
+    EXPECT_TE_ERROR(task.instantiate(cfg), "threads per block", "1024");
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace te::testing

@@ -1,0 +1,309 @@
+// The operator library: matmul's compute, the op list and shape parsing, and the correctness
+// property of its tuning templates — random configs of the "llvm" space on a non-divisible
+// shape give the reference interpreter's numbers (outputs poisoned first), every rejected
+// config is a te::Error, and "cuda" configs generate CUDA C that NVRTC compiles (and run
+// where a GPU exists).
+#include <algorithm>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "te/autotune/task.h"
+#include "te/ops.h"
+#include "test_util.h"
+
+namespace te::testing {
+namespace {
+
+using autotune::Config;
+using autotune::Instance;
+using autotune::Task;
+
+// Random inputs (every argument but the last is an input) and the reference interpreter's
+// output for them, computed once per task: the interpreter is slow, and every config of a
+// task computes the same function.
+struct Reference {
+  std::vector<NDArray> inputs;
+  NDArray expected;
+};
+Reference make_reference(const Instance& inst, uint64_t seed) {
+  Reference ref;
+  std::vector<Tensor> inputs(inst.args.begin(), inst.args.end() - 1);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    ref.inputs.push_back(random_array(const_shape(inputs[i]), inputs[i].dtype(), seed + i));
+  ref.expected = evaluate_reference(inputs, ref.inputs, {inst.args.back()})[0];
+  return ref;
+}
+
+// Builds inst for target, runs it on ref's inputs into a poisoned output and compares with
+// ref's output. "" when equal; throws what build and the call throw.
+std::string build_run_compare(const Instance& inst, const std::string& target, const Reference& ref) {
+  Module m = build(inst.schedule, inst.args, target, "ops_kernel");
+  NDArray out = NDArray::empty(const_shape(inst.args.back()), inst.args.back().dtype());
+  out.fill_poison();
+  std::vector<NDArray> arrays = ref.inputs;
+  arrays.push_back(out);
+  m(arrays);
+  return compare_arrays(out, ref.expected, 1e-4, 1e-4);
+}
+std::string build_run_compare(const Instance& inst, const std::string& target, uint64_t seed) {
+  return build_run_compare(inst, target, make_reference(inst, seed));
+}
+
+// `count` distinct flat indices of the task's space from a fixed seed (all of them when the
+// space is smaller).
+std::vector<int64_t> random_indices(const Task& task, int count, uint64_t seed) {
+  const int64_t size = task.space.space_size();
+  std::vector<int64_t> picked;
+  if (size <= count) {
+    for (int64_t i = 0; i < size; ++i) picked.push_back(i);
+    return picked;
+  }
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> dist(0, size - 1);
+  while (int(picked.size()) < count) {
+    int64_t i = dist(rng);
+    if (std::find(picked.begin(), picked.end(), i) == picked.end()) picked.push_back(i);
+  }
+  return picked;
+}
+
+struct SweepResult {
+  int valid = 0, rejected = 0;
+  std::vector<std::string> rejections;
+};
+
+// Instantiates, builds and runs every config; a te::Error is a rejection, a wrong number or
+// any other exception a failure (reported with the config).
+SweepResult sweep_llvm(const Task& task, const std::vector<int64_t>& indices) {
+  SweepResult r;
+  const Reference ref = make_reference(task.default_instance(), 7);
+  for (int64_t index : indices) {
+    Config cfg = task.space.from_index(index);
+    try {
+      Instance inst = task.instantiate(cfg);
+      std::string diff = build_run_compare(inst, "llvm", ref);
+      EXPECT_EQ(diff, "") << task.workload_key << " config " << cfg.to_string() << "\n"
+                          << inst.schedule.steps_python();
+      ++r.valid;
+    } catch (const Error& e) {
+      ++r.rejected;
+      r.rejections.push_back(cfg.to_string() + ": " + e.what());
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "config " << cfg.to_string() << " threw a non-te::Error: " << e.what();
+    }
+  }
+  return r;
+}
+
+bool has_step(const Schedule& s, const std::string& primitive) {
+  for (const Step& step : s.steps())
+    if (step.primitive == primitive) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------- op list and shapes
+
+TEST(OpsRegistry, ListsMatmulAndConv2dAndRegistersTheirTemplates) {
+  const std::vector<ops::OpInfo>& ops_list = ops::list_ops();
+  ASSERT_GE(ops_list.size(), 2u);
+  const ops::OpInfo& mm = ops::find_op("matmul");
+  EXPECT_EQ(mm.arg_names, (std::vector<std::string>{"m", "n", "k"}));
+  EXPECT_EQ(mm.default_args, (std::vector<int64_t>{1024, 1024, 1024}));
+  EXPECT_EQ(mm.targets, (std::vector<std::string>{"llvm", "cuda"}));
+  const ops::OpInfo& conv = ops::find_op("conv2d");
+  EXPECT_EQ(conv.arg_names, (std::vector<std::string>{"n", "c", "h", "w", "k", "r", "s", "stride", "pad"}));
+  EXPECT_EQ(conv.default_args, (std::vector<int64_t>{1, 128, 28, 28, 128, 3, 3, 1, 1}));
+  for (const ops::OpInfo& op : ops_list) {
+    EXPECT_TRUE(autotune::has_template(op.name)) << op.name;
+    EXPECT_EQ(op.arg_names.size(), op.default_args.size()) << op.name;
+  }
+}
+
+TEST(OpsRegistry, RegistrationIsIdempotentAndThreadSafe) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([] { ops::register_builtin_templates(); });
+  for (std::thread& t : threads) t.join();
+  ops::register_builtin_templates();
+  std::vector<std::string> names = autotune::template_names();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "matmul"), 1);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "conv2d"), 1);
+}
+
+TEST(OpsRegistry, FindOpUnknownListsKnownOps) {
+  EXPECT_TE_ERROR(ops::find_op("gemm"), "gemm", "matmul", "conv2d");
+}
+
+TEST(OpsRegistry, ParseShapeOverridesDefaults) {
+  const ops::OpInfo& mm = ops::find_op("matmul");
+  EXPECT_EQ(ops::parse_shape(mm, ""), mm.default_args);
+  EXPECT_EQ(ops::parse_shape(mm, "m=512,k=256"), (std::vector<int64_t>{512, 1024, 256}));
+  EXPECT_EQ(ops::parse_shape(mm, " n = 7 , m=3"), (std::vector<int64_t>{3, 7, 1024}));
+  const ops::OpInfo& conv = ops::find_op("conv2d");
+  std::vector<int64_t> c = ops::parse_shape(conv, "n=1,c=64,h=56,w=56,k=64,r=3,s=3,stride=1,pad=1");
+  EXPECT_EQ(c, (std::vector<int64_t>{1, 64, 56, 56, 64, 3, 3, 1, 1}));
+  EXPECT_EQ(ops::parse_shape(conv, "pad=0")[8], 0);
+}
+
+TEST(OpsRegistry, ParseShapeErrorsNameTheKey) {
+  const ops::OpInfo& mm = ops::find_op("matmul");
+  EXPECT_TE_ERROR(ops::parse_shape(mm, "q=4"), "'q'", "m, n, k");
+  EXPECT_TE_ERROR(ops::parse_shape(mm, "m=abc"), "'m'", "abc", "not an integer");
+  EXPECT_TE_ERROR(ops::parse_shape(mm, "k=12x"), "'k'", "not an integer");
+  EXPECT_TE_ERROR(ops::parse_shape(mm, "n=-3"), "'n'", "negative");
+  EXPECT_TE_ERROR(ops::parse_shape(mm, "m=1,m=2"), "'m'", "twice");
+  EXPECT_TE_ERROR(ops::parse_shape(mm, "m"), "'m'", "key=value");
+  EXPECT_TE_ERROR(ops::parse_shape(mm, "m=99999999999999999999999"), "'m'", "too large");
+}
+
+TEST(OpsMatmul, ComputeChecksShapes) {
+  Tensor a = placeholder({4, 5}, DataType::float32(), "A");
+  Tensor b = placeholder({6, 3}, DataType::float32(), "B");
+  EXPECT_TE_ERROR(ops::matmul(a, b), "A", "B", "5", "6");
+  Tensor v = placeholder({5}, DataType::float32(), "v");
+  EXPECT_TE_ERROR(ops::matmul(a, v), "2-D");
+  Tensor good = placeholder({5, 3}, DataType::float32(), "B");
+  Tensor c = ops::matmul(a, good);
+  EXPECT_EQ(const_shape(c), (std::vector<int64_t>{4, 3}));
+  Schedule s = create_schedule({c.op()});
+  EXPECT_EQ(build_run_compare(Instance{s, {a, good, c}}, "llvm", 3), "");
+}
+
+TEST(OpsMatmul, TemplateRejectsBadArguments) {
+  ops::register_builtin_templates();
+  EXPECT_TE_ERROR(autotune::create_task("matmul", {4, 4}, "llvm"), "matmul", "3 arguments");
+  EXPECT_TE_ERROR(autotune::create_task("matmul", {4, 0, 4}, "llvm"), "matmul", "n");
+}
+
+// ---------------------------------------------------------------- llvm template
+
+TEST(OpsMatmul, LlvmDefaultConfigIsTheTunedStructure) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul", {67, 45, 23}, "llvm");
+  EXPECT_EQ(task.workload_key, "matmul(67,45,23)");
+  EXPECT_DOUBLE_EQ(task.flop, 2.0 * 67 * 45 * 23);
+  Instance inst = task.instantiate(task.space);  // space mode: every knob at its first choice
+  EXPECT_TRUE(has_step(inst.schedule, "cache_write"));
+  EXPECT_TRUE(has_step(inst.schedule, "parallel"));
+  EXPECT_TRUE(has_step(inst.schedule, "vectorize"));
+  EXPECT_TRUE(has_step(inst.schedule, "unroll"));
+  EXPECT_EQ(build_run_compare(inst, "llvm", 11), "");
+  // The default of the full-size workload lowers too (not run: that is a benchmark).
+  Task big = autotune::create_task("matmul", ops::find_op("matmul").default_args, "llvm");
+  Instance big_inst = big.instantiate(big.space);
+  EXPECT_NO_THROW(lower(big_inst.schedule, big_inst.args, "matmul_default"));
+}
+
+TEST(OpsMatmul, LlvmRandomConfigsMatchReference) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul", {67, 45, 23}, "llvm");
+  EXPECT_GT(task.space.space_size(), 1000);
+  SweepResult r = sweep_llvm(task, random_indices(task, 30, 20241122));
+  EXPECT_EQ(r.valid + r.rejected, 30);
+  // Every knob combination of the CPU template is legal by construction.
+  EXPECT_EQ(r.rejected, 0) << (r.rejections.empty() ? "" : r.rejections.front());
+}
+
+TEST(OpsMatmul, LlvmTinyAndDivisibleShapes) {
+  ops::register_builtin_templates();
+  // Extents smaller than every tile (tiles are clamped), and a shape the default tiles divide.
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{1, 3, 2}, std::vector<int64_t>{16, 64, 32}}) {
+    Task task = autotune::create_task("matmul", shape, "llvm");
+    SweepResult r = sweep_llvm(task, random_indices(task, 6, 99));
+    EXPECT_EQ(r.rejected, 0) << (r.rejections.empty() ? "" : r.rejections.front());
+  }
+}
+
+TEST(OpsMatmul, LlvmRecordReplaysOnTheSpaceModeCompute) {
+  // A tuning record stores the schedule's steps; Task::replay applies them to the compute
+  // of a space-mode run, so the template's compute must not depend on the config.
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul", {20, 40, 9}, "llvm");
+  for (int64_t index : random_indices(task, 6, 5)) {
+    Instance inst = task.instantiate(task.space.from_index(index));
+    Instance replayed = task.replay(inst.schedule.steps());
+    EXPECT_EQ(to_string(lower(replayed.schedule, replayed.args, "f")), to_string(lower(inst.schedule, inst.args, "f")))
+        << task.space.from_index(index).to_string();
+  }
+}
+
+// ---------------------------------------------------------------- cuda template
+
+// True when CUDA C can be generated and compiled here (te built with CUDA and NVRTC loads).
+bool nvrtc_works(std::string& why) {
+  try {
+    Tensor a = placeholder({4}, DataType::float32(), "a");
+    Tensor b = compute({4}, [&](const std::vector<Var>& i) { return a(i[0]) + 1; }, "b");
+    Schedule s = create_schedule({b.op()});
+    s[b].bind(b.op().as<ComputeOpNode>()->axis[0], thread_axis("threadIdx.x"));
+    build(s, {a, b}, "cuda", "probe").get_source("ptx");
+    return true;
+  } catch (const Error& e) {
+    why = e.what();
+    return false;
+  }
+}
+
+// Runs inst (target cuda) on a GPU and compares with the reference (computed on first use);
+// false when there is no GPU here.
+bool run_on_gpu_or_skip(const Instance& inst, std::optional<Reference>& reference) {
+  Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
+  std::vector<NDArray> probe;
+  for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));
+  try {
+    m(probe);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+    return false;
+  }
+  if (!reference) reference = make_reference(inst, 5);
+  EXPECT_EQ(build_run_compare(inst, "cuda", *reference), "") << inst.schedule.steps_python();
+  return true;
+}
+
+TEST(OpsMatmul, CudaConfigsCompileWithNvrtc) {
+  std::string why;
+  if (!nvrtc_works(why)) GTEST_SKIP() << "no CUDA code generation here: " << why;
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul", {67, 45, 23}, "cuda");
+  std::vector<int64_t> indices = random_indices(task, 10, 777);
+  indices.insert(indices.begin(), 0);  // the default
+  int compiled = 0, rejected = 0, ran = 0;
+  std::optional<Reference> reference;
+  for (int64_t index : indices) {
+    Config cfg = task.space.from_index(index);
+    Instance inst;
+    try {
+      inst = task.instantiate(cfg);
+    } catch (const Error& e) {
+      ++rejected;  // over the thread or shared-memory limit
+      EXPECT_TRUE(std::string(e.what()).find("limit") != std::string::npos) << e.what();
+      continue;
+    }
+    Module m = build(inst.schedule, inst.args, "cuda", "matmul_cfg");
+    std::string ptx = m.get_source("ptx");
+    EXPECT_NE(ptx.find(".entry matmul_cfg_kernel("), std::string::npos) << cfg.to_string();
+    EXPECT_NE(m.get_source("cuda").find("__shared__"), std::string::npos) << cfg.to_string();
+    ++compiled;
+    if (run_on_gpu_or_skip(inst, reference)) ++ran;
+  }
+  EXPECT_GE(compiled, 4) << "rejected " << rejected;
+  RecordProperty("gpu_runs", ran);
+}
+
+TEST(OpsMatmul, CudaConfigOverThreadLimitIsATeError) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul", {512, 512, 64}, "cuda");
+  // Find a config whose block has more than 1024 threads (32 x 64 exists in the space).
+  bool found = false;
+  for (int64_t index = 0; index < task.space.space_size() && !found; ++index) {
+    Config cfg = task.space.from_index(index);
+    if (cfg.get("tile_i")[1] * cfg.get("tile_j")[1] <= 1024) continue;
+    found = true;
+    EXPECT_TE_ERROR(task.instantiate(cfg), "threads per block", "1024");
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace te::testing
