@@ -3,6 +3,7 @@
 // from; lists the operators; prints the best record of a log.
 //
 //   autotune --op matmul --target llvm --shape m=512,n=512,k=512 --trials 64 --log m.jsonl
+//   autotune --workloads resnet18-conv --target llvm --trials 600 --log resnet.jsonl
 //   autotune --list-ops
 //   autotune best --log m.jsonl [--op matmul --shape m=512,n=512,k=512]
 //
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -56,6 +58,7 @@ struct UsageError : std::runtime_error {
 
 struct TuneArgs {
   std::string op;
+  std::string workloads;  // a named set instead of --op (te/ops.h workload_sets)
   std::string target = "llvm";
   std::string shape;
   int trials = 100;
@@ -145,7 +148,13 @@ int list_ops(bool as_json) {
                      {"default_shape", args},
                      {"targets", op.targets}});
     }
-    std::cout << out.dump(2) << "\n";
+    json sets = json::array();
+    for (const auto& set : te::ops::workload_sets()) {
+      json items = json::array();
+      for (const auto& w : set.workloads) items.push_back({{"label", w.label}, {"op", w.op}, {"args", w.args}});
+      sets.push_back({{"name", set.name}, {"description", set.description}, {"workloads", items}});
+    }
+    std::cout << json{{"operators", out}, {"workload_sets", sets}}.dump(2) << "\n";
     return kExitOk;
   }
   std::cout << "operators (--op NAME --shape KEY=VALUE,...; shape keys default as shown):\n";
@@ -154,6 +163,13 @@ int list_ops(bool as_json) {
               << "      " << op.description << "\n"
               << "      shape   " << shape_text(op, op.default_args) << "\n"
               << "      targets " << join(op.targets) << "\n";
+  }
+  std::cout << "\nworkload sets (--workloads NAME tunes all of them in one job):\n";
+  for (const auto& set : te::ops::workload_sets()) {
+    std::cout << "  " << set.name << "\n      " << set.description << "\n";
+    for (const auto& w : set.workloads)
+      std::cout << "      " << w.label << std::string(w.label.size() < 9 ? 9 - w.label.size() : 1, ' ') << w.op
+                << " " << shape_text(te::ops::find_op(w.op), w.args) << "\n";
   }
   return kExitOk;
 }
@@ -185,7 +201,7 @@ int run_tuning(const TuneArgs& a) {
       std::vector<std::string> names;
       for (const auto& op : te::ops::list_ops()) names.push_back(op.name);
       return join(names);
-    }() + "); see autotune --list-ops, or autotune --help");
+    }() + ") or --workloads SET; see autotune --list-ops, or autotune --help");
   }
   const te::ops::OpInfo& op = te::ops::find_op(a.op);  // te::Error listing the known names
   std::vector<int64_t> args = te::ops::parse_shape(op, a.shape);
@@ -309,6 +325,95 @@ int run_tuning(const TuneArgs& a) {
   return exit_code;
 }
 
+// ---------------------------------------------------------------- autotune --workloads ...
+
+// Tunes every workload of a named set in one job: one trial budget spread over the tasks by
+// the task scheduler (tune_tasks), every record in one log.
+int run_workload_set(const TuneArgs& a) {
+  if (!a.op.empty() || !a.shape.empty())
+    throw UsageError("--workloads tunes a whole set; leave out --op and --shape (or tune one operator with --op)");
+  const te::ops::WorkloadSet& set = te::ops::find_workload_set(a.workloads);  // te::Error naming the sets
+  const std::string kind = te::Target::parse(a.target).kind;
+  const std::string log_path = a.log.empty() ? "./" + set.name + "_" + kind + ".jsonl" : a.log;
+
+  std::vector<at::Task> tasks;
+  for (const te::ops::Workload& w : set.workloads) {
+    const te::ops::OpInfo& op = te::ops::find_op(w.op);
+    check_target(op, a.target);
+    tasks.push_back(at::create_task(op.name, w.args, a.target));
+  }
+  std::cerr << "autotune: workload set " << set.name << " (" << tasks.size() << " tasks) on "
+            << tasks.front().target.str() << ", " << a.trials << " trials in all with " << a.tuner
+            << " spread by the task scheduler; records go to " << log_path << "\n";
+
+  at::MeasureOptions measure_options;
+  measure_options.timeout_s = a.timeout_s;
+  measure_options.build_workers = a.parallel;
+  measure_options.seed = a.seed;
+  std::vector<std::unique_ptr<at::Measurer>> measurers;
+  std::vector<at::MeasureFn> measures;
+  for (const at::Task& task : tasks) {
+    measurers.push_back(std::make_unique<at::Measurer>(task, measure_options));
+    at::Measurer* measurer = measurers.back().get();
+    measures.push_back([measurer](const std::vector<at::Config>& configs) { return measurer->measure(configs); });
+  }
+  at::TuneOptions options;
+  options.trials = a.trials;
+  options.batch_size = a.batch;
+  options.early_stopping = a.early_stopping;
+  options.log_path = log_path;
+  options.progress = !a.no_progress;
+  auto start = std::chrono::steady_clock::now();
+  std::vector<at::TuneResult> results = at::tune_tasks(tasks, a.tuner, measures, options, a.seed);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const std::vector<at::Record> records = at::read_log(log_path).records;
+  std::ostream& table = a.json ? std::cerr : std::cout;
+  table << "\nautotune summary: " << set.name << " on " << tasks.front().target.str() << " ("
+        << at::hardware_description(tasks.front().target) << "), " << format_double(seconds, 1) << " s\n"
+        << "  layer       trials  errors  best GFLOP/s  time per call  workload\n";
+  json rows = json::array();
+  double total_seconds = 0;
+  int valid = 0;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const at::Task& task = tasks[i];
+    int trials = 0;
+    for (const at::Record& r : records) trials += r.workload_key == task.workload_key && r.target == task.target.str();
+    const ErrorCounts errors = count_errors(records, task);
+    const std::optional<at::Record>& best = results[i].best;
+    const std::string label = set.workloads[i].label;
+    table << "  " << label << std::string(label.size() < 10 ? 10 - label.size() : 1, ' ')
+          << std::string(8 - std::min<size_t>(8, std::to_string(trials).size()), ' ') << trials
+          << std::string(8 - std::min<size_t>(8, std::to_string(errors.total).size()), ' ') << errors.total << "  ";
+    json row = {{"label", label}, {"workload_key", task.workload_key}, {"trials", trials}, {"errors", errors.total}};
+    if (best) {
+      ++valid;
+      total_seconds += best->result.mean_cost();
+      const std::string gflops = format_double(best->gflops(), 2);
+      const std::string per_call = format_seconds(best->result.mean_cost());
+      table << std::string(12 - std::min<size_t>(12, gflops.size()), ' ') << gflops
+            << std::string(15 - std::min<size_t>(15, per_call.size()), ' ') << per_call;
+      row["gflops"] = best->gflops();
+      row["mean_cost_s"] = best->result.mean_cost();
+    } else {
+      table << "        none           none";
+      row["gflops"] = nullptr;
+    }
+    table << "  " << task.workload_key << "\n";
+    rows.push_back(row);
+  }
+  table << "  sum of the best times: " << format_seconds(total_seconds) << " (" << valid << " of " << tasks.size()
+        << " tasks with a valid kernel); log " << log_path << "\n";
+  if (a.json) {
+    std::cout << json{{"workloads", set.name}, {"target", tasks.front().target.str()}, {"tuner", a.tuner},
+                      {"trials", a.trials}, {"log", log_path}, {"seconds", seconds},
+                      {"tasks", rows}, {"exit_code", valid == 0 ? kExitNoValid : kExitOk}}
+                     .dump()
+              << std::endl;
+  }
+  return valid == 0 ? kExitNoValid : kExitOk;
+}
+
 // ---------------------------------------------------------------- autotune best
 
 // "matmul(64,64,64)" -> ("matmul", {64, 64, 64}); nullopt for keys of another form.
@@ -430,6 +535,9 @@ int main(int argc, char** argv) {
   app.add_flag("--list-ops", tune_args.list_ops,
                "list the operators with their shape keys and targets, then exit");
   app.add_option("--op", tune_args.op, "operator to tune (see --list-ops)");
+  app.add_option("--workloads", tune_args.workloads,
+                 "tune a named set of workloads in one job instead of one --op: resnet18-conv, bert-gemm "
+                 "(see --list-ops); --trials is then the budget of the whole set");
   app.add_option("--target", tune_args.target, "llvm (this CPU) or cuda")->capture_default_str();
   app.add_option("--shape", tune_args.shape,
                  "workload as key=value,... over the operator's defaults, e.g. m=512,n=512,k=512");
@@ -487,6 +595,7 @@ int main(int argc, char** argv) {
   try {
     if (best->parsed()) return run_best(best_args);
     if (tune_args.list_ops) return list_ops(tune_args.json);
+    if (!tune_args.workloads.empty()) return run_workload_set(tune_args);
     return run_tuning(tune_args);
   } catch (const UsageError& e) {
     std::cerr << "autotune: " << e.what() << "\n";

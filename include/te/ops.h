@@ -35,4 +35,19 @@ std::vector<int64_t> parse_shape(const OpInfo& op, const std::string& text);
 // Makes sure the built-in templates are registered (idempotent).
 void register_builtin_templates();
 
+// One workload of a named set: an operator of list_ops() with all its arguments.
+struct Workload {
+  std::string label;              // e.g. "C6" for ResNet-18's sixth conv layer
+  std::string op;                 // an OpInfo name
+  std::vector<int64_t> args;      // in OpInfo::arg_names order
+};
+// A named list of workloads that `autotune --workloads NAME` tunes in one job.
+struct WorkloadSet {
+  std::string name;               // "resnet18-conv", "bert-gemm"
+  std::string description;
+  std::vector<Workload> workloads;
+};
+const std::vector<WorkloadSet>& workload_sets();
+const WorkloadSet& find_workload_set(const std::string& name);  // te::Error listing the names
+
 }  // namespace te::ops

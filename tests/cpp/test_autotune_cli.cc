@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -103,10 +104,16 @@ TEST_F(CliTest, ListOpsNamesMatmulAndConv2d) {
   EXPECT_NE(o.out.find("conv2d"), std::string::npos) << o.out;
   Outcome j = run({"--list-ops", "--json"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
-  json ops = json::parse(j.out);
+  json listing = json::parse(j.out);
   std::set<std::string> names;
-  for (const auto& op : ops) names.insert(op.at("name").get<std::string>());
+  for (const auto& op : listing.at("operators")) names.insert(op.at("name").get<std::string>());
   EXPECT_TRUE(names.count("matmul") && names.count("conv2d")) << j.out;
+  std::map<std::string, size_t> set_sizes;
+  for (const auto& set : listing.at("workload_sets"))
+    set_sizes[set.at("name").get<std::string>()] = set.at("workloads").size();
+  EXPECT_EQ(set_sizes["resnet18-conv"], 12u) << j.out;
+  EXPECT_EQ(set_sizes["bert-gemm"], 3u) << j.out;
+  EXPECT_NE(o.out.find("C12"), std::string::npos) << o.out;
 }
 
 TEST_F(CliTest, HelpDocumentsExitCodes) {
@@ -192,6 +199,36 @@ TEST_F(CliTest, DefaultLogIsOpAndTargetInTheWorkingDirectory) {
   EXPECT_TRUE(fs::exists(dir_ / "matmul_llvm.jsonl")) << o.err;
   EXPECT_NE(o.err.find("matmul_llvm.jsonl"), std::string::npos) << "it must say where it writes: " << o.err;
   EXPECT_NE(o.out.find("autotune summary"), std::string::npos) << o.out;
+}
+
+TEST_F(CliTest, WorkloadSetTunesEveryTaskIntoOneLog) {
+  // Three BERT GEMMs, one trial each: the scheduler's warm-up gives every task a batch.
+  Outcome o = run({"--workloads", "bert-gemm", "--trials", "3", "--tuner", "random", "--batch", "1",
+                   "--log", "bert.jsonl", "--json", "--no-progress"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  json summary = json::parse(o.out);
+  EXPECT_EQ(summary.at("workloads"), "bert-gemm");
+  ASSERT_EQ(summary.at("tasks").size(), 3u) << o.out;
+  std::set<std::string> keys;
+  for (const auto& task : summary.at("tasks")) {
+    EXPECT_EQ(task.at("trials"), 1) << o.out;
+    keys.insert(task.at("workload_key").get<std::string>());
+  }
+  EXPECT_TRUE(keys.count("matmul(128,768,768)") && keys.count("matmul(128,3072,768)") &&
+              keys.count("matmul(128,768,3072)"))
+      << o.out;
+  EXPECT_EQ(read_log((dir_ / "bert.jsonl").string()).records.size(), 3u);
+  EXPECT_NE(o.err.find("sum of the best times"), std::string::npos) << o.err;
+}
+
+TEST_F(CliTest, WorkloadSetUsageErrors) {
+  Outcome unknown = run({"--workloads", "resnet50", "--trials", "1"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("unknown workload set 'resnet50'"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("resnet18-conv"), std::string::npos) << unknown.err;
+  Outcome both = run({"--workloads", "bert-gemm", "--op", "matmul", "--trials", "1"});
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_NE(both.err.find("leave out --op"), std::string::npos) << both.err;
 }
 
 int count_lines(const fs::path& path) {

@@ -1,0 +1,254 @@
+// bench/tuned_cpu.cc — te's tuned kernels next to oneDNN and OpenBLAS, in one process.
+//
+//   bench_tuned_cpu LOG [LOG ...]          (threads from TE_NUM_THREADS / OMP_NUM_THREADS)
+//
+// For every matmul and conv2d workload in the logs, te's kernel is the best valid record
+// (apply_history_best: the schedule replayed from its steps); it is compared on the same
+// random inputs with
+//   matmul: oneDNN dnnl_sgemm and OpenBLAS cblas_sgemm (run it with OPENBLAS_CORETYPE=SkylakeX);
+//   conv2d: the oneDNN convolution primitive in the layouts it chooses itself (format "any";
+//           the reorders into and out of them are done once, outside the timing), and the
+//           same primitive on plain NCHW tensors (what a caller with NCHW data gets without
+//           reordering).
+// Every te result is checked against oneDNN's before it is timed. Times: median of 15
+// repeats after a warm-up, each repeat long enough to last 20 ms. "vs oneDNN" is oneDNN's
+// median time over te's (above 1: te is faster). The last line is the geometric mean of
+// te's ratio over the conv layers.
+#include <cblas.h>
+#include <dnnl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <dnnl.hpp>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+
+#include "te/autotune/log.h"
+#include "te/autotune/task.h"
+#include "te/ops.h"
+#include "te/te.h"
+
+namespace at = te::autotune;
+
+namespace {
+
+constexpr int kRepeats = 15;
+constexpr double kMinRepeatSeconds = 0.02;
+
+double median_seconds(const std::function<void()>& run) {
+  using Clock = std::chrono::steady_clock;
+  run();  // warm-up (and first-touch of the outputs)
+  int number = 1;
+  for (;;) {  // calibrate: a repeat lasts at least kMinRepeatSeconds
+    auto t0 = Clock::now();
+    for (int i = 0; i < number; ++i) run();
+    if (std::chrono::duration<double>(Clock::now() - t0).count() >= kMinRepeatSeconds || number >= 1 << 20) break;
+    number *= 2;
+  }
+  std::vector<double> times;
+  for (int r = 0; r < kRepeats; ++r) {
+    auto t0 = Clock::now();
+    for (int i = 0; i < number; ++i) run();
+    times.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / number);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+te::NDArray random_array(const std::vector<int64_t>& shape, uint64_t seed) {
+  te::NDArray a = te::NDArray::empty(shape);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  float* p = a.data_as<float>();
+  for (int64_t i = 0; i < a.numel(); ++i) p[i] = dist(rng);
+  return a;
+}
+
+// Max |te - ref| relative to the reduction length; "" when they agree.
+std::string compare(const float* got, const float* ref, int64_t n, int64_t reduction) {
+  const double tolerance = 1e-5 * double(reduction) + 1e-4;
+  for (int64_t i = 0; i < n; ++i)
+    if (!(std::fabs(double(got[i]) - double(ref[i])) <= tolerance * (1 + std::fabs(double(ref[i])))))
+      return "MISMATCH at " + std::to_string(i) + ": te " + std::to_string(got[i]) + " vs oneDNN " +
+             std::to_string(ref[i]);
+  return "";
+}
+
+std::vector<int64_t> const_shape(const te::Tensor& t) {
+  std::vector<int64_t> shape;
+  for (const te::Expr& e : t.shape()) shape.push_back(*te::as_const_int(e));
+  return shape;
+}
+
+struct Row {
+  std::string label, workload;
+  double flop = 0;
+  double te_s = 0, onednn_s = 0, other_s = 0;  // other: OpenBLAS (matmul) or oneDNN on NCHW (conv)
+  std::string check;
+};
+
+std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
+  for (const te::ops::WorkloadSet& set : te::ops::workload_sets())
+    for (const te::ops::Workload& w : set.workloads)
+      if (w.op == op && w.args == args) return w.label;
+  return op;
+}
+
+Row bench_matmul(const at::Task& task, const at::Instance& best, const std::vector<int64_t>& args) {
+  const int64_t m = args[0], n = args[1], k = args[2];
+  te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
+  te::NDArray a = random_array({m, k}, 1), b = random_array({k, n}, 2);
+  te::NDArray c = te::NDArray::empty({m, n}), ref = te::NDArray::empty({m, n});
+  auto onednn = [&] {
+    dnnl_sgemm('N', 'N', m, n, k, 1.0f, a.data_as<float>(), k, b.data_as<float>(), n, 0.0f, ref.data_as<float>(), n);
+  };
+  auto openblas = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f, a.data_as<float>(), int(k),
+                b.data_as<float>(), int(n), 0.0f, c.data_as<float>(), int(n));
+  };
+  Row row;
+  row.label = label_of("matmul", args), row.workload = task.workload_key, row.flop = task.flop;
+  onednn();
+  f({a, b, c});
+  row.check = compare(c.data_as<float>(), ref.data_as<float>(), m * n, k);
+  row.te_s = median_seconds([&] { f({a, b, c}); });
+  row.onednn_s = median_seconds(onednn);
+  row.other_s = median_seconds(openblas);
+  return row;
+}
+
+Row bench_conv(const at::Task& task, const at::Instance& best, const std::vector<int64_t>& args) {
+  using namespace dnnl;
+  using tag = memory::format_tag;
+  const int64_t n = args[0], c = args[1], h = args[2], w = args[3], k = args[4], r = args[5], s = args[6],
+                stride = args[7], pad = args[8];
+  const int64_t oh = (h + 2 * pad - r) / stride + 1, ow = (w + 2 * pad - s) / stride + 1;
+  te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
+  te::NDArray data = random_array({n, c, h, w}, 1), weight = random_array({k, c, r, s}, 2);
+  te::NDArray out = te::NDArray::empty(const_shape(best.args[2]));
+
+  engine eng(engine::kind::cpu, 0);
+  stream strm(eng);
+  const memory::dims src_dims{n, c, h, w}, wei_dims{k, c, r, s}, dst_dims{n, k, oh, ow};
+  const memory::dims strides{stride, stride}, padding{pad, pad};
+  auto make_primitive = [&](tag src_tag, tag wei_tag, tag dst_tag) {
+    memory::desc src_md(src_dims, memory::data_type::f32, src_tag);
+    memory::desc wei_md(wei_dims, memory::data_type::f32, wei_tag);
+    memory::desc dst_md(dst_dims, memory::data_type::f32, dst_tag);
+    convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, src_md, wei_md,
+                                   dst_md, strides, padding, padding);
+    return convolution_forward::primitive_desc(desc, eng);
+  };
+  memory user_src({src_dims, memory::data_type::f32, tag::nchw}, eng, data.data());
+  memory user_wei({wei_dims, memory::data_type::f32, tag::oihw}, eng, weight.data());
+  te::NDArray ref = te::NDArray::empty({n, k, oh, ow});
+  memory user_dst({dst_dims, memory::data_type::f32, tag::nchw}, eng, ref.data());
+
+  // oneDNN in its own layouts; reorders once, outside the timing.
+  auto blocked = make_primitive(tag::any, tag::any, tag::any);
+  memory src(blocked.src_desc(), eng), wei(blocked.weights_desc(), eng), dst(blocked.dst_desc(), eng);
+  reorder(user_src, src).execute(strm, user_src, src);
+  reorder(user_wei, wei).execute(strm, user_wei, wei);
+  convolution_forward conv(blocked);
+  auto run_blocked = [&] {
+    conv.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    strm.wait();
+  };
+  run_blocked();
+  reorder(dst, user_dst).execute(strm, dst, user_dst);
+  strm.wait();
+  // oneDNN straight on NCHW / OIHW tensors.
+  te::NDArray plain_out = te::NDArray::empty({n, k, oh, ow});
+  memory plain_dst({dst_dims, memory::data_type::f32, tag::nchw}, eng, plain_out.data());
+  convolution_forward plain(make_primitive(tag::nchw, tag::oihw, tag::nchw));
+  auto run_plain = [&] {
+    plain.execute(strm, {{DNNL_ARG_SRC, user_src}, {DNNL_ARG_WEIGHTS, user_wei}, {DNNL_ARG_DST, plain_dst}});
+    strm.wait();
+  };
+
+  Row row;
+  row.label = label_of("conv2d", args), row.workload = task.workload_key, row.flop = task.flop;
+  f({data, weight, out});
+  row.check = compare(out.data_as<float>(), ref.data_as<float>(), n * k * oh * ow, c * r * s);
+  row.te_s = median_seconds([&] { f({data, weight, out}); });
+  row.onednn_s = median_seconds(run_blocked);
+  row.other_s = median_seconds(run_plain);
+  return row;
+}
+
+// "conv2d(1,128,28,28,128,3,3,1,1)" -> {"conv2d", {...}}; op empty for other keys.
+std::pair<std::string, std::vector<int64_t>> parse_key(const std::string& key) {
+  size_t open = key.find('(');
+  if (open == std::string::npos || key.back() != ')') return {};
+  std::vector<int64_t> args;
+  std::string inner = key.substr(open + 1, key.size() - open - 2);
+  for (size_t pos = 0; pos <= inner.size();) {
+    size_t comma = inner.find(',', pos);
+    if (comma == std::string::npos) comma = inner.size();
+    args.push_back(std::stoll(inner.substr(pos, comma - pos)));
+    pos = comma + 1;
+  }
+  return {key.substr(0, open), args};
+}
+
+void print_table(const char* title, const char* other, const std::vector<Row>& rows) {
+  if (rows.empty()) return;
+  std::printf("\n%s\n\n| layer | workload | te ms | oneDNN ms | %s ms | te GFLOP/s | vs oneDNN | vs %s | check |\n"
+              "|---|---|---:|---:|---:|---:|---:|---:|---|\n",
+              title, other, other);
+  double log_sum = 0;
+  for (const Row& r : rows) {
+    log_sum += std::log(r.onednn_s / r.te_s);
+    std::printf("| %s | %s | %.3f | %.3f | %.3f | %.1f | %.2f | %.2f | %s |\n", r.label.c_str(), r.workload.c_str(),
+                r.te_s * 1e3, r.onednn_s * 1e3, r.other_s * 1e3, r.flop / r.te_s / 1e9, r.onednn_s / r.te_s, r.other_s / r.te_s,
+                r.check.empty() ? "ok" : r.check.c_str());
+  }
+  if (rows.size() > 1) std::printf("\ngeometric mean of te vs oneDNN: %.2f\n", std::exp(log_sum / double(rows.size())));
+}
+
+int run(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s LOG [LOG ...]\n", argv[0]);
+    return 1;
+  }
+  te::ops::register_builtin_templates();
+  std::vector<Row> matmuls, convs;
+  std::set<std::string> seen;
+  for (int i = 1; i < argc; ++i) {
+    for (const at::Record& record : at::read_log(argv[i]).records) {
+      if (record.target.rfind("llvm", 0) != 0 || !seen.insert(record.workload_key).second) continue;
+      auto [op, args] = parse_key(record.workload_key);
+      if (op != "matmul" && op != "conv2d") continue;
+      at::Task task = at::create_task(op, args, record.target);
+      if (!at::best_record(at::read_log(argv[i]).records, task.workload_key, task.target.str())) continue;
+      at::Instance best = at::apply_history_best(argv[i], task);
+      std::fprintf(stderr, "bench_tuned_cpu: %s ...\n", task.workload_key.c_str());
+      (op == "matmul" ? matmuls : convs).push_back(op == "matmul" ? bench_matmul(task, best, args)
+                                                                  : bench_conv(task, best, args));
+    }
+  }
+  const char* threads = std::getenv("TE_NUM_THREADS");
+  std::printf("te tuned kernels vs oneDNN %d.%d, TE_NUM_THREADS=%s OMP_NUM_THREADS=%s OPENBLAS_CORETYPE=%s\n",
+              dnnl_version()->major, dnnl_version()->minor, threads ? threads : "(all)",
+              std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "(all)",
+              std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "(auto)");
+  print_table("matmul (fp32; other = OpenBLAS cblas_sgemm)", "OpenBLAS", matmuls);
+  print_table("conv2d NCHW (fp32; oneDNN = its own blocked layouts, reorders excluded; other = oneDNN on NCHW)",
+              "oneDNN NCHW", convs);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_tuned_cpu: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,53 @@
+// src/ops/workloads.cc — named sets of workloads (te/ops.h), tuned in one job by
+// `autotune --workloads NAME` and measured by the benchmarks.
+//
+// ResNet-18's convolutions at batch 1, as numbered in the TVM and Ansor papers (C1 is the
+// 7x7 stem; the 1x1 stride-2 layers are the residual downsampling branches). BERT-base GEMMs
+// at sequence length 128: the QKV/output projections (768x768) and the two feed-forward
+// layers; m = tokens, n = output features, k = input features.
+#include <string>
+
+#include "te/ops.h"
+
+namespace te::ops {
+namespace {
+
+// conv2d arguments: n, c, h, w, k, r, s, stride, pad.
+Workload conv(const char* label, int64_t c, int64_t hw, int64_t k, int64_t rs, int64_t stride, int64_t pad) {
+  return {label, "conv2d", {1, c, hw, hw, k, rs, rs, stride, pad}};
+}
+
+std::vector<WorkloadSet> make_sets() {
+  WorkloadSet resnet{"resnet18-conv",
+                     "ResNet-18's twelve conv2d layers C1-C12 at batch 1 (NCHW, float32)",
+                     {conv("C1", 3, 224, 64, 7, 2, 3), conv("C2", 64, 56, 64, 3, 1, 1),
+                      conv("C3", 64, 56, 64, 1, 1, 0), conv("C4", 64, 56, 128, 3, 2, 1),
+                      conv("C5", 64, 56, 128, 1, 2, 0), conv("C6", 128, 28, 128, 3, 1, 1),
+                      conv("C7", 128, 28, 256, 3, 2, 1), conv("C8", 128, 28, 256, 1, 2, 0),
+                      conv("C9", 256, 14, 256, 3, 1, 1), conv("C10", 256, 14, 512, 3, 2, 1),
+                      conv("C11", 256, 14, 512, 1, 2, 0), conv("C12", 512, 7, 512, 3, 1, 1)}};
+  WorkloadSet bert{"bert-gemm",
+                   "BERT-base GEMMs at sequence length 128: projections and feed-forward (float32)",
+                   {{"qkv-proj", "matmul", {128, 768, 768}},
+                    {"ffn-up", "matmul", {128, 3072, 768}},
+                    {"ffn-down", "matmul", {128, 768, 3072}}}};
+  return {resnet, bert};
+}
+
+}  // namespace
+
+const std::vector<WorkloadSet>& workload_sets() {
+  static const std::vector<WorkloadSet> sets = make_sets();
+  return sets;
+}
+
+const WorkloadSet& find_workload_set(const std::string& name) {
+  std::string names;
+  for (const WorkloadSet& set : workload_sets()) {
+    if (set.name == name) return set;
+    names += (names.empty() ? "" : ", ") + set.name;
+  }
+  fail("unknown workload set '", name, "'; the sets are: ", names);
+}
+
+}  // namespace te::ops
