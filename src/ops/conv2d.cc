@@ -1,9 +1,8 @@
 // src/ops/conv2d.cc — NCHW conv2d's compute and its tuning template for "llvm" and "cuda".
 //
-// CPU structure: the output is tiled over (k, y, x) into a register tile accumulated in a
-// local buffer (cache_write) — or in the output itself — with the reduction over (c, r, s)
-// outside the tile, x (or k) vectorized, and the outer (n, k) tiles in parallel. The pad
-// stage is materialized (default) or inlined.
+// CPU structure: weights repacked into blocks of 16 output channels, the convolution computed
+// per (k, y, x) output tile in the blocked layout NCHW16c, whose tk/16 x ty x tx vectors of 16
+// channels are the register accumulators, then unpacked into the NCHW output (see conv2d_llvm).
 // GPU structure: blocks over (n*k, y, x) tiles, threads over the inner tiles, each thread
 // computing a ki x yi x xi tile; per block of input channels the block's (padded) input
 // window and weights are staged in shared memory by cooperative loads.
@@ -95,34 +94,113 @@ ConvCompute make_conv(const ConvShape& cs) {
   return cc;
 }
 
-// A width tile that fills one AVX-512 vector: the largest divisor of the width in [8, 16],
-// else 16.
+// Output channels per block of the CPU layouts: one AVX-512 vector of float32.
+constexpr int64_t kChannelBlock = 16;
+
+// The CPU compute: the weights repacked so that a block of kChannelBlock output channels is
+// contiguous, the convolution computed in the blocked layout NCHW16c (output channels of a
+// block innermost, as oneDNN and TVM's x86 conv2d_NCHWc do), and the NCHW output unpacked from
+// it. Channels beyond k (when k is not a multiple of the block) see zero weights.
+//   wpack[kb, c, r, s, kk]     = weight[kb*16 + kk, c, r, s]
+//   conv_blk[n, kb, y, x, kk]  = sum_{c, r, s} padded[n, c, y*stride + r, x*stride + s] * wpack[kb, c, r, s, kk]
+//   conv[n, k, y, x]           = conv_blk[n, k / 16, y, x, k % 16]
+struct BlockedConv {
+  Tensor data, weight, padded, wpack, blocked, out;  // padded is undefined without padding
+};
+
+BlockedConv make_blocked_conv(const ConvShape& cs) {
+  BlockedConv bc;
+  bc.data = placeholder({cs.n, cs.c, cs.h, cs.w}, DataType::float32(), "data");
+  bc.weight = placeholder({cs.k, cs.c, cs.r, cs.s}, DataType::float32(), "weight");
+  const int64_t blocks = (cs.k + kChannelBlock - 1) / kChannelBlock;
+  bc.wpack = compute(
+      {blocks, cs.c, cs.r, cs.s, kChannelBlock},
+      [&](const std::vector<Var>& i) {
+        Expr k = i[0] * kChannelBlock + i[4];
+        Expr w = bc.weight(k, i[1], i[2], i[3]);
+        return cs.k % kChannelBlock == 0 ? w : if_then_else(k < cs.k, w, constant(0.0));
+      },
+      "wpack");
+  Tensor input = bc.data;
+  if (cs.pad > 0) {
+    const int64_t p = cs.pad;
+    bc.padded = input = compute(
+        {cs.n, cs.c, cs.h + 2 * p, cs.w + 2 * p},
+        [&](const std::vector<Var>& i) {
+          Expr inside = i[2] >= Expr(p) && i[2] < Expr(cs.h + p) && i[3] >= Expr(p) && i[3] < Expr(cs.w + p);
+          return if_then_else(inside, bc.data(i[0], i[1], i[2] - Expr(p), i[3] - Expr(p)), constant(0.0));
+        },
+        "pad");
+  }
+  IterVar rc = reduce_axis(Range(0, cs.c), "rc");
+  IterVar ry = reduce_axis(Range(0, cs.r), "ry");
+  IterVar rx = reduce_axis(Range(0, cs.s), "rx");
+  bc.blocked = compute(
+      {cs.n, blocks, cs.out_h(), cs.out_w(), kChannelBlock},
+      [&](const std::vector<Var>& i) {
+        return sum(input(i[0], rc, i[2] * cs.stride + ry, i[3] * cs.stride + rx) * bc.wpack(i[1], rc, ry, rx, i[4]),
+                   {rc, ry, rx});
+      },
+      "conv_blk");
+  bc.out = compute(
+      {cs.n, cs.k, cs.out_h(), cs.out_w()},
+      [&](const std::vector<Var>& i) {
+        return bc.blocked(i[0], floordiv(i[1], kChannelBlock), i[2], i[3], floormod(i[1], kChannelBlock));
+      },
+      "conv");
+  return bc;
+}
+
+// A width tile for the register tile: the largest divisor of the width in [4, 14] (with two
+// rows, at most 28 of the 32 vector registers hold accumulators), else 14.
+int64_t register_x_tile(int64_t width) {
+  for (int64_t f = 14; f >= 4; --f)
+    if (width % f == 0) return f;
+  return 14;
+}
+
+// A width tile for the GPU threads: the largest divisor of the width in [8, 16], else 16.
 int64_t preferred_x_tile(int64_t width) {
   for (int64_t f = 16; f >= 8; --f)
     if (width % f == 0) return f;
   return 16;
 }
 
+// CPU schedule: the NCHW output is tiled over (k, y, x); each tile's blocked convolution is
+// computed at the tile (compute_at), so its tk/16 x ty x tx vectors of 16 channels are the
+// register accumulators of the micro-kernel: per (c, r, s), one or more weight vectors and ty*tx
+// broadcast inputs, ty*tx*tk/16 FMAs. The reduction runs outside the tile; the tile is then
+// unpacked into the output.
 Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
   const int64_t oh = cs.out_h(), ow = cs.out_w();
-  const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", cs.k, {{8}, {4}, {16}, {2}, {1}, {32}});
-  const std::vector<int64_t> tile_y = define_split_candidates(cfg, "tile_y", oh, {{2}, {1}, {4}, {7}, {8}});
+  // Output channels per tile, in whole blocks of 16 (other sizes would break the blocks).
+  const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", cs.k, {{16}, {32}, {64}});
+  const std::vector<int64_t> tile_y = define_split_candidates(cfg, "tile_y", oh, {{2}, {1}, {4}, {7}});
   const std::vector<int64_t> tile_x =
-      define_split_candidates(cfg, "tile_x", ow, {{preferred_x_tile(ow)}, {8}, {16}, {4}, {32}, {2}, {1}, {7}});
-  const std::vector<int64_t> tile_c = define_split_candidates(cfg, "tile_c", cs.c, {{8}, {4}, {16}, {1}, {32}, {64}});
-  // 1: vectorize x (contiguous input rows, broadcast weights), 2: vectorize k, 0: none.
-  const int64_t vectorize = cfg.define_knob("vectorize", {1, 2, 0});
-  // 0: (c_outer, c_inner, r, s), 1: (c_outer, r, s, c_inner) — both outside the tile.
+      define_split_candidates(cfg, "tile_x", ow, {{register_x_tile(ow)}, {7}, {14}, {8}, {4}, {16}, {28}});
+  const std::vector<int64_t> tile_c = define_split_candidates(cfg, "tile_c", cs.c, {{16}, {8}, {32}, {64}, {4}, {1}});
+  // 0: (c_outer, r, s, c_inner), 1: (c_outer, c_inner, r, s) — both outside the tile.
   const int64_t reduce_order = cfg.define_knob("reduce_order", {0, 1});
-  const bool cache = cfg.define_knob("cache_write", {1, 0}) == 1;
+  // 0: channel tiles outside the row tiles (a tile's weights stay in cache over the rows);
+  // 1: row tiles outside (an input row block stays in cache over the channels).
+  const int64_t order = cfg.define_knob("order", {0, 1});
+  const bool pack_weights = cfg.define_knob("pack_w", {1, 0}) == 1;
   const bool inline_pad = cfg.define_knob("inline_pad", {0, 1}) == 1;
   const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
   const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
 
-  ConvCompute cc = make_conv(cs);
-  Schedule s = create_schedule({cc.out.op()});
-  if (cc.padded.defined()) {
-    Stage pad_stage = s[cc.padded];
+  BlockedConv bc = make_blocked_conv(cs);
+  Schedule s = create_schedule({bc.out.op()});
+  Stage wpack = s[bc.wpack];
+  if (pack_weights) {
+    const ComputeOpNode* wop = compute_of(wpack);
+    wpack.vectorize(wop->axis[4]);
+    if (parallel) wpack.parallel(wop->axis[0]);
+  } else {
+    wpack.compute_inline();
+  }
+  if (bc.padded.defined()) {
+    Stage pad_stage = s[bc.padded];
     if (inline_pad) {
       pad_stage.compute_inline();
     } else if (parallel) {
@@ -130,64 +208,34 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
       pad_stage.parallel(pad_stage.fuse(pad_op->axis[0], pad_op->axis[1]));
     }
   }
-  Tensor acc;
-  if (cache) acc = s.cache_write(cc.out, "local");
-  Stage out = s[cc.out];
+
+  Stage out = s[bc.out];
   const ComputeOpNode* op = compute_of(out);
   std::vector<IterVar> ks = split_by(out, op->axis[1], tile_k);
   std::vector<IterVar> ys = split_by(out, op->axis[2], tile_y);
   std::vector<IterVar> xs = split_by(out, op->axis[3], tile_x);
-  const int64_t tk = std::min(tile_k.back(), cs.k), ty = std::min(tile_y.back(), oh),
-                tx = std::min(tile_x.back(), ow);
-  // The tile's spatial loops, innermost last: the vectorized axis innermost.
-  auto tile_order = [&](const IterVar& k_in, const IterVar& y_in, const IterVar& x_in) {
-    return vectorize == 2 ? std::vector<IterVar>{y_in, x_in, k_in} : std::vector<IterVar>{y_in, k_in, x_in};
-  };
-  // Unrolls the tile's middle loop and y, within the copy budget.
-  auto unroll_tile = [&](Stage stage, const IterVar& k_in, const IterVar& y_in, const IterVar& x_in) {
-    if (!unroll) return;
-    std::vector<std::pair<IterVar, int64_t>> loops;
-    if (vectorize == 2) loops.push_back({x_in, tx});
-    else loops.push_back({k_in, tk});
-    loops.push_back({y_in, ty});
-    unroll_within(stage, loops);
-  };
-  auto vectorize_tile = [&](Stage stage, const IterVar& k_in, const IterVar& x_in) {
-    if (vectorize == 1) stage.vectorize(x_in);
-    if (vectorize == 2) stage.vectorize(k_in);
-  };
-  auto reduce_loops = [&](Stage stage, const ComputeOpNode* reduce_op) {
-    std::vector<IterVar> cs_axes = split_by(stage, reduce_op->reduce_axis[0], tile_c);
-    const IterVar& ry = reduce_op->reduce_axis[1];
-    const IterVar& rx = reduce_op->reduce_axis[2];
-    return reduce_order == 0 ? std::vector<IterVar>{cs_axes[0], cs_axes[1], ry, rx}
-                             : std::vector<IterVar>{cs_axes[0], ry, rx, cs_axes[1]};
-  };
+  std::vector<IterVar> outer = order == 0 ? std::vector<IterVar>{op->axis[0], ks[0], ys[0], xs[0]}
+                                          : std::vector<IterVar>{op->axis[0], ys[0], ks[0], xs[0]};
+  out.reorder({outer[0], outer[1], outer[2], outer[3], ks[1], ys[1], xs[1]});
+  if (parallel) out.parallel(out.fuse(outer[0], outer[1]));
 
-  if (cache) {
-    std::vector<IterVar> order{op->axis[0], ks[0], ys[0], xs[0]};
-    for (const IterVar& iv : tile_order(ks[1], ys[1], xs[1])) order.push_back(iv);
-    out.reorder(order);
-    vectorize_tile(out, ks[1], xs[1]);
-    Stage acc_stage = s[acc];
-    acc_stage.compute_at(out, xs[0]);
-    const ComputeOpNode* acc_op = compute_of(acc_stage);
-    std::vector<IterVar> acc_order = reduce_loops(acc_stage, acc_op);
-    acc_order.push_back(acc_op->axis[0]);
-    for (const IterVar& iv : tile_order(acc_op->axis[1], acc_op->axis[2], acc_op->axis[3])) acc_order.push_back(iv);
-    acc_stage.reorder(acc_order);
-    unroll_tile(acc_stage, acc_op->axis[1], acc_op->axis[2], acc_op->axis[3]);
-    vectorize_tile(acc_stage, acc_op->axis[1], acc_op->axis[3]);
-  } else {
-    std::vector<IterVar> order{op->axis[0], ks[0], ys[0], xs[0]};
-    for (const IterVar& iv : reduce_loops(out, op)) order.push_back(iv);
-    for (const IterVar& iv : tile_order(ks[1], ys[1], xs[1])) order.push_back(iv);
-    out.reorder(order);
-    unroll_tile(out, ks[1], ys[1], xs[1]);
-    vectorize_tile(out, ks[1], xs[1]);
+  Stage blk = s[bc.blocked];
+  blk.compute_at(out, xs[0]);
+  const ComputeOpNode* bop = compute_of(blk);
+  std::vector<IterVar> cs_axes = split_by(blk, bop->reduce_axis[0], tile_c);
+  const IterVar &ry = bop->reduce_axis[1], &rx = bop->reduce_axis[2];
+  std::vector<IterVar> order_blk = reduce_order == 0 ? std::vector<IterVar>{cs_axes[0], ry, rx, cs_axes[1]}
+                                                     : std::vector<IterVar>{cs_axes[0], cs_axes[1], ry, rx};
+  for (size_t a = 0; a < 5; ++a) order_blk.push_back(bop->axis[a]);  // n, kb, y, x, kk
+  blk.reorder(order_blk);
+  blk.vectorize(bop->axis[4]);
+  if (unroll) {
+    const int64_t blocks_per_tile = std::max<int64_t>(1, std::min(tile_k.back(), cs.k) / kChannelBlock);
+    unroll_within(blk, {{bop->axis[3], std::min(tile_x.back(), ow)},
+                        {bop->axis[2], std::min(tile_y.back(), oh)},
+                        {bop->axis[1], blocks_per_tile}});
   }
-  if (parallel) out.parallel(out.fuse(op->axis[0], ks[0]));
-  return {s, {cc.data, cc.weight, cc.out}};
+  return {s, {bc.data, bc.weight, bc.out}};
 }
 
 Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {

@@ -148,9 +148,11 @@ TEST(OpsConv2d, LlvmDefaultConfig) {
   Task task = autotune::create_task("conv2d", shape, "llvm");
   EXPECT_EQ(task.workload_key, "conv2d(1,3,13,11,4,3,3,2,1)");
   const double oh = 7, ow = 6;  // (13 + 2 - 3) / 2 + 1, (11 + 2 - 3) / 2 + 1
-  EXPECT_DOUBLE_EQ(task.flop, 2.0 * 1 * 4 * oh * ow * 3 * 3 * 3);
+  // The flop count is of the computation te runs: the CPU layout computes whole blocks of 16
+  // output channels, so k = 4 counts as 16.
+  EXPECT_DOUBLE_EQ(task.flop, 2.0 * 1 * 16 * oh * ow * 3 * 3 * 3);
   Instance inst = task.instantiate(task.space);
-  EXPECT_TRUE(has_step(inst.schedule, "cache_write"));
+  EXPECT_TRUE(has_step(inst.schedule, "compute_at"));
   EXPECT_TRUE(has_step(inst.schedule, "parallel"));
   EXPECT_TRUE(has_step(inst.schedule, "vectorize"));
   EXPECT_EQ(build_run_compare(inst, "llvm", 3), "");
@@ -158,6 +160,26 @@ TEST(OpsConv2d, LlvmDefaultConfig) {
   Task c6 = autotune::create_task("conv2d", ops::find_op("conv2d").default_args, "llvm");
   Instance c6_inst = c6.instantiate(c6.space);
   EXPECT_NO_THROW(lower(c6_inst.schedule, c6_inst.args, "conv_c6"));
+}
+
+// The CPU template computes through blocked weights and a blocked output (NCHW16c); its
+// unscheduled compute must equal the plain conv2d_nchw, including when k is not a multiple of
+// the block of 16 channels (the extra channels see zero weights and are dropped).
+TEST(OpsConv2d, LlvmBlockedComputeMatchesConv2dNchw) {
+  ops::register_builtin_templates();
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{1, 3, 9, 8, 20, 3, 3, 2, 1},
+                                            std::vector<int64_t>{2, 4, 6, 6, 32, 1, 1, 1, 0}}) {
+    Task task = autotune::create_task("conv2d", shape, "llvm");
+    Instance inst = task.default_instance();
+    Tensor data = placeholder({shape[0], shape[1], shape[2], shape[3]}, DataType::float32(), "data");
+    Tensor weight = placeholder({shape[4], shape[1], shape[5], shape[6]}, DataType::float32(), "weight");
+    Tensor plain = ops::conv2d_nchw(data, weight, shape[7], shape[8]);
+    NDArray d = random_array(const_shape(data), DataType::float32(), 3);
+    NDArray w = random_array(const_shape(weight), DataType::float32(), 4);
+    NDArray expected = evaluate_reference({data, weight}, {d, w}, {plain})[0];
+    NDArray got = evaluate_reference({inst.args[0], inst.args[1]}, {d, w}, {inst.args[2]})[0];
+    EXPECT_EQ(compare_arrays(got, expected), "") << task.workload_key;
+  }
 }
 
 TEST(OpsConv2d, LlvmRandomConfigsStride2Pad1) {
