@@ -64,6 +64,7 @@ struct TuneArgs {
   int trials = 100;
   std::string log;
   std::string tuner = "xgb";
+  std::string cost_model = "rank";  // the XGBoost objective of the xgb/evolutionary tuners
   uint64_t seed = 0;
   double timeout_s = 10;
   int parallel = 0;
@@ -228,7 +229,10 @@ int run_tuning(const TuneArgs& a) {
   at::MeasureFn measure = [&measurer](const std::vector<at::Config>& configs) {
     return measurer.measure(configs);
   };
-  std::unique_ptr<at::Tuner> tuner = at::make_tuner(a.tuner, task, a.seed);
+  std::unique_ptr<at::CostModel> model;  // null: make_tuner's default (rank, or random without XGBoost)
+  if ((a.tuner == "xgb" || a.tuner == "evolutionary") && at::have_xgboost())
+    model = at::make_xgb_model(a.cost_model, a.seed);
+  std::unique_ptr<at::Tuner> tuner = at::make_tuner(a.tuner, task, a.seed, std::move(model));
 
   at::TuneOptions options;
   options.trials = a.trials;
@@ -549,6 +553,10 @@ int main(int argc, char** argv) {
                  "JSON-lines log to append to and resume from (default ./<op>_<target>.jsonl)");
   app.add_option("--tuner", tune_args.tuner, "search: xgb, evolutionary, sa, random or grid")
       ->check(CLI::IsMember({"xgb", "evolutionary", "sa", "random", "grid"}))
+      ->capture_default_str();
+  app.add_option("--cost-model", tune_args.cost_model,
+                 "objective of the XGBoost cost model of the xgb and evolutionary tuners: rank or regression")
+      ->check(CLI::IsMember({"rank", "regression"}))
       ->capture_default_str();
   app.add_option("--seed", tune_args.seed, "seed of the search and of the random inputs")
       ->capture_default_str();

@@ -595,7 +595,7 @@ def _check_positive(what, value, allow_zero=False, integer=True):
 
 def tune(task, trials=100, log=None, tuner="xgb", seed=0, batch_size=8, early_stopping=0, timeout=10.0,
          progress=True, callbacks=(), epsilon=0.1, transfer_logs=(), repeat=3, number=1, min_repeat_ms=0.0,
-         build_workers=0):
+         build_workers=0, cost_model="rank"):
     """Tunes task with `trials` measured candidates; returns a TuneResult.
 
     tuner: "xgb" (XGBoost rank model + simulated annealing), "evolutionary", "sa", "random"
@@ -604,7 +604,9 @@ def tune(task, trials=100, log=None, tuner="xgb", seed=0, batch_size=8, early_st
     seconds a candidate may run before it is killed (recorded as a timeout). callbacks:
     functions f(done, total, record) called after each trial (an exception from one stops
     tuning and is raised here). early_stopping: stop after this many trials without
-    improvement (0: never). The GIL is released while the C++ loop runs."""
+    improvement (0: never). cost_model: the XGBoost objective of the "xgb" and "evolutionary"
+    tuners, "rank" (pairwise ranking, the default) or "regression". The GIL is released while
+    the C++ loop runs."""
     if not isinstance(task, Task):
         raise TEError(f"te.autotune.tune: expected a Task (create_task / auto_task), got {type(task).__name__}")
     if not isinstance(tuner, str):
@@ -616,6 +618,8 @@ def tune(task, trials=100, log=None, tuner="xgb", seed=0, batch_size=8, early_st
         _check_positive(what, value, allow_zero=True)
     _check_positive("timeout", timeout, integer=False)
     _check_positive("min_repeat_ms", min_repeat_ms, allow_zero=True, integer=False)
+    if cost_model not in ("rank", "regression"):
+        raise TEError(f"te.autotune.tune: cost_model must be \"rank\" or \"regression\", got {cost_model!r}")
     if not 0.0 <= epsilon <= 1.0:
         raise TEError(f"te.autotune.tune: epsilon (the random share of each batch) must be in [0, 1], got {epsilon!r}")
     if callable(callbacks):
@@ -637,7 +641,7 @@ def tune(task, trials=100, log=None, tuner="xgb", seed=0, batch_size=8, early_st
         result = TuneResult(
             _at.tune(task._task, tuner, int(seed), int(trials), int(batch_size), int(early_stopping), float(epsilon),
                      "" if log is None else str(log), [str(p) for p in transfer_logs], callback, int(number),
-                     int(repeat), float(min_repeat_ms), float(timeout), int(build_workers)),
+                     int(repeat), float(min_repeat_ms), float(timeout), int(build_workers), cost_model),
             task, tuner)
     finally:
         if bar is not None:

@@ -321,7 +321,7 @@ void bind_tuning(py::module_& at) {
   at.def("tune", [](const Task& task, const std::string& tuner_kind, uint64_t seed, int trials, int batch_size,
                     int early_stopping, double epsilon, const std::string& log_path,
                     const std::vector<std::string>& transfer_logs, py::object callback, int number, int repeat,
-                    double min_repeat_ms, double timeout_s, int build_workers) {
+                    double min_repeat_ms, double timeout_s, int build_workers, const std::string& cost_model) {
     TuneOptions options;
     options.trials = trials;
     options.batch_size = batch_size;
@@ -349,14 +349,17 @@ void bind_tuning(py::module_& at) {
     measure_options.seed = seed;
 
     py::gil_scoped_release release;
-    std::unique_ptr<Tuner> tuner = make_tuner(tuner_kind, task, seed);
+    std::unique_ptr<CostModel> model;  // null: make_tuner's default (rank, or random without XGBoost)
+    if ((tuner_kind == "xgb" || tuner_kind == "evolutionary") && have_xgboost())
+      model = make_xgb_model(cost_model, seed);
+    std::unique_ptr<Tuner> tuner = make_tuner(tuner_kind, task, seed, std::move(model));
     Measurer measurer(task, measure_options);
     MeasureFn measure = [&measurer](const std::vector<Config>& configs) { return measurer.measure(configs); };
     return tune(task, *tuner, measure, options);
   }, py::arg("task"), py::arg("tuner"), py::arg("seed"), py::arg("trials"), py::arg("batch_size"),
      py::arg("early_stopping"), py::arg("epsilon"), py::arg("log_path"), py::arg("transfer_logs"),
      py::arg("callback"), py::arg("number"), py::arg("repeat"), py::arg("min_repeat_ms"), py::arg("timeout_s"),
-     py::arg("build_workers"));
+     py::arg("build_workers"), py::arg("cost_model"));
 }
 
 }  // namespace

@@ -144,6 +144,7 @@ TEST_F(CliTest, BadShapeIsAUsageErrorNamingTheKey) {
 TEST_F(CliTest, BadOptionsAreUsageErrors) {
   for (const std::vector<std::string>& args : {std::vector<std::string>{"--op", "matmul", "--trials", "0"},
                                                std::vector<std::string>{"--op", "matmul", "--tuner", "magic"},
+                                               std::vector<std::string>{"--op", "matmul", "--cost-model", "lambdamart"},
                                                std::vector<std::string>{"--op", "matmul", "--target", "tpu"},
                                                std::vector<std::string>{"--op", "matmul", "--no-such-option"},
                                                std::vector<std::string>{"--trials", "4"},  // no --op
@@ -175,6 +176,13 @@ TEST_F(CliTest, JsonSummaryParsesAndBestPrintsTheSchedule) {
   EXPECT_NE(best.out.find("s["), std::string::npos) << "the schedule as Python: " << best.out;
   Outcome other = run({"best", "--log", "small.jsonl", "--op", "matmul", "--shape", "m=32,n=32,k=32"});
   EXPECT_EQ(other.exit_code, 2) << "no record of that workload: " << other.out << other.err;
+}
+
+TEST_F(CliTest, RegressionCostModelTunes) {
+  Outcome o = run({"--op", "matmul", "--shape", "m=16,n=16,k=16", "--trials", "6", "--tuner", "xgb",
+                   "--cost-model", "regression", "--batch", "2", "--log", "reg.jsonl", "--json", "--no-progress"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(json::parse(o.out).at("trials_measured"), 6) << o.out;
 }
 
 TEST_F(CliTest, NoValidCandidateExitsWithTwo) {

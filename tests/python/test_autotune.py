@@ -177,9 +177,9 @@ def matmul_relu(N, M, K):
     return A, B, D
 
 
-@pytest.mark.parametrize("tuner", ["random", "xgb"])
-def test_auto_task_tunes_and_best_matches_numpy(tmp_path, rng, tuner):
-    if tuner == "xgb" and not at.have_xgboost():
+@pytest.mark.parametrize("tuner,cost_model", [("random", "rank"), ("xgb", "rank"), ("evolutionary", "regression")])
+def test_auto_task_tunes_and_best_matches_numpy(tmp_path, rng, tuner, cost_model):
+    if tuner != "random" and not at.have_xgboost():
         pytest.skip("te built without XGBoost")
     N, M, K = 16, 16, 16
     A, B, D = matmul_relu(N, M, K)
@@ -188,7 +188,8 @@ def test_auto_task_tunes_and_best_matches_numpy(tmp_path, rng, tuner):
     # Names do not enter the key: the same compute built again is the same workload.
     assert at.auto_task(list(matmul_relu(N, M, K))).workload_key == task.workload_key
     log = tmp_path / f"auto_{tuner}.jsonl"
-    result = at.tune(task, trials=10, log=log, tuner=tuner, seed=3, batch_size=5, progress=False)
+    result = at.tune(task, trials=10, log=log, tuner=tuner, seed=3, batch_size=5, progress=False,
+                     cost_model=cost_model)
     assert result.trials_measured == 10 and len(result.curve) == 10
     assert result.best is not None and result.best.error_kind == "none" and result.best.gflops > 0
     assert len(at.load_log(log)) == 10
@@ -249,6 +250,8 @@ def test_user_errors_raise_teerror():
         at.tune(task, trials=4, batch_size=2.5, progress=False)
     with pytest.raises(te.TEError, match="timeout"):
         at.tune(task, trials=4, timeout=-1, progress=False)
+    with pytest.raises(te.TEError, match="cost_model must be"):
+        at.tune(task, trials=4, cost_model="lambdamart", progress=False)
     with pytest.raises(te.TEError, match="get_config"):
         at.get_config()
     with pytest.raises(te.TEError, match="integers"):
