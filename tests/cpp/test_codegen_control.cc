@@ -247,5 +247,23 @@ TEST(CodegenControl, ExplicitCpuTarget) {
   EXPECT_TE_ERROR(compile(make_func("cpu", {C}, store(C, Expr(0.0f), Expr(0))), bad_attr), "'avx2'");
 }
 
+// The default target is the host CPU with its features: on a CPU with AVX-512 (these
+// machines), a 16-lane float32 vector loop must use zmm registers.
+TEST(CodegenControl, HostTargetUsesTheHostsVectorRegisters) {
+  auto C = buffer_arg("C", DataType::float32(), {Expr(64)});
+  Var i("i");
+  Stmt body = loop(i, 4,
+                   store(C, BroadcastNode::make(cast(DataType::float32(), i), 16), ramp(i * 16, 16)));
+  Module m = compile(make_func("cpu", {C}, body), Target());
+  const std::string asm_text = m.get_source("asm");
+  if (__builtin_cpu_supports("avx512f"))
+    EXPECT_NE(asm_text.find("zmm"), std::string::npos) << "host has AVX-512 but no zmm in:\n" << asm_text;
+  else if (__builtin_cpu_supports("avx2"))
+    EXPECT_NE(asm_text.find("ymm"), std::string::npos) << "host has AVX2 but no ymm in:\n" << asm_text;
+  NDArray c = NDArray::empty({64});
+  m({c});
+  for (int k = 0; k < 64; ++k) ASSERT_EQ(c.data_as<float>()[k], float(k / 16));
+}
+
 }  // namespace
 }  // namespace te::testing
