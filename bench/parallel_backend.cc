@@ -49,8 +49,9 @@ int main() {
     te::Tensor c = te::compute({4096}, [&](const std::vector<te::Var>& i) { return a(i[0]) * 3.0f; }, "C");
     te::Schedule s = te::create_schedule({c.op()});
     auto [outer, inner] = s[c].split(s[c]->leaf_iter_vars[0], 512);
+    auto [rows, lanes] = s[c].split(inner, 16);
     s[c].parallel(outer);
-    s[c].vectorize(inner);
+    s[c].vectorize(lanes);
     te::Module scale = te::build(s, {a, c}, "llvm", "scale");
     const double dispatch_us = median_seconds(scale, arrays_for({a, c}), 1000) * 1e6;
     const double matmul = template_gflops("matmul", {1024, 1024, 1024});
