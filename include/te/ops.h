@@ -18,6 +18,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C");
 Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
                    int64_t dilation = 1, const std::string& name = "conv");
 
+// The CPU ("llvm") conv2d kernels take their weight pre-packed in blocks of
+// kConv2dChannelBlock filters, OIHW16o: packed[kb, c, r, s, kk] = weight[kb*16 + kk, c, r, s],
+// zero where kb*16 + kk >= K; shape [ceil(K/16), C, R, S, 16]. Weights are constants in
+// inference, so the transform runs once (build this compute as its own kernel), and its time
+// is reported apart from the convolution's, as oneDNN's reorders are. CUDA kernels take KCRS.
+constexpr int64_t kConv2dChannelBlock = 16;
+Tensor conv2d_pack_weight(const Tensor& weight, const std::string& name = "weight_packed");
+
 // One tunable operator as the command line sees it.
 struct OpInfo {
   std::string name;                      // also the template name

@@ -66,6 +66,24 @@ Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int
       name);
 }
 
+Tensor conv2d_pack_weight(const Tensor& weight, const std::string& name) {
+  if (weight.ndim() != 4)
+    fail("conv2d_pack_weight: the weight must be 4-D (KCRS), got ", weight.name(), " with ", weight.ndim(),
+         " dimensions");
+  const int64_t* k = as_const_int(weight.shape()[0]);
+  if (!k) fail("conv2d_pack_weight: the number of filters (", weight.name(), "'s first dimension) must be constant");
+  const int64_t filters = *k, blocks = (filters + kConv2dChannelBlock - 1) / kConv2dChannelBlock;
+  const std::vector<Expr>& ws = weight.shape();
+  return compute(
+      {Expr(blocks), ws[1], ws[2], ws[3], Expr(kConv2dChannelBlock)},
+      [&](const std::vector<Var>& i) {
+        Expr f = i[0] * kConv2dChannelBlock + i[4];
+        Expr w = weight(f, i[1], i[2], i[3]);
+        return filters % kConv2dChannelBlock == 0 ? w : if_then_else(f < filters, w, constant(0.0, weight.dtype()));
+      },
+      name);
+}
+
 namespace detail {
 namespace {
 
@@ -94,33 +112,22 @@ ConvCompute make_conv(const ConvShape& cs) {
   return cc;
 }
 
-// Output channels per block of the CPU layouts: one AVX-512 vector of float32.
-constexpr int64_t kChannelBlock = 16;
-
-// The CPU compute: the weights repacked so that a block of kChannelBlock output channels is
-// contiguous, the convolution computed in the blocked layout NCHW16c (output channels of a
-// block innermost, as oneDNN and TVM's x86 conv2d_NCHWc do), and the NCHW output unpacked from
-// it. Channels beyond k (when k is not a multiple of the block) see zero weights.
-//   wpack[kb, c, r, s, kk]     = weight[kb*16 + kk, c, r, s]
+// The CPU compute, in the blocked layouts of oneDNN and TVM's x86 conv2d_NCHWc: the weights
+// arrive pre-packed in blocks of kConv2dChannelBlock output channels (OIHW16o, made once by
+// conv2d_pack_weight: weights are constants in inference, and oneDNN's own timings exclude the
+// same reorder), the convolution is computed in the blocked layout NCHW16c (the channels of a
+// block innermost) and the NCHW output is unpacked from it:
 //   conv_blk[n, kb, y, x, kk]  = sum_{c, r, s} padded[n, c, y*stride + r, x*stride + s] * wpack[kb, c, r, s, kk]
 //   conv[n, k, y, x]           = conv_blk[n, k / 16, y, x, k % 16]
 struct BlockedConv {
-  Tensor data, weight, padded, wpack, blocked, out;  // padded is undefined without padding
+  Tensor data, wpack, padded, blocked, out;  // padded is undefined without padding
 };
 
 BlockedConv make_blocked_conv(const ConvShape& cs) {
   BlockedConv bc;
   bc.data = placeholder({cs.n, cs.c, cs.h, cs.w}, DataType::float32(), "data");
-  bc.weight = placeholder({cs.k, cs.c, cs.r, cs.s}, DataType::float32(), "weight");
-  const int64_t blocks = (cs.k + kChannelBlock - 1) / kChannelBlock;
-  bc.wpack = compute(
-      {blocks, cs.c, cs.r, cs.s, kChannelBlock},
-      [&](const std::vector<Var>& i) {
-        Expr k = i[0] * kChannelBlock + i[4];
-        Expr w = bc.weight(k, i[1], i[2], i[3]);
-        return cs.k % kChannelBlock == 0 ? w : if_then_else(k < cs.k, w, constant(0.0));
-      },
-      "wpack");
+  const int64_t blocks = (cs.k + kConv2dChannelBlock - 1) / kConv2dChannelBlock;
+  bc.wpack = placeholder({blocks, cs.c, cs.r, cs.s, kConv2dChannelBlock}, DataType::float32(), "weight_packed");
   Tensor input = bc.data;
   if (cs.pad > 0) {
     const int64_t p = cs.pad;
@@ -136,7 +143,7 @@ BlockedConv make_blocked_conv(const ConvShape& cs) {
   IterVar ry = reduce_axis(Range(0, cs.r), "ry");
   IterVar rx = reduce_axis(Range(0, cs.s), "rx");
   bc.blocked = compute(
-      {cs.n, blocks, cs.out_h(), cs.out_w(), kChannelBlock},
+      {cs.n, blocks, cs.out_h(), cs.out_w(), kConv2dChannelBlock},
       [&](const std::vector<Var>& i) {
         return sum(input(i[0], rc, i[2] * cs.stride + ry, i[3] * cs.stride + rx) * bc.wpack(i[1], rc, ry, rx, i[4]),
                    {rc, ry, rx});
@@ -145,7 +152,7 @@ BlockedConv make_blocked_conv(const ConvShape& cs) {
   bc.out = compute(
       {cs.n, cs.k, cs.out_h(), cs.out_w()},
       [&](const std::vector<Var>& i) {
-        return bc.blocked(i[0], floordiv(i[1], kChannelBlock), i[2], i[3], floormod(i[1], kChannelBlock));
+        return bc.blocked(i[0], floordiv(i[1], kConv2dChannelBlock), i[2], i[3], floormod(i[1], kConv2dChannelBlock));
       },
       "conv");
   return bc;
@@ -184,21 +191,15 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
   // 0: channel tiles outside the row tiles (a tile's weights stay in cache over the rows);
   // 1: row tiles outside (an input row block stays in cache over the channels).
   const int64_t order = cfg.define_knob("order", {0, 1});
-  const bool pack_weights = cfg.define_knob("pack_w", {1, 0}) == 1;
   const bool inline_pad = cfg.define_knob("inline_pad", {0, 1}) == 1;
   const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
   const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
+  // Unpacking a tile into NCHW: 1 vectorizes along x (contiguous stores, strided loads from the
+  // blocked tile), 0 copies element by element.
+  const bool vectorize_unpack = cfg.define_knob("vectorize_unpack", {0, 1}) == 1;
 
   BlockedConv bc = make_blocked_conv(cs);
   Schedule s = create_schedule({bc.out.op()});
-  Stage wpack = s[bc.wpack];
-  if (pack_weights) {
-    const ComputeOpNode* wop = compute_of(wpack);
-    wpack.vectorize(wop->axis[4]);
-    if (parallel) wpack.parallel(wop->axis[0]);
-  } else {
-    wpack.compute_inline();
-  }
   if (bc.padded.defined()) {
     Stage pad_stage = s[bc.padded];
     if (inline_pad) {
@@ -218,6 +219,7 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
                                           : std::vector<IterVar>{op->axis[0], ys[0], ks[0], xs[0]};
   out.reorder({outer[0], outer[1], outer[2], outer[3], ks[1], ys[1], xs[1]});
   if (parallel) out.parallel(out.fuse(outer[0], outer[1]));
+  if (vectorize_unpack) out.vectorize(xs[1]);
 
   Stage blk = s[bc.blocked];
   blk.compute_at(out, xs[0]);
@@ -230,12 +232,12 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
   blk.reorder(order_blk);
   blk.vectorize(bop->axis[4]);
   if (unroll) {
-    const int64_t blocks_per_tile = std::max<int64_t>(1, std::min(tile_k.back(), cs.k) / kChannelBlock);
+    const int64_t blocks_per_tile = std::max<int64_t>(1, std::min(tile_k.back(), cs.k) / kConv2dChannelBlock);
     unroll_within(blk, {{bop->axis[3], std::min(tile_x.back(), ow)},
                         {bop->axis[2], std::min(tile_y.back(), oh)},
                         {bop->axis[1], blocks_per_tile}});
   }
-  return {s, {bc.data, bc.weight, bc.out}};
+  return {s, {bc.data, bc.wpack, bc.out}};
 }
 
 Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {

@@ -35,8 +35,8 @@ std::vector<OpInfo> make_op_list() {
   OpInfo conv;
   conv.name = "conv2d";
   conv.description =
-      "NCHW 2-D convolution, KCRS weight, zero padding, dilation 1 (float32); default is "
-      "ResNet-18 conv C6";
+      "NCHW 2-D convolution, zero padding, dilation 1 (float32); default is ResNet-18 conv C6. "
+      "Weight: KCRS on cuda; pre-packed OIHW16o ([ceil(k/16), c, r, s, 16], te::ops::conv2d_pack_weight) on llvm";
   conv.arg_names = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
   conv.default_args = {1, 128, 28, 28, 128, 3, 3, 1, 1};
   conv.targets = {"llvm", "cuda"};

@@ -162,9 +162,10 @@ TEST(OpsConv2d, LlvmDefaultConfig) {
   EXPECT_NO_THROW(lower(c6_inst.schedule, c6_inst.args, "conv_c6"));
 }
 
-// The CPU template computes through blocked weights and a blocked output (NCHW16c); its
-// unscheduled compute must equal the plain conv2d_nchw, including when k is not a multiple of
-// the block of 16 channels (the extra channels see zero weights and are dropped).
+// The CPU template takes pre-packed weights (conv2d_pack_weight) and computes a blocked output
+// (NCHW16c) that it unpacks: packing the weights and running its unscheduled compute must equal
+// the plain conv2d_nchw, also when k is not a multiple of the block of 16 channels (the extra
+// channels see zero weights and are dropped).
 TEST(OpsConv2d, LlvmBlockedComputeMatchesConv2dNchw) {
   ops::register_builtin_templates();
   for (const std::vector<int64_t>& shape : {std::vector<int64_t>{1, 3, 9, 8, 20, 3, 3, 2, 1},
@@ -173,13 +174,37 @@ TEST(OpsConv2d, LlvmBlockedComputeMatchesConv2dNchw) {
     Instance inst = task.default_instance();
     Tensor data = placeholder({shape[0], shape[1], shape[2], shape[3]}, DataType::float32(), "data");
     Tensor weight = placeholder({shape[4], shape[1], shape[5], shape[6]}, DataType::float32(), "weight");
+    Tensor packed = ops::conv2d_pack_weight(weight);
+    ASSERT_EQ(const_shape(packed), const_shape(inst.args[1])) << task.workload_key;
     Tensor plain = ops::conv2d_nchw(data, weight, shape[7], shape[8]);
     NDArray d = random_array(const_shape(data), DataType::float32(), 3);
     NDArray w = random_array(const_shape(weight), DataType::float32(), 4);
+    NDArray wp = evaluate_reference({weight}, {w}, {packed})[0];
     NDArray expected = evaluate_reference({data, weight}, {d, w}, {plain})[0];
-    NDArray got = evaluate_reference({inst.args[0], inst.args[1]}, {d, w}, {inst.args[2]})[0];
+    NDArray got = evaluate_reference({inst.args[0], inst.args[1]}, {d, wp}, {inst.args[2]})[0];
     EXPECT_EQ(compare_arrays(got, expected), "") << task.workload_key;
   }
+}
+
+TEST(OpsConv2d, PackWeight) {
+  Tensor weight = placeholder({20, 2, 3, 1}, DataType::float32(), "w");
+  Tensor packed = ops::conv2d_pack_weight(weight);
+  ASSERT_EQ(const_shape(packed), (std::vector<int64_t>{2, 2, 3, 1, 16}));
+  NDArray w = random_array({20, 2, 3, 1}, DataType::float32(), 8);
+  NDArray p = evaluate_reference({weight}, {w}, {packed})[0];
+  const float* wv = w.data_as<float>();
+  const float* pv = p.data_as<float>();
+  for (int kb = 0; kb < 2; ++kb)
+    for (int c = 0; c < 2; ++c)
+      for (int r = 0; r < 3; ++r)
+        for (int kk = 0; kk < 16; ++kk) {
+          const int k = kb * 16 + kk;
+          const float expected = k < 20 ? wv[(k * 2 + c) * 3 + r] : 0.0f;
+          ASSERT_EQ(pv[((kb * 2 + c) * 3 + r) * 16 + kk], expected) << kb << "," << c << "," << r << "," << kk;
+        }
+  EXPECT_TE_ERROR(ops::conv2d_pack_weight(placeholder({4, 4}, DataType::float32(), "w2")), "4-D", "w2");
+  EXPECT_TE_ERROR(ops::conv2d_pack_weight(placeholder({var("k"), 2, 3, 3}, DataType::float32(), "w3")),
+                  "must be constant");
 }
 
 TEST(OpsConv2d, LlvmRandomConfigsStride2Pad1) {
