@@ -179,9 +179,11 @@ class Config:
         return self._core().apply_split(name, stage, axis)
 
     def apply_reorder(self, name, stage, axes):
+        """Reorders axes of stage by knob name's permutation; returns the axes in the new order."""
         return self._core().apply_reorder(name, stage, list(axes))
 
     def apply_annotate(self, name, stage, axes):
+        """Applies knob name's annotation (unroll, vectorize, parallel or none) to each axis of stage."""
         self._core().apply_annotate(name, stage, list(axes))
 
     def value(self, name):
@@ -202,14 +204,17 @@ class Config:
     # ---- the space
     @property
     def is_space(self):
+        """True while a template defines the space; False for one point of it."""
         return self._core().is_space
 
     @property
     def knobs(self):
+        """The knobs defined so far, each with its name, kind and choices."""
         return list(self._core().knobs)
 
     @property
     def space_size(self):
+        """The number of configs in the space (the product of the knobs' choice counts)."""
         return self._core().space_size
 
     def __len__(self):
@@ -217,13 +222,16 @@ class Config:
 
     @property
     def index(self):
+        """The config's flat index in the space (what logs store as config_index)."""
         return self._core().index()
 
     @property
     def choices(self):
+        """The choice index of every knob, in definition order."""
         return list(self._core().choices)
 
     def to_json(self):
+        """The config as JSON text, {"knob": choice index, ...} (what logs store)."""
         return self._core().to_json()
 
     def __str__(self):
@@ -360,7 +368,7 @@ class Task:
 
     name = property(lambda self: self._task.name, doc="template name, or auto_<hash>")
     args = property(lambda self: list(self._task.args), doc="the template arguments")
-    target = property(lambda self: self._task.target)
+    target = property(lambda self: self._task.target, doc="the target string, e.g. \"llvm\" or \"cuda\"")
     workload_key = property(lambda self: self._task.workload_key, doc="stable name of the workload in logs")
     flop = property(lambda self: self._task.flop, doc="floating-point operations of one call")
 
@@ -371,6 +379,7 @@ class Task:
 
     @property
     def space_size(self):
+        """The number of configs in the task's space."""
         return self._task.space.space_size
 
     def config(self, which):
@@ -434,21 +443,22 @@ class Record:
         self._record = core_record
         self._task = task
 
-    workload_key = property(lambda self: self._record.workload_key)
-    target = property(lambda self: self._record.target)
-    hardware = property(lambda self: self._record.hardware)
-    config_index = property(lambda self: self._record.config_index)
-    config_json = property(lambda self: self._record.config_json)
-    steps_json = property(lambda self: self._record.steps_json)
-    flop = property(lambda self: self._record.flop)
-    te_version = property(lambda self: self._record.te_version)
-    version = property(lambda self: self._record.version)
+    workload_key = property(lambda self: self._record.workload_key, doc="the task's workload, e.g. matmul(512,512,512)")
+    target = property(lambda self: self._record.target, doc="the target string it was measured for")
+    hardware = property(lambda self: self._record.hardware, doc="the CPU model and threads, or the GPU, it ran on")
+    config_index = property(lambda self: self._record.config_index, doc="the config's flat index in the space")
+    config_json = property(lambda self: self._record.config_json, doc="the config as JSON, {\"knob\": choice index}")
+    steps_json = property(lambda self: self._record.steps_json, doc="the schedule as replayable steps (JSON)")
+    flop = property(lambda self: self._record.flop, doc="floating-point operations of one call")
+    te_version = property(lambda self: self._record.te_version, doc="the te version that wrote the record")
+    version = property(lambda self: self._record.version, doc="the record format version")
     gflops = property(lambda self: self._record.gflops, doc="GFLOP/s (0 for a failed candidate)")
     error_kind = property(lambda self: self._record.result.error_kind,
                           doc="none, instantiate, compile, runtime, timeout, wrong_answer or duplicate")
-    error_message = property(lambda self: self._record.result.error_message)
+    error_message = property(lambda self: self._record.result.error_message,
+                             doc="the first lines of the error (empty when it ran correctly)")
     costs = property(lambda self: list(self._record.result.costs), doc="seconds per call, one per repeat")
-    mean_cost = property(lambda self: self._record.result.mean_cost)
+    mean_cost = property(lambda self: self._record.result.mean_cost, doc="mean seconds per call over the repeats")
 
     @property
     def config(self):
@@ -468,6 +478,7 @@ class Record:
         return s.steps_python()
 
     def to_json_line(self):
+        """The record as one line of a log (JSON, no newline)."""
         return self._record.to_json_line()
 
     def __repr__(self):
@@ -543,6 +554,7 @@ class TuneResult:
 
     @property
     def best_gflops(self):
+        """The best GFLOP/s found (0.0 when no candidate was valid)."""
         return self.best.gflops if self.best is not None else 0.0
 
     def __repr__(self):

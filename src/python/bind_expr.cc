@@ -155,10 +155,13 @@ std::string range_repr(const Range& r) {
 void bind_expr(py::module_& m) {
   py::class_<Expr> expr(m, "Expr", "A scalar expression (immutable). Build with te.var, te.const, "
                                    "tensor reads A[i, j] and Python operators.");
-  expr.def_property_readonly("dtype", [](const Expr& e) { return e.dtype().str(); })
+  expr.def_property_readonly("dtype", [](const Expr& e) { return e.dtype().str(); },
+                             "The type of the expression's value, e.g. \"float32\" or \"int32\".")
       .def("__repr__", [](const Expr& e) { return to_string(e); })
       .def("__hash__", [](const Expr& e) { return std::hash<const void*>()(e.get()); })
-      .def("same_as", [](const Expr& a, const Expr& b) { return a.same_as(b); })
+      .def("same_as", [](const Expr& a, const Expr& b) { return a.same_as(b); }, py::arg("other"),
+           "True when both are the very same node (identity, not structural equality; `==` builds "
+           "an EQ expression instead).")
       .def_property_readonly("value", [](const Expr& e) -> py::object {
         if (auto* i = e.as<IntImmNode>()) return py::int_(i->value);
         if (auto* f = e.as<FloatImmNode>()) return py::float_(f->value);
@@ -180,12 +183,13 @@ void bind_expr(py::module_& m) {
   def_operators(expr, /*comparisons_eq=*/true);
 
   py::class_<Var, Expr>(m, "Var", "A symbolic scalar (a size such as te.var(\"n\"), or a loop index).")
-      .def_property_readonly("name", [](const Var& v) { return v.name(); })
+      .def_property_readonly("name", [](const Var& v) { return v.name(); }, "The variable's name.")
       .def("__repr__", [](const Var& v) { return v.name(); });
 
   py::class_<IterVar> iter_var(m, "IterVar", "A loop axis: op.axis[i], te.reduce_axis, or an axis made by split/fuse.");
-  iter_var.def_property_readonly("var", [](const IterVar& iv) { return iv.var(); })
-      .def_property_readonly("name", [](const IterVar& iv) { return iv.var().name(); })
+  iter_var.def_property_readonly("var", [](const IterVar& iv) { return iv.var(); },
+                                 "The loop variable (a te.Var) that expressions use for this axis.")
+      .def_property_readonly("name", [](const IterVar& iv) { return iv.var().name(); }, "The axis' name.")
       .def_property_readonly("dom", [](const IterVar& iv) -> py::object {
         if (!iv.dom().min.defined()) return py::none();
         return py::make_tuple(iv.dom().min, iv.dom().extent);
@@ -197,8 +201,10 @@ void bind_expr(py::module_& m) {
           case IterVarType::kThreadIndex: return "thread_index";
           default: return "opaque";
         }
-      })
-      .def_property_readonly("thread_tag", [](const IterVar& iv) { return iv->thread_tag; })
+      }, "\"data_par\" (a spatial axis), \"comm_reduce\" (a reduction axis), \"thread_index\" (a GPU "
+         "thread axis) or \"opaque\".")
+      .def_property_readonly("thread_tag", [](const IterVar& iv) { return iv->thread_tag; },
+                             "The thread tag of a te.thread_axis (\"threadIdx.x\", ...); empty for loop axes.")
       .def("__eq__", [](const IterVar& a, py::handle b) {
         return py::isinstance<IterVar>(b) && b.cast<IterVar>().same_as(a);
       })
@@ -256,7 +262,9 @@ void bind_expr(py::module_& m) {
     return select(to_expr(c, "te.select cond"), to_expr(t, "te.select then"), to_expr(f, "te.select else"));
   }, py::arg("cond"), py::arg("t"), py::arg("f"), "cond ? t : f; both sides may be evaluated.");
   m.def("cast", [](py::handle dtype, py::handle value) { return cast(to_dtype(dtype, "te.cast"), to_expr(value, "te.cast")); },
-        py::arg("dtype"), py::arg("value"));
+        py::arg("dtype"), py::arg("value"),
+        "value converted to dtype (\"float32\", \"int8\", ...): te.cast(\"float32\", i); the same as "
+        "value.astype(dtype).");
   m.def("_all", [](py::args conds) {
     std::vector<Expr> list;
     for (py::handle c : conds) list.push_back(to_expr(c, "te.all"));

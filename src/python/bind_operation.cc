@@ -41,19 +41,22 @@ void bind_operation(py::module_& m) {
         Expr b = to_expr(begin, "Range begin");
         return Range(b, to_expr(end, "Range end") - b);
       }), py::arg("begin"), py::arg("end"))
-      .def_readonly("min", &Range::min)
-      .def_readonly("extent", &Range::extent)
+      .def_readonly("min", &Range::min, "The first value of the range.")
+      .def_readonly("extent", &Range::extent, "The number of values in the range.")
       .def("__repr__", [](const Range& r) { return "range(min=" + to_string(r.min) + ", ext=" + to_string(r.extent) + ")"; });
 
   py::class_<Operation>(m, "Operation", "An operation (placeholder or compute) producing tensors.")
-      .def_property_readonly("name", [](const Operation& op) { return op->name; })
-      .def_property_readonly("tag", [](const Operation& op) { return op->tag; })
-      .def_property_readonly("num_outputs", [](const Operation& op) { return op->num_outputs(); })
+      .def_property_readonly("name", [](const Operation& op) { return op->name; }, "The operation's name.")
+      .def_property_readonly("tag", [](const Operation& op) { return op->tag; },
+                             "The tag given to te.compute (empty by default).")
+      .def_property_readonly("num_outputs", [](const Operation& op) { return op->num_outputs(); },
+                             "How many tensors the operation produces (several for tuple-valued computes).")
       .def("output", [](const Operation& op, int i) {
         if (i < 0 || i >= op->num_outputs()) fail("operation ", op->name, ": output ", i, " out of range [0, ", op->num_outputs(), ")");
         return op.output(i);
-      }, py::arg("index"))
-      .def_property_readonly("input_tensors", [](const Operation& op) { return op->input_tensors(); })
+      }, py::arg("index"), "The index-th output tensor of the operation.")
+      .def_property_readonly("input_tensors", [](const Operation& op) { return op->input_tensors(); },
+                             "The tensors the operation reads.")
       .def_property_readonly("axis", [](const Operation& op) {
         if (auto* c = op.as<ComputeOpNode>()) return iter_var_list(c->axis);
         fail("operation ", op->name, " is a placeholder: it has no axis (only compute ops do)");
@@ -61,11 +64,11 @@ void bind_operation(py::module_& m) {
       .def_property_readonly("reduce_axis", [](const Operation& op) {
         if (auto* c = op.as<ComputeOpNode>()) return iter_var_list(c->reduce_axis);
         fail("operation ", op->name, " is a placeholder: it has no reduce_axis");
-      })
+      }, "The reduction axes of a compute op (empty when it does not reduce).")
       .def_property_readonly("body", [](const Operation& op) {
         if (auto* c = op.as<ComputeOpNode>()) return c->body;
         fail("operation ", op->name, " is a placeholder: it has no body");
-      })
+      }, "The expressions of a compute op, one per output.")
       .def("__eq__", [](const Operation& a, py::handle b) { return py::isinstance<Operation>(b) && b.cast<Operation>().same_as(a); })
       .def("__hash__", [](const Operation& op) { return std::hash<const void*>()(op.get()); })
       .def("__repr__", [](const Operation& op) {
@@ -78,16 +81,17 @@ void bind_operation(py::module_& m) {
       });
 
   py::class_<Tensor>(m, "Tensor", "The output of an operation; index it (A[i, j]) inside te.compute.")
-      .def_property_readonly("op", [](const Tensor& t) { return t.op(); })
+      .def_property_readonly("op", [](const Tensor& t) { return t.op(); }, "The operation producing the tensor.")
       .def_property_readonly("shape", [](const Tensor& t) {
         py::tuple out(t.shape().size());
         for (size_t i = 0; i < t.shape().size(); ++i) out[i] = py::cast(t.shape()[i]);
         return out;
-      })
-      .def_property_readonly("dtype", [](const Tensor& t) { return t.dtype().str(); })
-      .def_property_readonly("name", [](const Tensor& t) { return t.name(); })
-      .def_property_readonly("ndim", [](const Tensor& t) { return t.ndim(); })
-      .def_property_readonly("value_index", [](const Tensor& t) { return t->value_index; })
+      }, "The shape as a tuple of expressions (constants, or te.var sizes).")
+      .def_property_readonly("dtype", [](const Tensor& t) { return t.dtype().str(); }, "The element type, e.g. \"float32\".")
+      .def_property_readonly("name", [](const Tensor& t) { return t.name(); }, "The name of the producing operation.")
+      .def_property_readonly("ndim", [](const Tensor& t) { return t.ndim(); }, "The number of dimensions.")
+      .def_property_readonly("value_index", [](const Tensor& t) { return t->value_index; },
+                             "Which output of its operation this tensor is (0 unless the op has several).")
       .def("__getitem__", [](const Tensor& t, py::handle indices) {
         std::vector<Expr> idx = to_expr_list(indices, "index of tensor " + t.name());
         if (int(idx.size()) != t.ndim())
@@ -197,7 +201,9 @@ void bind_operation(py::module_& m) {
         std::vector<IterVar> axes = to_iter_var_list(axis, "comm_reducer axis");
         Expr cond = where.is_none() ? Expr() : to_expr(where, "comm_reducer where");
         return exprs_to_python(r(sources, axes, cond));
-      }, py::arg("source"), py::arg("axis"), py::arg("where") = py::none());
+      }, py::arg("source"), py::arg("axis"), py::arg("where") = py::none(),
+         "The reduction of source (an expression, or a tuple for multi-valued reducers) over axis "
+         "(one IterVar or a list), counting only the points where `where` holds.");
 }
 
 }  // namespace te::python

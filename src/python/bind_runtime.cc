@@ -1,14 +1,17 @@
 // src/python/bind_runtime.cc — lowering, building and calling kernels from Python. A kernel
 // takes NumPy arrays (C-contiguous, exact dtype: never a silent copy that would lose an
-// output), te.nd arrays, or any object with __dlpack__ (the unversioned "dltensor" capsule).
-// The GIL is released while compiling and while a kernel runs.
+// output; writeable where the kernel stores to them), te.nd arrays, or any object with
+// __dlpack__ (the unversioned "dltensor" capsule). The GIL is released while compiling and
+// while a kernel runs.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <unordered_set>
 
 #include "python/bindings.h"
+#include "te/ir_functor.h"
 
 namespace te::python {
 
@@ -36,6 +39,21 @@ bool is_compact(const DLTensor& t) {
     expected *= t.shape[d];
   }
   return true;
+}
+
+// The arguments the kernel writes: those whose buffer a Store of the lowered body targets
+// (the outputs, and any intermediate tensor passed as an argument). Computed only when a
+// read-only array is passed, so the common call pays nothing for it.
+std::vector<bool> written_arguments(const LoweredFunc& func) {
+  std::unordered_set<const VarNode*> stored;
+  post_order_visit(
+      func.body, [](const Expr&) {},
+      [&](const Stmt& st) {
+        if (const auto* store = st.as<StoreNode>()) stored.insert(store->buffer.get());
+      });
+  std::vector<bool> written;
+  for (const BufferArg& a : func.args) written.push_back(stored.count(a.data.get()) > 0);
+  return written;
 }
 
 void add_numpy(ArgumentViews& views, const py::array& arr, const std::string& label) {
@@ -80,6 +98,7 @@ void add_dlpack(ArgumentViews& views, py::handle obj, const std::string& label, 
 void collect_arguments(const Module& mod, const py::args& args, ArgumentViews& views) {
   views.pointers.assign(args.size(), nullptr);
   std::vector<std::pair<size_t, size_t>> numpy_slots;  // (argument, index in views.tensors)
+  std::vector<bool> written;                           // filled at the first read-only array
   views.tensors.reserve(args.size());
   views.shapes.reserve(args.size());
   for (size_t i = 0; i < args.size(); ++i) {
@@ -89,8 +108,18 @@ void collect_arguments(const Module& mod, const py::args& args, ArgumentViews& v
       views.keep_alive.push_back(py::reinterpret_borrow<py::object>(a));
       views.pointers[i] = a.cast<NDArray*>()->dltensor();
     } else if (py::isinstance<py::array>(a)) {
+      auto arr = py::reinterpret_borrow<py::array>(a);
+      if (!arr.writeable()) {
+        // A read-only input is fine; a read-only output would be written behind NumPy's back
+        // (or, for a read-only np.memmap, fault on a page mapped without write permission).
+        if (written.empty()) written = written_arguments(mod.func());
+        if (i < written.size() && written[i])
+          fail(label, ": the NumPy array is read-only (writeable=False, e.g. np.memmap(mode=\"r\") or a "
+               "broadcast view) but the kernel writes this argument; pass a writeable array, e.g. "
+               "numpy.empty_like(x) or x.copy()");
+      }
       numpy_slots.emplace_back(i, views.tensors.size());
-      add_numpy(views, py::reinterpret_borrow<py::array>(a), label);
+      add_numpy(views, arr, label);
     } else if (py::hasattr(a, "__dlpack__")) {
       add_dlpack(views, a, label, i);
     } else {
@@ -193,9 +222,11 @@ std::vector<Tensor> to_tensor_list(py::handle value, const std::string& what) {
 
 void bind_runtime(py::module_& m) {
   py::class_<NDArray>(m, "NDArray", "A CPU array owned by te (64-byte aligned); te.nd.array / te.nd.empty.")
-      .def_property_readonly("shape", [](const NDArray& a) { return py::tuple(py::cast(a.shape())); })
-      .def_property_readonly("dtype", [](const NDArray& a) { return a.dtype().str(); })
-      .def_property_readonly("device", [](const NDArray&) { return py::module_::import("te").attr("cpu")(0); })
+      .def_property_readonly("shape", [](const NDArray& a) { return py::tuple(py::cast(a.shape())); },
+                             "The shape as a tuple of ints.")
+      .def_property_readonly("dtype", [](const NDArray& a) { return a.dtype().str(); }, "The element type, e.g. \"float32\".")
+      .def_property_readonly("device", [](const NDArray&) { return py::module_::import("te").attr("cpu")(0); },
+                             "The device the array lives on (always te.cpu(0)).")
       .def("numpy", &ndarray_to_numpy, "A NumPy copy of the array.")
       .def("copyfrom", [](NDArray& a, py::handle source) {
         NDArray src = ndarray_from_numpy(source);
@@ -203,7 +234,9 @@ void bind_runtime(py::module_& m) {
           fail("NDArray.copyfrom: source has shape/dtype different from the array's (", a.dtype().str(), ")");
         if (a.nbytes()) std::memcpy(a.data(), src.data(), a.nbytes());
         return a;
-      }, py::arg("source"))
+      }, py::arg("source"),
+         "Copies source (a NumPy array or anything numpy.asarray accepts, of the same shape and dtype) "
+         "into this array; returns the array.")
       .def("__dlpack__", [](const NDArray& a, py::kwargs) { return export_dlpack(a); },
            "DLPack capsule sharing this array's memory (numpy.from_dlpack, torch.from_dlpack).")
       .def("__dlpack_device__", [](const NDArray&) { return py::make_tuple(int(kDLCPU), 0); })
@@ -223,20 +256,20 @@ void bind_runtime(py::module_& m) {
   });
 
   py::class_<LoweredFunc>(m, "LoweredFunc", "The loop program te.lower produced; print() shows it.")
-      .def_readonly("name", &LoweredFunc::name)
+      .def_readonly("name", &LoweredFunc::name, "The function's name (te.lower's name=).")
       .def_property_readonly("arg_names", [](const LoweredFunc& f) {
         std::vector<std::string> names;
         for (const BufferArg& a : f.args) names.push_back(a.name);
         return names;
-      })
+      }, "The names of the function's buffer arguments, in call order.")
       .def("__str__", [](const LoweredFunc& f) { return to_string(f); })
       .def("__repr__", [](const LoweredFunc& f) { return to_string(f); });
 
   py::class_<TimeResult>(m, "TimeResult", "Seconds per call: mean, median, std and every repeat's result.")
-      .def_readonly("mean", &TimeResult::mean)
-      .def_readonly("median", &TimeResult::median)
-      .def_readonly("std", &TimeResult::std)
-      .def_readonly("results", &TimeResult::results)
+      .def_readonly("mean", &TimeResult::mean, "Mean seconds per call over the repeats.")
+      .def_readonly("median", &TimeResult::median, "Median seconds per call over the repeats.")
+      .def_readonly("std", &TimeResult::std, "Standard deviation of the repeats' seconds per call.")
+      .def_readonly("results", &TimeResult::results, "Seconds per call of each repeat.")
       .def("__repr__", [](const TimeResult& r) {
         char buf[160];
         std::snprintf(buf, sizeof buf, "TimeResult(mean=%.3g s, median=%.3g s, std=%.3g s, repeat=%zu)", r.mean,
@@ -251,14 +284,19 @@ void bind_runtime(py::module_& m) {
         py::gil_scoped_release release;
         mod(views.pointers);
       })
-      .def_property_readonly("name", [](const Module& mod) { return mod.func().name; })
-      .def_property_readonly("target", [](const Module& mod) { return mod.target().str(); })
-      .def_property_readonly("lowered", [](const Module& mod) { return mod.func(); })
+      .def_property_readonly("name", [](const Module& mod) { return mod.func().name; },
+                             "The kernel's name (te.build's name=).")
+      .def_property_readonly("target", [](const Module& mod) { return mod.target().str(); },
+                             "The target the kernel was compiled for, e.g. \"llvm\" or \"cuda\".")
+      .def_property_readonly("lowered", [](const Module& mod) { return mod.func(); },
+                             "The LoweredFunc (loop IR) the kernel was compiled from.")
       .def("get_source", [](const Module& mod, const std::string& fmt) {
         py::gil_scoped_release release;
         return mod.get_source(fmt);
       }, py::arg("fmt") = "ll", "\"ll\" (LLVM IR), \"asm\" (assembly) or \"lowered\" (the loop IR).")
-      .def("save_object", [](const Module& mod, const std::string& path) { mod.save_object(path); }, py::arg("path"))
+      .def("save_object", [](const Module& mod, const std::string& path) { mod.save_object(path); }, py::arg("path"),
+           "Writes the compiled kernel as a relocatable object file (.o) to path, to link into a "
+           "program; export_library writes a loadable shared library instead.")
       .def("export_library", [](const Module& mod, const std::string& path) { mod.export_shared_library(path); },
            py::arg("path"), "Writes a shared library with the C entry point <name>(DLTensor**, int32_t).")
       .def("_time", [](const Module& mod, int number, int repeat, double min_repeat_ms, py::args args) {

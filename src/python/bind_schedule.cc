@@ -42,13 +42,19 @@ const char* attach_name(AttachType t) {
 
 void bind_schedule(py::module_& m) {
   py::class_<Stage>(m, "Stage", "The schedule of one operation; get it with s[T].")
-      .def_property_readonly("name", [](const Stage& s) { return s.name(); })
-      .def_property_readonly("op", [](const Stage& s) { return s->op; })
-      .def_property_readonly("origin_op", [](const Stage& s) { return s->origin_op; })
-      .def_property_readonly("leaf_iter_vars", [](const Stage& s) { return s->leaf_iter_vars; })
-      .def_property_readonly("all_iter_vars", [](const Stage& s) { return s->all_iter_vars; })
-      .def_property_readonly("attach_type", [](const Stage& s) { return attach_name(s->attach_type); })
-      .def_property_readonly("scope", [](const Stage& s) { return s->scope; })
+      .def_property_readonly("name", [](const Stage& s) { return s.name(); }, "The name of the stage's operation.")
+      .def_property_readonly("op", [](const Stage& s) { return s->op; },
+                             "The operation this stage computes (after rfactor/cache rewrites).")
+      .def_property_readonly("origin_op", [](const Stage& s) { return s->origin_op; },
+                             "The operation the stage was created for, before any rewrite.")
+      .def_property_readonly("leaf_iter_vars", [](const Stage& s) { return s->leaf_iter_vars; },
+                             "The current loop axes, outermost first (what split/fuse/reorder produced).")
+      .def_property_readonly("all_iter_vars", [](const Stage& s) { return s->all_iter_vars; },
+                             "Every axis the stage has had: the original ones and those split/fuse made.")
+      .def_property_readonly("attach_type", [](const Stage& s) { return attach_name(s->attach_type); },
+                             "Where the stage is computed: \"root\", \"inline\" or \"scope\" (compute_at).")
+      .def_property_readonly("scope", [](const Stage& s) { return s->scope; },
+                             "The storage scope of the stage's output: \"global\", \"local\" or \"shared\".")
       .def("split", [](Stage& s, py::handle parent, py::handle factor, py::handle nparts) {
         std::string what = "stage " + s.name() + " split";
         IterVar iv = to_iter_var(parent, what);
@@ -79,24 +85,40 @@ void bind_schedule(py::module_& m) {
         for (py::handle a : axes) order.push_back(to_iter_var(a, what));
         s.reorder(order);
       }, "Reorders the given leaf axes among the positions they occupy.")
-      .def("vectorize", [](Stage& s, py::handle iv) { s.vectorize(to_iter_var(iv, "stage " + s.name() + " vectorize")); }, py::arg("var"))
-      .def("unroll", [](Stage& s, py::handle iv) { s.unroll(to_iter_var(iv, "stage " + s.name() + " unroll")); }, py::arg("var"))
-      .def("parallel", [](Stage& s, py::handle iv) { s.parallel(to_iter_var(iv, "stage " + s.name() + " parallel")); }, py::arg("var"))
+      .def("vectorize", [](Stage& s, py::handle iv) { s.vectorize(to_iter_var(iv, "stage " + s.name() + " vectorize")); }, py::arg("var"),
+           "Turns the loop over var (usually the innermost, with a constant extent) into SIMD vector "
+           "operations; a non-divisible tail stays scalar.")
+      .def("unroll", [](Stage& s, py::handle iv) { s.unroll(to_iter_var(iv, "stage " + s.name() + " unroll")); }, py::arg("var"),
+           "Replicates the body of the loop over var once per iteration (needs a constant extent).")
+      .def("parallel", [](Stage& s, py::handle iv) { s.parallel(to_iter_var(iv, "stage " + s.name() + " parallel")); }, py::arg("var"),
+           "Runs the iterations of the loop over var on the CPU thread pool (TE_NUM_THREADS threads); "
+           "give it an outer loop with enough work per iteration.")
       .def("bind", [](Stage& s, py::handle iv, py::handle thread) {
         std::string what = "stage " + s.name() + " bind";
         s.bind(to_iter_var(iv, what), to_iter_var(thread, what + " thread"));
-      }, py::arg("ivar"), py::arg("thread_ivar"))
+      }, py::arg("ivar"), py::arg("thread_ivar"),
+         "Binds the loop over ivar to a GPU thread axis (te.thread_axis(\"blockIdx.x\"), "
+         "\"threadIdx.x\", ...); only for target \"cuda\" (on a CPU use parallel()).")
       .def("pragma", [](Stage& s, py::handle iv, const std::string& key, py::handle value) {
         std::string what = "stage " + s.name() + " pragma";
         s.pragma(to_iter_var(iv, what), key, value.is_none() ? Expr(1) : to_expr(value, what + " value"));
-      }, py::arg("var"), py::arg("pragma_type"), py::arg("pragma_value") = py::none())
+      }, py::arg("var"), py::arg("pragma_type"), py::arg("pragma_value") = py::none(),
+         "Annotates the loop over var with pragma_type (value pragma_value, default 1): lowering wraps "
+         "the loop in an attribute pragma_<pragma_type>, recorded in the steps; it is a hint that the "
+         "code generators may ignore.")
       .def("compute_at", [](Stage& s, py::handle parent, py::handle scope) {
         std::string what = "stage " + s.name() + " compute_at";
         if (!py::isinstance<Stage>(parent)) fail(what, ": the first argument must be a stage, s[T]");
         s.compute_at(parent.cast<Stage>(), to_iter_var(scope, what));
-      }, py::arg("parent"), py::arg("scope"))
-      .def("compute_inline", [](Stage& s) { s.compute_inline(); })
-      .def("compute_root", [](Stage& s) { s.compute_root(); })
+      }, py::arg("parent"), py::arg("scope"),
+         "Computes this stage inside the loop over scope of the consumer stage parent (s[C]), just "
+         "the region that one iteration of scope needs.")
+      .def("compute_inline", [](Stage& s) { s.compute_inline(); },
+           "Substitutes this (element-wise, non-reduction) stage's expression into its consumers, so "
+           "no buffer is made for it.")
+      .def("compute_root", [](Stage& s) { s.compute_root(); },
+           "Computes this stage in a loop nest of its own at the top of the function (undoes compute_at "
+           "and compute_inline).")
       .def("__eq__", [](const Stage& a, py::handle b) { return py::isinstance<Stage>(b) && b.cast<Stage>().same_as(a); })
       .def("__hash__", [](const Stage& s) { return std::hash<const void*>()(s.get()); })
       .def("__repr__", [](const Stage& s) {
@@ -111,16 +133,26 @@ void bind_schedule(py::module_& m) {
         if (py::isinstance<Stage>(key)) return key.cast<Stage>();
         return s[to_operation(key, "schedule[...]")];
       })
-      .def_property_readonly("stages", [](const Schedule& s) { return s.stages(); })
-      .def_property_readonly("outputs", [](const Schedule& s) { return s->outputs; })
+      .def_property_readonly("stages", [](const Schedule& s) { return s.stages(); },
+                             "Every stage, producers before consumers.")
+      .def_property_readonly("outputs", [](const Schedule& s) { return s->outputs; },
+                             "The output operations the schedule was created for.")
       .def("cache_read", [](Schedule& s, const Tensor& t, const std::string& scope, py::handle readers) {
         return s.cache_read(t, scope, to_operation_list(readers, "cache_read " + t.name() + " readers"));
-      }, py::arg("tensor"), py::arg("scope"), py::arg("readers"))
+      }, py::arg("tensor"), py::arg("scope"), py::arg("readers"),
+         "Adds a stage that copies tensor into a buffer of scope (\"local\", \"shared\", \"global\") and "
+         "makes the readers (operations or tensors) read the copy; returns the cache tensor. Place "
+         "it with s[cache].compute_at(...).")
       .def("cache_write", [](Schedule& s, const Tensor& t, const std::string& scope) { return s.cache_write(t, scope); },
-           py::arg("tensor"), py::arg("scope"))
+           py::arg("tensor"), py::arg("scope"),
+           "Computes tensor into a new buffer of scope (e.g. \"local\" accumulators) and copies it to "
+           "tensor afterwards; returns the cache tensor, whose stage takes the original computation.")
       .def("rfactor", [](Schedule& s, const Tensor& t, py::handle axis, int factor_axis) {
         return s.rfactor(t, to_iter_var(axis, "rfactor " + t.name()), factor_axis);
-      }, py::arg("tensor"), py::arg("axis"), py::arg("factor_axis") = 0)
+      }, py::arg("tensor"), py::arg("axis"), py::arg("factor_axis") = 0,
+         "Factors the reduction of tensor over the reduction axis `axis` (usually one part of a split) "
+         "into a new stage whose result has that axis as a data dimension at position factor_axis; "
+         "tensor then reduces the partial results. Returns the rfactor tensor.")
       .def("steps_json", &Schedule::steps_json, "The primitives applied so far, as JSON.")
       .def("steps_python", &Schedule::steps_python, "The primitives applied so far, as Python that replays them.")
       .def("__repr__", [](const Schedule& s) {

@@ -1,5 +1,8 @@
 """A list of user mistakes through the Python API: each raises te.TEError (a ValueError)
 with a message naming what was wrong, and the interpreter keeps working afterwards."""
+import os
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -19,6 +22,22 @@ def built_scale():
     A = te.placeholder((4,), name="A")
     B = te.compute((4,), lambda i: A[i] + 1.0, name="B")
     return te.build(te.create_schedule(B.op), [A, B], name="plus")
+
+
+def read_only(shape, dtype="float32"):
+    array = np.zeros(shape, dtype)
+    array.flags.writeable = False
+    return array
+
+
+def read_only_memmap(shape, dtype="float32"):
+    """np.memmap(mode="r"): pages mapped without write permission (a write would segfault)."""
+    with tempfile.NamedTemporaryFile(suffix=".bin", delete=False) as f:
+        np.zeros(shape, dtype).tofile(f)
+    try:
+        return np.memmap(f.name, dtype=dtype, mode="r", shape=shape)
+    finally:
+        os.unlink(f.name)  # the mapping outlives the file name
 
 
 def bound_to_thread(D):
@@ -69,6 +88,9 @@ def misuse_cases():
         ("call with wrong dtype", lambda: f(np.zeros(4, "float32"), np.zeros(4, "int32")), "B"),
         ("call with non-contiguous", lambda: f(np.zeros(8, "float32")[::2], np.zeros(4, "float32")), "contiguous"),
         ("call with a list", lambda: f([0.0] * 4, np.zeros(4, "float32")), "argument 0"),
+        ("call with a read-only output", lambda: f(np.zeros(4, "float32"), read_only(4)), "argument 1 (B)"),
+        ("call with a read-only memmap output", lambda: f(np.zeros(4, "float32"), read_only_memmap((4,))), "writeable"),
+        ("time a read-only output", lambda: f.time_evaluator()(read_only(4), read_only(4)), "read-only"),
         ("time_evaluator repeat 0", lambda: f.time_evaluator(repeat=0)(np.zeros(4, "float32"), np.zeros(4, "float32")), "repeat"),
         ("unknown source format", lambda: f.get_source("pdf"), "pdf"),
         ("nd.array on another device", lambda: te.nd.array(np.zeros(3), device=te.Device("cuda", 0)), "cuda"),
