@@ -196,6 +196,24 @@ ErrorCounts count_errors(const std::vector<at::Record>& records, const at::Task&
   return counts;
 }
 
+at::MeasureOptions measure_options_of(const TuneArgs& a) {
+  at::MeasureOptions options;
+  options.timeout_s = a.timeout_s;
+  options.build_workers = a.parallel;
+  options.seed = a.seed;
+  return options;
+}
+
+at::TuneOptions tune_options_of(const TuneArgs& a, const std::string& log_path) {
+  at::TuneOptions options;
+  options.trials = a.trials;
+  options.batch_size = a.batch;
+  options.early_stopping = a.early_stopping;
+  options.log_path = log_path;
+  options.progress = !a.no_progress;
+  return options;
+}
+
 int run_tuning(const TuneArgs& a) {
   if (a.op.empty()) {
     throw UsageError("--op is required (one of: " + [] {
@@ -221,10 +239,7 @@ int run_tuning(const TuneArgs& a) {
             << (resumed_lines > 0 ? " (resuming: it has " + std::to_string(resumed_lines) + " of them)" : "")
             << "\n";
 
-  at::MeasureOptions measure_options;
-  measure_options.timeout_s = a.timeout_s;
-  measure_options.build_workers = a.parallel;
-  measure_options.seed = a.seed;
+  const at::MeasureOptions measure_options = measure_options_of(a);
   at::Measurer measurer(task, measure_options);
   at::MeasureFn measure = [&measurer](const std::vector<at::Config>& configs) {
     return measurer.measure(configs);
@@ -234,12 +249,7 @@ int run_tuning(const TuneArgs& a) {
     model = at::make_xgb_model(a.cost_model, a.seed);
   std::unique_ptr<at::Tuner> tuner = at::make_tuner(a.tuner, task, a.seed, std::move(model));
 
-  at::TuneOptions options;
-  options.trials = a.trials;
-  options.batch_size = a.batch;
-  options.early_stopping = a.early_stopping;
-  options.log_path = log_path;
-  options.progress = !a.no_progress;
+  const at::TuneOptions options = tune_options_of(a, log_path);
   auto start = std::chrono::steady_clock::now();
   at::TuneResult result = at::tune(task, *tuner, measure, options);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -350,10 +360,7 @@ int run_workload_set(const TuneArgs& a) {
             << tasks.front().target.str() << ", " << a.trials << " trials in all with " << a.tuner
             << " spread by the task scheduler; records go to " << log_path << "\n";
 
-  at::MeasureOptions measure_options;
-  measure_options.timeout_s = a.timeout_s;
-  measure_options.build_workers = a.parallel;
-  measure_options.seed = a.seed;
+  const at::MeasureOptions measure_options = measure_options_of(a);
   std::vector<std::unique_ptr<at::Measurer>> measurers;
   std::vector<at::MeasureFn> measures;
   for (const at::Task& task : tasks) {
@@ -361,12 +368,7 @@ int run_workload_set(const TuneArgs& a) {
     at::Measurer* measurer = measurers.back().get();
     measures.push_back([measurer](const std::vector<at::Config>& configs) { return measurer->measure(configs); });
   }
-  at::TuneOptions options;
-  options.trials = a.trials;
-  options.batch_size = a.batch;
-  options.early_stopping = a.early_stopping;
-  options.log_path = log_path;
-  options.progress = !a.no_progress;
+  const at::TuneOptions options = tune_options_of(a, log_path);
   auto start = std::chrono::steady_clock::now();
   std::vector<at::TuneResult> results = at::tune_tasks(tasks, a.tuner, measures, options, a.seed);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
