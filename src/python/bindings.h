@@ -31,5 +31,6 @@ void bind_operation(py::module_& m);
 void bind_schedule(py::module_& m);
 void bind_runtime(py::module_& m);
 void bind_autotune(py::module_& m);
+void bind_ops(py::module_& m);
 
 }  // namespace te::python

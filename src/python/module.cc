@@ -21,4 +21,5 @@ PYBIND11_MODULE(_core, m) {
   te::python::bind_schedule(m);
   te::python::bind_runtime(m);
   te::python::bind_autotune(m);
+  te::python::bind_ops(m);
 }

@@ -10,6 +10,7 @@ import pytest
 
 import te
 import te.autotune as at
+import te.ops
 
 STUBS = pathlib.Path(te.__file__).resolve().parent
 if not (STUBS / "__init__.pyi").exists():  # in-tree build: te.__file__ may be the build copy
@@ -42,6 +43,7 @@ def public_members(cls):
 def public_names():
     names = [(f"te.{n}", getattr(te, n)) for n in te.__all__ if n != "nd"]
     names += [(f"te.autotune.{n}", getattr(at, n)) for n in at.__all__]
+    names += [(f"te.ops.{n}", getattr(te.ops, n)) for n in te.ops.__all__ if not n.isupper()]  # constants aside
     for cls in CLASSES:
         names += [(f"te.{q}", v) for q, v in public_members(cls)]
     for name in at.__all__:
@@ -72,6 +74,7 @@ def test_public_name_has_docstring(qualified, obj):
 
 
 def test_te_nd_documented():
+    assert doc_text(te.ops)
     assert doc_text(te.nd)
     for name in ("array", "empty"):
         assert doc_text(getattr(te.nd, name)), f"te.nd.{name}"
@@ -107,8 +110,8 @@ def stub_names(path):
     return names, members
 
 
-@pytest.mark.parametrize("module,stub", [(te, "__init__.pyi"), (at, "autotune.pyi")],
-                         ids=["te", "te.autotune"])
+@pytest.mark.parametrize("module,stub", [(te, "__init__.pyi"), (at, "autotune.pyi"), (te.ops, "ops.pyi")],
+                         ids=["te", "te.autotune", "te.ops"])
 def test_every_public_name_is_in_the_stubs(module, stub):
     names, members = stub_names(STUBS / stub)
     missing = [n for n in module.__all__ if n not in names]

@@ -1,0 +1,43 @@
+"""te.ops — the operator library: ready-made computes (the same ones the `autotune` command
+and te.autotune's built-in templates use), the CPU conv2d weight layout transform, and the
+lists of tunable operators and workload sets.
+
+    import te, te.ops
+    A = te.placeholder((64, 32), name="A"); B = te.placeholder((32, 16), name="B")
+    C = te.ops.matmul(A, B)                      # schedule and build it like any compute
+
+The CPU ("llvm") conv2d kernels of the built-in template take their weight pre-packed in blocks
+of 16 filters (OIHW16o); `pack_conv2d_weight` does that transform on a NumPy array, and
+`conv2d_pack_weight` gives it as a compute to build as a kernel.
+"""
+import numpy as _np
+
+from te import _core
+
+_ops = _core._ops
+
+__all__ = ["matmul", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight", "CONV2D_CHANNEL_BLOCK",
+           "list_ops", "workload_sets"]
+
+#: Filters per block of the CPU conv2d weight layout (OIHW16o).
+CONV2D_CHANNEL_BLOCK = _ops.conv2d_channel_block
+
+matmul = _ops.matmul
+conv2d_nchw = _ops.conv2d_nchw
+conv2d_pack_weight = _ops.conv2d_pack_weight
+list_ops = _ops.list_ops
+workload_sets = _ops.workload_sets
+
+
+def pack_conv2d_weight(weight):
+    """A KCRS weight (NumPy array) in the CPU conv2d layout OIHW16o: shape
+    [ceil(K/16), C, R, S, 16], packed[kb, c, r, s, kk] = weight[kb*16 + kk, c, r, s], zero beyond K."""
+    w = _np.asarray(weight)
+    if w.ndim != 4:
+        raise _core.TEError(f"te.ops.pack_conv2d_weight: the weight must be 4-D (K, C, R, S), got shape {w.shape}")
+    k, c, r, s = w.shape
+    block = CONV2D_CHANNEL_BLOCK
+    blocks = -(-k // block)
+    padded = _np.zeros((blocks * block, c, r, s), dtype=w.dtype)
+    padded[:k] = w
+    return _np.ascontiguousarray(padded.reshape(blocks, block, c, r, s).transpose(0, 2, 3, 4, 1))

@@ -1,0 +1,59 @@
+// src/python/bind_ops.cc — te._core._ops: the operator library (include/te/ops.h) from Python:
+// its computes, the CPU conv2d weight layout transform, and the operators and workload sets that
+// `autotune --list-ops` shows. The user-facing module is python/te/ops.py.
+#include "python/bindings.h"
+#include "te/ops.h"
+
+namespace te::python {
+
+namespace {
+
+py::dict op_info(const ops::OpInfo& op) {
+  py::dict shape;
+  for (size_t i = 0; i < op.arg_names.size() && i < op.default_args.size(); ++i)
+    shape[py::str(op.arg_names[i])] = op.default_args[i];
+  py::dict d;
+  d["name"] = op.name;
+  d["description"] = op.description;
+  d["arg_names"] = op.arg_names;
+  d["default_shape"] = shape;
+  d["targets"] = op.targets;
+  return d;
+}
+
+}  // namespace
+
+void bind_ops(py::module_& m) {
+  py::module_ o = m.def_submodule("_ops", "The operator library's C++ side; use it through te.ops.");
+  o.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::arg("name") = "C",
+        "C[m, n] = sum_k A[m, k] * B[k, n] as a compute (te.Tensor).");
+  o.def("conv2d_nchw", &ops::conv2d_nchw, py::arg("data"), py::arg("weight"), py::arg("stride") = 1,
+        py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv",
+        "NCHW 2-D convolution of data [N, C, H, W] with weight [K, C, R, S], zero padding, as a compute.");
+  o.def("conv2d_pack_weight", &ops::conv2d_pack_weight, py::arg("weight"), py::arg("name") = "weight_packed",
+        "The CPU conv2d kernels' weight layout OIHW16o as a compute of weight [K, C, R, S]: "
+        "packed[kb, c, r, s, kk] = weight[kb*16 + kk, c, r, s], zero beyond K; build it once per weight.");
+  o.attr("conv2d_channel_block") = ops::kConv2dChannelBlock;
+  o.def("list_ops", [] {
+    py::list out;
+    for (const ops::OpInfo& op : ops::list_ops()) out.append(op_info(op));
+    return out;
+  }, "Every tunable operator: name, description, arg_names, default_shape, targets.");
+  o.def("workload_sets", [] {
+    py::dict out;
+    for (const ops::WorkloadSet& set : ops::workload_sets()) {
+      py::list workloads;
+      for (const ops::Workload& w : set.workloads) {
+        py::dict d;
+        d["label"] = w.label;
+        d["op"] = w.op;
+        d["args"] = w.args;
+        workloads.append(d);
+      }
+      out[py::str(set.name)] = workloads;
+    }
+    return out;
+  }, "The named workload sets of `autotune --workloads`: {name: [{label, op, args}, ...]}.");
+}
+
+}  // namespace te::python
