@@ -13,6 +13,11 @@ namespace te::ops {
 
 // C[m, n] = sum_k A[m, k] * B[k, n]
 Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C");
+// C[b, i, j] = sum_k A[b, i, k] * B[b, k, j], with A given as [b, k, i] when trans_a and B as
+// [b, j, k] when trans_b (NN, NT, TN, TT). te::Error for inputs that are not 3-D or whose batch
+// or reduction sizes differ.
+Tensor batch_matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false,
+                    const std::string& name = "C");
 // out[n, k, y, x] = sum_{c, r, s} data[n, c, y*stride + r*dilation - pad, ...] * weight[k, c, r, s]
 // (zero padding through if_then_else).
 Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,

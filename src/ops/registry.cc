@@ -32,6 +32,15 @@ std::vector<OpInfo> make_op_list() {
   matmul.default_args = {1024, 1024, 1024};
   matmul.targets = {"llvm", "cuda"};
 
+  OpInfo bmm;
+  bmm.name = "batch_matmul";
+  bmm.description =
+      "C[b, m, n] = sum_k A[b, m, k] * B[b, k, n] (float32); A stored [b, k, m] when trans_a=1, B stored "
+      "[b, n, k] when trans_b=1; default is BERT-base attention scores Q.K^T";
+  bmm.arg_names = {"b", "m", "n", "k", "trans_a", "trans_b"};
+  bmm.default_args = {12, 128, 128, 64, 0, 1};
+  bmm.targets = {"llvm", "cuda"};
+
   OpInfo conv;
   conv.name = "conv2d";
   conv.description =
@@ -40,7 +49,7 @@ std::vector<OpInfo> make_op_list() {
   conv.arg_names = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
   conv.default_args = {1, 128, 28, 28, 128, 3, 3, 1, 1};
   conv.targets = {"llvm", "cuda"};
-  return {matmul, conv};
+  return {matmul, bmm, conv};
 }
 
 const std::vector<OpInfo>& op_list() {
@@ -56,6 +65,7 @@ void register_builtin_templates() {
   // so a later call retries.
   std::call_once(once, [] {
     autotune::register_template("matmul", detail::matmul_template);
+    autotune::register_template("batch_matmul", detail::batch_matmul_template);
     autotune::register_template("conv2d", detail::conv2d_template);
   });
 }

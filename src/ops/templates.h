@@ -15,6 +15,10 @@ namespace te::ops::detail {
 // matmul(m, n, k): C[m, n] = A[m, k] x B[k, n].
 autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target);
+// batch_matmul(b, m, n, k, trans_a, trans_b): C[b, m, n] = op(A)[b] x op(B)[b], the trans
+// flags 0 or 1 (A stored [b, k, m] when trans_a, B stored [b, n, k] when trans_b).
+autotune::Instance batch_matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                         const Target& target);
 // conv2d(n, c, h, w, k, r, s, stride, pad): NCHW data, KCRS weight, dilation 1.
 autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target);

@@ -4,7 +4,9 @@
 // ResNet-18's convolutions at batch 1, as numbered in the TVM and Ansor papers (C1 is the
 // 7x7 stem; the 1x1 stride-2 layers are the residual downsampling branches). BERT-base GEMMs
 // at sequence length 128: the QKV/output projections (768x768) and the two feed-forward
-// layers; m = tokens, n = output features, k = input features.
+// layers; m = tokens, n = output features, k = input features; and the two batched GEMMs of
+// self-attention over the 12 heads (head size 64): scores Q.K^T (K read transposed) and the
+// weighted sum of values A.V.
 #include <string>
 
 #include "te/ops.h"
@@ -27,10 +29,12 @@ std::vector<WorkloadSet> make_sets() {
                       conv("C9", 256, 14, 256, 3, 1, 1), conv("C10", 256, 14, 512, 3, 2, 1),
                       conv("C11", 256, 14, 512, 1, 2, 0), conv("C12", 512, 7, 512, 3, 1, 1)}};
   WorkloadSet bert{"bert-gemm",
-                   "BERT-base GEMMs at sequence length 128: projections and feed-forward (float32)",
+                   "BERT-base GEMMs at sequence length 128: projections, feed-forward and batched attention (float32)",
                    {{"qkv-proj", "matmul", {128, 768, 768}},
                     {"ffn-up", "matmul", {128, 3072, 768}},
-                    {"ffn-down", "matmul", {128, 768, 3072}}}};
+                    {"ffn-down", "matmul", {128, 768, 3072}},
+                    {"attn-qk", "batch_matmul", {12, 128, 128, 64, 0, 1}},
+                    {"attn-av", "batch_matmul", {12, 128, 64, 128, 0, 0}}}};
   return {resnet, bert};
 }
 

@@ -27,6 +27,10 @@ void bind_ops(py::module_& m) {
   py::module_ o = m.def_submodule("_ops", "The operator library's C++ side; use it through te.ops.");
   o.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::arg("name") = "C",
         "C[m, n] = sum_k A[m, k] * B[k, n] as a compute (te.Tensor).");
+  o.def("batch_matmul", &ops::batch_matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
+        py::arg("trans_b") = false, py::arg("name") = "C",
+        "C[b, i, j] = sum_k A[b, i, k] * B[b, k, j] as a compute; A is [b, k, i] when trans_a, B is [b, j, k] "
+        "when trans_b.");
   o.def("conv2d_nchw", &ops::conv2d_nchw, py::arg("data"), py::arg("weight"), py::arg("stride") = 1,
         py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv",
         "NCHW 2-D convolution of data [N, C, H, W] with weight [K, C, R, S], zero padding, as a compute.");

@@ -102,6 +102,7 @@ TEST_F(CliTest, ListOpsNamesMatmulAndConv2d) {
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.out.find("matmul"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("conv2d"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("batch_matmul"), std::string::npos) << o.out;
   Outcome j = run({"--list-ops", "--json"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
   json listing = json::parse(j.out);
@@ -112,7 +113,7 @@ TEST_F(CliTest, ListOpsNamesMatmulAndConv2d) {
   for (const auto& set : listing.at("workload_sets"))
     set_sizes[set.at("name").get<std::string>()] = set.at("workloads").size();
   EXPECT_EQ(set_sizes["resnet18-conv"], 12u) << j.out;
-  EXPECT_EQ(set_sizes["bert-gemm"], 3u) << j.out;
+  EXPECT_EQ(set_sizes["bert-gemm"], 5u) << j.out;
   EXPECT_NE(o.out.find("C12"), std::string::npos) << o.out;
 }
 
@@ -210,22 +211,24 @@ TEST_F(CliTest, DefaultLogIsOpAndTargetInTheWorkingDirectory) {
 }
 
 TEST_F(CliTest, WorkloadSetTunesEveryTaskIntoOneLog) {
-  // Three BERT GEMMs, one trial each: the scheduler's warm-up gives every task a batch.
-  Outcome o = run({"--workloads", "bert-gemm", "--trials", "3", "--tuner", "random", "--batch", "1",
+  // Five BERT GEMMs (three matmuls, the two batched attention GEMMs), one trial each: the
+  // scheduler's warm-up gives every task a batch.
+  Outcome o = run({"--workloads", "bert-gemm", "--trials", "5", "--tuner", "random", "--batch", "1",
                    "--log", "bert.jsonl", "--json", "--no-progress"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   json summary = json::parse(o.out);
   EXPECT_EQ(summary.at("workloads"), "bert-gemm");
-  ASSERT_EQ(summary.at("tasks").size(), 3u) << o.out;
+  ASSERT_EQ(summary.at("tasks").size(), 5u) << o.out;
   std::set<std::string> keys;
   for (const auto& task : summary.at("tasks")) {
     EXPECT_EQ(task.at("trials"), 1) << o.out;
     keys.insert(task.at("workload_key").get<std::string>());
   }
   EXPECT_TRUE(keys.count("matmul(128,768,768)") && keys.count("matmul(128,3072,768)") &&
-              keys.count("matmul(128,768,3072)"))
+              keys.count("matmul(128,768,3072)") &&
+              keys.count("batch_matmul(12,128,128,64,0,1)") && keys.count("batch_matmul(12,128,64,128,0,0)"))
       << o.out;
-  EXPECT_EQ(read_log((dir_ / "bert.jsonl").string()).records.size(), 3u);
+  EXPECT_EQ(read_log((dir_ / "bert.jsonl").string()).records.size(), 5u);
   EXPECT_NE(o.err.find("sum of the best times"), std::string::npos) << o.err;
 }
 

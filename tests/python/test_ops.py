@@ -45,6 +45,19 @@ def test_matmul_compute(rng):
         te.ops.matmul(A, te.placeholder((6, 5), name="B2"))
 
 
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (False, True), (True, False)])
+def test_batch_matmul_compute(rng, trans_a, trans_b):
+    a = rng.standard_normal((3, 7, 5) if trans_a else (3, 5, 7)).astype("float32")
+    b = rng.standard_normal((3, 4, 7) if trans_b else (3, 7, 4)).astype("float32")
+    A, B = te.placeholder(a.shape, name="A"), te.placeholder(b.shape, name="B")
+    C = te.ops.batch_matmul(A, B, trans_a, trans_b)
+    f = te.build(te.create_schedule(C.op), [A, B, C])
+    c = np.full((3, 5, 4), np.nan, "float32")
+    f(a, b, c)
+    expected = (a.transpose(0, 2, 1) if trans_a else a) @ (b.transpose(0, 2, 1) if trans_b else b)
+    np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("k", [16, 20])
 def test_pack_weight_numpy_and_compute_agree(rng, k):
     w = rng.standard_normal((k, 3, 2, 3)).astype("float32")
