@@ -18,6 +18,17 @@ Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C");
 // or reduction sizes differ.
 Tensor batch_matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false,
                     const std::string& name = "C");
+// out[i, j] = exp(x[i, j] - max_k x[i, k]) / sum_k exp(x[i, k] - max_k x[i, k]) over the last
+// axis of a 2-D float tensor [m, n] (numerically stable). Stages: <name>_max, <name>_exp,
+// <name>_sum, then <name>. te::Error unless x is 2-D and floating point.
+Tensor softmax(const Tensor& x, const std::string& name = "softmax");
+// out[i, j] = (x[i, j] - mean_i) * rsqrt(var_i + epsilon) * gamma[j] + beta[j] over the last
+// axis of a 2-D float tensor [m, n], with the biased (population) variance of the row. Stages:
+// <name>_mean, <name>_var (two-pass, centered), <name>_rstd, then <name>. te::Error unless x is
+// 2-D, gamma and beta are 1-D of x's last size, all three share x's float dtype, and
+// epsilon >= 0.
+Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon = 1e-5,
+                  const std::string& name = "layer_norm");
 // out[n, k, y, x] = sum_{c, r, s} data[n, c, y*stride + r*dilation - pad, ...] * weight[k, c, r, s]
 // (zero padding through if_then_else).
 Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,

@@ -16,7 +16,7 @@ from te import _core
 
 _ops = _core._ops
 
-__all__ = ["matmul", "batch_matmul", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight", "CONV2D_CHANNEL_BLOCK",
+__all__ = ["matmul", "batch_matmul", "softmax", "layer_norm", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight", "CONV2D_CHANNEL_BLOCK",
            "list_ops", "workload_sets"]
 
 #: Filters per block of the CPU conv2d weight layout (OIHW16o).
@@ -24,6 +24,8 @@ CONV2D_CHANNEL_BLOCK = _ops.conv2d_channel_block
 
 matmul = _ops.matmul
 batch_matmul = _ops.batch_matmul
+softmax = _ops.softmax
+layer_norm = _ops.layer_norm
 conv2d_nchw = _ops.conv2d_nchw
 conv2d_pack_weight = _ops.conv2d_pack_weight
 list_ops = _ops.list_ops

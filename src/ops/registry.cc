@@ -49,7 +49,24 @@ std::vector<OpInfo> make_op_list() {
   conv.arg_names = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
   conv.default_args = {1, 128, 28, 28, 128, 3, 3, 1, 1};
   conv.targets = {"llvm", "cuda"};
-  return {matmul, bmm, conv};
+  OpInfo softmax;
+  softmax.name = "softmax";
+  softmax.description =
+      "out[m, n] = softmax over n of X[m, n] (float32, numerically stable: row max, sum of exp, divide); "
+      "default is BERT-base's hidden size";
+  softmax.arg_names = {"m", "n"};
+  softmax.default_args = {128, 768};
+  softmax.targets = {"llvm", "cuda"};
+
+  OpInfo ln;
+  ln.name = "layer_norm";
+  ln.description =
+      "out[m, n] = (X - mean) * rsqrt(var + 1e-5) * gamma[n] + beta[n] over n (float32, biased variance, "
+      "epsilon fixed at 1e-5); default is BERT-base's hidden size";
+  ln.arg_names = {"m", "n"};
+  ln.default_args = {128, 768};
+  ln.targets = {"llvm", "cuda"};
+  return {matmul, bmm, conv, softmax, ln};
 }
 
 const std::vector<OpInfo>& op_list() {
@@ -67,6 +84,8 @@ void register_builtin_templates() {
     autotune::register_template("matmul", detail::matmul_template);
     autotune::register_template("batch_matmul", detail::batch_matmul_template);
     autotune::register_template("conv2d", detail::conv2d_template);
+    autotune::register_template("softmax", detail::softmax_template);
+    autotune::register_template("layer_norm", detail::layer_norm_template);
   });
 }
 

@@ -23,6 +23,16 @@ autotune::Instance batch_matmul_template(autotune::Config& cfg, const std::vecto
 autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target);
 
+// The epsilon of the "layer_norm" template (PyTorch's and BERT's default).
+constexpr double kLayerNormEpsilon = 1e-5;
+// softmax(m, n): X[m, n] -> softmax over n. Kernel arguments (X, out).
+autotune::Instance softmax_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                    const Target& target);
+// layer_norm(m, n): X[m, n], gamma[n], beta[n] -> out[m, n], epsilon kLayerNormEpsilon.
+// Kernel arguments (X, gamma, beta, out).
+autotune::Instance layer_norm_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                       const Target& target);
+
 // Split choices for an axis of `extent` as full size tuples {-1, inner...}, in the order
 // given (the first is the default). Inner sizes are clamped (outermost inner first) so their
 // product never exceeds the extent; duplicates after clamping are dropped.

@@ -31,6 +31,11 @@ void bind_ops(py::module_& m) {
         py::arg("trans_b") = false, py::arg("name") = "C",
         "C[b, i, j] = sum_k A[b, i, k] * B[b, k, j] as a compute; A is [b, k, i] when trans_a, B is [b, j, k] "
         "when trans_b.");
+  o.def("softmax", &ops::softmax, py::arg("x"), py::arg("name") = "softmax",
+        "Numerically stable softmax over the last axis of a 2-D float tensor, as a compute.");
+  o.def("layer_norm", &ops::layer_norm, py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("epsilon") = 1e-5,
+        py::arg("name") = "layer_norm",
+        "(x - mean) * rsqrt(var + epsilon) * gamma + beta over the last axis of a 2-D float tensor, as a compute.");
   o.def("conv2d_nchw", &ops::conv2d_nchw, py::arg("data"), py::arg("weight"), py::arg("stride") = 1,
         py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv",
         "NCHW 2-D convolution of data [N, C, H, W] with weight [K, C, R, S], zero padding, as a compute.");

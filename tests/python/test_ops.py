@@ -58,6 +58,27 @@ def test_batch_matmul_compute(rng, trans_a, trans_b):
     np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_softmax_and_layer_norm_computes(rng):
+    x = (rng.standard_normal((6, 37)) * 3 + 50).astype("float32")  # large offsets: stability
+    X = te.placeholder(x.shape, name="X")
+    S = te.ops.softmax(X)
+    f = te.build(te.create_schedule(S.op), [X, S])
+    out = np.full(x.shape, np.nan, "float32")
+    f(x, out)
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(out, e / e.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+    g, b = rng.standard_normal(37).astype("float32"), rng.standard_normal(37).astype("float32")
+    G, B = te.placeholder((37,), name="gamma"), te.placeholder((37,), name="beta")
+    L = te.ops.layer_norm(X, G, B)
+    f = te.build(te.create_schedule(L.op), [X, G, B, L])
+    f(x, g, b, out)
+    mean, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    np.testing.assert_allclose(out, (x - mean) / np.sqrt(var + 1e-5) * g + b, rtol=1e-3, atol=1e-3)
+    with pytest.raises(te.TEError, match="2-D"):
+        te.ops.softmax(te.placeholder((4,), name="v"))
+
+
 @pytest.mark.parametrize("k", [16, 20])
 def test_pack_weight_numpy_and_compute_agree(rng, k):
     w = rng.standard_normal((k, 3, 2, 3)).astype("float32")

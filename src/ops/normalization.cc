@@ -1,0 +1,368 @@
+// src/ops/normalization.cc — softmax and layer_norm over the last axis of [m, n]: computes and
+// their tuning templates for "llvm" and "cuda".
+//
+// Both are a few row reductions followed by element-wise stages over the row:
+//   softmax    : <name>_max[i] = max_k x[i, k];  <name>_exp[i, j] = exp(x[i, j] - max[i]);
+//                <name>_sum[i] = sum_k exp[i, k];  out[i, j] = exp[i, j] / sum[i]
+//   layer_norm : <name>_mean[i] = sum_k x[i, k] / n;  <name>_var[i] = sum_k (x[i, k] - mean[i])^2 / n;
+//                <name>_rstd[i] = rsqrt(var[i] + eps);
+//                out[i, j] = (x[i, j] - mean[i]) * rstd[i] * gamma[j] + beta[j]
+// CPU structure (the public computes): rows split by tile_i with the outer loop parallel,
+// columns split by tile_j (tile_e for softmax's exp) with the inner loop vectorized. te's
+// compute_at needs the attached stage's only consumer as the parent, so a statistic read by
+// two stages gets its own parallel pass over the rows (layer_norm's mean; softmax's exp with
+// the row max computed at its row) and every other one is computed at its consumer's row
+// (softmax's sum; layer_norm's variance and rstd). Each row reduction is vectorized through
+// rfactor (reduce_lanes interleaved accumulators, 16 by default; 1 = a serial loop, which is
+// latency-bound). Knobs also choose whether exp / rstd are inlined into their consumers.
+// GPU structure: the CUDA backend has no cross-thread reduction yet and a kernel has no room
+// for a stage at root, so one thread per row — rows over blockIdx.x / threadIdx.x (threads per
+// block tunable), the loop over n unrolled by tile_j — and each row's statistics in one
+// multi-valued reduction in registers read only by the output: softmax's online (max, sum of
+// exp), layer_norm's Welford (count, mean, M2). Same numbers as the public computes, to
+// rounding.
+
+#include <cmath>
+
+#include "ops/templates.h"
+#include "te/ops.h"
+
+namespace te::ops {
+namespace {
+
+void check_matrix(const char* op, const Tensor& x) {
+  if (x.ndim() != 2)
+    fail(op, ": input ", x.name(), " must be 2-D [m, n] (normalized over its last axis), got ", x.ndim(),
+         " dimensions");
+  if (!x.dtype().is_float() || !x.dtype().is_scalar())
+    fail(op, ": input ", x.name(), " must be a floating-point tensor, got dtype ", x.dtype().str());
+}
+
+struct SoftmaxStages {
+  Tensor max, exp, sum, out;
+};
+
+SoftmaxStages softmax_stages(const Tensor& x, const std::string& name) {
+  check_matrix("softmax", x);
+  const Expr m = x.shape()[0], n = x.shape()[1];
+  IterVar k1 = reduce_axis(Range(0, n), "k"), k2 = reduce_axis(Range(0, n), "k");
+  SoftmaxStages st;
+  st.max = compute(
+      {m}, [&](const std::vector<Var>& i) { return te::max(x(i[0], k1), std::vector<IterVar>{k1}); },
+      name + "_max");
+  st.exp = compute(
+      {m, n}, [&](const std::vector<Var>& i) { return te::exp(x(i[0], i[1]) - st.max(i[0])); }, name + "_exp");
+  st.sum = compute(
+      {m}, [&](const std::vector<Var>& i) { return sum(st.exp(i[0], k2), {k2}); }, name + "_sum");
+  st.out = compute(
+      {m, n}, [&](const std::vector<Var>& i) { return st.exp(i[0], i[1]) / st.sum(i[0]); }, name);
+  return st;
+}
+
+struct LayerNormStages {
+  Tensor mean, var, rstd, out;
+};
+
+void check_vector(const Tensor& x, const Tensor& v, const char* what) {
+  if (v.ndim() != 1)
+    fail("layer_norm: ", what, " ", v.name(), " must be 1-D [n], got ", v.ndim(), " dimensions");
+  const int64_t* n = as_const_int(x.shape()[1]);
+  const int64_t* len = as_const_int(v.shape()[0]);
+  if (n && len && *n != *len)
+    fail("layer_norm: ", what, " ", v.name(), " has ", *len, " elements but input ", x.name(), " has ", *n,
+         " columns (the normalized axis)");
+  if (v.dtype() != x.dtype())
+    fail("layer_norm: ", what, " ", v.name(), " has dtype ", v.dtype().str(), " but input ", x.name(), " has ",
+         x.dtype().str());
+}
+
+LayerNormStages layer_norm_stages(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon,
+                                  const std::string& name) {
+  check_matrix("layer_norm", x);
+  check_vector(x, gamma, "gamma");
+  check_vector(x, beta, "beta");
+  if (!(epsilon >= 0) || !std::isfinite(epsilon))
+    fail("layer_norm: epsilon must be a finite number >= 0, got ", epsilon);
+  const DataType dt = x.dtype();
+  const Expr m = x.shape()[0], n = x.shape()[1];
+  const int64_t* n_const = as_const_int(n);
+  // 1/n, folded when n is a constant (an empty row has no output, so 0 is as good as any).
+  Expr inv_n = n_const ? constant(*n_const > 0 ? 1.0 / double(*n_const) : 0.0, dt) : constant(1.0, dt) / cast(dt, n);
+  IterVar k1 = reduce_axis(Range(0, n), "k"), k2 = reduce_axis(Range(0, n), "k");
+  LayerNormStages st;
+  st.mean = compute(
+      {m}, [&](const std::vector<Var>& i) { return sum(x(i[0], k1) * inv_n, {k1}); }, name + "_mean");
+  st.var = compute(
+      {m},
+      [&](const std::vector<Var>& i) {
+        Expr d = x(i[0], k2) - st.mean(i[0]);
+        return sum(d * d * inv_n, {k2});
+      },
+      name + "_var");
+  st.rstd = compute(
+      {m}, [&](const std::vector<Var>& i) { return rsqrt(st.var(i[0]) + constant(epsilon, dt)); }, name + "_rstd");
+  st.out = compute(
+      {m, n},
+      [&](const std::vector<Var>& i) {
+        return (x(i[0], i[1]) - st.mean(i[0])) * st.rstd(i[0]) * gamma(i[1]) + beta(i[1]);
+      },
+      name);
+  return st;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, const std::string& name) { return softmax_stages(x, name).out; }
+
+Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon,
+                  const std::string& name) {
+  return layer_norm_stages(x, gamma, beta, epsilon, name).out;
+}
+
+namespace detail {
+namespace {
+
+using autotune::Config;
+using autotune::Instance;
+
+const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
+
+// Rows split by tile_i (the outer loop parallel), columns by tile_j (the inner loop
+// vectorized): the CPU loop nest of every stage over [m, n] or [m]. Returns the row loop at
+// which per-row stages are computed.
+struct CpuKnobs {
+  std::vector<int64_t> tile_i, tile_j;
+  bool vectorize = true, parallel = true;
+};
+CpuKnobs define_cpu_knobs(Config& cfg, int64_t m, int64_t n) {
+  CpuKnobs k;
+  // Rows per parallel task (a row of n = 768 floats is 3 KiB per pass).
+  k.tile_i = define_split_candidates(cfg, "tile_i", m, {{1}, {4}, {16}});
+  // 16 lanes: one AVX-512 vector of float32; more lanes unroll the vector loop.
+  k.tile_j = define_split_candidates(cfg, "tile_j", n, {{16}, {32}, {64}, {8}, {1}});
+  return k;
+}
+IterVar schedule_cpu_rows(Stage stage, const CpuKnobs& k, const std::vector<int64_t>& tile_j) {
+  const ComputeOpNode* op = compute_of(stage);
+  std::vector<IterVar> is = split_by(stage, op->axis[0], k.tile_i);
+  if (k.parallel) stage.parallel(is[0]);
+  if (op->axis.size() == 2) {
+    std::vector<IterVar> js = split_by(stage, op->axis[1], tile_j);
+    if (k.vectorize) stage.vectorize(js[1]);
+  }
+  return is[1];
+}
+
+// A row reduction vectorized through rfactor: k split by `lanes`, the partial results of the
+// `lanes` interleaved columns accumulated in a [lanes] vector (rf, computed at the row, k.inner
+// vectorized), then summed (or maxed) across lanes. Floating-point rounding differs from the
+// serial order, as in any vectorized reduction. rfactor gives the stage a new op, so its rows
+// are split after this; the caller attaches the returned rf stage at the stage's row loop.
+Tensor vectorize_row_reduction(Schedule& s, const Tensor& t, int64_t lanes, bool vectorize) {
+  Stage st = s[t];
+  auto [ko, ki] = st.split(compute_of(st)->reduce_axis[0], lanes);
+  Tensor rf = s.rfactor(t, ki);
+  Stage rs = s[rf];
+  const ComputeOpNode* rop = compute_of(rs);  // rf[ki, i] = reduce over ko
+  rs.reorder({rop->axis[1], rop->reduce_axis[0], rop->axis[0]});
+  if (vectorize) rs.vectorize(rop->axis[0]);
+  return rf;
+}
+
+// A stage computed at another stage must be that stage's only consumer (te's compute_at
+// today), and a CPU stage may have its own loop nest, so the CPU templates use the public
+// multi-stage computes: a row statistic read by two stages (softmax's exp, layer_norm's mean)
+// is computed in its own parallel pass over the rows, every other one at its consumer's row.
+Instance softmax_llvm(Config& cfg, int64_t m, int64_t n) {
+  CpuKnobs k = define_cpu_knobs(cfg, m, n);
+  // exp's vector lanes; 1 first: LLVM expands a vector exp into one expf call per lane, and the
+  // scalar loop measured faster (253 vs 342 us single-threaded at 128 x 768).
+  const std::vector<int64_t> tile_e = define_split_candidates(cfg, "tile_e", n, {{1}, {16}, {32}, {8}});
+  // 0: exp computed once into [m, n] (rows in parallel, the row max at its row), then the sum
+  // at the output's row; 1: exp recomputed in the sum and in the division, the row max in its
+  // own pass (measured 2.5x slower at 128 x 768: twice the expf calls).
+  const bool inline_exp = cfg.define_knob("inline_exp", {0, 1}) == 1;
+  // Lanes of the vectorized row reductions (rfactor); 1: a serial loop.
+  const int64_t lanes = cfg.define_knob("reduce_lanes", {16, 1, 8, 32});
+  k.vectorize = cfg.define_knob("vectorize", {1, 0}) == 1;
+  k.parallel = cfg.define_knob("parallel", {1, 0}) == 1;
+
+  Tensor x = placeholder({m, n}, DataType::float32(), "X");
+  SoftmaxStages st = softmax_stages(x, "softmax");
+  Schedule s = create_schedule({st.out.op()});
+  // rfactor gives a reduction stage a new op (and fresh loops): first, then the row splits.
+  Tensor max_rf, sum_rf;
+  if (lanes > 1) {
+    max_rf = vectorize_row_reduction(s, st.max, lanes, k.vectorize);
+    sum_rf = vectorize_row_reduction(s, st.sum, lanes, k.vectorize);
+  }
+  Stage out = s[st.out];
+  IterVar row = schedule_cpu_rows(out, k, k.tile_j);
+  s[st.sum].compute_at(out, row);
+  Stage e = s[st.exp];
+  IterVar max_row;
+  if (inline_exp) {
+    e.compute_inline();
+    max_row = schedule_cpu_rows(s[st.max], k, {});
+  } else {
+    IterVar e_row = schedule_cpu_rows(e, k, tile_e);
+    s[st.max].compute_at(e, e_row);
+    max_row = compute_of(s[st.max])->axis[0];
+  }
+  if (lanes > 1) {
+    s[max_rf].compute_at(s[st.max], max_row);
+    s[sum_rf].compute_at(s[st.sum], compute_of(s[st.sum])->axis[0]);
+  }
+  return {s, {x, st.out}};
+}
+
+Instance layer_norm_llvm(Config& cfg, int64_t m, int64_t n) {
+  CpuKnobs k = define_cpu_knobs(cfg, m, n);
+  // 0: rstd computed once per row (the variance at its row); 1: rsqrt inlined into every
+  // element of the output (the variance at the output's row).
+  const bool inline_rstd = cfg.define_knob("inline_rstd", {0, 1}) == 1;
+  // Lanes of the vectorized row reductions (rfactor); 1: a serial loop.
+  const int64_t lanes = cfg.define_knob("reduce_lanes", {16, 1, 8, 32});
+  k.vectorize = cfg.define_knob("vectorize", {1, 0}) == 1;
+  k.parallel = cfg.define_knob("parallel", {1, 0}) == 1;
+
+  Tensor x = placeholder({m, n}, DataType::float32(), "X");
+  Tensor gamma = placeholder({n}, DataType::float32(), "gamma");
+  Tensor beta = placeholder({n}, DataType::float32(), "beta");
+  LayerNormStages st = layer_norm_stages(x, gamma, beta, kLayerNormEpsilon, "layer_norm");
+  Schedule s = create_schedule({st.out.op()});
+  if (lanes > 1)
+    s[vectorize_row_reduction(s, st.var, lanes, k.vectorize)].compute_at(s[st.var], compute_of(s[st.var])->axis[0]);
+  Tensor mean_rf = lanes > 1 ? vectorize_row_reduction(s, st.mean, lanes, k.vectorize) : Tensor();
+  Stage out = s[st.out];
+  IterVar row = schedule_cpu_rows(out, k, k.tile_j);
+  // The mean is read by the variance and the output: its own pass over the rows.
+  IterVar mean_row = schedule_cpu_rows(s[st.mean], k, {});
+  if (lanes > 1) s[mean_rf].compute_at(s[st.mean], mean_row);
+  Stage rstd = s[st.rstd];
+  if (inline_rstd) {
+    rstd.compute_inline();
+    s[st.var].compute_at(out, row);
+  } else {
+    rstd.compute_at(out, row);
+    s[st.var].compute_at(rstd, compute_of(rstd)->axis[0]);
+  }
+  return {s, {x, gamma, beta, st.out}};
+}
+
+// GPU: one kernel, so every stage is computed at (or inlined into) its only consumer. The
+// CUDA templates therefore compute each row's statistics in one multi-valued reduction read
+// only by the output: softmax's online (max, sum of exp) — the sum rescaled when the max
+// grows — and layer_norm's (count, mean, M2) of Welford/Chan, both numerically stable.
+Reducer online_softmax_reducer() {
+  return Reducer(
+      [](const std::vector<Expr>& l, const std::vector<Expr>& r) {
+        Expr sum = if_then_else(r[0] > l[0], l[1] * te::exp(l[0] - r[0]) + r[1], l[1] + r[1] * te::exp(r[0] - l[0]));
+        return std::vector<Expr>{te::max(l[0], r[0]), sum};
+      },
+      [](const std::vector<DataType>& t) { return std::vector<Expr>{min_value(t[0]), constant(0.0, t[1])}; },
+      "online_softmax");
+}
+Reducer welford_reducer() {
+  return Reducer(
+      [](const std::vector<Expr>& l, const std::vector<Expr>& r) {
+        Expr count = l[0] + r[0], delta = r[1] - l[1];
+        Expr w = if_then_else(count > constant(0.0), r[0] / count, constant(0.0));  // nb / n
+        return std::vector<Expr>{count, l[1] + delta * w, l[2] + r[2] + delta * delta * l[0] * w};
+      },
+      [](const std::vector<DataType>& t) {
+        return std::vector<Expr>{constant(0.0, t[0]), constant(0.0, t[1]), constant(0.0, t[2])};
+      },
+      "welford");
+}
+
+// Rows over (blockIdx.x, threadIdx.x), the loop over n split by tile_j with the inner part
+// unrolled; the row statistics computed at the thread.
+void schedule_gpu_rows(Schedule& s, const Tensor& out, const Tensor& stats, const std::vector<int64_t>& threads,
+                       const std::vector<int64_t>& tile_j) {
+  Stage o = s[out];
+  const ComputeOpNode* op = compute_of(o);
+  std::vector<IterVar> is = split_by(o, op->axis[0], threads), js = split_by(o, op->axis[1], tile_j);
+  o.bind(is[0], thread_axis("blockIdx.x"));
+  o.bind(is[1], thread_axis("threadIdx.x"));
+  if (tile_j.back() > 1) o.unroll(js[1]);
+  // Storage at global scope would be shared by the block's threads (bound inference then
+  // computes every thread's rows in each thread); a local cache read through the inlined
+  // copy stage is per thread: registers.
+  Tensor local = s.cache_write(stats, "local");
+  s[stats].compute_inline();
+  s[local].compute_at(o, is[1]);
+}
+std::vector<int64_t> define_gpu_threads(Config& cfg, const char* op, int64_t m) {
+  // Threads per block (one row each); clamped to m.
+  std::vector<int64_t> threads =
+      define_split_candidates(cfg, "threads", m, {{128}, {64}, {256}, {32}, {512}, {1024}});
+  if (threads[1] > kMaxThreadsPerBlock)
+    fail(op, " cuda: config ", cfg.to_string(), " needs ", threads[1], " threads per block; the limit is ",
+         kMaxThreadsPerBlock);
+  return threads;
+}
+
+Instance softmax_cuda(Config& cfg, int64_t m, int64_t n) {
+  const std::vector<int64_t> threads = define_gpu_threads(cfg, "softmax", m);
+  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{4}, {1}, {8}});
+  Tensor x = placeholder({m, n}, DataType::float32(), "X");
+  IterVar k = reduce_axis(Range(0, n), "k");
+  Reducer online = online_softmax_reducer();
+  std::vector<Tensor> stats = compute_multi(
+      {m}, [&](const std::vector<Var>& i) { return online({x(i[0], k), constant(1.0)}, {k}); }, "softmax_stats");
+  Tensor out = compute(
+      {m, n}, [&](const std::vector<Var>& i) { return te::exp(x(i[0], i[1]) - stats[0](i[0])) / stats[1](i[0]); },
+      "softmax");
+  Schedule s = create_schedule({out.op()});
+  schedule_gpu_rows(s, out, stats[0], threads, tile_j);
+  return {s, {x, out}};
+}
+
+Instance layer_norm_cuda(Config& cfg, int64_t m, int64_t n) {
+  const std::vector<int64_t> threads = define_gpu_threads(cfg, "layer_norm", m);
+  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{4}, {1}, {8}});
+  Tensor x = placeholder({m, n}, DataType::float32(), "X");
+  Tensor gamma = placeholder({n}, DataType::float32(), "gamma");
+  Tensor beta = placeholder({n}, DataType::float32(), "beta");
+  IterVar k = reduce_axis(Range(0, n), "k");
+  Reducer welford = welford_reducer();
+  std::vector<Tensor> stats = compute_multi(
+      {m}, [&](const std::vector<Var>& i) { return welford({constant(1.0), x(i[0], k), constant(0.0)}, {k}); },
+      "layer_norm_stats");
+  const Expr inv_n = constant(1.0 / double(n)), eps = constant(kLayerNormEpsilon);
+  Tensor out = compute(
+      {m, n},
+      [&](const std::vector<Var>& i) {
+        return (x(i[0], i[1]) - stats[1](i[0])) * rsqrt(stats[2](i[0]) * inv_n + eps) * gamma(i[1]) + beta(i[1]);
+      },
+      "layer_norm");
+  Schedule s = create_schedule({out.op()});
+  schedule_gpu_rows(s, out, stats[0], threads, tile_j);
+  return {s, {x, gamma, beta, out}};
+}
+
+void check_args(const char* op, const std::vector<int64_t>& args) {
+  if (args.size() != 2) fail(op, ": expects 2 arguments (m, n), got ", args.size());
+  check_arg_at_least(op, "m", args[0], 1);
+  check_arg_at_least(op, "n", args[1], 1);
+}
+
+}  // namespace
+
+Instance softmax_template(Config& cfg, const std::vector<int64_t>& args, const Target& target) {
+  check_args("softmax", args);
+  if (target.kind == "cuda") return softmax_cuda(cfg, args[0], args[1]);
+  if (target.kind == "llvm") return softmax_llvm(cfg, args[0], args[1]);
+  fail("softmax: no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+Instance layer_norm_template(Config& cfg, const std::vector<int64_t>& args, const Target& target) {
+  check_args("layer_norm", args);
+  if (target.kind == "cuda") return layer_norm_cuda(cfg, args[0], args[1]);
+  if (target.kind == "llvm") return layer_norm_llvm(cfg, args[0], args[1]);
+  fail("layer_norm: no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+}  // namespace detail
+}  // namespace te::ops
