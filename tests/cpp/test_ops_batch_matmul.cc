@@ -9,7 +9,7 @@
 
 #include "te/autotune/task.h"
 #include "te/ops.h"
-#include "test_util.h"
+#include "ops_test_util.h"
 
 namespace te::testing {
 namespace {
@@ -51,46 +51,13 @@ NDArray direct_batch_matmul(const NDArray& a, const NDArray& b, bool trans_a, bo
 }
 
 // Random inputs for an instance's A and B (its first two arguments) and the direct loops'
-// output for them.
-struct Reference {
-  std::vector<NDArray> inputs;
-  NDArray expected;
-};
+// output for them (ops_test_util.h's make_reference uses the interpreter instead).
 Reference make_reference(const Instance& inst, bool trans_a, bool trans_b, uint64_t seed) {
   Reference ref;
   for (size_t i = 0; i < 2; ++i)
     ref.inputs.push_back(random_array(const_shape(inst.args[i]), inst.args[i].dtype(), seed + i));
   ref.expected = direct_batch_matmul(ref.inputs[0], ref.inputs[1], trans_a, trans_b);
   return ref;
-}
-
-// Builds inst for target, runs it on ref's inputs into a poisoned output and compares with
-// ref's output. "" when equal; throws what build and the call throw.
-std::string build_run_compare(const Instance& inst, const std::string& target, const Reference& ref) {
-  Module m = build(inst.schedule, inst.args, target, "bmm_kernel");
-  NDArray out = NDArray::empty(const_shape(inst.args.back()), inst.args.back().dtype());
-  out.fill_poison();
-  std::vector<NDArray> arrays = ref.inputs;
-  arrays.push_back(out);
-  m(arrays);
-  return compare_arrays(out, ref.expected, 1e-4, 1e-4);
-}
-
-// `count` distinct flat indices of the task's space from a fixed seed (all when smaller).
-std::vector<int64_t> random_indices(const Task& task, int count, uint64_t seed) {
-  const int64_t size = task.space.space_size();
-  std::vector<int64_t> picked;
-  if (size <= count) {
-    for (int64_t i = 0; i < size; ++i) picked.push_back(i);
-    return picked;
-  }
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int64_t> dist(0, size - 1);
-  while (int(picked.size()) < count) {
-    int64_t i = dist(rng);
-    if (std::find(picked.begin(), picked.end(), i) == picked.end()) picked.push_back(i);
-  }
-  return picked;
 }
 
 // Instantiates, builds and runs every config of an llvm task of args; returns the number of
@@ -113,12 +80,6 @@ int sweep_llvm(const std::vector<int64_t>& args, int count, uint64_t seed) {
     }
   }
   return rejected;
-}
-
-bool has_step(const Schedule& s, const std::string& primitive) {
-  for (const Step& step : s.steps())
-    if (step.primitive == primitive) return true;
-  return false;
 }
 
 // ---------------------------------------------------------------- compute, registry
@@ -233,21 +194,6 @@ TEST(OpsBatchMatmul, LlvmRecordReplaysOnTheSpaceModeCompute) {
 }
 
 // ---------------------------------------------------------------- cuda template
-
-// True when CUDA C can be generated and compiled here (te built with CUDA and NVRTC loads).
-bool nvrtc_works(std::string& why) {
-  try {
-    Tensor a = placeholder({4}, DataType::float32(), "a");
-    Tensor b = compute({4}, [&](const std::vector<Var>& i) { return a(i[0]) + 1; }, "b");
-    Schedule s = create_schedule({b.op()});
-    s[b].bind(b.op().as<ComputeOpNode>()->axis[0], thread_axis("threadIdx.x"));
-    build(s, {a, b}, "cuda", "probe").get_source("ptx");
-    return true;
-  } catch (const Error& e) {
-    why = e.what();
-    return false;
-  }
-}
 
 // Runs inst (target cuda) on a GPU and compares with the direct loops; false when there is
 // no GPU here.

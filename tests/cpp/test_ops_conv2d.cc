@@ -9,7 +9,7 @@
 
 #include "te/autotune/task.h"
 #include "te/ops.h"
-#include "test_util.h"
+#include "ops_test_util.h"
 
 namespace te::testing {
 namespace {
@@ -17,53 +17,6 @@ namespace {
 using autotune::Config;
 using autotune::Instance;
 using autotune::Task;
-
-// Random inputs (every argument but the last is an input) and the reference interpreter's
-// output for them, computed once per task: the interpreter is slow, and every config of a
-// task computes the same function.
-struct Reference {
-  std::vector<NDArray> inputs;
-  NDArray expected;
-};
-Reference make_reference(const Instance& inst, uint64_t seed) {
-  Reference ref;
-  std::vector<Tensor> inputs(inst.args.begin(), inst.args.end() - 1);
-  for (size_t i = 0; i < inputs.size(); ++i)
-    ref.inputs.push_back(random_array(const_shape(inputs[i]), inputs[i].dtype(), seed + i));
-  ref.expected = evaluate_reference(inputs, ref.inputs, {inst.args.back()})[0];
-  return ref;
-}
-
-// Builds inst for target, runs it on ref's inputs into a poisoned output and compares with
-// ref's output. "" when equal; throws what build and the call throw.
-std::string build_run_compare(const Instance& inst, const std::string& target, const Reference& ref) {
-  Module m = build(inst.schedule, inst.args, target, "ops_kernel");
-  NDArray out = NDArray::empty(const_shape(inst.args.back()), inst.args.back().dtype());
-  out.fill_poison();
-  std::vector<NDArray> arrays = ref.inputs;
-  arrays.push_back(out);
-  m(arrays);
-  return compare_arrays(out, ref.expected, 1e-4, 1e-4);
-}
-std::string build_run_compare(const Instance& inst, const std::string& target, uint64_t seed) {
-  return build_run_compare(inst, target, make_reference(inst, seed));
-}
-
-std::vector<int64_t> random_indices(const Task& task, int count, uint64_t seed) {
-  const int64_t size = task.space.space_size();
-  std::vector<int64_t> picked;
-  if (size <= count) {
-    for (int64_t i = 0; i < size; ++i) picked.push_back(i);
-    return picked;
-  }
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int64_t> dist(0, size - 1);
-  while (int(picked.size()) < count) {
-    int64_t i = dist(rng);
-    if (std::find(picked.begin(), picked.end(), i) == picked.end()) picked.push_back(i);
-  }
-  return picked;
-}
 
 // Runs count random configs (plus the default) of conv2d(shape) for llvm; returns how many
 // were rejected (a te::Error), failing the test on wrong numbers or other exceptions.
@@ -88,12 +41,6 @@ int sweep_llvm(const std::vector<int64_t>& shape, int count, uint64_t seed) {
     }
   }
   return rejected;
-}
-
-bool has_step(const Schedule& s, const std::string& primitive) {
-  for (const Step& step : s.steps())
-    if (step.primitive == primitive) return true;
-  return false;
 }
 
 TEST(OpsConv2d, ComputeMatchesDirectLoops) {
@@ -226,20 +173,6 @@ TEST(OpsConv2d, LlvmRecordReplaysOnTheSpaceModeCompute) {
     Instance inst = task.instantiate(task.space.from_index(index));
     Instance replayed = task.replay(inst.schedule.steps());
     EXPECT_EQ(to_string(lower(replayed.schedule, replayed.args, "f")), to_string(lower(inst.schedule, inst.args, "f")));
-  }
-}
-
-bool nvrtc_works(std::string& why) {
-  try {
-    Tensor a = placeholder({4}, DataType::float32(), "a");
-    Tensor b = compute({4}, [&](const std::vector<Var>& i) { return a(i[0]) + 1; }, "b");
-    Schedule s = create_schedule({b.op()});
-    s[b].bind(b.op().as<ComputeOpNode>()->axis[0], thread_axis("threadIdx.x"));
-    build(s, {a, b}, "cuda", "probe").get_source("ptx");
-    return true;
-  } catch (const Error& e) {
-    why = e.what();
-    return false;
   }
 }
 

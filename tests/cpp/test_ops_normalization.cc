@@ -11,7 +11,7 @@
 #include "ops/templates.h"
 #include "te/ops.h"
 #include "te/autotune/task.h"
-#include "test_util.h"
+#include "ops_test_util.h"
 
 namespace te::testing {
 namespace {
@@ -22,45 +22,6 @@ using autotune::Task;
 
 void register_normalization() { ops::register_builtin_templates(); }
 
-struct Reference {
-  std::vector<NDArray> inputs;
-  NDArray expected;
-};
-Reference make_reference(const Instance& inst, uint64_t seed) {
-  Reference ref;
-  std::vector<Tensor> inputs(inst.args.begin(), inst.args.end() - 1);
-  for (size_t i = 0; i < inputs.size(); ++i)
-    ref.inputs.push_back(random_array(const_shape(inputs[i]), inputs[i].dtype(), seed + i));
-  ref.expected = evaluate_reference(inputs, ref.inputs, {inst.args.back()})[0];
-  return ref;
-}
-
-std::string build_run_compare(const Instance& inst, const std::string& target, const Reference& ref) {
-  Module m = build(inst.schedule, inst.args, target, "ops_kernel");
-  NDArray out = NDArray::empty(const_shape(inst.args.back()), inst.args.back().dtype());
-  out.fill_poison();
-  std::vector<NDArray> arrays = ref.inputs;
-  arrays.push_back(out);
-  m(arrays);
-  return compare_arrays(out, ref.expected, 1e-4, 1e-5);
-}
-
-std::vector<int64_t> random_indices(const Task& task, int count, uint64_t seed) {
-  const int64_t size = task.space.space_size();
-  std::vector<int64_t> picked;
-  if (size <= count) {
-    for (int64_t i = 0; i < size; ++i) picked.push_back(i);
-    return picked;
-  }
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int64_t> dist(0, size - 1);
-  while (int(picked.size()) < count) {
-    int64_t i = dist(rng);
-    if (std::find(picked.begin(), picked.end(), i) == picked.end()) picked.push_back(i);
-  }
-  return picked;
-}
-
 // Builds and runs every config on the same inputs; every config of the CPU spaces is legal.
 void sweep_llvm(const Task& task, const std::vector<int64_t>& indices) {
   const Reference ref = make_reference(task.default_instance(), 7);
@@ -68,18 +29,12 @@ void sweep_llvm(const Task& task, const std::vector<int64_t>& indices) {
     Config cfg = task.space.from_index(index);
     try {
       Instance inst = task.instantiate(cfg);
-      EXPECT_EQ(build_run_compare(inst, "llvm", ref), "")
+      EXPECT_EQ(build_run_compare(inst, "llvm", ref, 1e-5), "")
           << task.workload_key << " config " << cfg.to_string() << "\n" << inst.schedule.steps_python();
     } catch (const std::exception& e) {
       ADD_FAILURE() << task.workload_key << " config " << cfg.to_string() << " threw: " << e.what();
     }
   }
-}
-
-bool has_step(const Schedule& s, const std::string& primitive) {
-  for (const Step& step : s.steps())
-    if (step.primitive == primitive) return true;
-  return false;
 }
 
 // Random floats in [lo, hi) (large offsets check that softmax subtracts the row max first).
@@ -203,11 +158,11 @@ TEST(OpsNormalization, LlvmDefaultConfigsAreTheIntendedStructure) {
     for (const char* p : {"compute_at", "vectorize", "parallel", "split", "rfactor"})
       EXPECT_TRUE(has_step(inst.schedule, p)) << op << " lacks " << p;
     EXPECT_FALSE(has_step(inst.schedule, "compute_inline")) << op;
-    EXPECT_EQ(build_run_compare(inst, "llvm", make_reference(inst, 11)), "") << op;
+    EXPECT_EQ(build_run_compare(inst, "llvm", make_reference(inst, 11), 1e-5), "") << op;
     // BERT-base's hidden size (the default workload) builds and runs too.
     Task big = autotune::create_task(op, {128, 768}, "llvm");
     Instance big_inst = big.instantiate(big.space);
-    EXPECT_EQ(build_run_compare(big_inst, "llvm", make_reference(big_inst, 12)), "") << op;
+    EXPECT_EQ(build_run_compare(big_inst, "llvm", make_reference(big_inst, 12), 1e-5), "") << op;
   }
 }
 
@@ -248,20 +203,6 @@ TEST(OpsNormalization, LlvmRecordReplaysOnTheSpaceModeCompute) {
 
 // ---------------------------------------------------------------- cuda templates
 
-bool nvrtc_works(std::string& why) {
-  try {
-    Tensor a = placeholder({4}, DataType::float32(), "a");
-    Tensor b = compute({4}, [&](const std::vector<Var>& i) { return a(i[0]) + 1; }, "b");
-    Schedule s = create_schedule({b.op()});
-    s[b].bind(b.op().as<ComputeOpNode>()->axis[0], thread_axis("threadIdx.x"));
-    build(s, {a, b}, "cuda", "probe").get_source("ptx");
-    return true;
-  } catch (const Error& e) {
-    why = e.what();
-    return false;
-  }
-}
-
 // Runs inst on the GPU and compares with the reference; false when there is no GPU here.
 bool run_on_gpu_or_skip(const Instance& inst, std::optional<Reference>& reference) {
   Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
@@ -274,7 +215,7 @@ bool run_on_gpu_or_skip(const Instance& inst, std::optional<Reference>& referenc
     return false;
   }
   if (!reference) reference = make_reference(inst, 5);
-  EXPECT_EQ(build_run_compare(inst, "cuda", *reference), "") << inst.schedule.steps_python();
+  EXPECT_EQ(build_run_compare(inst, "cuda", *reference, 1e-5), "") << inst.schedule.steps_python();
   return true;
 }
 
