@@ -6,6 +6,7 @@
 // (apply_history_best: the schedule replayed from its steps); it is compared on the same
 // random inputs with
 //   matmul: oneDNN dnnl_sgemm and OpenBLAS cblas_sgemm (run it with OPENBLAS_CORETYPE=SkylakeX);
+//   softmax, layer_norm: oneDNN's softmax_forward and layer_normalization_forward;
 //   conv2d: the oneDNN convolution primitive in the layouts it chooses itself (format "any";
 //           the reorders into and out of them are done once, outside the timing), and the
 //           same primitive on plain NCHW tensors (what a caller with NCHW data gets without
@@ -25,6 +26,7 @@
 #include <dnnl.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 
@@ -194,6 +196,70 @@ Row bench_conv(const at::Task& task, const at::Instance& best, const std::vector
   return row;
 }
 
+// softmax / layer_norm over the rows of [m, n] against oneDNN's softmax_forward and
+// layer_normalization_forward (with scale and shift) on the same plain-layout tensors.
+// other_s holds the bytes of the arguments, for the GB/s column.
+Row bench_rowwise(const std::string& op, const at::Task& task, const at::Instance& best,
+                  const std::vector<int64_t>& args) {
+  using namespace dnnl;
+  const int64_t m = args[0], n = args[1];
+  const bool layer_norm = op == "layer_norm";
+  te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
+  te::NDArray x = random_array({m, n}, 1), gamma = random_array({n}, 2), beta = random_array({n}, 3);
+  te::NDArray out = te::NDArray::empty({m, n}), ref = te::NDArray::empty({m, n});
+  std::vector<te::NDArray> te_args = layer_norm ? std::vector<te::NDArray>{x, gamma, beta, out}
+                                                : std::vector<te::NDArray>{x, out};
+  engine eng(engine::kind::cpu, 0);
+  stream strm(eng);
+  memory::desc md({m, n}, memory::data_type::f32, memory::format_tag::ab);
+  memory src(md, eng, x.data()), dst(md, eng, ref.data());
+  std::function<void()> onednn;
+  std::unique_ptr<primitive> prim;
+  memory scale, shift, mean, variance;
+  if (layer_norm) {
+    layer_normalization_forward::desc desc(prop_kind::forward_inference, md, 1e-5f,
+                                           normalization_flags::use_scale | normalization_flags::use_shift);
+    layer_normalization_forward::primitive_desc pd(desc, eng);
+    memory::desc vec({n}, memory::data_type::f32, memory::format_tag::a);
+    scale = memory(vec, eng, gamma.data());
+    shift = memory(vec, eng, beta.data());
+    mean = memory(pd.mean_desc(), eng);
+    variance = memory(pd.variance_desc(), eng);
+    prim = std::make_unique<layer_normalization_forward>(pd);
+    onednn = [&] {
+      prim->execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCALE, scale},
+                           {DNNL_ARG_SHIFT, shift}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance}});
+      strm.wait();
+    };
+  } else {
+    softmax_forward::desc desc(prop_kind::forward_inference, md, 1);
+    prim = std::make_unique<softmax_forward>(softmax_forward::primitive_desc(desc, eng));
+    onednn = [&] {
+      prim->execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+      strm.wait();
+    };
+  }
+  Row row;
+  row.label = op, row.workload = task.workload_key, row.flop = task.flop;
+  onednn();
+  f(te_args);
+  row.check = compare(out.data_as<float>(), ref.data_as<float>(), m * n, 1);
+  row.te_s = median_seconds([&] { f(te_args); });
+  row.onednn_s = median_seconds(onednn);
+  for (const te::Tensor& t : best.args) row.other_s += double(te::NDArray::empty(const_shape(t)).nbytes());
+  return row;
+}
+
+void print_rowwise_table(const std::vector<Row>& rows) {
+  if (rows.empty()) return;
+  std::printf("\nrow-wise operators over [m, n] (fp32; oneDNN softmax_forward / layer_normalization_forward on the "
+              "same plain tensors)\n\n| op | workload | te ms | oneDNN ms | te GB/s | vs oneDNN | check |\n"
+              "|---|---|---:|---:|---:|---:|---|\n");
+  for (const Row& r : rows)
+    std::printf("| %s | %s | %.4f | %.4f | %.1f | %.2f | %s |\n", r.label.c_str(), r.workload.c_str(), r.te_s * 1e3,
+                r.onednn_s * 1e3, r.other_s / r.te_s / 1e9, r.onednn_s / r.te_s, r.check.empty() ? "ok" : r.check.c_str());
+}
+
 // "conv2d(1,128,28,28,128,3,3,1,1)" -> {"conv2d", {...}}; op empty for other keys.
 std::pair<std::string, std::vector<int64_t>> parse_key(const std::string& key) {
   size_t open = key.find('(');
@@ -240,19 +306,20 @@ int run(int argc, char** argv) {
     return 1;
   }
   te::ops::register_builtin_templates();
-  std::vector<Row> matmuls, convs;
+  std::vector<Row> matmuls, convs, rowwise;
   std::set<std::string> seen;
   for (int i = 1; i < argc; ++i) {
     for (const at::Record& record : at::read_log(argv[i]).records) {
       if (record.target.rfind("llvm", 0) != 0 || !seen.insert(record.workload_key).second) continue;
       auto [op, args] = parse_key(record.workload_key);
-      if (op != "matmul" && op != "conv2d") continue;
+      if (op != "matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm") continue;
       at::Task task = at::create_task(op, args, record.target);
       if (!at::best_record(at::read_log(argv[i]).records, task.workload_key, task.target.str())) continue;
       at::Instance best = at::apply_history_best(argv[i], task);
       std::fprintf(stderr, "bench_tuned_cpu: %s ...\n", task.workload_key.c_str());
-      (op == "matmul" ? matmuls : convs).push_back(op == "matmul" ? bench_matmul(task, best, args)
-                                                                  : bench_conv(task, best, args));
+      if (op == "matmul") matmuls.push_back(bench_matmul(task, best, args));
+      else if (op == "conv2d") convs.push_back(bench_conv(task, best, args));
+      else rowwise.push_back(bench_rowwise(op, task, best, args));
     }
   }
   const char* threads = std::getenv("TE_NUM_THREADS");
@@ -263,6 +330,7 @@ int run(int argc, char** argv) {
   print_table("matmul (fp32; other = OpenBLAS cblas_sgemm)", "OpenBLAS", matmuls);
   print_table("conv2d NCHW (fp32; oneDNN = its own blocked layouts, reorders excluded; other = oneDNN on NCHW)",
               "oneDNN NCHW", convs);
+  print_rowwise_table(rowwise);
   return 0;
 }
 
