@@ -125,21 +125,6 @@ std::vector<te::NDArray> arrays_for(const std::vector<te::Tensor>& tensors) {
   return arrays;
 }
 
-// "conv2d(1,3,224,224,...)" -> ("conv2d", {1, 3, ...}); op empty for other keys.
-std::pair<std::string, std::vector<int64_t>> parse_key(const std::string& key) {
-  size_t open = key.find('(');
-  if (open == std::string::npos || key.back() != ')') return {};
-  std::vector<int64_t> args;
-  std::string inner = key.substr(open + 1, key.size() - open - 2);
-  for (size_t pos = 0; pos <= inner.size();) {
-    size_t comma = inner.find(',', pos);
-    if (comma == std::string::npos) comma = inner.size();
-    args.push_back(std::stoll(inner.substr(pos, comma - pos)));
-    pos = comma + 1;
-  }
-  return {key.substr(0, open), args};
-}
-
 int run(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s LOG [LOG ...]\n", argv[0]);
@@ -161,8 +146,10 @@ int run(int argc, char** argv) {
     const at::LogContents log = at::read_log(argv[i]);
     for (const at::Record& record : log.records) {
       if (record.target.rfind("llvm", 0) != 0 || !seen.insert(record.workload_key).second) continue;
-      auto [op, args] = parse_key(record.workload_key);
-      if (op.empty() || !at::has_template(op)) continue;
+      const std::optional<at::TemplateKey> key = at::parse_template_key(record.workload_key);
+      if (!key || !at::has_template(key->name)) continue;
+      const std::string& op = key->name;
+      const std::vector<int64_t>& args = key->args;
       at::Task task = at::create_task(op, args, record.target);
       if (!at::best_record(log.records, task.workload_key, task.target.str())) continue;
       at::Instance best = at::apply_history_best(argv[i], task);

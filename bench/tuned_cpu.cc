@@ -260,21 +260,6 @@ void print_rowwise_table(const std::vector<Row>& rows) {
                 r.onednn_s * 1e3, r.other_s / r.te_s / 1e9, r.onednn_s / r.te_s, r.check.empty() ? "ok" : r.check.c_str());
 }
 
-// "conv2d(1,128,28,28,128,3,3,1,1)" -> {"conv2d", {...}}; op empty for other keys.
-std::pair<std::string, std::vector<int64_t>> parse_key(const std::string& key) {
-  size_t open = key.find('(');
-  if (open == std::string::npos || key.back() != ')') return {};
-  std::vector<int64_t> args;
-  std::string inner = key.substr(open + 1, key.size() - open - 2);
-  for (size_t pos = 0; pos <= inner.size();) {
-    size_t comma = inner.find(',', pos);
-    if (comma == std::string::npos) comma = inner.size();
-    args.push_back(std::stoll(inner.substr(pos, comma - pos)));
-    pos = comma + 1;
-  }
-  return {key.substr(0, open), args};
-}
-
 // With a layout transform (conv: te's weight packing), its time gets a column, and the
 // comparison with `other` (oneDNN on plain NCHW tensors) charges it to te: te kernel + packing.
 void print_table(const char* title, const char* other, const std::vector<Row>& rows) {
@@ -309,12 +294,16 @@ int run(int argc, char** argv) {
   std::vector<Row> matmuls, convs, rowwise;
   std::set<std::string> seen;
   for (int i = 1; i < argc; ++i) {
-    for (const at::Record& record : at::read_log(argv[i]).records) {
+    const at::LogContents log = at::read_log(argv[i]);
+    for (const at::Record& record : log.records) {
       if (record.target.rfind("llvm", 0) != 0 || !seen.insert(record.workload_key).second) continue;
-      auto [op, args] = parse_key(record.workload_key);
+      const std::optional<at::TemplateKey> key = at::parse_template_key(record.workload_key);
+      if (!key) continue;
+      const std::string& op = key->name;
+      const std::vector<int64_t>& args = key->args;
       if (op != "matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm") continue;
       at::Task task = at::create_task(op, args, record.target);
-      if (!at::best_record(at::read_log(argv[i]).records, task.workload_key, task.target.str())) continue;
+      if (!at::best_record(log.records, task.workload_key, task.target.str())) continue;
       at::Instance best = at::apply_history_best(argv[i], task);
       std::fprintf(stderr, "bench_tuned_cpu: %s ...\n", task.workload_key.c_str());
       if (op == "matmul") matmuls.push_back(bench_matmul(task, best, args));

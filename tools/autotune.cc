@@ -422,26 +422,6 @@ int run_workload_set(const TuneArgs& a) {
 
 // ---------------------------------------------------------------- autotune best
 
-// "matmul(64,64,64)" -> ("matmul", {64, 64, 64}); nullopt for keys of another form.
-std::optional<std::pair<std::string, std::vector<int64_t>>> parse_workload_key(const std::string& key) {
-  size_t open = key.find('(');
-  if (open == std::string::npos || key.empty() || key.back() != ')') return std::nullopt;
-  std::vector<int64_t> args;
-  std::string inner = key.substr(open + 1, key.size() - open - 2);
-  std::stringstream ss(inner);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      args.push_back(std::stoll(item, &used));
-      if (used != item.size()) return std::nullopt;
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
-  return std::make_pair(key.substr(0, open), args);
-}
-
 int run_best(const BestArgs& a) {
   struct stat st {};
   if (::stat(a.log.c_str(), &st) != 0)
@@ -476,9 +456,9 @@ int run_best(const BestArgs& a) {
     std::string python;
     if (best) {
       // The schedule as Python needs the compute: rebuild the operator's task from its key.
-      if (auto parsed = parse_workload_key(key); parsed && at::has_template(parsed->first)) {
+      if (auto parsed = at::parse_template_key(key); parsed && at::has_template(parsed->name)) {
         try {
-          task = at::create_task(parsed->first, parsed->second, target);
+          task = at::create_task(parsed->name, parsed->args, target);
           python = task->replay(te::Schedule::steps_from_json(best->steps_json)).schedule.steps_python();
         } catch (const te::Error& e) {
           python = "# the steps do not replay here (" + std::string(e.what()) + "); as JSON:\n# " +

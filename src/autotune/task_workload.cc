@@ -255,6 +255,28 @@ std::string auto_workload_key(const std::vector<Tensor>& args) {
   return std::string("auto_") + hex + "(" + args.back().name() + ")";
 }
 
+std::optional<TemplateKey> parse_template_key(const std::string& key) {
+  size_t open = key.find('(');
+  if (open == std::string::npos || open == 0 || key.back() != ')') return std::nullopt;
+  TemplateKey parsed{key.substr(0, open), {}};
+  std::string inner = key.substr(open + 1, key.size() - open - 2);
+  size_t pos = 0;
+  while (pos < inner.size()) {
+    size_t comma = inner.find(',', pos);
+    if (comma == std::string::npos) comma = inner.size();
+    std::string item = inner.substr(pos, comma - pos);
+    size_t used = 0;
+    try {
+      parsed.args.push_back(std::stoll(item, &used));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (used != item.size()) return std::nullopt;
+    pos = comma + 1;
+  }
+  return parsed;
+}
+
 double count_flop(const std::vector<Tensor>& outputs) {
   if (outputs.empty()) fail("count_flop: no output tensors given");
   std::vector<Operation> roots;

@@ -49,30 +49,6 @@ int64_t index_or_none(const Config& cfg, const Config& space) {
   return cfg.index();
 }
 
-// "matmul(64,64,32)" -> {"matmul", {64, 64, 32}}; false when the key has another shape.
-bool parse_template_key(const std::string& key, std::string& name, std::vector<int64_t>& args) {
-  size_t open = key.find('(');
-  if (open == std::string::npos || open == 0 || key.back() != ')') return false;
-  name = key.substr(0, open);
-  args.clear();
-  std::string inner = key.substr(open + 1, key.size() - open - 2);
-  size_t pos = 0;
-  while (pos < inner.size()) {
-    size_t comma = inner.find(',', pos);
-    if (comma == std::string::npos) comma = inner.size();
-    std::string item = inner.substr(pos, comma - pos);
-    size_t used = 0;
-    try {
-      args.push_back(std::stoll(item, &used));
-    } catch (const std::exception&) {
-      return false;
-    }
-    if (used != item.size()) return false;
-    pos = comma + 1;
-  }
-  return true;
-}
-
 }  // namespace
 
 void check_tune_options(const TuneOptions& options) {
@@ -160,12 +136,11 @@ int TuningSession::warm_start(const std::vector<std::string>& transfer_logs) {
       if (record.steps_json.empty()) continue;
       auto it = tasks.find(record.workload_key);
       if (it == tasks.end()) {
-        std::string name;
-        std::vector<int64_t> args;
         std::optional<Task> other;
-        if (parse_template_key(record.workload_key, name, args) && has_template(name)) {
+        if (std::optional<TemplateKey> parsed = parse_template_key(record.workload_key);
+            parsed && has_template(parsed->name)) {
           try {
-            other = create_task(name, args, target);
+            other = create_task(parsed->name, parsed->args, target);
           } catch (const Error&) {
           }
         }

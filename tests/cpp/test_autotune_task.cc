@@ -211,6 +211,18 @@ TEST(AutotuneTask, CountFlop) {
   EXPECT_TE_ERROR(count_flop({}), "no output");
 }
 
+TEST(AutotuneTask, ParseTemplateKey) {
+  std::optional<TemplateKey> k = parse_template_key("matmul(64,64,32)");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->name, "matmul");
+  EXPECT_EQ(k->args, (std::vector<int64_t>{64, 64, 32}));
+  std::optional<TemplateKey> none = parse_template_key("noargs()");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->args.empty());
+  for (const char* bad : {"", "matmul", "(1,2)", "matmul(1,x)", "matmul(1,2", "matmul(1,,2)", "m(99999999999999999999)"})
+    EXPECT_FALSE(parse_template_key(bad)) << bad;
+}
+
 TEST(AutotuneTask, WorkloadKeys) {
   Matmul first = make_matmul(8, 8, 8, "C", "A");
   Matmul second = make_matmul(8, 8, 8, "C", "lhs");  // built separately, another input name

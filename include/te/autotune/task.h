@@ -9,6 +9,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include "te/autotune/space.h"
@@ -73,5 +74,12 @@ double count_flop(const std::vector<Tensor>& outputs);
 std::string canonical_compute_text(const std::vector<Tensor>& args);
 // The workload key auto_task gives these args: "auto_<16 hex digits>(<last arg's name>)".
 std::string auto_workload_key(const std::vector<Tensor>& args);
+// A template task's workload key split back into its template name and arguments:
+// "matmul(64,64,32)" -> {"matmul", {64, 64, 32}}; nullopt for keys of another form (auto keys).
+struct TemplateKey {
+  std::string name;
+  std::vector<int64_t> args;
+};
+std::optional<TemplateKey> parse_template_key(const std::string& key);
 
 }  // namespace te::autotune
