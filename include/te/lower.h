@@ -25,12 +25,21 @@ struct LoweredFunc {
   Stmt body;  // flat IR: Load/Store on args' data vars and Allocate'd buffers
 };
 
-// Parsed target string: "llvm", "llvm -mcpu=znver4 -mattr=+avx512f", "cuda".
+// Parsed target string: "llvm", "llvm -mcpu=znver4 -mattr=+avx512f", "cuda",
+// "cuda -arch=sm_80 -use_fast_math -Xnvrtc=--maxrregcount=64 -max-shared-memory-per-block=49152".
 struct Target {
   std::string kind = "llvm";  // "llvm" or "cuda"
   std::string mcpu;           // empty: the host CPU
   std::string mattr;          // empty: the host's features
   int num_threads = 0;        // 0: all cores
+  // Target cuda only. arch: "sm_NN" (PTX + cubin) or "compute_NN" (PTX only); empty: $TE_CUDA_ARCH,
+  // else the architecture of CUDA device 0, else sm_90. nvrtc_flags are passed to NVRTC as given.
+  // The two limits (0: the device's, else sm_90's) are checked at build time.
+  std::string arch;
+  bool fast_math = false;
+  std::vector<std::string> nvrtc_flags;
+  int64_t max_threads_per_block = 0;
+  int64_t max_shared_memory_per_block = 0;
   static Target parse(const std::string& s);  // te::Error naming the bad part
   std::string str() const;
 };

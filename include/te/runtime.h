@@ -16,25 +16,60 @@ namespace te {
 DLDataType to_dlpack(DataType t);
 DataType from_dlpack(DLDataType t);  // te::Error for types te does not support
 
-// A contiguous array on the CPU, 64-byte aligned. Copies share storage.
+// Where an array lives: the CPU, or a CUDA device (its memory is allocated through the CUDA
+// driver, loaded at run time; te::Error where there is none).
+struct Device {
+  DLDeviceType type = kDLCPU;
+  int id = 0;
+  static Device cpu(int id = 0) { return {kDLCPU, id}; }
+  static Device cuda(int id = 0) { return {kDLCUDA, id}; }
+  bool is_cpu() const { return type == kDLCPU; }
+  bool is_cuda() const { return type == kDLCUDA; }
+  DLDevice dl() const { return DLDevice{type, id}; }
+  std::string str() const;  // "cpu(0)", "cuda(1)"
+  bool operator==(const Device& o) const { return type == o.type && id == o.id; }
+  bool operator!=(const Device& o) const { return !(*this == o); }
+};
+std::string device_text(DLDevice d);  // "cpu(0)", "cuda(0)", "device type 7 (0)"
+// CUDA devices: how many (0 without a driver, a device, or a CUDA-enabled te build), and the
+// name of one (te::Error when it does not exist).
+int cuda_device_count();
+std::string cuda_device_name(int index);
+
+// A contiguous array on the CPU (64-byte aligned) or a CUDA device. Copies share storage.
+// data() of a CUDA array is a device pointer: read it with copy_to_host / copy_to(Device::cpu()).
 class NDArray {
  public:
   NDArray() = default;
-  static NDArray empty(const std::vector<int64_t>& shape, DataType dtype = DataType::float32());
+  static NDArray empty(const std::vector<int64_t>& shape, DataType dtype = DataType::float32(),
+                       Device device = Device::cpu());
+  // Wraps a DLPack tensor without copying (CPU or CUDA, compact row-major, a dtype te
+  // supports; te::Error otherwise, and then the tensor is not taken). Takes ownership: the
+  // deleter runs when the last NDArray sharing it is destroyed.
+  static NDArray from_dlpack(DLManagedTensor* managed);
   bool defined() const { return storage_ != nullptr; }
+  Device device() const { return Device{static_cast<DLDeviceType>(tensor_.device.device_type), tensor_.device.device_id}; }
+  // A copy of this array on `device` (a new array, even on the same device).
+  NDArray copy_to(Device device) const;
+  // Copies src (same shape and dtype, any device) into this array.
+  void copy_from(const NDArray& src);
+  // Copies nbytes() bytes between this array (any device) and CPU memory.
+  void copy_from_host(const void* host, size_t bytes);
+  void copy_to_host(void* host, size_t bytes) const;
   void* data() const { return tensor_.data; }
   template <typename T>
   T* data_as() const {
     return static_cast<T*>(tensor_.data);
   }
   const std::vector<int64_t>& shape() const { return shape_; }
-  DataType dtype() const { return from_dlpack(tensor_.dtype); }
+  DataType dtype() const { return te::from_dlpack(tensor_.dtype); }
   int64_t numel() const;
   size_t nbytes() const;
   // The DLTensor view of this array (valid while the array lives).
   DLTensor* dltensor() { return &tensor_; }
   const DLTensor* dltensor() const { return &tensor_; }
-  // Fills every element with NaN (floats) or a poison pattern (ints), before a test run.
+  // Fills every element with NaN (floats) or a poison pattern (ints), before a test run
+  // (on any device).
   void fill_poison();
 
  private:

@@ -44,16 +44,31 @@ __all__ = [
     "min", "prod", "comm_reducer", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "erf",
     "power", "abs", "floor", "ceil", "round", "fma", "if_then_else", "select", "cast", "all",
     "any", "max_value", "min_value", "floordiv", "floormod", "truncdiv", "truncmod",
-    "create_schedule", "lower", "build", "cpu", "Device", "nd", "replay",
+    "create_schedule", "lower", "build", "cpu", "cuda", "Device", "nd", "replay",
 ]
 
 
 class Device:
-    """A device handle; te runs kernels on the CPU (te.cpu())."""
+    """A device handle: te.cpu() or te.cuda(i). te.nd arrays live on one; a kernel built for
+    target "cuda" runs on the CUDA device its arrays live on."""
 
     def __init__(self, device_type="cpu", index=0):
+        if device_type not in ("cpu", "cuda"):
+            raise _core.TEError(f"te.Device: device type {device_type!r} is not supported; expected 'cpu' or 'cuda'")
+        if not isinstance(index, int) or index < 0:
+            raise _core.TEError(f"te.Device: index must be a non-negative int, got {index!r}")
         self.device_type = device_type
         self.index = index
+
+    @property
+    def exist(self):
+        """True when the device is present (the CPU always; cuda(i) when the CUDA driver reports it)."""
+        return self.device_type == "cpu" or self.index < _core._cuda_device_count()
+
+    @property
+    def name(self):
+        """The device's name ("cpu", or the GPU's name such as "NVIDIA H100 80GB HBM3")."""
+        return "cpu" if self.device_type == "cpu" else _core._cuda_device_name(self.index)
 
     def __eq__(self, other):
         return isinstance(other, Device) and (self.device_type, self.index) == (other.device_type, other.index)
@@ -66,8 +81,13 @@ class Device:
 
 
 def cpu(index=0):
-    """The CPU device (the only one te.nd arrays live on)."""
+    """The CPU device."""
     return Device("cpu", index)
+
+
+def cuda(index=0):
+    """CUDA device `index` (te.cuda(0).exist says whether it is present)."""
+    return Device("cuda", index)
 
 
 def _axis_names(fcompute, ndim, name):
@@ -205,8 +225,10 @@ Module.time_evaluator = _module_time_evaluator
 
 
 def build(sch, args, target="llvm", name="default_function"):
-    """Lowers and compiles `sch` for `target` ("llvm", "llvm -mcpu=..."); returns a callable
-    Module taking one array per tensor in `args` (outputs written in place)."""
+    """Lowers and compiles `sch` for `target` ("llvm", "llvm -mcpu=...", "cuda",
+    "cuda -arch=sm_90 -use_fast_math -Xnvrtc=<flag>"); returns a callable Module taking one
+    array per tensor in `args` (outputs written in place). A cuda Module takes arrays that all
+    live on one CUDA device (used in place) or all on the CPU (copied in and out)."""
     return _core.build(sch, args, target, name)
 
 

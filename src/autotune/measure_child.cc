@@ -209,13 +209,13 @@ CallFn load_cuda(const RunRequest& r, std::vector<NDArray>& arrays) {
 #ifdef TE_WITH_CUDA
   std::string why = cuda_unavailable_reason();
   if (!why.empty()) fail(why, "; a cuda candidate cannot run on this machine (no GPU)");
-  auto kernel = std::make_shared<CudaKernel>(read_file(r.ptx_path), r.kernel_name);
+  auto kernel = std::make_shared<CudaKernel>(read_file(r.ptx_path), r.kernel_name, 0);
   std::vector<CudaKernel::HostBuffer> buffers;
   for (NDArray& a : arrays) buffers.push_back({a.data(), a.nbytes()});
   std::array<int64_t, 3> grid = r.grid, block = r.block;
   return [kernel, buffers, grid, block]() -> std::string {
-    // Stopgap until te has device arrays: each call copies the buffers to the device and
-    // back, so CUDA costs include those transfers.
+    // Each call copies the buffers to the device and back, so CUDA costs include those
+    // transfers (moving the candidate's arrays to the device is open work for the tuner).
     try {
       kernel->launch_with_host_buffers(buffers, {}, {}, grid.data(), block.data());
     } catch (const Error& e) {

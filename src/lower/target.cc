@@ -1,5 +1,7 @@
 // Target::parse / Target::str: "llvm", "llvm -mcpu=znver4 -mattr=+avx512f,+fma -num-threads=2",
-// "cuda". Every token is checked; a bad one is named in the te::Error.
+// "cuda [-arch=sm_NN] [-use_fast_math] [-Xnvrtc=<flag>]... [-max-threads-per-block=<n>]
+// [-max-shared-memory-per-block=<bytes>]". Every token is checked; a bad one is named in the te::Error.
+#include <cctype>
 #include <charconv>
 #include <sstream>
 
@@ -9,7 +11,8 @@ namespace te {
 namespace {
 
 constexpr const char* kTargetHelp =
-    "expected \"llvm [-mcpu=<cpu>] [-mattr=+feat,-feat] [-num-threads=<n>]\" or \"cuda\"";
+    "expected \"llvm [-mcpu=<cpu>] [-mattr=+feat,-feat] [-num-threads=<n>]\" or \"cuda [-arch=sm_NN] "
+    "[-use_fast_math] [-Xnvrtc=<flag>] [-max-threads-per-block=<n>] [-max-shared-memory-per-block=<bytes>]\"";
 
 std::vector<std::string> split_whitespace(const std::string& s) {
   std::istringstream in(s);
@@ -43,6 +46,43 @@ int parse_num_threads(const std::string& value, const std::string& target_string
   return n;
 }
 
+int64_t parse_positive(const std::string& key, const std::string& value, const std::string& target_string) {
+  int64_t n = -1;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || end != value.data() + value.size() || n <= 0)
+    fail("target '", target_string, "': bad ", key, " value '", value, "'; expected a positive integer");
+  return n;
+}
+
+// The options of target cuda; returns false when `key` is not one of them.
+bool parse_cuda_option(Target& target, const std::string& token, const std::string& key, const std::string& value,
+                       bool has_value, const std::string& s) {
+  if (key == "-use_fast_math") {
+    if (has_value) fail("target '", s, "': -use_fast_math takes no value");
+    target.fast_math = true;
+    return true;
+  }
+  bool known = key == "-arch" || key == "-Xnvrtc" || key == "-max-threads-per-block" ||
+               key == "-max-shared-memory-per-block";
+  if (!known) return false;
+  if (!has_value || value.empty()) fail("target '", s, "': option '", token, "' needs a value (", key, "=...)");
+  if (key == "-arch") {
+    if (!target.arch.empty()) fail("target '", s, "': option -arch is given twice");
+    bool ok = (value.rfind("sm_", 0) == 0 || value.rfind("compute_", 0) == 0) && value.size() > 3;
+    size_t digits = value.find('_') + 1;
+    ok = ok && digits < value.size() && std::isdigit(static_cast<unsigned char>(value[digits]));
+    if (!ok) fail("target '", s, "': bad -arch '", value, "'; expected sm_<NN> (e.g. sm_90) or compute_<NN>");
+    target.arch = value;
+  } else if (key == "-Xnvrtc") {
+    target.nvrtc_flags.push_back(value);
+  } else if (key == "-max-threads-per-block") {
+    target.max_threads_per_block = parse_positive(key, value, s);
+  } else {
+    target.max_shared_memory_per_block = parse_positive(key, value, s);
+  }
+  return true;
+}
+
 }  // namespace
 
 Target Target::parse(const std::string& s) {
@@ -59,9 +99,11 @@ Target Target::parse(const std::string& s) {
     std::string key = token.substr(0, eq);
     std::string value = eq == std::string::npos ? std::string() : token.substr(eq + 1);
     bool known = key == "-mcpu" || key == "-mattr" || key == "-num-threads";
+    if (target.kind == "cuda") {
+      if (parse_cuda_option(target, token, key, value, eq != std::string::npos, s)) continue;
+      if (known) fail("target '", s, "': option '", token, "' is for target llvm; ", kTargetHelp);
+    }
     if (!known) fail("target '", s, "': unknown option '", token, "'; ", kTargetHelp);
-    if (target.kind == "cuda")
-      fail("target '", s, "': option '", token, "' is for target llvm; target cuda takes no options");
     if (eq == std::string::npos)
       fail("target '", s, "': option '", token, "' needs a value (", key, "=...)");
     bool& seen = key == "-mcpu" ? seen_mcpu : key == "-mattr" ? seen_mattr : seen_threads;
@@ -85,6 +127,12 @@ std::string Target::str() const {
   if (!mcpu.empty()) out += " -mcpu=" + mcpu;
   if (!mattr.empty()) out += " -mattr=" + mattr;
   if (num_threads != 0) out += " -num-threads=" + std::to_string(num_threads);
+  if (!arch.empty()) out += " -arch=" + arch;
+  if (fast_math) out += " -use_fast_math";
+  for (const std::string& flag : nvrtc_flags) out += " -Xnvrtc=" + flag;
+  if (max_threads_per_block) out += " -max-threads-per-block=" + std::to_string(max_threads_per_block);
+  if (max_shared_memory_per_block)
+    out += " -max-shared-memory-per-block=" + std::to_string(max_shared_memory_per_block);
   return out;
 }
 

@@ -84,9 +84,7 @@ void add_dlpack(ArgumentViews& views, py::handle obj, const std::string& label, 
   if (!PyCapsule_IsValid(capsule.ptr(), "dltensor"))
     fail(label, ": __dlpack__ did not return an unversioned \"dltensor\" capsule (te reads DLPack 0.x)");
   auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
-  if (managed->dl_tensor.device.device_type != kDLCPU)
-    fail(label, ": the array lives on device type ", int(managed->dl_tensor.device.device_type),
-         "; te's LLVM kernels read CPU memory only");
+  // The device is checked against the kernel's target by Module's argument checks.
   if (!is_compact(managed->dl_tensor))
     fail(label, ": the DLPack tensor is not compact row-major (strided view); make it contiguous first");
   // The capsule stays unconsumed, so its destructor frees the tensor after the call.
@@ -154,21 +152,57 @@ py::capsule export_dlpack(const NDArray& array) {
   return py::reinterpret_steal<py::capsule>(cap);
 }
 
-NDArray ndarray_from_numpy(py::handle source) {
+// te.cpu(i) / te.cuda(i) (python/te/__init__.py's Device) → te::Device.
+Device to_device(py::handle device, const std::string& who) {
+  if (device.is_none()) return Device::cpu();
+  if (!py::hasattr(device, "device_type") || !py::hasattr(device, "index"))
+    fail(who, ": device must be te.cpu(i) or te.cuda(i), got ", std::string(py::str(py::type::of(device).attr("__name__"))));
+  std::string type = py::str(device.attr("device_type"));
+  int index = device.attr("index").cast<int>();
+  if (type == "cpu") return Device::cpu(index);
+  if (type == "cuda") {
+    if (index < 0) fail(who, ": CUDA device index ", index, " is negative");
+    return Device::cuda(index);
+  }
+  fail(who, ": device type '", type, "' is not supported; expected te.cpu() or te.cuda(i)");
+}
+
+py::object to_python_device(Device d) {
+  return py::module_::import("te").attr(d.is_cuda() ? "cuda" : "cpu")(d.id);
+}
+
+NDArray ndarray_from_numpy(py::handle source, Device device) {
   py::module_ np = py::module_::import("numpy");
   py::array arr = np.attr("ascontiguousarray")(source);
   std::vector<int64_t> shape(arr.shape(), arr.shape() + arr.ndim());
   DataType t = to_dtype(arr.dtype(), "te.nd.array");
-  NDArray out = NDArray::empty(shape, t);
-  if (out.nbytes()) std::memcpy(out.data(), arr.data(), out.nbytes());
+  NDArray out = NDArray::empty(shape, t, device);
+  const void* src = arr.data();
+  py::gil_scoped_release release;
+  out.copy_from_host(src, out.nbytes());
   return out;
 }
 
 py::array ndarray_to_numpy(const NDArray& a) {
   py::dtype dt(a.dtype().str() == "bool" ? std::string("bool") : a.dtype().str());
   py::array out(dt, a.shape());
-  if (a.nbytes()) std::memcpy(out.mutable_data(), a.data(), a.nbytes());
+  void* dst = out.mutable_data();
+  py::gil_scoped_release release;
+  a.copy_to_host(dst, a.nbytes());
   return out;
+}
+
+// Takes over a producer's DLPack tensor without copying (CPU or CUDA): the capsule is renamed
+// "used_dltensor" as the protocol asks, and its deleter runs when the last te array drops it.
+NDArray ndarray_from_dlpack(py::handle obj) {
+  py::object capsule = py::hasattr(obj, "__dlpack__") ? obj.attr("__dlpack__")() : py::reinterpret_borrow<py::object>(obj);
+  if (!PyCapsule_IsValid(capsule.ptr(), "dltensor"))
+    fail("te.nd.from_dlpack: expected an object with __dlpack__ (or an unused \"dltensor\" capsule), got ",
+         std::string(py::str(py::type::of(obj).attr("__name__"))));
+  auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
+  NDArray a = NDArray::from_dlpack(managed);  // throws before taking it: the capsule still owns it
+  PyCapsule_SetName(capsule.ptr(), "used_dltensor");
+  return a;
 }
 
 struct TimeResult {
@@ -225,34 +259,61 @@ void bind_runtime(py::module_& m) {
       .def_property_readonly("shape", [](const NDArray& a) { return py::tuple(py::cast(a.shape())); },
                              "The shape as a tuple of ints.")
       .def_property_readonly("dtype", [](const NDArray& a) { return a.dtype().str(); }, "The element type, e.g. \"float32\".")
-      .def_property_readonly("device", [](const NDArray&) { return py::module_::import("te").attr("cpu")(0); },
-                             "The device the array lives on (always te.cpu(0)).")
-      .def("numpy", &ndarray_to_numpy, "A NumPy copy of the array.")
+      .def_property_readonly("device", [](const NDArray& a) { return to_python_device(a.device()); },
+                             "The device the array lives on: te.cpu(0) or te.cuda(i).")
+      .def("numpy", &ndarray_to_numpy, "A NumPy copy of the array (copied from the device for a CUDA array).")
       .def("copyfrom", [](NDArray& a, py::handle source) {
-        NDArray src = ndarray_from_numpy(source);
+        NDArray src = py::isinstance<NDArray>(source) ? source.cast<NDArray>() : ndarray_from_numpy(source, Device::cpu());
         if (src.shape() != a.shape() || src.dtype() != a.dtype())
-          fail("NDArray.copyfrom: source has shape/dtype different from the array's (", a.dtype().str(), ")");
-        if (a.nbytes()) std::memcpy(a.data(), src.data(), a.nbytes());
+          fail("NDArray.copyfrom: the source has shape ", std::string(py::str(py::tuple(py::cast(src.shape())))), " and dtype ",
+               src.dtype().str(), "; the array ", std::string(py::str(py::tuple(py::cast(a.shape())))), " and ",
+               a.dtype().str(), "; they must match");
+        py::gil_scoped_release release;
+        a.copy_from(src);
         return a;
       }, py::arg("source"),
-         "Copies source (a NumPy array or anything numpy.asarray accepts, of the same shape and dtype) "
-         "into this array; returns the array.")
+         "Copies source (a te array on any device, a NumPy array, or anything numpy.asarray accepts; "
+         "same shape and dtype) into this array; returns the array.")
+      .def("copyto", [](const NDArray& a, py::handle target) -> NDArray {
+        if (py::isinstance<NDArray>(target)) {
+          NDArray dst = target.cast<NDArray>();
+          if (dst.shape() != a.shape() || dst.dtype() != a.dtype())
+            fail("NDArray.copyto: the target has dtype ", dst.dtype().str(), " and shape ",
+                 std::string(py::str(py::tuple(py::cast(dst.shape())))), "; the array ", a.dtype().str(), " and ",
+                 std::string(py::str(py::tuple(py::cast(a.shape())))), "; they must match");
+          py::gil_scoped_release release;
+          dst.copy_from(a);
+          return dst;
+        }
+        Device device = to_device(target, "NDArray.copyto");
+        py::gil_scoped_release release;
+        return a.copy_to(device);
+      }, py::arg("target"),
+         "Copies this array into target: a te array of the same shape and dtype (returned), or a "
+         "device (te.cpu(), te.cuda(i)): a new array there.")
       .def("__dlpack__", [](const NDArray& a, py::kwargs) { return export_dlpack(a); },
-           "DLPack capsule sharing this array's memory (numpy.from_dlpack, torch.from_dlpack).")
-      .def("__dlpack_device__", [](const NDArray&) { return py::make_tuple(int(kDLCPU), 0); })
+           "DLPack capsule sharing this array's memory (numpy.from_dlpack, torch.from_dlpack; a CUDA "
+           "array is a kDLCUDA tensor, e.g. for torch.from_dlpack).")
+      .def("__dlpack_device__", [](const NDArray& a) { return py::make_tuple(int(a.device().type), a.device().id); },
+           "(device type, index) in DLPack's numbering: (1, 0) for the CPU, (2, i) for cuda(i).")
       .def("__repr__", [](const NDArray& a) {
         return "<te.nd.NDArray shape=" + std::string(py::str(py::tuple(py::cast(a.shape())))) + " dtype=" +
                a.dtype().str() + ">\n" + std::string(py::str(ndarray_to_numpy(a)));
       });
-  m.def("_nd_array", &ndarray_from_numpy);
-  m.def("_nd_empty", [](py::handle shape, py::handle dtype) {
+  m.def("_nd_array", [](py::handle source, py::handle device) {
+    return ndarray_from_numpy(source, to_device(device, "te.nd.array"));
+  });
+  m.def("_nd_from_dlpack", &ndarray_from_dlpack);
+  m.def("_cuda_device_count", [] { return cuda_device_count(); });
+  m.def("_cuda_device_name", [](int index) { return cuda_device_name(index); });
+  m.def("_nd_empty", [](py::handle shape, py::handle dtype, py::handle device) {
     std::vector<int64_t> dims;
     if (py::isinstance<py::int_>(shape)) {
       dims.push_back(shape.cast<int64_t>());
     } else {
       for (py::handle h : shape) dims.push_back(h.attr("__index__")().cast<int64_t>());
     }
-    return NDArray::empty(dims, to_dtype(dtype, "te.nd.empty"));
+    return NDArray::empty(dims, to_dtype(dtype, "te.nd.empty"), to_device(device, "te.nd.empty"));
   });
 
   py::class_<LoweredFunc>(m, "LoweredFunc", "The loop program te.lower produced; print() shows it.")
@@ -293,7 +354,21 @@ void bind_runtime(py::module_& m) {
       .def("get_source", [](const Module& mod, const std::string& fmt) {
         py::gil_scoped_release release;
         return mod.get_source(fmt);
-      }, py::arg("fmt") = "ll", "\"ll\" (LLVM IR), \"asm\" (assembly) or \"lowered\" (the loop IR).")
+      }, py::arg("fmt") = "ll",
+         "The kernel's source: for target llvm \"ll\" (LLVM IR) or \"asm\" (assembly); for target cuda "
+         "\"cuda\" (CUDA C) or \"ptx\"; \"lowered\" (the loop IR) for both. get_binary(\"cubin\") gives "
+         "a CUDA cubin.")
+      .def("get_binary", [](const Module& mod, const std::string& fmt) {
+        if (fmt != "cubin") fail("Module.get_binary: format '", fmt, "' is not binary; expected \"cubin\" (target cuda)");
+        std::string image;
+        {
+          py::gil_scoped_release release;
+          image = mod.get_source(fmt);
+        }
+        return py::bytes(image);
+      }, py::arg("fmt") = "cubin",
+         "The compiled machine code as bytes: \"cubin\" (target cuda; needs a real architecture, "
+         "target \"cuda -arch=sm_NN\" or the default).")
       .def("save_object", [](const Module& mod, const std::string& path) { mod.save_object(path); }, py::arg("path"),
            "Writes the compiled kernel as a relocatable object file (.o) to path, to link into a "
            "program; export_library writes a loadable shared library instead.")
@@ -324,7 +399,7 @@ void bind_runtime(py::module_& m) {
     py::gil_scoped_release release;
     return build(s, tensors, target, name);
   }, py::arg("sch"), py::arg("args"), py::arg("target") = "llvm", py::arg("name") = "default_function",
-     "Lowers and compiles a schedule into a callable Module.");
+     "Lowers and compiles a schedule into a callable Module (target \"llvm ...\" or \"cuda ...\").");
 }
 
 }  // namespace te::python

@@ -23,10 +23,11 @@ struct CudaKernelSource {
 // per buffer argument, then one int (int64: long long) per size variable, in func's order.
 CudaKernelSource codegen_cuda(const LoweredFunc& func);
 
-// The architecture NVRTC compiles for: $TE_CUDA_ARCH when set (e.g. "sm_80"), else sm_90.
+// The architecture NVRTC compiles for: $TE_CUDA_ARCH when set (e.g. "sm_80"), else CUDA device
+// 0's, else sm_90. (nvrtc.h has the full interface: options, cubin.)
 std::string default_cuda_arch();
 // Compiles CUDA C to PTX with NVRTC for arch ("sm_90" → -arch=compute_90). Results are cached
-// by (source, arch). te::Error when NVRTC cannot be loaded or the source does not compile
+// by (source, arch, options). te::Error when NVRTC cannot be loaded or the source does not compile
 // (with NVRTC's log and the offending source lines).
 std::string compile_cuda_to_ptx(const std::string& source, const std::string& arch = default_cuda_arch());
 

@@ -1,6 +1,10 @@
 // src/codegen/cuda/cuda_driver.h — the CUDA driver API, loaded with dlopen("libcuda.so.1") on
-// first use. No CUDA header here; cuda_driver.cc includes cuda.h for its types only.
+// first use: devices, device memory, copies, kernels. No CUDA header here; cuda_driver.cc
+// includes cuda.h for its types only. Every function throws te::Error (never crashes) when no
+// driver or device is present, naming why.
 #pragma once
+
+#include <dlpack/dlpack.h>
 
 #include <cstdint>
 #include <memory>
@@ -9,34 +13,58 @@
 
 namespace te {
 
-// A kernel loaded from PTX into the primary context of device 0.
+// Why no kernel can run here ("" when at least one device is available).
+std::string cuda_unavailable_reason();
+int cuda_device_count();  // 0 without a driver or a device
+
+struct CudaDeviceInfo {
+  std::string name;
+  int major = 0, minor = 0;                      // compute capability
+  int64_t max_threads_per_block = 0;
+  int64_t max_shared_memory_per_block = 0;        // static __shared__ (48 KiB on every sm_70+)
+  int64_t max_shared_memory_per_block_optin = 0;  // with cudaFuncAttributeMaxDynamicSharedMemorySize
+  std::string arch() const { return "sm_" + std::to_string(major * 10 + minor); }
+};
+// te::Error when the device does not exist (naming how many there are).
+CudaDeviceInfo cuda_device_info(int device);
+
+// Device memory of `device` (its primary context). cuda_alloc(…, 0) returns a valid pointer.
+void* cuda_alloc(int device, size_t bytes);
+void cuda_free(int device, void* ptr) noexcept;
+// Copies bytes between any two of: CPU memory, device memory (synchronous).
+void cuda_copy(void* dst, DLDevice dst_device, const void* src, DLDevice src_device, size_t bytes);
+
+// A kernel loaded from PTX or a cubin into the primary context of `device`.
 class CudaKernel {
  public:
   // te::Error "no CUDA device available ..." without a driver or a device; te::Error with the
-  // driver's message when the PTX does not load or lacks kernel_name.
-  CudaKernel(const std::string& ptx, const std::string& kernel_name);
+  // driver's message when the image does not load or lacks kernel_name.
+  CudaKernel(const std::string& image, const std::string& kernel_name, int device);
   ~CudaKernel();
   CudaKernel(const CudaKernel&) = delete;
   CudaKernel& operator=(const CudaKernel&) = delete;
+
+  // Launches on device pointers, synchronizes, and checks for errors (naming the kernel).
+  // scalars: the size-variable values, each passed as int32 (is_int64 false) or int64.
+  void launch(const std::vector<void*>& device_buffers, const std::vector<int64_t>& scalars,
+              const std::vector<bool>& scalar_is_int64, const int64_t grid[3], const int64_t block[3]) const;
 
   struct HostBuffer {
     void* data;
     size_t bytes;
   };
-  // Stopgap until device arrays exist: copies every host buffer to the device, launches,
-  // synchronizes (an error names the kernel), and copies every buffer back.
-  // scalars: the size-variable values, each passed as int32 (is_int64 false) or int64.
+  // The convenience path for CPU arrays: copies every host buffer to the device, launches, and
+  // copies every buffer back.
   void launch_with_host_buffers(const std::vector<HostBuffer>& buffers, const std::vector<int64_t>& scalars,
                                 const std::vector<bool>& scalar_is_int64, const int64_t grid[3],
                                 const int64_t block[3]) const;
+  int device() const { return device_; }
 
  private:
   std::string kernel_name_;
+  int device_ = 0;
   void* module_ = nullptr;    // CUmodule
   void* function_ = nullptr;  // CUfunction
 };
-
-// Why no kernel can run here ("" when a device is available).
-std::string cuda_unavailable_reason();
 
 }  // namespace te

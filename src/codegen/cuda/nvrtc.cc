@@ -1,9 +1,11 @@
-// NVRTC wrapper: CUDA C → PTX. libnvrtc is loaded with dlopen on first use (never linked), so
+// NVRTC wrapper: CUDA C → PTX or cubin, with the user's options, cached. libnvrtc is loaded with dlopen on first use (never linked), so
 // libte builds and runs on machines without the CUDA toolkit; nvrtc.h supplies types only.
 #include <dlfcn.h>
 #include <nvrtc.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <future>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -11,6 +13,8 @@
 #include <unordered_map>
 
 #include "codegen/cuda/codegen_cuda.h"
+#include "codegen/cuda/cuda_driver.h"
+#include "codegen/cuda/nvrtc.h"
 
 namespace te {
 namespace {
@@ -22,6 +26,8 @@ struct NvrtcApi {
   decltype(&nvrtcGetProgramLog) log = nullptr;
   decltype(&nvrtcGetPTXSize) ptx_size = nullptr;
   decltype(&nvrtcGetPTX) ptx = nullptr;
+  decltype(&nvrtcGetCUBINSize) cubin_size = nullptr;  // optional (CUDA >= 11.1)
+  decltype(&nvrtcGetCUBIN) cubin = nullptr;
   decltype(&nvrtcDestroyProgram) destroy = nullptr;
   decltype(&nvrtcGetErrorString) error_string = nullptr;
   std::string load_error;  // non-empty when libnvrtc could not be loaded
@@ -60,6 +66,9 @@ const NvrtcApi& nvrtc_api() {
     sym(a.ptx, "nvrtcGetPTX");
     sym(a.destroy, "nvrtcDestroyProgram");
     sym(a.error_string, "nvrtcGetErrorString");
+    a.cubin_size = reinterpret_cast<decltype(a.cubin_size)>(dlsym(lib, "nvrtcGetCUBINSize"));
+    a.cubin = reinterpret_cast<decltype(a.cubin)>(dlsym(lib, "nvrtcGetCUBIN"));
+    if (!a.cubin_size) a.cubin = nullptr;
     return a;
   }();
   return api;
@@ -83,32 +92,31 @@ std::string offending_lines(const std::string& source, const std::string& log) {
   return out;
 }
 
-}  // namespace
-
-std::string default_cuda_arch() {
-  const char* v = std::getenv("TE_CUDA_ARCH");
-  return v && *v ? v : "sm_90";
-}
-
-std::string compile_cuda_to_ptx(const std::string& source, const std::string& arch) {
-  std::regex arch_form(R"((sm|compute)_(\d+)[a-z]?)");
+// The architecture's number and suffix: "sm_90a" → ("90a"); te::Error for a malformed one.
+std::string arch_number(const std::string& arch, const char* who) {
+  static const std::regex arch_form(R"((sm|compute)_(\d+[a-z]?))");
   std::smatch m;
   if (!std::regex_match(arch, m, arch_form))
-    fail("compile_cuda_to_ptx: bad architecture '", arch, "'; expected sm_<NN> such as sm_90 or sm_80");
+    fail(who, ": bad architecture '", arch, "'; expected sm_<NN> such as sm_90 or sm_80 (or compute_<NN>)");
+  return m[2].str();
+}
+
+struct CacheEntry {
+  std::shared_future<std::string> result;
+};
+std::mutex cache_mutex;
+std::unordered_map<std::string, CacheEntry> cache;  // key: output, options, source
+std::atomic<size_t> compilations{0};
+
+std::string compile_uncached(const std::string& source, const NvrtcOptions& options, NvrtcOutput output) {
   const NvrtcApi& api = nvrtc_api();
   if (!api.load_error.empty()) fail(api.load_error);
-
-  static std::mutex cache_mutex;
-  static std::unordered_map<std::string, std::string> cache;  // (arch, source) → PTX
-  std::string key = arch + "\n" + source;
-  {
-    std::lock_guard<std::mutex> lock(cache_mutex);
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
-  }
-  // PTX is emitted for the virtual architecture (the driver JITs it for the device).
-  std::string arch_option = "--gpu-architecture=compute_" + m[2].str();
-  std::string include_option = "--include-path=" + cuda_home() + "/include";
-  std::vector<const char*> options = {arch_option.c_str(), include_option.c_str(), "--std=c++17"};
+  if (output == NvrtcOutput::kCubin && !api.cubin)
+    fail("NVRTC: this NVRTC lacks nvrtcGetCUBIN (CUDA < 11.1); use PTX (get_source(\"ptx\"))");
+  std::vector<std::string> line = nvrtc_command_line(options, output);
+  std::vector<const char*> argv;
+  for (const std::string& s : line) argv.push_back(s.c_str());
+  ++compilations;
 
   nvrtcProgram program = nullptr;
   nvrtcResult rc = api.create(&program, source.c_str(), "te_kernel.cu", 0, nullptr, nullptr);
@@ -118,25 +126,100 @@ std::string compile_cuda_to_ptx(const std::string& source, const std::string& ar
     nvrtcProgram* p;
     ~Destroy() { api.destroy(p); }
   } destroy{api, &program};
-  rc = api.compile(program, int(options.size()), options.data());
+  rc = api.compile(program, int(argv.size()), argv.data());
   size_t log_size = 0;
   api.log_size(program, &log_size);
   std::string log(log_size, '\0');
   if (log_size > 1) api.log(program, log.data());
   while (!log.empty() && (log.back() == '\0' || log.back() == '\n')) log.pop_back();
-  if (rc != NVRTC_SUCCESS)
-    fail("NVRTC could not compile the generated CUDA C for ", arch, " (", api.error_string(rc), ").\n",
-         "Offending source lines:\n", offending_lines(source, log), "NVRTC log:\n", log);
-  size_t ptx_size = 0;
-  rc = api.ptx_size(program, &ptx_size);
-  if (rc != NVRTC_SUCCESS) fail("NVRTC: nvrtcGetPTXSize failed: ", api.error_string(rc));
-  std::string ptx(ptx_size, '\0');
-  rc = api.ptx(program, ptx.data());
-  if (rc != NVRTC_SUCCESS) fail("NVRTC: nvrtcGetPTX failed: ", api.error_string(rc));
-  while (!ptx.empty() && ptx.back() == '\0') ptx.pop_back();
+  if (rc != NVRTC_SUCCESS) {
+    std::string flags;
+    for (const std::string& s : line) flags += " " + s;
+    fail("NVRTC could not compile the generated CUDA C for ", options.arch, " (", api.error_string(rc), ").\n",
+         "Options:", flags, "\nOffending source lines:\n", offending_lines(source, log), "NVRTC log:\n", log);
+  }
+  size_t size = 0;
+  bool cubin = output == NvrtcOutput::kCubin;
+  rc = cubin ? api.cubin_size(program, &size) : api.ptx_size(program, &size);
+  if (rc != NVRTC_SUCCESS) fail("NVRTC: getting the ", cubin ? "cubin" : "PTX", " size failed: ", api.error_string(rc));
+  std::string image(size, '\0');
+  rc = cubin ? api.cubin(program, image.data()) : api.ptx(program, image.data());
+  if (rc != NVRTC_SUCCESS) fail("NVRTC: getting the ", cubin ? "cubin" : "PTX", " failed: ", api.error_string(rc));
+  if (!cubin)
+    while (!image.empty() && image.back() == '\0') image.pop_back();
+  return image;
+}
+
+}  // namespace
+
+std::string default_cuda_arch() {
+  const char* v = std::getenv("TE_CUDA_ARCH");
+  if (v && *v) return v;
+  if (cuda_device_count() > 0) return cuda_device_info(0).arch();
+  return "sm_90";
+}
+
+NvrtcOptions nvrtc_options(const Target& target) {
+  NvrtcOptions o;
+  o.arch = target.arch.empty() ? default_cuda_arch() : target.arch;
+  o.fast_math = target.fast_math;
+  o.flags = target.nvrtc_flags;
+  return o;
+}
+
+std::vector<std::string> nvrtc_command_line(const NvrtcOptions& options, NvrtcOutput output) {
+  std::string number = arch_number(options.arch, "NVRTC");
+  if (output == NvrtcOutput::kCubin && options.arch.rfind("sm_", 0) != 0)
+    fail("NVRTC: a cubin needs a real architecture (sm_", number, "), got '", options.arch,
+         "'; build for target 'cuda -arch=sm_", number, "' or ask for PTX");
+  // PTX is emitted for the virtual architecture (the driver JITs it for the device); a cubin
+  // is machine code for exactly the real one.
+  std::vector<std::string> line = {
+      output == NvrtcOutput::kCubin ? "--gpu-architecture=sm_" + number : "--gpu-architecture=compute_" + number,
+      "--include-path=" + cuda_home() + "/include", "--std=c++17"};
+  if (options.fast_math) line.push_back("--use_fast_math");
+  for (const std::string& f : options.flags) line.push_back(f);
+  return line;
+}
+
+std::string nvrtc_compile(const std::string& source, const NvrtcOptions& options, NvrtcOutput output) {
+  std::string key = std::to_string(int(output));
+  for (const std::string& s : nvrtc_command_line(options, output)) key += "\x1f" + s;
+  key += "\x1e" + source;
+  std::promise<std::string> promise;
+  std::shared_future<std::string> result;
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) {
+      result = it->second.result;
+    } else {
+      cache.emplace(key, CacheEntry{promise.get_future().share()});
+    }
+  }
+  if (result.valid()) return result.get();  // compiled, or being compiled by another thread
+  try {
+    std::string image = compile_uncached(source, options, output);
+    promise.set_value(image);
+    return image;
+  } catch (...) {
+    promise.set_exception(std::current_exception());  // threads waiting on it rethrow it
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    cache.erase(key);  // a later call tries again (and reports the error again)
+    throw;
+  }
+}
+
+size_t nvrtc_cache_entries() {
   std::lock_guard<std::mutex> lock(cache_mutex);
-  cache.emplace(std::move(key), ptx);
-  return ptx;
+  return cache.size();
+}
+size_t nvrtc_compilations() { return compilations.load(); }
+
+std::string compile_cuda_to_ptx(const std::string& source, const std::string& arch) {
+  NvrtcOptions options;
+  options.arch = arch;
+  return nvrtc_compile(source, options, NvrtcOutput::kPtx);
 }
 
 }  // namespace te

@@ -47,6 +47,29 @@ bool dtype_matches(DLDataType got, DataType expected) {
          (got.code == kDLBoolCode || got.code == kDLUInt);
 }
 
+// Target llvm: every argument on the CPU. Target cuda: every argument on the device of
+// argument 0, which is a CUDA device or the CPU (the copy-in/copy-out convenience path).
+void check_argument_device(const LoweredFunc& func, const std::vector<DLTensor*>& args, size_t i,
+                           const Target& target, const std::string& where) {
+  DLDevice got = args[i]->device;
+  if (target.kind != "cuda") {
+    if (got.device_type != kDLCPU)
+      fail(where, "expected a CPU array, got an array on ", device_text(got), "; a kernel for target ",
+           target.kind, " reads CPU memory: copy it with .numpy() or te.nd.array(x, device=te.cpu()), "
+           "or build the kernel for target cuda");
+    return;
+  }
+  if (got.device_type != kDLCPU && got.device_type != kDLCUDA)
+    fail(where, "got an array on ", device_text(got), "; a kernel for target cuda takes CUDA arrays "
+         "(te.nd.array(x, device=te.cuda(0))) or CPU arrays (copied in and out)");
+  if (i == 0 || !args[0]) return;
+  DLDevice first = args[0]->device;
+  if (got.device_type != first.device_type || got.device_id != first.device_id)
+    fail(where, "lives on ", device_text(got), " but argument 0 (", func.args[0].name, ") on ", device_text(first),
+         "; a CUDA kernel takes all its arrays on one CUDA device (te.nd.array(x, device=te.cuda(0))) "
+         "or all on the CPU (copied in and out)");
+}
+
 struct Binding {
   int64_t value;
   int arg, dim;
@@ -57,7 +80,8 @@ struct Binding {
 std::string kernel_symbol(const std::string& func_name) { return func_name + "_kernel"; }
 
 void pack_arguments(const LoweredFunc& func, const std::vector<DLTensor*>& args,
-                    std::vector<void*>* buffers, std::vector<int64_t>* size_vars) {
+                    std::vector<void*>* buffers, std::vector<int64_t>* size_vars, const Target& target,
+                    Device* device) {
   const std::string kernel = func.name;
   if (args.size() != func.args.size())
     fail("kernel ", kernel, ": expected ", func.args.size(), " arguments, got ", args.size());
@@ -71,9 +95,7 @@ void pack_arguments(const LoweredFunc& func, const std::vector<DLTensor*>& args,
     const BufferArg& expect = func.args[i];
     const DLTensor* t = args[i];
     if (!t) fail(where(i), "got a null DLTensor pointer");
-    if (t->device.device_type != kDLCPU)
-      fail(where(i), "expected a CPU array (device type ", int(kDLCPU), "), got device type ",
-           int(t->device.device_type));
+    check_argument_device(func, args, i, target, where(i));
     if (!dtype_matches(t->dtype, expect.dtype))
       fail(where(i), "expected dtype ", expect.dtype.str(), ", got ", dlpack_dtype_text(t->dtype));
     if (t->ndim != int(expect.shape.size()))
@@ -113,6 +135,8 @@ void pack_arguments(const LoweredFunc& func, const std::vector<DLTensor*>& args,
     if (!t->data && numel > 0) fail(where(i), "got a null data pointer");
     (*buffers)[i] = static_cast<char*>(t->data) + t->byte_offset;
   }
+  if (device) *device = args.empty() ? Device::cpu() : Device{static_cast<DLDeviceType>(args[0]->device.device_type),
+                                                               args[0]->device.device_id};
   size_vars->clear();
   for (const Var& v : func.size_vars) {
     auto it = bound.find(v.get());
@@ -136,8 +160,9 @@ void Module::operator()(const std::vector<DLTensor*>& args) const {
   if (!node_) fail("Module: calling an empty module (build one with te::build)");
   std::vector<void*> buffers;
   std::vector<int64_t> size_vars;
-  pack_arguments(node_->func, args, &buffers, &size_vars);
-  int32_t rc = node_->run(buffers.data(), size_vars.data());
+  Device device;
+  pack_arguments(node_->func, args, &buffers, &size_vars, node_->target, &device);
+  int32_t rc = node_->run(buffers.data(), size_vars.data(), device);
   if (rc != 0)
     fail("kernel ", node_->func.name, " failed (status ", rc, "): a heap allocation inside the kernel failed");
 }
@@ -183,9 +208,10 @@ Module::TimeResult Module::time_evaluator(const std::vector<NDArray>& args, int 
   for (const NDArray& a : args) tensors.push_back(const_cast<DLTensor*>(a.dltensor()));
   std::vector<void*> buffers;
   std::vector<int64_t> size_vars;
-  pack_arguments(node_->func, tensors, &buffers, &size_vars);  // checked once, then timed raw
+  Device device;
+  pack_arguments(node_->func, tensors, &buffers, &size_vars, node_->target, &device);  // checked once, then timed raw
   auto call = [&] {
-    if (node_->run(buffers.data(), size_vars.data()) != 0)
+    if (node_->run(buffers.data(), size_vars.data(), device) != 0)
       fail("kernel ", node_->func.name, " failed: a heap allocation inside the kernel failed");
   };
   using Clock = std::chrono::steady_clock;

@@ -24,9 +24,12 @@ class ModuleNode {
   Target target;
   KernelFn kernel = nullptr;
 
-  // Runs the kernel on packed arguments (see pack_arguments). Backends whose kernel is not a
-  // host function (CUDA) override it.
-  virtual int32_t run(void** buffers, const int64_t* size_vars) const { return kernel(buffers, size_vars); }
+  // Runs the kernel on packed arguments (see pack_arguments), all on `device`. Backends whose
+  // kernel is not a host function (CUDA) override it.
+  virtual int32_t run(void** buffers, const int64_t* size_vars, Device device) const {
+    (void)device;  // pack_arguments checked it is the CPU
+    return kernel(buffers, size_vars);
+  }
   virtual std::string get_source(const std::string& format) const = 0;
   virtual void save_object(const std::string& path) const = 0;
   virtual void export_shared_library(const std::string& path) const = 0;
@@ -37,7 +40,10 @@ std::string kernel_symbol(const std::string& func_name);
 
 // Checks args against func (count, dtype, ndim, device, contiguity, data pointer, constant
 // and symbolic dimensions) and fills the kernel's inputs; te::Error names the argument.
+// Devices: target llvm takes CPU arrays; target cuda takes arrays that all live on one CUDA
+// device, or all on the CPU (then copied in and out). *device receives the arguments' device.
 void pack_arguments(const LoweredFunc& func, const std::vector<DLTensor*>& args,
-                    std::vector<void*>* buffers, std::vector<int64_t>* size_vars);
+                    std::vector<void*>* buffers, std::vector<int64_t>* size_vars,
+                    const Target& target = Target(), Device* device = nullptr);
 
 }  // namespace te
