@@ -1,0 +1,301 @@
+// CUDA runtime: target cuda options, NVRTC options / cubin / cache, build-time block limits
+// (against a simulated device limit), device-array argument checks, DLPack import. Runs on
+// every machine; the tests that need a GPU (CudaRuntimeGpu.*) skip cleanly without one.
+#include <atomic>
+#include <thread>
+
+#include "codegen/cuda/cuda_driver.h"
+#include "codegen/cuda/cuda_limits.h"
+#include "codegen/cuda/nvrtc.h"
+#include "test_cuda_util.h"
+
+namespace te::testing {
+namespace {
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// y[i] = exp(x[i]) / (x[i] + 3), 64 threads per block.
+struct ExpKernel {
+  Var n{"n", DataType::int32()};
+  Tensor X = placeholder({n}, DataType::float32(), "X");
+  Tensor Y = compute({n}, [this](const std::vector<Var>& i) { return exp(X(i[0])) / (X(i[0]) + 3.0f); }, "Y");
+  Schedule schedule() const {
+    Schedule s = create_schedule({Y.op()});
+    auto [xo, xi] = s[Y].split(compute_op(Y)->axis[0], 64);
+    s[Y].bind(xo, thread_axis("blockIdx.x"));
+    s[Y].bind(xi, thread_axis("threadIdx.x"));
+    return s;
+  }
+  Module build_for(const std::string& target) const { return build(schedule(), {X, Y}, target, "expdiv"); }
+};
+
+// The matmul of test_cuda_schedules with tile T: two T x KT shared tiles, T x T threads.
+Module shared_matmul(int T, int KT, const std::string& target) {
+  const int N = 4 * T, K = 2 * KT;
+  Tensor A = placeholder({N, K}, DataType::float32(), "A");
+  Tensor B = placeholder({K, N}, DataType::float32(), "B");
+  IterVar k = reduce_axis(Range(0, K), "k");
+  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
+  Schedule s = create_schedule({C.op()});
+  Tensor AS = s.cache_read(A, "shared", {C.op()});
+  Tensor BS = s.cache_read(B, "shared", {C.op()});
+  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
+  auto [bi, bj, ti, tj] = s[C].tile(compute_op(C)->axis[0], compute_op(C)->axis[1], T, T);
+  s[C].bind(bi, thread_axis("blockIdx.y"));
+  s[C].bind(bj, thread_axis("blockIdx.x"));
+  s[C].bind(ti, ty);
+  s[C].bind(tj, tx);
+  auto [ko, ki] = s[C].split(compute_op(C)->reduce_axis[0], KT);
+  s[AS].compute_at(s[C], ko);
+  s[BS].compute_at(s[C], ko);
+  for (const Tensor& cache : {AS, BS}) {
+    IterVar fused = s[cache].fuse(compute_op(cache)->axis[0], compute_op(cache)->axis[1]);
+    auto [rest, lane_x] = s[cache].split(fused, T);
+    auto [outer, lane_y] = s[cache].split(rest, T);
+    (void)outer;
+    s[cache].bind(lane_y, ty);
+    s[cache].bind(lane_x, tx);
+  }
+  return build(s, {A, B, C}, target, "mm");
+}
+
+TEST(CudaTarget, OptionsParseAndPrint) {
+  Target t = Target::parse("cuda -arch=sm_80 -use_fast_math -Xnvrtc=--maxrregcount=64 -Xnvrtc=-lineinfo "
+                           "-max-threads-per-block=512 -max-shared-memory-per-block=32768");
+  EXPECT_EQ(t.kind, "cuda");
+  EXPECT_EQ(t.arch, "sm_80");
+  EXPECT_TRUE(t.fast_math);
+  EXPECT_EQ(t.nvrtc_flags, (std::vector<std::string>{"--maxrregcount=64", "-lineinfo"}));
+  EXPECT_EQ(t.max_threads_per_block, 512);
+  EXPECT_EQ(t.max_shared_memory_per_block, 32768);
+  EXPECT_EQ(Target::parse(t.str()).str(), t.str());
+  EXPECT_EQ(Target::parse("cuda").str(), "cuda");
+}
+
+TEST(CudaTarget, BadOptionsNamed) {
+  EXPECT_TE_ERROR(Target::parse("cuda -arch=90"), "bad -arch '90'", "sm_<NN>");
+  EXPECT_TE_ERROR(Target::parse("cuda -arch=sm_"), "bad -arch");
+  EXPECT_TE_ERROR(Target::parse("cuda -arch=sm_80 -arch=sm_90"), "-arch is given twice");
+  EXPECT_TE_ERROR(Target::parse("cuda -use_fast_math=1"), "-use_fast_math takes no value");
+  EXPECT_TE_ERROR(Target::parse("cuda -mcpu=znver4"), "'-mcpu=znver4' is for target llvm");
+  EXPECT_TE_ERROR(Target::parse("cuda -max-threads-per-block=0"), "bad -max-threads-per-block value '0'");
+  EXPECT_TE_ERROR(Target::parse("cuda -Xnvrtc"), "needs a value");
+  EXPECT_TE_ERROR(Target::parse("llvm -arch=sm_80"), "unknown option '-arch=sm_80'");
+  EXPECT_TE_ERROR(Target::parse("cuda -frobnicate"), "unknown option '-frobnicate'");
+}
+
+TEST(CudaNvrtc, ArchFastMathAndFlagsReachNvrtc) {
+  ExpKernel k;
+  Module plain = k.build_for("cuda -arch=sm_80");
+  Module fast = k.build_for("cuda -arch=sm_80 -use_fast_math");
+  std::string ptx = plain.get_source("ptx"), fast_ptx = fast.get_source("ptx");
+  EXPECT_TRUE(contains(ptx, ".target sm_80")) << ptx.substr(0, 400);
+  // -use_fast_math flushes denormals and uses the approximate division.
+  EXPECT_FALSE(contains(ptx, "div.approx")) << ptx;
+  EXPECT_TRUE(contains(fast_ptx, "div.approx") || contains(fast_ptx, "div.full")) << fast_ptx;
+  EXPECT_TRUE(contains(fast_ptx, ".ftz")) << fast_ptx;
+
+  NvrtcOptions o = nvrtc_options(Target::parse("cuda -arch=sm_86 -use_fast_math -Xnvrtc=--maxrregcount=32"));
+  EXPECT_EQ(o.arch, "sm_86");
+  std::vector<std::string> ptx_line = nvrtc_command_line(o, NvrtcOutput::kPtx);
+  std::vector<std::string> cubin_line = nvrtc_command_line(o, NvrtcOutput::kCubin);
+  EXPECT_EQ(ptx_line[0], "--gpu-architecture=compute_86");
+  EXPECT_EQ(cubin_line[0], "--gpu-architecture=sm_86");
+  EXPECT_NE(std::find(ptx_line.begin(), ptx_line.end(), "--use_fast_math"), ptx_line.end());
+  EXPECT_EQ(ptx_line.back(), "--maxrregcount=32");
+
+  // A flag NVRTC rejects surfaces as a te::Error with the options used.
+  EXPECT_TE_ERROR(k.build_for("cuda -Xnvrtc=--no-such-nvrtc-flag").get_source("ptx"), "NVRTC",
+                  "--no-such-nvrtc-flag");
+}
+
+TEST(CudaNvrtc, CubinForRealArchitecturesOnly) {
+  ExpKernel k;
+  std::string cubin = k.build_for("cuda -arch=sm_90").get_source("cubin");
+  ASSERT_GT(cubin.size(), 4u);
+  EXPECT_EQ(cubin.substr(0, 4), std::string("\x7f" "ELF"));  // an ELF image of sm_90 machine code
+  EXPECT_TRUE(contains(cubin, "expdiv_kernel"));
+  EXPECT_TE_ERROR(k.build_for("cuda -arch=compute_90").get_source("cubin"), "a cubin needs a real architecture",
+                  "-arch=sm_90");
+  EXPECT_TRUE(contains(k.build_for("cuda -arch=compute_90").get_source("ptx"), ".target sm_90"));
+  EXPECT_TE_ERROR(k.build_for("cuda").get_source("sass"), "format 'sass'", "\"cubin\"");
+}
+
+TEST(CudaNvrtc, CacheKeyedBySourceArchAndOptions) {
+  ExpKernel k;
+  Module m = k.build_for("cuda -arch=sm_75");
+  size_t before = nvrtc_compilations();
+  std::string a = m.get_source("ptx");
+  EXPECT_EQ(nvrtc_compilations(), before + 1);
+  EXPECT_EQ(m.get_source("ptx"), a);  // cached
+  EXPECT_EQ(k.build_for("cuda -arch=sm_75").get_source("ptx"), a);
+  EXPECT_EQ(nvrtc_compilations(), before + 1);
+  k.build_for("cuda -arch=sm_75 -use_fast_math").get_source("ptx");  // other options: compiled again
+  EXPECT_EQ(nvrtc_compilations(), before + 2);
+  k.build_for("cuda -arch=sm_75").get_source("cubin");  // other output: compiled again
+  EXPECT_EQ(nvrtc_compilations(), before + 3);
+
+  // Concurrent requests for one new key compile once, and all get the same PTX.
+  Module fresh = k.build_for("cuda -arch=sm_75 -Xnvrtc=-lineinfo");
+  size_t start = nvrtc_compilations();
+  std::vector<std::string> results(6);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < results.size(); ++t) threads.emplace_back([&, t] { results[t] = fresh.get_source("ptx"); });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(nvrtc_compilations(), start + 1);
+  for (const std::string& r : results) EXPECT_EQ(r, results[0]);
+}
+
+TEST(CudaLimits, SharedMemoryOverASimulatedDeviceLimit) {
+  // T=16, KT=8: two 16x8 float tiles = 2 x 512 bytes.
+  Module ok = shared_matmul(16, 8, "cuda -max-shared-memory-per-block=1024");
+  EXPECT_EQ(shared_memory_bytes(ok.func()), 1024);
+  EXPECT_TE_ERROR(shared_matmul(16, 8, "cuda -max-shared-memory-per-block=1000"), "kernel mm", "1024 bytes",
+                  "A.shared", "B.shared", "24 bytes over the limit of 1000 bytes",
+                  "-max-shared-memory-per-block=1000", "use smaller tiles");
+}
+
+TEST(CudaLimits, SharedMemoryOverTheSm90Default) {
+  if (cuda_device_available()) GTEST_SKIP() << "checks the no-device default (the device's limit applies here)";
+  // T=32, KT=256: two 32x256 float tiles = 64 KiB > 48 KiB of static shared memory.
+  EXPECT_TE_ERROR(shared_matmul(32, 256, "cuda"), "kernel mm", "65536 bytes (64 KiB)",
+                  "16384 bytes over the limit of 49152 bytes (48 KiB)", "sm_90 defaults");
+  CudaLimits defaults = cuda_limits(Target::parse("cuda"));
+  EXPECT_EQ(defaults.max_shared_memory_per_block, 48 * 1024);
+  EXPECT_EQ(defaults.max_threads_per_block, 1024);
+}
+
+TEST(CudaLimits, ThreadsPerBlockOverASimulatedDeviceLimit) {
+  EXPECT_NO_THROW(shared_matmul(16, 8, "cuda -max-threads-per-block=256"));
+  EXPECT_TE_ERROR(shared_matmul(16, 8, "cuda -max-threads-per-block=128"), "kernel mm",
+                  "256 threads per block (16 x 16 x 1)", "128 over the limit of 128", "-max-threads-per-block=128",
+                  "split the loops bound to threadIdx");
+}
+
+// A DLTensor view on a device, for the argument checks (no memory behind it is touched).
+struct FakeTensor {
+  std::vector<int64_t> shape;
+  DLTensor t{};
+  FakeTensor(DLDevice device, int64_t n) : shape{n} {
+    static float dummy[1];
+    t.data = dummy;
+    t.device = device;
+    t.ndim = 1;
+    t.dtype = to_dlpack(DataType::float32());
+    t.shape = shape.data();
+  }
+};
+
+TEST(CudaDeviceArgs, WrongDeviceIsAClearError) {
+  ExpKernel k;
+  Module gpu = k.build_for("cuda");
+  FakeTensor cpu_x({kDLCPU, 0}, 100), gpu_x({kDLCUDA, 0}, 100), gpu_y({kDLCUDA, 0}, 100), gpu1_y({kDLCUDA, 1}, 100);
+  FakeTensor opencl_y({kDLOpenCL, 0}, 100);
+  EXPECT_TE_ERROR(gpu(std::vector<DLTensor*>{&gpu_x.t, &cpu_x.t}), "argument 1 (Y) of kernel expdiv", "lives on cpu(0)",
+                  "argument 0 (X) on cuda(0)", "te.cuda(0)");
+  EXPECT_TE_ERROR(gpu(std::vector<DLTensor*>{&gpu_x.t, &gpu1_y.t}), "argument 1 (Y)", "lives on cuda(1)", "on cuda(0)");
+  EXPECT_TE_ERROR(gpu(std::vector<DLTensor*>{&gpu_x.t, &opencl_y.t}), "argument 1 (Y)", "device type 4", "target cuda takes CUDA arrays");
+  Schedule s = create_schedule({k.Y.op()});
+  Module cpu = build(s, {k.X, k.Y}, "llvm", "cpu_expdiv");
+  EXPECT_TE_ERROR(cpu(std::vector<DLTensor*>{&cpu_x.t, &gpu_y.t}), "argument 1 (Y) of kernel cpu_expdiv", "expected a CPU array",
+                  "an array on cuda(0)", "te.cpu()");
+  if (!cuda_device_available()) {
+    // All on one CUDA device: the checks pass and only the launch needs the GPU.
+    EXPECT_TE_ERROR(gpu(std::vector<DLTensor*>{&gpu_x.t, &gpu_y.t}), "no CUDA device available", "expdiv");
+    EXPECT_TE_ERROR(NDArray::empty({4}, DataType::float32(), Device::cuda(0)), "no CUDA device available");
+    EXPECT_EQ(cuda_device_count(), 0);
+  }
+  EXPECT_TE_ERROR(NDArray::empty({4}, DataType::float32(), Device{kDLOpenCL, 0}), "device type 4", "not supported");
+}
+
+struct OwnedTensor {
+  std::vector<float> data{1, 2, 3, 4, 5, 6};
+  std::vector<int64_t> shape{2, 3};
+  std::vector<int64_t> strides{3, 1};
+  DLManagedTensor managed{};
+  std::atomic<int>* deleted;
+  explicit OwnedTensor(std::atomic<int>* d) : deleted(d) {
+    managed.dl_tensor.data = data.data();
+    managed.dl_tensor.device = {kDLCPU, 0};
+    managed.dl_tensor.ndim = 2;
+    managed.dl_tensor.dtype = to_dlpack(DataType::float32());
+    managed.dl_tensor.shape = shape.data();
+    managed.dl_tensor.strides = strides.data();
+    managed.manager_ctx = this;
+    managed.deleter = [](DLManagedTensor* m) { ++*static_cast<OwnedTensor*>(m->manager_ctx)->deleted; };
+  }
+};
+
+TEST(CudaDeviceArgs, FromDlpackSharesMemoryAndOwnsTheTensor) {
+  std::atomic<int> deleted{0};
+  OwnedTensor owned(&deleted);
+  {
+    NDArray a = NDArray::from_dlpack(&owned.managed);
+    EXPECT_EQ(a.data(), owned.data.data());  // zero copy
+    EXPECT_EQ(a.shape(), (std::vector<int64_t>{2, 3}));
+    EXPECT_TRUE(a.device().is_cpu());
+    NDArray copy = a;
+    a = NDArray();
+    EXPECT_EQ(deleted.load(), 0);  // copy still holds it
+  }
+  EXPECT_EQ(deleted.load(), 1);
+  // Rejected tensors are not taken (their deleter is not run).
+  owned.strides = {1, 2};
+  owned.managed.dl_tensor.strides = owned.strides.data();
+  EXPECT_TE_ERROR(NDArray::from_dlpack(&owned.managed), "not compact row-major", "dimension 1", "contiguous");
+  owned.strides = {3, 1};
+  owned.managed.dl_tensor.device = {kDLOpenCL, 0};
+  EXPECT_TE_ERROR(NDArray::from_dlpack(&owned.managed), "device type 4", "kDLCUDA");
+  EXPECT_EQ(deleted.load(), 1);
+}
+
+// ---- on a GPU only --------------------------------------------------------------------
+
+#define SKIP_WITHOUT_GPU() \
+  if (!cuda_device_available()) GTEST_SKIP() << cuda_unavailable_reason()
+
+TEST(CudaRuntimeGpu, DeviceArraysRoundTrip) {
+  SKIP_WITHOUT_GPU();
+  NDArray host = random_array({3, 5}, DataType::float32(), 3);
+  NDArray dev = host.copy_to(Device::cuda(0));
+  EXPECT_TRUE(dev.device().is_cuda());
+  NDArray dev2 = NDArray::empty({3, 5}, DataType::float32(), Device::cuda(0));
+  dev2.fill_poison();
+  dev2.copy_from(dev);  // device to device
+  NDArray back = dev2.copy_to(Device::cpu());
+  EXPECT_EQ(compare_arrays(back, host, 0, 0), "");
+  EXPECT_TE_ERROR(NDArray::empty({4}, DataType::float32(), Device::cuda(cuda_device_count())), "does not exist",
+                  "te.cuda(0)");
+  CudaDeviceInfo info = cuda_device_info(0);
+  EXPECT_GE(info.major, 3);
+  EXPECT_EQ(default_cuda_arch(), std::getenv("TE_CUDA_ARCH") ? std::getenv("TE_CUDA_ARCH") : info.arch());
+}
+
+TEST(CudaRuntimeGpu, KernelOnDeviceArraysMatchesReference) {
+  SKIP_WITHOUT_GPU();
+  ExpKernel k;
+  for (const char* target : {"cuda", "cuda -use_fast_math", "cuda -arch=compute_70"}) {
+    Module m = k.build_for(target);
+    NDArray x = random_array({1000}, DataType::float32(), 5);
+    NDArray y = NDArray::empty({1000}, DataType::float32(), Device::cuda(0));
+    y.fill_poison();
+    m({x.copy_to(Device::cuda(0)), y});
+    std::vector<NDArray> expected = evaluate_reference({k.X}, {x}, {k.Y});
+    EXPECT_EQ(compare_arrays(y.copy_to(Device::cpu()), expected[0], 1e-3, 1e-5), "") << target;
+  }
+}
+
+TEST(CudaRuntimeGpu, SharedMatmulOnDeviceArrays) {
+  SKIP_WITHOUT_GPU();
+  Module m = shared_matmul(16, 8, "cuda");
+  const auto& args = m.func().args;
+  NDArray a = random_array({64, 16}, DataType::float32(), 1), b = random_array({16, 64}, DataType::float32(), 2);
+  NDArray c = NDArray::empty({64, 64}, DataType::float32(), Device::cuda(0));
+  c.fill_poison();
+  m({a.copy_to(Device::cuda(0)), b.copy_to(Device::cuda(0)), c});
+  std::vector<NDArray> expected = evaluate_reference({args[0].tensor, args[1].tensor}, {a, b}, {args[2].tensor});
+  EXPECT_EQ(compare_arrays(c.copy_to(Device::cpu()), expected[0], 1e-4, 1e-4), "");
+}
+
+}  // namespace
+}  // namespace te::testing
