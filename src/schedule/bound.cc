@@ -186,6 +186,14 @@ class BoundInference {
       if (j > attach_pos || shared_across_thread(stage, parent, leaves[j]))
         relaxed[leaves[j]->var.get()] = IntSet::from_range(Range(make_zero(r.extent.dtype()), r.extent));
     }
+    // Thread loops of the stages parent is itself attached in (e.g. the threadIdx loops
+    // around a "local" accumulator that a "shared" tile is attached to) are shared too.
+    for (const StageNode* s = parent; s->attach_type == AttachType::kScope && s->attach_stage; s = s->attach_stage)
+      for (const IterVar& leaf : s->attach_stage->leaf_iter_vars) {
+        auto it = bounds_.find(leaf.get());
+        if (it != bounds_.end() && shared_across_thread(stage, s->attach_stage, leaf))
+          relaxed[leaf->var.get()] = IntSet::from_range(Range(make_zero(it->second.extent.dtype()), it->second.extent));
+      }
     IterVarValueMap root_index = pass_up_index(*parent, bounds_, leaf_offsets, ranges);
     IntSetMap root_sets;
     for (const auto& [root, index] : root_index) root_sets[root->var.get()] = eval_set(index, relaxed);

@@ -1,0 +1,205 @@
+"""The CUDA backend from Python: te.cuda devices, device arrays, build for target "cuda" with
+NVRTC options, get_source("cuda"/"ptx") and get_binary("cubin"), the hand schedules of the GPU
+benchmarks (generated and NVRTC-compiled everywhere), and clear errors without a GPU. Tests
+marked gpu run only where te.cuda(0).exist (scripts/gpu_check.sh); torch interop also needs
+PyTorch with CUDA."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import te
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import cuda_schedules  # noqa: E402
+
+HAS_GPU = te.cuda(0).exist
+gpu = pytest.mark.skipif(not HAS_GPU, reason="no CUDA device")
+
+
+def scale_schedule():
+    n = te.var("n")
+    A = te.placeholder((n,), name="A")
+    B = te.compute((n,), lambda i: A[i] * 2.0 + 1.0, name="B")
+    s = te.create_schedule(B.op)
+    xo, xi = s[B].split(B.op.axis[0], factor=64)
+    s[B].bind(xo, te.thread_axis("blockIdx.x"))
+    s[B].bind(xi, te.thread_axis("threadIdx.x"))
+    return s, [A, B]
+
+
+def test_cuda_device_handle():
+    d = te.cuda(1)
+    assert (d.device_type, d.index) == ("cuda", 1) and repr(d) == "cuda(1)"
+    assert d == te.Device("cuda", 1) and d != te.cpu(1)
+    assert te.cpu().exist
+    assert te.cuda(0).exist == (te._core._cuda_device_count() > 0)
+    with pytest.raises(te.TEError, match="device type 'opencl' is not supported"):
+        te.Device("opencl", 0)
+    with pytest.raises(te.TEError, match="non-negative"):
+        te.cuda(-1)
+
+
+def test_build_cuda_sources_and_options():
+    s, args = scale_schedule()
+    f = te.build(s, args, "cuda -arch=sm_80 -use_fast_math", name="scale")
+    assert f.target == "cuda -arch=sm_80 -use_fast_math"
+    cu = f.get_source("cuda")
+    assert 'extern "C" __global__' in cu and "scale_kernel" in cu
+    ptx = f.get_source("ptx")
+    assert ".target sm_80" in ptx and ".entry scale_kernel(" in ptx
+    cubin = f.get_binary("cubin")
+    assert isinstance(cubin, bytes) and cubin[:4] == b"\x7fELF"
+    assert "for (" in f.get_source("lowered") or "threadIdx" in f.get_source("lowered")
+    with pytest.raises(te.TEError, match="format 'll' is not available for target cuda"):
+        f.get_source("ll")
+    with pytest.raises(te.TEError, match="a cubin needs a real architecture"):
+        te.build(s, args, "cuda -arch=compute_80").get_binary("cubin")
+    with pytest.raises(te.TEError, match="not binary"):
+        f.get_binary("ptx")
+    with pytest.raises(te.TEError, match="bad -arch"):
+        te.build(s, args, "cuda -arch=ampere")
+
+
+def test_block_limits_checked_at_build():
+    s, args = cuda_schedules.matmul(256, 256, 64)  # 2 x 128x8 float tiles = 8 KiB, 256 threads
+    te.build(s, args, "cuda -max-shared-memory-per-block=8192")
+    with pytest.raises(te.TEError, match=r"8192 bytes .*192 bytes over the limit of 8000 bytes"):
+        te.build(s, args, "cuda -max-shared-memory-per-block=8000")
+    with pytest.raises(te.TEError, match="256 threads per block .*over the limit of 128"):
+        te.build(s, args, "cuda -max-threads-per-block=128")
+
+
+@pytest.mark.parametrize("name", ["matmul", "conv2d"])
+def test_benchmark_schedules_compile(name):
+    """The GPU benchmarks' kernels (small sizes here) are generated and NVRTC-compiled."""
+    s, args = cuda_schedules.matmul(256, 256, 64) if name == "matmul" else cuda_schedules.conv2d(1, 16, 16, 32)
+    f = te.build(s, args, "cuda", name=name)
+    cu = f.get_source("cuda")
+    assert "__shared__" in cu and "__syncthreads();" in cu
+    assert f".entry {name}_kernel(" in f.get_source("ptx")
+    if name == "matmul":
+        assert "float A_shared[1024]" in cu  # the block's 128x8 tile, not one thread's rows
+
+
+def test_benchmarks_dry_run():
+    for script, args in (("matmul_cuda.py", ["--sizes", "4096", "--dry-run"]), ("conv2d_cuda.py", ["--dry-run"])):
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", script)] + args, capture_output=True,
+                             text=True, env=dict(os.environ), timeout=300)
+        assert out.returncode == 0, out.stderr
+        assert "dry run" in out.stdout
+
+
+@pytest.mark.skipif(HAS_GPU, reason="checks the errors of a machine without a GPU")
+def test_without_gpu_errors_are_clear():
+    with pytest.raises(te.TEError, match="no CUDA device available"):
+        te.nd.array(np.ones(4, "float32"), device=te.cuda(0))
+    with pytest.raises(te.TEError, match="no CUDA device available"):
+        te.nd.empty((4,), "float32", device=te.cuda(0))
+    s, args = scale_schedule()
+    f = te.build(s, args, "cuda", name="scale")
+    with pytest.raises(te.TEError, match="no CUDA device available.*scale"):
+        f(np.ones(8, "float32"), np.empty(8, "float32"))
+    assert te.cuda(0).exist is False
+
+
+def test_cpu_arrays_copy_and_from_dlpack():
+    a = te.nd.array(np.arange(6, dtype="float32").reshape(2, 3))
+    b = a.copyto(te.cpu())
+    np.testing.assert_array_equal(b.numpy(), a.numpy())
+    c = te.nd.empty((2, 3), "float32")
+    c.copyfrom(a)
+    np.testing.assert_array_equal(c.numpy(), a.numpy())
+    d = te.nd.empty((2, 3), "float32")
+    assert a.copyto(d) is not None and np.array_equal(d.numpy(), a.numpy())
+    with pytest.raises(te.TEError, match="must match"):
+        a.copyto(te.nd.empty((3, 2), "float32"))
+    with pytest.raises(te.TEError, match="device must be te.cpu"):
+        a.copyto("cuda")
+    x = np.arange(5, dtype="float32")
+    shared = te.nd.from_dlpack(x)  # zero copy
+    x[0] = 42
+    assert shared.numpy()[0] == 42 and shared.device == te.cpu(0)
+    with pytest.raises(te.TEError, match="not compact row-major"):
+        te.nd.from_dlpack(np.arange(10, dtype="float32")[::2])
+    with pytest.raises(te.TEError, match="expected an object with __dlpack__"):
+        te.nd.from_dlpack(3)
+
+
+# ---- on a GPU only ------------------------------------------------------------------------
+
+@gpu
+def test_device_arrays_round_trip():
+    x = np.random.default_rng(0).standard_normal((3, 7)).astype("float32")
+    a = te.nd.array(x, device=te.cuda(0))
+    assert a.device == te.cuda(0) and a.__dlpack_device__() == (2, 0)
+    np.testing.assert_array_equal(a.numpy(), x)
+    b = te.nd.empty((3, 7), "float32", device=te.cuda(0))
+    b.copyfrom(a)  # device to device
+    np.testing.assert_array_equal(b.copyto(te.cpu()).numpy(), x)
+    with pytest.raises(te.TEError, match="does not exist"):
+        te.nd.empty((2,), device=te.cuda(te._core._cuda_device_count()))
+
+
+@gpu
+def test_kernel_on_device_arrays_and_wrong_device():
+    s, args = scale_schedule()
+    f = te.build(s, args, "cuda", name="scale")
+    x = np.random.default_rng(1).standard_normal(1000).astype("float32")
+    out = te.nd.array(np.full(1000, np.nan, "float32"), device=te.cuda(0))
+    f(te.nd.array(x, device=te.cuda(0)), out)
+    np.testing.assert_allclose(out.numpy(), x * 2 + 1, rtol=1e-6)
+    host_out = np.full(1000, np.nan, "float32")
+    f(x, host_out)  # CPU arrays: copied in and out
+    np.testing.assert_allclose(host_out, x * 2 + 1, rtol=1e-6)
+    with pytest.raises(te.TEError, match="lives on cpu.*on cuda"):
+        f(te.nd.array(x, device=te.cuda(0)), np.empty(1000, "float32"))
+    cpu_f = te.build(te.create_schedule(args[1].op), args)
+    with pytest.raises(te.TEError, match="expected a CPU array"):
+        cpu_f(te.nd.array(x, device=te.cuda(0)), np.empty(1000, "float32"))
+
+
+@gpu
+def test_benchmark_schedules_match_numpy_on_gpu():
+    rng = np.random.default_rng(2)
+    s, args = cuda_schedules.matmul(256, 384, 64)
+    f = te.build(s, args, "cuda")
+    a = rng.standard_normal((256, 64)).astype("float32")
+    b = rng.standard_normal((64, 384)).astype("float32")
+    c = te.nd.array(np.full((256, 384), np.nan, "float32"), device=te.cuda(0))
+    f(te.nd.array(a, device=te.cuda(0)), te.nd.array(b, device=te.cuda(0)), c)
+    np.testing.assert_allclose(c.numpy(), a @ b, rtol=1e-4, atol=1e-4)
+
+    s, args = cuda_schedules.conv2d(2, 16, 16, 32)
+    f = te.build(s, args, "cuda")
+    x = rng.standard_normal((2, 16, 16, 16)).astype("float32")
+    w = rng.standard_normal((32, 16, 3, 3)).astype("float32")
+    out = np.full((2, 32, 16, 16), np.nan, "float32")
+    f(x, w, out)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ref = np.zeros_like(out)
+    for ry in range(3):
+        for rx in range(3):
+            ref += np.einsum("nchw,fc->nfhw", padded[:, :, ry:ry + 16, rx:rx + 16], w[:, :, ry, rx])
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-3)
+
+
+@gpu
+def test_torch_cuda_interop_zero_copy():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch without CUDA")
+    s, args = scale_schedule()
+    f = te.build(s, args, "cuda")
+    x = torch.randn(500, device="cuda")
+    y = torch.full((500,), float("nan"), device="cuda")
+    f(x, y)  # torch tensors directly (their __dlpack__)
+    torch.testing.assert_close(y, x * 2 + 1)
+    ty = te.nd.from_dlpack(y)  # te array sharing y's memory
+    y.zero_()
+    assert float(np.abs(ty.numpy()).max()) == 0.0
+    back = torch.from_dlpack(te.nd.array(np.arange(4, dtype="float32"), device=te.cuda(0)))
+    assert back.is_cuda and back.cpu().tolist() == [0, 1, 2, 3]
