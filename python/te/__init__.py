@@ -15,6 +15,7 @@ expressions; ``and``/``or``/``not``/``if`` cannot be overloaded: use te.all, te.
 te.if_then_else, te.select or ``&``, ``|``, ``~``.
 """
 import builtins as _builtins
+import operator as _operator
 import inspect as _inspect
 import pkgutil as _pkgutil
 
@@ -55,8 +56,13 @@ class Device:
     def __init__(self, device_type="cpu", index=0):
         if device_type not in ("cpu", "cuda"):
             raise _core.TEError(f"te.Device: device type {device_type!r} is not supported; expected 'cpu' or 'cuda'")
-        if not isinstance(index, int) or index < 0:
+        try:
+            valid = _operator.index(index) >= 0
+        except TypeError:
+            valid = False
+        if not valid:
             raise _core.TEError(f"te.Device: index must be a non-negative int, got {index!r}")
+        index = _operator.index(index)
         self.device_type = device_type
         self.index = index
 

@@ -45,7 +45,8 @@ std::string error_text(const DriverApi& api, CUresult rc) {
 }
 
 const DriverApi& driver() {
-  static const DriverApi api = [] {
+  // Never destroyed, like the contexts below: device arrays may be freed at static destruction.
+  static const DriverApi& api = *new DriverApi([] {
     DriverApi a;
     void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
@@ -86,7 +87,7 @@ const DriverApi& driver() {
       a.unavailable = "no CUDA device available" + (rc != CUDA_SUCCESS ? ": cuInit failed: " + error_text(a, rc) : std::string());
     }
     return a;
-  }();
+  }());
   return api;
 }
 
@@ -101,18 +102,20 @@ const DriverApi& use_device(int device, const std::string& who) {
   if (device < 0 || device >= api.count)
     fail(who, ": CUDA device ", device, " does not exist; this machine has ", api.count,
          " CUDA device(s), numbered from 0 (te.cuda(0))");
-  static std::mutex mutex;
-  static std::vector<CUcontext> contexts;
+  // Never destroyed: arrays freed during static destruction (e.g. at interpreter exit) still
+  // find their context.
+  static auto* mutex = new std::mutex;
+  static auto* contexts = new std::vector<CUcontext>(size_t(api.count), nullptr);
   CUcontext context = nullptr;
   {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (contexts.empty()) contexts.assign(size_t(api.count), nullptr);
-    if (!contexts[size_t(device)]) {
+    std::lock_guard<std::mutex> lock(*mutex);
+    CUcontext& slot = (*contexts)[size_t(device)];
+    if (!slot) {
       CUdevice dev = 0;
       check(api, api.device_get(&dev, device), who + ": cuDeviceGet");
-      check(api, api.ctx_retain(&contexts[size_t(device)], dev), who + ": cuDevicePrimaryCtxRetain");
+      check(api, api.ctx_retain(&slot, dev), who + ": cuDevicePrimaryCtxRetain");
     }
-    context = contexts[size_t(device)];
+    context = slot;
   }
   check(api, api.ctx_set_current(context), who + ": cuCtxSetCurrent");
   return api;
