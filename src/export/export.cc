@@ -12,6 +12,9 @@
 #include <set>
 #include <sstream>
 
+#ifdef TE_WITH_CUDA
+#include "codegen/cuda/codegen_cuda.h"
+#endif
 #include "codegen/runtime/c_abi.h"
 #include "codegen/runtime/module_node.h"
 #include "te/autotune/log.h"
@@ -81,7 +84,8 @@ std::string header_source(const json& manifest, const std::string& prefix, const
      << "#define TE_OK 0\n"
      << "#define TE_ERROR_ARGUMENT (-1) /* wrong count, null, device, dtype, ndim, shape, strides or alignment */\n"
      << "#define TE_ERROR_CPU (-2)      /* this CPU lacks a feature the library was built for */\n"
-     << "#define TE_ERROR_KERNEL (-3)   /* the kernel failed while running (a heap allocation) */\n"
+     << "#define TE_ERROR_KERNEL (-3)   /* the kernel failed while running (a heap allocation, a CUDA launch) */\n"
+     << "#define TE_ERROR_DEVICE (-4)   /* no CUDA device: no driver (libcuda.so.1) or no GPU */\n"
      << "#endif\n\n"
      << "/* NULL when this CPU can run the library, else the reason (missing CPU features). */\n"
      << "const char* " << prefix << "_load_error(void);\n"
@@ -93,7 +97,7 @@ std::string header_source(const json& manifest, const std::string& prefix, const
     std::string name = k["name"];
     os << "\n/* " << name;
     if (!k["workload_key"].is_null()) os << ": workload " << k["workload_key"].get<std::string>();
-    os << "\n";
+    os << (k["device"] == "cuda" ? "\n *   (CUDA: every array on one CUDA device, kDLCUDA)\n" : "\n");
     size_t i = 0;
     for (const json& a : k["args"]) {
       os << " *   args[" << i++ << "] " << a["name"].get<std::string>() << ": " << a["dtype"].get<std::string>() << " "
@@ -145,8 +149,10 @@ ExportResult export_library(const std::vector<ExportKernel>& kernels, const std:
       {"load_error", "const char* " + lib.prefix + "_load_error(void)"},
       {"last_error", "const char* " + lib.prefix + "_last_error(void)"},
       {"manifest", "const char* " + lib.prefix + "_manifest(void)"},
-      {"status_codes", {{"0", "ok"}, {"-1", "bad argument"}, {"-2", "unsupported CPU"}, {"-3", "kernel failure"}}},
-      {"arrays", "CPU (kDLCPU), compact row-major (strides NULL or compact), element-aligned data"}};
+      {"status_codes",
+       {{"0", "ok"}, {"-1", "bad argument"}, {"-2", "unsupported CPU"}, {"-3", "kernel failure"}, {"-4", "no CUDA device"}}},
+      {"arrays", "on the kernel's device (kDLCPU, or kDLCUDA for device \"cuda\"), compact row-major (strides NULL or "
+                 "compact), element-aligned data"}};
 
   std::set<std::string> cpus;
   std::vector<std::string> required;  // features every kernel was compiled for (their union)
@@ -155,16 +161,42 @@ ExportResult export_library(const std::vector<ExportKernel>& kernels, const std:
   for (const ExportKernel& k : kernels) {
     if (!k.module.node()) fail("export_library: a kernel is an empty Module; pass functions returned by te.build");
     const LoweredFunc& func = k.module.func();
-    AotObject aot = k.module.node()->aot_object();  // te::Error for non-CPU targets
-    lib.kernels.push_back({func, aot.object, aot.has_parallel});
-    if (!cpu.empty() && (aot.cpu != cpu || aot.llvm_features != llvm_features))
-      fail("export_library: kernel ", func.name, " is built for CPU ", aot.cpu, " but an earlier one for ", cpu,
-           "; build every kernel of a library for the same target");
-    triple = aot.triple;
-    cpu = aot.cpu;
-    llvm_features = aot.llvm_features;
-    for (const std::string& f : aot.enabled_features)
-      if (std::find(required.begin(), required.end(), f) == required.end()) required.push_back(f);
+    json cuda_info = nullptr;
+    if (k.module.target().kind == "cuda") {
+#ifdef TE_WITH_CUDA
+      // PTX for the library to load through the driver when it is called; the launch shape
+      // is the one te.build's module uses.
+      CudaKernelSource source = codegen_cuda(func);
+      c_abi::Kernel ck;
+      ck.func = func;
+      std::string arch = default_cuda_arch();
+      ck.ptx = compile_cuda_to_ptx(source.code, arch);
+      ck.cuda_entry = source.kernel_name;
+      json grid = json::array(), block = json::array();
+      for (int d = 0; d < 3; ++d) {
+        ck.grid[d] = source.launch.grid[d];
+        ck.block[d] = source.launch.block[d];
+        grid.push_back(dim_json(ck.grid[d]));
+        block.push_back(ck.block[d]);
+      }
+      lib.kernels.push_back(ck);
+      cuda_info = {{"arch", arch}, {"entry", source.kernel_name}, {"grid", grid}, {"block", block},
+                   {"ptx_bytes", ck.ptx.size()}};
+#else
+      fail("export_library: kernel ", func.name, " is for target cuda but te was built without CUDA");
+#endif
+    } else {
+      AotObject aot = k.module.node()->aot_object();  // te::Error for targets without AOT support
+      lib.kernels.push_back(c_abi::Kernel::cpu(func, aot.object, aot.has_parallel));
+      if (!cpu.empty() && (aot.cpu != cpu || aot.llvm_features != llvm_features))
+        fail("export_library: kernel ", func.name, " is built for CPU ", aot.cpu, " but an earlier one for ", cpu,
+             "; build every kernel of a library for the same target");
+      triple = aot.triple;
+      cpu = aot.cpu;
+      llvm_features = aot.llvm_features;
+      for (const std::string& f : aot.enabled_features)
+        if (std::find(required.begin(), required.end(), f) == required.end()) required.push_back(f);
+    }
 
     json args = json::array();
     for (const BufferArg& a : func.args) {
@@ -182,9 +214,10 @@ ExportResult export_library(const std::vector<ExportKernel>& kernels, const std:
     item["name"] = func.name;
     item["symbol"] = func.name;
     item["target"] = k.module.target().str();
-    item["device"] = "cpu";
+    item["device"] = cuda_info.is_null() ? "cpu" : "cuda";
     item["args"] = args;
     item["size_vars"] = vars;
+    if (!cuda_info.is_null()) item["cuda"] = cuda_info;
     item["workload_key"] = k.workload_key.empty() ? json(nullptr) : json(k.workload_key);
     item["op"] = k.op.empty() ? json(nullptr) : json(k.op);
     if (!k.op_args.empty()) {

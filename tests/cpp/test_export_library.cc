@@ -10,6 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#ifdef TE_WITH_CUDA
+#include "codegen/cuda/codegen_cuda.h"
+#endif
 #include "codegen/runtime/c_abi.h"
 #include "te/autotune/log.h"
 #include "te/export.h"
@@ -251,18 +254,60 @@ TEST(ExportLibrary, UserMistakesAreErrors) {
   std::vector<Module> other_cpu = symbolic_kernels("llvm -mcpu=x86-64");
   EXPECT_TE_ERROR(export_library({{mods[0]}, {other_cpu[1]}}, (dir / "libw.so").string()), "same target");
   EXPECT_TE_ERROR(export_library({{mods[0]}}, "/nonexistent_dir/libv.so"), "libv.so");
+  fs::remove_all(dir);
+}
+
 #ifdef TE_WITH_CUDA
-  Tensor A = placeholder({Expr(64)}, DataType::float32(), "A");
-  Tensor C = compute({Expr(64)}, [&](const std::vector<Var>& i) { return A(i[0]) + 1.0f; }, "C");
+// A CUDA kernel: its PTX is embedded and launched through libcuda.so.1 (dlopen'ed on the first
+// call). Without a driver or GPU (this project's CI) a call returns TE_ERROR_DEVICE.
+TEST(ExportLibrary, CudaKernelEmbedsPtxAndSaysWhenThereIsNoDevice) {
+  fs::path dir = temp_dir();
+  Var n = var("n");
+  Tensor A = placeholder({n}, DataType::float32(), "A");
+  Tensor C = compute({n}, [&](const std::vector<Var>& i) { return A(i[0]) * 2.0f; }, "C");
   Schedule s = create_schedule({C.op()});
   auto [bx, tx] = s[C].split(s[C]->leaf_iter_vars[0], 32);
   s[C].bind(bx, thread_axis("blockIdx.x"));
   s[C].bind(tx, thread_axis("threadIdx.x"));
-  EXPECT_TE_ERROR(export_library({{build(s, {A, C}, "cuda", "gpu_add")}}, (dir / "libg.so").string()),
-                  "only CPU kernels (target llvm) can be exported");
-#endif
+  Module gpu = build(s, {A, C}, "cuda", "gpu_double");
+  std::vector<Module> cpu = symbolic_kernels();
+  ExportResult r = export_library({{gpu}, {cpu[0]}}, (dir / "libmixed.so").string());
+  json manifest = json::parse(read_text(r.manifest));
+  const json& k = manifest["kernels"][0];
+  EXPECT_EQ(k["target"], "cuda");
+  EXPECT_EQ(k["device"], "cuda");
+  EXPECT_EQ(k["cuda"]["entry"], "gpu_double_kernel");
+  EXPECT_EQ(k["cuda"]["block"], json::array({32, 1, 1}));
+  EXPECT_NE(k["cuda"]["grid"][0].get<std::string>().find("n"), std::string::npos) << k["cuda"]["grid"];
+  EXPECT_GT(k["cuda"]["ptx_bytes"].get<int64_t>(), 100);
+  EXPECT_EQ(manifest["kernels"][1]["device"], "cpu");
+  EXPECT_NE(read_text(r.header).find("TE_ERROR_DEVICE"), std::string::npos);
+
+  Loaded lib(r.library);
+  ASSERT_NE(lib.handle, nullptr) << dlerror();
+  auto entry = lib.sym<Entry>("gpu_double");
+  auto last_error = lib.sym<Text>("gpu_double_last_error");
+  NDArray a = NDArray::empty({100}), c = NDArray::empty({100});
+  DLTensor* host_args[] = {a.dltensor(), c.dltensor()};
+  EXPECT_EQ(entry(host_args, 2), c_abi::kErrorArgument);
+  EXPECT_NE(std::string(last_error()).find("expected a CUDA array (device type 2), got device type 1"),
+            std::string::npos) << last_error();
+  DLTensor da = *a.dltensor(), dc = *c.dltensor();
+  da.device = dc.device = {kDLCUDA, 0};
+  DLTensor* device_args[] = {&da, &dc};
+  dc.device.device_id = 1;
+  EXPECT_EQ(entry(device_args, 2), c_abi::kErrorArgument);
+  EXPECT_NE(std::string(last_error()).find("is on device 1 but argument 0 is on device 0"), std::string::npos)
+      << last_error();
+  dc.device.device_id = 0;
+  if (cuda_device_available()) {
+    GTEST_SKIP() << "a GPU is present: the no-device path is not reachable (host pointers are not device memory)";
+  }
+  EXPECT_EQ(entry(device_args, 2), c_abi::kErrorDevice);
+  EXPECT_NE(std::string(last_error()).find("no CUDA device"), std::string::npos) << last_error();
   fs::remove_all(dir);
 }
+#endif
 
 TEST(ExportTuningLog, BestMatmulRecordsOfACommittedLog) {
   fs::path dir = temp_dir();

@@ -184,3 +184,34 @@ def test_torch_example(tmp_path):
                        capture_output=True, text=True, env=without_te())
     assert r.returncode == 0, r.stdout + r.stderr
     assert "torch.ops.te_kernels." in r.stdout and "refused as expected" in r.stdout
+
+
+def test_load_module_takes_torch_tensors_through_dlpack(tmp_path):
+    torch = pytest.importorskip("torch")
+    lib = te.load_module(te.export_library(symbolic_kernels()[1], tmp_path / "libtorch_mm.so").library)
+    x, y = torch.rand(9, 32), torch.rand(32, 16)
+    z = torch.full((9, 16), float("nan"))
+    lib.mm16(x, y, z)  # each tensor through __dlpack__, written in place
+    torch.testing.assert_close(z, x @ y, rtol=1e-5, atol=1e-5)
+    with pytest.raises(te.TEError, match=r"compact row-major"):
+        lib.mm16(x, torch.rand(16, 32).t(), z)
+
+
+def test_cuda_kernel_is_exported_with_its_ptx(tmp_path):
+    n = te.var("n")
+    a = te.placeholder((n,), name="A")
+    c = te.compute((n,), lambda i: a[i] * 2.0, name="C")
+    s = te.create_schedule(c.op)
+    bx, tx = s[c].split(c.op.axis[0], factor=64)
+    s[c].bind(bx, te.thread_axis("blockIdx.x"))
+    s[c].bind(tx, te.thread_axis("threadIdx.x"))
+    try:
+        f = te.build(s, [a, c], target="cuda", name="gpu_twice")
+    except te.TEError as e:
+        pytest.skip(f"te without CUDA: {e}")
+    out = te.export_library(f, tmp_path / "libgpu.so")
+    kernel = json.loads(pathlib.Path(out.manifest).read_text())["kernels"][0]
+    assert kernel["device"] == "cuda" and kernel["cuda"]["block"] == [64, 1, 1]
+    lib = te.load_module(out.library)
+    with pytest.raises(te.TEError, match=r"expected a CUDA array \(device type 2\), got device type 1"):
+        lib.gpu_twice(np.zeros(70, "float32"), np.zeros(70, "float32"))

@@ -48,7 +48,7 @@ void LLVMModuleNode::export_shared_library(const std::string& path) const {
   c_abi::check_symbol_name(func.name, "export_shared_library");
   c_abi::Library lib;
   AotObject aot = aot_object();
-  lib.kernels.push_back({func, aot.object, aot.has_parallel});
+  lib.kernels.push_back(c_abi::Kernel::cpu(func, aot.object, aot.has_parallel));
   lib.cpu_name = aot.cpu;
   const auto& checkable = c_abi::checkable_x86_features();
   for (const std::string& f : aot.enabled_features)

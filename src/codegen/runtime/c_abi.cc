@@ -90,7 +90,8 @@ static void te_shape_text(const DLTensor* t, char* out, size_t cap) {
 }
 
 static int te_check_args(const char* kernel, const TeArgSpec* spec, int num_spec, const char* const* var_names,
-                         DLTensor** args, int32_t num_args, void** buffers, int64_t* vars, int* bound_arg, int* bound_dim) {
+                         DLTensor** args, int32_t num_args, void** buffers, int64_t* vars, int* bound_arg, int* bound_dim,
+                         int device_type, int* device_id) {
   char got[512];
   if (!te_cpu_ok) {
     snprintf(te_error, sizeof te_error, "kernel %s: %s", kernel, te_load_error_text);
@@ -109,7 +110,11 @@ static int te_check_args(const char* kernel, const TeArgSpec* spec, int num_spec
 #define TE_FAIL(...) do { int n_ = snprintf(te_error, sizeof te_error, "argument %d (%s) of kernel %s: ", i, spec[i].name, kernel); \
     snprintf(te_error + n_, sizeof te_error - (size_t)n_, __VA_ARGS__); return -1; } while (0)
     if (!t) TE_FAIL("got a null DLTensor pointer");
-    if (t->device.device_type != kDLCPU) TE_FAIL("expected a CPU array (device type %d), got device type %d; copy it to the host first", (int)kDLCPU, (int)t->device.device_type);
+    if (t->device.device_type != device_type)
+      TE_FAIL("expected a %s array (device type %d), got device type %d", device_type == kDLCPU ? "CPU" : "CUDA", device_type, (int)t->device.device_type);
+    if (i == 0) *device_id = t->device.device_id;
+    else if (t->device.device_id != *device_id)
+      TE_FAIL("is on device %d but argument 0 is on device %d; put every argument on one device", (int)t->device.device_id, *device_id);
     int dtype_ok = t->dtype.code == spec[i].code && t->dtype.bits == spec[i].bits && t->dtype.lanes == spec[i].lanes;
     if (spec[i].is_bool && t->dtype.bits == 8 && t->dtype.lanes == 1 && (t->dtype.code == 6 /* kDLBool in DLPack >= 0.8 */ || t->dtype.code == kDLUInt)) dtype_ok = 1;
     if (!dtype_ok) TE_FAIL("expected dtype %s, got DLDataType(code=%d, bits=%d, lanes=%d)", spec[i].dtype_text, (int)t->dtype.code, (int)t->dtype.bits, (int)t->dtype.lanes);
@@ -196,6 +201,106 @@ __attribute__((constructor)) static void te_check_cpu(void) {
 #endif
 )C";
 
+
+const char* kCudaRuntime = R"C(
+#include <dlfcn.h>
+#include <pthread.h>
+/* The CUDA driver API, opened with dlopen on the first call: the library links no CUDA library
+   and loads on machines without one. Types are plain C stand-ins for cuda.h's. */
+typedef int TeCuResult;
+static struct {
+  int ok;
+  TeCuResult (*init)(unsigned);
+  TeCuResult (*device_count)(int*);
+  TeCuResult (*device_get)(int*, int);
+  TeCuResult (*ctx_retain)(void**, int);
+  TeCuResult (*ctx_push)(void*);
+  TeCuResult (*ctx_pop)(void**);
+  TeCuResult (*module_load)(void**, const void*);
+  TeCuResult (*get_function)(void**, void*, const char*);
+  TeCuResult (*launch)(void*, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void*, void**, void**);
+  TeCuResult (*synchronize)(void);
+  TeCuResult (*error_string)(TeCuResult, const char**);
+} te_cu;
+static char te_cuda_why[512];
+static pthread_once_t te_cuda_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t te_cuda_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void te_cuda_load(void) {
+  void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char* e = dlerror();
+    snprintf(te_cuda_why, sizeof te_cuda_why, "no CUDA device: the CUDA driver (libcuda.so.1) cannot be loaded (%s)", e ? e : "?");
+    return;
+  }
+#define TE_CU_SYM(field, name) do { *(void**)(&te_cu.field) = dlsym(lib, name); if (!te_cu.field) { \
+    snprintf(te_cuda_why, sizeof te_cuda_why, "no CUDA device: the CUDA driver lacks %s (too old?)", name); return; } } while (0)
+  TE_CU_SYM(init, "cuInit"); TE_CU_SYM(device_count, "cuDeviceGetCount"); TE_CU_SYM(device_get, "cuDeviceGet");
+  TE_CU_SYM(ctx_retain, "cuDevicePrimaryCtxRetain"); TE_CU_SYM(ctx_push, "cuCtxPushCurrent_v2");
+  TE_CU_SYM(ctx_pop, "cuCtxPopCurrent_v2"); TE_CU_SYM(module_load, "cuModuleLoadData");
+  TE_CU_SYM(get_function, "cuModuleGetFunction"); TE_CU_SYM(launch, "cuLaunchKernel");
+  TE_CU_SYM(synchronize, "cuCtxSynchronize"); TE_CU_SYM(error_string, "cuGetErrorString");
+#undef TE_CU_SYM
+  int count = 0;
+  TeCuResult rc = te_cu.init(0);
+  if (rc == 0) rc = te_cu.device_count(&count);
+  if (rc != 0 || count == 0) {
+    snprintf(te_cuda_why, sizeof te_cuda_why, "no CUDA device: the driver reports none (status %d)", (int)rc);
+    return;
+  }
+  te_cu.ok = 1;
+}
+
+static const char* te_cu_text(TeCuResult rc) {
+  const char* s = 0;
+  if (te_cu.error_string) te_cu.error_string(rc, &s);
+  return s ? s : "unknown CUDA error";
+}
+
+/* The function of a kernel on a device (its module loaded once per device), with the
+   device's primary context pushed; the caller pops it. */
+static int32_t te_cuda_enter(const char* kernel, const char* ptx, const char* entry, int device, void** cache, void** fn) {
+  pthread_once(&te_cuda_once, te_cuda_load);
+  if (!te_cu.ok) { snprintf(te_error, sizeof te_error, "kernel %s: %s", kernel, te_cuda_why); return -4; }
+  /* The primary context of each device, retained once for the life of the process. */
+  static void* contexts[64];
+  int dev = 0, found = 0;
+  void* ctx = 0;
+  pthread_mutex_lock(&te_cuda_mutex);
+  if (device >= 0 && device < 64) {
+    if (!contexts[device] && te_cu.device_get(&dev, device) == 0) te_cu.ctx_retain(&contexts[device], dev);
+    ctx = contexts[device];
+    found = ctx != 0;
+  }
+  pthread_mutex_unlock(&te_cuda_mutex);
+  if (!found) {
+    snprintf(te_error, sizeof te_error, "kernel %s: no CUDA device %d on this machine", kernel, device);
+    return -4;
+  }
+  TeCuResult rc = te_cu.ctx_push(ctx);
+  if (rc != 0) { snprintf(te_error, sizeof te_error, "kernel %s: cuCtxPushCurrent failed: %s", kernel, te_cu_text(rc)); return -3; }
+  pthread_mutex_lock(&te_cuda_mutex);
+  if (!cache[device]) {
+    void* module = 0;
+    rc = te_cu.module_load(&module, ptx);
+    if (rc == 0) rc = te_cu.get_function(&cache[device], module, entry);
+  }
+  *fn = cache[device];
+  pthread_mutex_unlock(&te_cuda_mutex);
+  if (rc != 0) {
+    void* popped;
+    te_cu.ctx_pop(&popped);
+    snprintf(te_error, sizeof te_error, "kernel %s: loading its PTX on device %d failed: %s", kernel, device, te_cu_text(rc));
+    return -3;
+  }
+  return 0;
+}
+static int64_t te_floordiv(int64_t a, int64_t b) { int64_t q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
+static int64_t te_floormod(int64_t a, int64_t b) { return a - te_floordiv(a, b) * b; }
+static int64_t te_min(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t te_max(int64_t a, int64_t b) { return a > b ? a : b; }
+)C";
+
 const char* kParallel = R"C(
 #include <omp.h>
 typedef int32_t (*TeParallelBody)(int64_t, int64_t, void*);
@@ -242,13 +347,71 @@ void write_file(const std::string& path, const std::string& bytes, const char* w
   if (!out) fail(what, ": writing '", path, "' failed");
 }
 
-std::string kernel_wrapper(const LoweredFunc& func) {
+
+// A C expression over vars[] for an integer expression of size variables (grid extents).
+std::string c_int_expr(const Expr& e, const std::unordered_map<const VarNode*, int>& var_index, const std::string& kernel) {
+  auto sub = [&](const Expr& x) { return c_int_expr(x, var_index, kernel); };
+  if (const int64_t* c = as_const_int(e)) return "(int64_t)" + std::to_string(*c) + "LL";
+  if (const VarNode* v = e.as<VarNode>()) {
+    auto it = var_index.find(v);
+    if (it == var_index.end()) fail("export: the grid of CUDA kernel ", kernel, " uses ", v->name, ", not a size variable");
+    return "vars[" + std::to_string(it->second) + "]";
+  }
+  if (const auto* n = e.as<AddNode>()) return "(" + sub(n->a) + " + " + sub(n->b) + ")";
+  if (const auto* n = e.as<SubNode>()) return "(" + sub(n->a) + " - " + sub(n->b) + ")";
+  if (const auto* n = e.as<MulNode>()) return "(" + sub(n->a) + " * " + sub(n->b) + ")";
+  if (const auto* n = e.as<DivNode>()) return "(" + sub(n->a) + " / " + sub(n->b) + ")";
+  if (const auto* n = e.as<ModNode>()) return "(" + sub(n->a) + " % " + sub(n->b) + ")";
+  if (const auto* n = e.as<FloorDivNode>()) return "te_floordiv(" + sub(n->a) + ", " + sub(n->b) + ")";
+  if (const auto* n = e.as<FloorModNode>()) return "te_floormod(" + sub(n->a) + ", " + sub(n->b) + ")";
+  if (const auto* n = e.as<MinNode>()) return "te_min(" + sub(n->a) + ", " + sub(n->b) + ")";
+  if (const auto* n = e.as<MaxNode>()) return "te_max(" + sub(n->a) + ", " + sub(n->b) + ")";
+  if (const auto* n = e.as<CastNode>()) return sub(n->value);
+  fail("export: the grid extent ", to_string(e), " of CUDA kernel ", kernel,
+       " is not an integer expression of size variables that the C wrapper can evaluate");
+}
+
+// The launch part of a CUDA kernel's entry (buffers[] and vars[] are checked and filled).
+std::string cuda_launch(const Kernel& k, const std::unordered_map<const VarNode*, int>& var_index) {
+  const LoweredFunc& func = k.func;
+  const std::string& name = func.name;
+  std::ostringstream os;
+  os << "  int64_t grid[3] = {";
+  for (int d = 0; d < 3; ++d) os << (d ? ", " : "") << c_int_expr(k.grid[d], var_index, name);
+  os << "};\n  if (grid[0] <= 0 || grid[1] <= 0 || grid[2] <= 0) return 0; /* empty: nothing to launch */\n"
+     << "  void* fn = 0;\n  rc = te_cuda_enter(" << c_string(name) << ", " << name << "_ptx, " << c_string(k.cuda_entry)
+     << ", device_id, " << name << "_functions, &fn);\n  if (rc != 0) return rc;\n";
+  // Kernel parameters: one pointer per buffer, then each size variable as int or long long.
+  for (size_t v = 0; v < func.size_vars.size(); ++v)
+    os << "  " << (func.size_vars[v].dtype().bits == 64 ? "int64_t" : "int32_t") << " p" << v << " = ("
+       << (func.size_vars[v].dtype().bits == 64 ? "int64_t" : "int32_t") << ")vars[" << v << "];\n";
+  os << "  void* params[] = {";
+  for (size_t i = 0; i < func.args.size(); ++i) os << "&buffers[" << i << "], ";
+  for (size_t v = 0; v < func.size_vars.size(); ++v) os << "&p" << v << ", ";
+  os << "0};\n"
+     << "  TeCuResult cu = te_cu.launch(fn, (unsigned)grid[0], (unsigned)grid[1], (unsigned)grid[2], " << k.block[0]
+     << "u, " << k.block[1] << "u, " << k.block[2] << "u, 0, 0, params, 0);\n"
+     << "  if (cu == 0) cu = te_cu.synchronize(); /* errors are reported by this call, not a later one */\n"
+     << "  void* popped;\n  te_cu.ctx_pop(&popped);\n"
+     << "  if (cu != 0) {\n    snprintf(te_error, sizeof te_error, \"kernel %s: the CUDA launch failed: %s\", "
+     << c_string(name) << ", te_cu_text(cu));\n    return -3;\n  }\n  return 0;\n}\n";
+  return os.str();
+}
+
+std::string kernel_wrapper(const Kernel& k) {
+  const LoweredFunc& func = k.func;
   const std::string& name = func.name;
   std::unordered_map<const VarNode*, int> var_index;
   for (size_t i = 0; i < func.size_vars.size(); ++i) var_index[func.size_vars[i].get()] = int(i);
   std::vector<bool> var_bound(func.size_vars.size(), false);
   std::ostringstream os;
-  os << "\n/* kernel " << name << " */\nint32_t " << name << "_kernel(void** buffers, const int64_t* size_vars);\n";
+  os << "\n/* kernel " << name << " */\n";
+  if (k.is_cuda()) {
+    os << "static const char " << name << "_ptx[] =\n" << c_string(k.ptx) << ";\nstatic void* " << name
+       << "_functions[64];\n";
+  } else {
+    os << "int32_t " << name << "_kernel(void** buffers, const int64_t* size_vars);\n";
+  }
   for (size_t i = 0; i < func.args.size(); ++i) {
     const BufferArg& a = func.args[i];
     os << "static const TeDim " << name << "_dims_" << i << "[] = {";
@@ -265,9 +428,9 @@ std::string kernel_wrapper(const LoweredFunc& func) {
     }
     os << "{0, 0}};\n";
   }
-  for (size_t k = 0; k < func.size_vars.size(); ++k)
-    if (!var_bound[k])
-      fail("export: size variable ", func.size_vars[k].name(), " of kernel ", name, " is not a dimension of any argument");
+  for (size_t v = 0; v < func.size_vars.size(); ++v)
+    if (!var_bound[v])
+      fail("export: size variable ", func.size_vars[v].name(), " of kernel ", name, " is not a dimension of any argument");
   os << "static const TeArgSpec " << name << "_spec[] = {\n";
   for (size_t i = 0; i < func.args.size(); ++i) {
     const BufferArg& a = func.args[i];
@@ -287,10 +450,18 @@ std::string kernel_wrapper(const LoweredFunc& func) {
      << "  int64_t vars[" << nvars + 1 << "];\n"
      << "  int bound_arg[" << nvars + 1 << "], bound_dim[" << nvars + 1 << "];\n"
      << "  for (int k = 0; k < " << nvars + 1 << "; ++k) { bound_arg[k] = -1; bound_dim[k] = -1; vars[k] = 0; }\n"
+     << "  int device_id = 0;\n"
      << "  te_error[0] = 0;\n"
      << "  int32_t rc = te_check_args(" << c_string(name) << ", " << name << "_spec, " << nargs << ", " << name
-     << "_var_names, args, num_args, buffers, vars, bound_arg, bound_dim);\n"
+     << "_var_names, args, num_args, buffers, vars, bound_arg, bound_dim, " << (k.is_cuda() ? "kDLCUDA" : "kDLCPU")
+     << ", &device_id);\n"
      << "  if (rc != 0) return rc;\n"
+     << "  (void)device_id;\n";
+  if (k.is_cuda()) {
+    os << cuda_launch(k, var_index);
+    return os.str();
+  }
+  os
      << "  rc = " << name << "_kernel(buffers, vars);\n"
      << "  if (rc != 0) {\n"
      << "    snprintf(te_error, sizeof te_error, \"kernel %s failed (status %d): a heap allocation inside the kernel "
@@ -396,7 +567,10 @@ std::string library_source(const Library& lib) {
   }
   os << "  {0, 0, 0, 0, 0, 0}};\n" << kCpuCheckBody;
   if (has_parallel) os << kParallel;
-  for (const Kernel& k : lib.kernels) os << kernel_wrapper(k.func);
+  bool has_cuda = false;
+  for (const Kernel& k : lib.kernels) has_cuda = has_cuda || k.is_cuda();
+  if (has_cuda) os << kCudaRuntime;
+  for (const Kernel& k : lib.kernels) os << kernel_wrapper(k);
   if (!lib.prefix.empty()) {
     os << "\nTE_API const char* " << lib.prefix << "_load_error(void) { return te_cpu_ok ? 0 : te_load_error_text; }\n"
        << "TE_API const char* " << lib.prefix << "_last_error(void) { return te_error; }\n"
@@ -421,6 +595,7 @@ void link_library(const Library& lib, const std::string& path, const char* what)
   bool has_parallel = false;
   std::vector<std::string> objects;
   for (size_t i = 0; i < lib.kernels.size(); ++i) {
+    if (lib.kernels[i].is_cuda()) continue;  // its PTX is in the wrapper
     objects.push_back((dir / ("kernel_" + std::to_string(i) + ".o")).string());
     write_file(objects.back(), lib.kernels[i].object, what);
     has_parallel = has_parallel || lib.kernels[i].has_parallel;

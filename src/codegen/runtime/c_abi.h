@@ -17,12 +17,27 @@ namespace te::c_abi {
 constexpr int32_t kOk = 0;
 constexpr int32_t kErrorArgument = -1;  // wrong count, null, device, dtype, ndim, shape, strides, alignment
 constexpr int32_t kErrorCpu = -2;       // the running CPU lacks a feature the library was built for
-constexpr int32_t kErrorKernel = -3;    // the kernel failed while running (a heap allocation)
+constexpr int32_t kErrorKernel = -3;    // the kernel failed while running (allocation, CUDA launch)
+constexpr int32_t kErrorDevice = -4;    // no CUDA device (no driver, or none on this machine)
 
 struct Kernel {
   LoweredFunc func;
   std::string object;         // relocatable, position-independent object code defining <name>_kernel
   bool has_parallel = false;  // calls te_parallel_for
+  // A CUDA kernel instead (object empty): PTX embedded in the library, loaded and launched
+  // through the driver API (libcuda.so.1 opened with dlopen on the first call), arguments on
+  // one CUDA device. Grid extents are expressions of func.size_vars.
+  std::string ptx, cuda_entry;
+  Expr grid[3];
+  int64_t block[3] = {1, 1, 1};
+  bool is_cuda() const { return !ptx.empty(); }
+  static Kernel cpu(LoweredFunc func, std::string object, bool has_parallel) {
+    Kernel k;
+    k.func = std::move(func);
+    k.object = std::move(object);
+    k.has_parallel = has_parallel;
+    return k;
+  }
 };
 
 struct Library {
