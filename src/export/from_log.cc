@@ -72,8 +72,13 @@ ExportResult export_tuning_log(const std::string& log_path, const std::string& p
     autotune::Instance inst;
     try {
       inst = task.replay(Schedule::steps_from_json(best->steps_json));
-    } catch (const Error&) {
-      inst = task.instantiate(task.space.from_json(best->config_json));  // te::Error if neither applies
+    } catch (const Error& steps_error) {
+      try {  // as apply_history_best: the config when the steps no longer replay
+        inst = task.instantiate(task.space.from_json(best->config_json));
+      } catch (const Error& config_error) {
+        fail("export: the best record of ", key, " in '", log_path, "' (config #", best->config_index,
+             ") no longer applies to its template: its steps: ", steps_error.what(), "; its config: ", config_error.what());
+      }
     }
     ExportKernel k;
     k.module = build(inst.schedule, inst.args, target, kernel_name(*parsed));
