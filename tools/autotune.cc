@@ -6,10 +6,11 @@
 //   autotune --workloads resnet18-conv --target llvm --trials 600 --log resnet.jsonl
 //   autotune --list-ops
 //   autotune best --log m.jsonl [--op matmul --shape m=512,n=512,k=512]
+//   autotune export --log m.jsonl [--ops matmul,conv2d] -o libkernels.so   (te/export.h)
 //
 // Exit codes: 0 success, 1 usage error (bad option, operator or shape: the message names
 // it), 2 tuning finished but no valid candidate (or no valid record for `best`), 3 internal
-// error (a bug in te).
+// error (a bug in te). `export` exits 1 when the log has no valid record to export.
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,7 @@
 #include "te/autotune/measure.h"
 #include "te/autotune/task.h"
 #include "te/autotune/tuner.h"
+#include "te/export.h"
 #include "te/ops.h"
 
 namespace {
@@ -80,6 +82,12 @@ struct BestArgs {
   std::string op;
   std::string shape;
   std::string target;
+  bool json = false;
+};
+
+struct ExportArgs {
+  std::string log, output, target = "llvm", prefix;
+  std::vector<std::string> ops;
   bool json = false;
 };
 
@@ -510,6 +518,26 @@ int run_best(const BestArgs& a) {
   return kExitOk;
 }
 
+// ---------------------------------------------------------------- autotune export
+
+int run_export(const ExportArgs& a) {
+  te::LogExportOptions options;
+  options.ops = a.ops;
+  options.target = a.target;
+  options.prefix = a.prefix;
+  te::ExportResult r = te::export_tuning_log(a.log, a.output, options);  // te::Error -> exit 1
+  if (a.json) {
+    std::cout << json{{"library", r.library}, {"header", r.header}, {"manifest", r.manifest}, {"kernels", r.kernels}}
+                     .dump()
+              << std::endl;
+  } else {
+    std::cout << "exported " << r.kernels.size() << " kernel(s) to " << r.library << " (header " << r.header
+              << ", manifest " << r.manifest << "):\n";
+    for (const std::string& k : r.kernels) std::cout << "  " << k << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -567,6 +595,16 @@ int main(int argc, char** argv) {
                    "the workload's shape, as for tuning (default: the operator's)");
   best->add_option("--target", best_args.target, "only records of this target");
   best->add_flag("--json", best_args.json, "print a JSON array instead of text");
+  ExportArgs export_args;
+  CLI::App* exp = app.add_subcommand(
+      "export", "build the best kernel of each workload in a log into one shared library + C header + manifest");
+  exp->footer(kExitCodeHelp);
+  exp->add_option("--log", export_args.log, "the tuning log")->required();
+  exp->add_option("-o,--output", export_args.output, "the library to write, e.g. libkernels.so")->required();
+  exp->add_option("--ops", export_args.ops, "only these operators (comma-separated; default all)")->delimiter(',');
+  exp->add_option("--target", export_args.target, "records of this target")->capture_default_str();
+  exp->add_option("--prefix", export_args.prefix, "prefix of the library's own C functions (default from -o)");
+  exp->add_flag("--json", export_args.json, "print the written paths and kernel names as JSON");
   app.require_subcommand(0, 1);
 
   try {
@@ -584,6 +622,7 @@ int main(int argc, char** argv) {
 
   try {
     if (best->parsed()) return run_best(best_args);
+    if (exp->parsed()) return run_export(export_args);
     if (tune_args.list_ops) return list_ops(tune_args.json);
     if (!tune_args.workloads.empty()) return run_workload_set(tune_args);
     return run_tuning(tune_args);

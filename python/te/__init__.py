@@ -34,6 +34,7 @@ from te._core import (  # noqa: E402,F401
     max_value, min_value, create_schedule, lower,
 )
 from te import nd  # noqa: E402,F401
+from te.export import export_library, export_tuning_log, load_module  # noqa: E402,F401
 
 TEError.__module__ = "te"
 TEInternalError.__module__ = "te"
@@ -46,6 +47,7 @@ __all__ = [
     "power", "abs", "floor", "ceil", "round", "fma", "if_then_else", "select", "cast", "all",
     "any", "max_value", "min_value", "floordiv", "floormod", "truncdiv", "truncmod",
     "create_schedule", "lower", "build", "cpu", "cuda", "Device", "nd", "replay",
+    "export_library", "export_tuning_log", "load_module",
 ]
 
 

@@ -32,5 +32,6 @@ void bind_schedule(py::module_& m);
 void bind_runtime(py::module_& m);
 void bind_autotune(py::module_& m);
 void bind_ops(py::module_& m);
+void bind_export(py::module_& m);
 
 }  // namespace te::python

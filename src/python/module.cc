@@ -22,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
   te::python::bind_runtime(m);
   te::python::bind_autotune(m);
   te::python::bind_ops(m);
+  te::python::bind_export(m);
 }

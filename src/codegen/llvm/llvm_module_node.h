@@ -21,6 +21,7 @@ class LLVMModuleNode : public ModuleNode {
   std::string get_source(const std::string& format) const override;
   void save_object(const std::string& path) const override;
   void export_shared_library(const std::string& path) const override;
+  AotObject aot_object() const override;
 
   CpuSpec cpu;
   std::string optimized_ir;  // textual LLVM IR after O3

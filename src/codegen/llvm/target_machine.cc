@@ -1,5 +1,6 @@
 // Target selection and the optimization pipeline of the LLVM backend.
 #include "codegen/llvm/target_machine.h"
+#include "codegen/runtime/module_node.h"
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/Analysis/CGSCCPassManager.h>
@@ -82,6 +83,17 @@ CpuSpec resolve_cpu(const Target& target) {
   return spec;
 }
 
+std::vector<std::string> enabled_features(const CpuSpec& spec) {
+  initialize_llvm();
+  const llvm::Target* t = lookup_target(spec.triple);
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(t->createMCSubtargetInfo(spec.triple, spec.cpu, spec.features));
+  TE_ICHECK(sti, "could not create LLVM subtarget info for ", spec.triple, " ", spec.cpu);
+  std::vector<std::string> out;
+  for (const llvm::SubtargetFeatureKV& kv : sti->getAllProcessorFeatures())
+    if (sti->getFeatureBits().test(kv.Value)) out.push_back(kv.Key);
+  return out;
+}
+
 std::unique_ptr<llvm::TargetMachine> create_target_machine(const CpuSpec& spec, bool pic) {
   initialize_llvm();
   const llvm::Target* t = lookup_target(spec.triple);
@@ -125,3 +137,7 @@ std::string emit_machine_code(llvm::Module& module, llvm::TargetMachine& machine
 }
 
 }  // namespace te::llvm_backend
+
+namespace te {
+std::vector<std::string> host_cpu_features() { return llvm_backend::enabled_features(llvm_backend::resolve_cpu(Target())); }
+}  // namespace te

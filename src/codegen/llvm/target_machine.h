@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "te/lower.h"
 
@@ -22,6 +23,8 @@ struct CpuSpec {
 // Host triple, CPU and features, overridden by target.mcpu / target.mattr.
 // te::Error for an unknown CPU name.
 CpuSpec resolve_cpu(const Target& target);
+// Every feature LLVM turns on for spec (implied ones included), e.g. {"avx", "avx2", ...}.
+std::vector<std::string> enabled_features(const CpuSpec& spec);
 // pic: position-independent code (object files for shared libraries).
 std::unique_ptr<llvm::TargetMachine> create_target_machine(const CpuSpec& spec, bool pic);
 // Runs the new pass manager's O3 module pipeline with the machine's TTI.

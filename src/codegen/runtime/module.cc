@@ -79,6 +79,15 @@ struct Binding {
 
 std::string kernel_symbol(const std::string& func_name) { return func_name + "_kernel"; }
 
+AotObject ModuleNode::aot_object() const {
+  fail("export_library: kernel ", func.name, " is built for target ", target.str(),
+       "; only CPU kernels (target llvm) can be exported into a library yet");
+}
+
+#ifndef TE_WITH_LLVM
+std::vector<std::string> host_cpu_features() { return {}; }
+#endif
+
 void pack_arguments(const LoweredFunc& func, const std::vector<DLTensor*>& args,
                     std::vector<void*>* buffers, std::vector<int64_t>* size_vars, const Target& target,
                     Device* device) {

@@ -17,6 +17,15 @@ namespace te {
 // Returns 0, or non-zero when a heap allocation inside the kernel failed.
 using KernelFn = int32_t (*)(void** buffers, const int64_t* size_vars);
 
+// What an ahead-of-time library needs from a compiled CPU kernel (src/export, c_abi.h).
+struct AotObject {
+  std::string object;         // position-independent object code defining <name>_kernel
+  bool has_parallel = false;  // calls te_parallel_for
+  std::string triple, cpu;    // what it was compiled for, e.g. "x86_64-pc-linux-gnu", "sapphirerapids"
+  std::string llvm_features;  // the feature string given to LLVM
+  std::vector<std::string> enabled_features;  // every feature on for (cpu, llvm_features), implied ones too
+};
+
 class ModuleNode {
  public:
   virtual ~ModuleNode() = default;
@@ -33,7 +42,12 @@ class ModuleNode {
   virtual std::string get_source(const std::string& format) const = 0;
   virtual void save_object(const std::string& path) const = 0;
   virtual void export_shared_library(const std::string& path) const = 0;
+  // te::Error for backends that cannot be exported (the default).
+  virtual AotObject aot_object() const;
 };
+
+// The enabled features of the host CPU (LLVM names, e.g. "avx512f"); empty without LLVM.
+std::vector<std::string> host_cpu_features();
 
 // The symbol of the kernel entry point for a function name ("<name>_kernel").
 std::string kernel_symbol(const std::string& func_name);
