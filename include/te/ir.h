@@ -425,6 +425,21 @@ struct AttrStmtNode : StmtNode {
   AttrStmtNode(std::string k, Expr v, Stmt b) : StmtNode(kKind), key(std::move(k)), value(std::move(v)), body(std::move(b)) {}
   static Stmt make(std::string key, Expr value, Stmt body);
 };
+// A cross-thread reduction (a reduce axis bound to threadIdx), made by schedule_ops and
+// expanded by the CUDA backend into warp shuffles and shared memory; every other backend
+// refuses it. Shape:
+//   AttrStmt(kGpuAllreduceAttr, value = bit d set when threadIdx.{x,y,z}[d] is reduced, Seq{
+//     AttrStmt(kGpuAllreduceBuffers, 0, Seq{ Store(other_v, Load(red_v, 0), 0) per value v }),
+//     AttrStmt(kGpuAllreducePartial, 0, <each thread's partial into red_v[0]>),
+//     AttrStmt(kGpuAllreduceCombine, 0, <red_v[0] = combine(red_v[0], other_v[0])>),
+//     AttrStmt(kGpuAllreduceResult, 0, <the outputs stored from red_v[0]>) })
+// red_v/other_v are one-element "local" buffers allocated around it. Every thread of the block
+// executes it (uniform control flow) and every thread of a group ends with the group's value.
+inline constexpr const char* kGpuAllreduceAttr = "gpu_allreduce";
+inline constexpr const char* kGpuAllreduceBuffers = "gpu_allreduce_buffers";
+inline constexpr const char* kGpuAllreducePartial = "gpu_allreduce_partial";
+inline constexpr const char* kGpuAllreduceCombine = "gpu_allreduce_combine";
+inline constexpr const char* kGpuAllreduceResult = "gpu_allreduce_result";
 enum class ForKind : uint8_t { kSerial, kParallel, kVectorized, kUnrolled, kThreadBinding };
 const char* for_kind_name(ForKind k);
 struct ForNode : StmtNode {

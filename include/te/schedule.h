@@ -37,6 +37,13 @@ enum class AttachType : uint8_t {
   kScope,   // nested inside attach_stage's loop attach_ivar (compute_at)
 };
 
+// storage_align: dimension dim of the stage's buffer gets a stride with stride % factor == offset
+// (rows padded, e.g. to keep shared-memory columns off one bank).
+struct StorageAlign {
+  int dim = 0;
+  int64_t factor = 1, offset = 0;
+};
+
 class Stage;
 class StageNode : public Node {
  public:
@@ -50,6 +57,7 @@ class StageNode : public Node {
   IterVar attach_ivar;
   StageNode* attach_stage = nullptr;  // non-owning: stages live as long as their schedule
   std::string scope = "global";       // storage scope of the op's outputs
+  std::vector<StorageAlign> storage_aligns;  // at most one per dimension
   bool is_output = false;
   ScheduleNode* schedule = nullptr;   // non-owning back pointer, for recording steps
 };
@@ -76,6 +84,10 @@ class Stage : public Ref<StageNode> {
   void parallel(const IterVar& iv);
   void bind(const IterVar& iv, const IterVar& thread);
   void pragma(const IterVar& iv, const std::string& key, Expr value = Expr(1));
+  // Pads the stride of the buffer dimension of `axis` (an axis of the stage's op) so that
+  // stride % factor == offset (TVM's storage_align); factor >= 1, 0 <= offset < factor. Applies to
+  // buffers lowering allocates (cache stages, intermediates), not to function arguments.
+  void storage_align(const IterVar& axis, int64_t factor, int64_t offset);
   void compute_at(const Stage& parent, const IterVar& scope);
   void compute_inline();
   void compute_root();

@@ -28,6 +28,10 @@
 // Checked after scheduling (te::Error, the search skips the config): the shared buffers fit
 // in 48 KiB (static shared memory per block).
 //
+// Reduction to a scalar (no spatial axis): one block; the reduction axes fused, split by a
+// thread-count knob (threads: 32..1024), the inner part bound to threadIdx.x — a cross-thread
+// reduction. A scalar element-wise consumer cannot be bound and is refused.
+//
 // Element-wise root stage: all axes fused, split by a thread-count knob (threads: 32..1024),
 // bound to blockIdx.x / threadIdx.x.
 #include <algorithm>
@@ -86,6 +90,29 @@ int64_t shared_bytes(const Schedule& sch, const std::vector<Tensor>& caches) {
   return total;
 }
 
+// A reduction to a scalar: one block, its threads splitting the (fused) reduction axes — a
+// cross-thread reduction (each thread folds every threads-th element, then warp shuffles and
+// shared memory combine the threads; see src/codegen/cuda).
+void schedule_scalar_reduction_gpu(Config& cfg, Plan& plan) {
+  Stage anchor = plan.anchor;
+  const std::string name = anchor->op->name;
+  const auto* op = anchor->op.as<ComputeOpNode>();
+  if (plan.fused_consumer.defined())
+    fail("derived space for cuda: stage ", name, " reduces to a scalar read by element-wise stage ",
+         plan.fused_consumer->op->name, ", which (a scalar too) has no loop to bind to GPU threads; tune it for "
+         "llvm, or fold the element-wise part into the reduction's output");
+  int64_t total = 1;
+  for (const IterVar& iv : op->reduce_axis) total *= const_extent(iv, name);
+  std::vector<int64_t> choices;
+  for (int64_t t = 32; t <= kMaxThreadsPerBlock; t *= 2)
+    if (t == 32 || t <= next_pow2(total)) choices.push_back(t);
+  const int64_t threads = cfg.define_knob(prefix(plan, anchor) + ".threads", choices);
+  IterVar all = fuse_all(anchor, op->reduce_axis);
+  auto [rest, lane] = anchor.split(all, threads);
+  (void)rest;
+  anchor.bind(lane, thread_axis("threadIdx.x"));
+}
+
 }  // namespace
 
 void schedule_anchor_gpu(Config& cfg, Plan& plan) {
@@ -93,9 +120,7 @@ void schedule_anchor_gpu(Config& cfg, Plan& plan) {
   const std::string name = anchor->op->name;
   const auto* op = anchor->op.as<ComputeOpNode>();
   const size_t num_spatial = op->axis.size(), num_reduce = op->reduce_axis.size();
-  if (num_spatial == 0)
-    fail("derived space for cuda: stage ", name,
-         " reduces to a scalar; a cross-thread reduction is not supported by the CUDA backend yet, tune it for llvm");
+  if (num_spatial == 0) return schedule_scalar_reduction_gpu(cfg, plan);
 
   // ---- knobs
   int nontrivial = 0;

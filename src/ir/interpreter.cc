@@ -139,7 +139,12 @@ class InterpreterImpl {
         run(op->body);
         return;
       }
-      case StmtKind::AttrStmt: run(s.as<AttrStmtNode>()->body); return;
+      case StmtKind::AttrStmt:
+        if (s.as<AttrStmtNode>()->key == kGpuAllreduceAttr)
+          fail("interpreter: a cross-thread reduction (a reduction axis bound to threadIdx) runs on a GPU only; "
+               "interpret the schedule without binding the reduction axis");
+        run(s.as<AttrStmtNode>()->body);
+        return;
       case StmtKind::For: {
         const ForNode* op = s.as<ForNode>();
         int64_t lo = eval(op->min).as_int(), n = eval(op->extent).as_int();

@@ -36,6 +36,12 @@ std::string stage_label(const Stmt& body) {
   return stage.empty() ? std::string("a stage") : "stage " + stage;
 }
 
+// A cross-thread reduction first writes its local buffers: name it by its outputs.
+std::string allreduce_stage_label(const AttrStmtNode* allreduce) {
+  const AttrStmtNode* result = allreduce_part(allreduce, kGpuAllreduceResult);
+  return stage_label(result ? result->body : allreduce->body);
+}
+
 // Walks the kernel, tracking whether the current statement runs inside a thread-bound loop.
 class LaunchInference : public IRVisitor {
  public:
@@ -87,6 +93,13 @@ class LaunchInference : public IRVisitor {
     IRVisitor::visit_node(op);
     --thread_depth;
   }
+  void visit_node(const AttrStmtNode* op) override {
+    // Every thread of the block runs a cross-thread reduction: it is thread scope.
+    bool allreduce = op->key == kGpuAllreduceAttr;
+    thread_depth += allreduce;
+    IRVisitor::visit_node(op);
+    thread_depth -= allreduce;
+  }
   void visit_node(const StoreNode* op) override {
     if (thread_depth == 0 && first_unbound.empty())
       first_unbound = detail::cat("stage ", op->buffer.name(),
@@ -100,6 +113,82 @@ class LaunchInference : public IRVisitor {
            "\"shared\"/\"local\"");
     IRVisitor::visit_node(op);
   }
+};
+
+// A cross-thread reduction synchronizes the whole block, so every thread must reach it in the
+// same way, and the threads it combines must all want the same result. Checked against the
+// launch configuration (stage names from the loops around it).
+class AllreducePlacement : public IRVisitor {
+ public:
+  explicit AllreducePlacement(const GpuLaunchConfig& launch) : launch_(launch) {}
+
+ protected:
+  void visit_node(const ForNode* op) override {
+    enclosing_.push_back(op);
+    IRVisitor::visit_node(op);
+    enclosing_.pop_back();
+  }
+  void visit_node(const IfThenElseNode* op) override {
+    conditions_.push_back(op->condition);
+    IRVisitor::visit_node(op);
+    conditions_.pop_back();
+  }
+  void visit_node(const AttrStmtNode* op) override {
+    if (op->key != kGpuAllreduceAttr) {
+      IRVisitor::visit_node(op);
+      return;
+    }
+    std::string stage = allreduce_stage_label(op);
+    const int64_t* mask = as_const_int(op->value);
+    TE_ICHECK(mask != nullptr, "gpu_allreduce without a thread mask");
+    if (inside_)
+      fail(stage, ": a cross-thread reduction is nested inside another one's per-thread part; compute it at a "
+                  "data-parallel axis instead");
+    if (!conditions_.empty())
+      fail(stage, ": its cross-thread reduction runs under the condition ", to_string(conditions_.back()),
+           "; it synchronizes the whole block, so every thread must reach it. Compute it at a loop outside the "
+           "condition (or make the split that creates the condition exact)");
+    std::unordered_set<const VarNode*> thread_vars;
+    for (const ForNode* loop : enclosing_) {
+      bool is_block = false;
+      int dim = 0;
+      bool bound = loop->for_kind == ForKind::kThreadBinding && parse_thread_tag(loop->thread_tag, &is_block, &dim);
+      if (bound && !is_block && ((*mask >> dim) & 1))
+        fail(stage, ": its reduction is bound to ", loop->thread_tag, ", but it is computed inside loop ",
+             loop->loop_var.name(), ", which is bound to ", loop->thread_tag,
+             " as well; the threads would disagree on which element they reduce. compute_at it outside that loop");
+      if (bound && !is_block) {
+        const int64_t* extent = as_const_int(simplify(loop->extent));
+        if (extent && *extent < launch_.block[dim])
+          fail(stage, ": its cross-thread reduction is inside loop ", loop->loop_var.name(), " bound to ",
+               loop->thread_tag, " with extent ", *extent, ", but the block has ", launch_.block[dim],
+               " threads in that dimension; the idle threads must join the reduction's barriers, so bind ",
+               loop->thread_tag, " with the same extent in every stage of the kernel");
+        thread_vars.insert(loop->loop_var.get());
+      }
+      if (!bound) {
+        bool thread_dependent = false;
+        post_order_visit(loop->extent, [&](const Expr& e) {
+          if (const auto* v = e.as<VarNode>(); v && thread_vars.count(v)) thread_dependent = true;
+        });
+        if (thread_dependent)
+          fail(stage, ": its cross-thread reduction is inside loop ", loop->loop_var.name(),
+               " whose extent depends on the thread index; every thread must run it the same number of times");
+      }
+    }
+    for (int d = 0; d < 3; ++d)
+      if (((*mask >> d) & 1) && launch_.block[d] < 1)
+        fail(stage, ": a threadIdx extent is ", launch_.block[d], "; expected >= 1");
+    inside_ = true;
+    IRVisitor::visit_node(op);
+    inside_ = false;
+  }
+
+ private:
+  const GpuLaunchConfig& launch_;
+  std::vector<const ForNode*> enclosing_;
+  std::vector<Expr> conditions_;
+  bool inside_ = false;
 };
 
 // Which of the shared buffers s writes and reads.
@@ -182,7 +271,17 @@ GpuLaunchConfig infer_gpu_launch(const Stmt& body, const std::string& func_name)
   if (config.threads_per_block() > kMaxThreadsPerBlock)
     fail("kernel ", func_name, ": ", config.threads_per_block(), " threads per block (", product,
          ") exceeds the CUDA limit of ", kMaxThreadsPerBlock, "; use smaller factors for the threadIdx axes");
+  AllreducePlacement(config).visit(body);
   return config;
+}
+
+const AttrStmtNode* allreduce_part(const AttrStmtNode* allreduce, const char* key) {
+  std::vector<Stmt> parts;
+  if (const auto* seq = allreduce->body.as<SeqNode>()) parts = seq->seq;
+  else parts.push_back(allreduce->body);
+  for (const Stmt& part : parts)
+    if (const auto* attr = part.as<AttrStmtNode>(); attr && attr->key == key) return attr;
+  return nullptr;
 }
 
 Stmt make_gpu_barrier() { return AttrStmtNode::make(kGpuBarrierAttr, Expr(0), EvaluateNode::make(Expr(0))); }

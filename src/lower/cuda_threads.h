@@ -24,13 +24,17 @@ bool parse_thread_tag(const std::string& tag, bool* is_block, int* dim);
 // Checks the thread bindings of a flat kernel body (te::Error naming the stage and loop):
 // at least one bind, every loop outside thread scope bound, the same extent for a blockIdx
 // axis in every stage, constant threadIdx extents with at most 1024 threads per block, no
-// parallel loops. Returns the launch configuration; a threadIdx axis gets the largest extent
+// parallel loops; every cross-thread reduction (te/ir.h kGpuAllreduceAttr) reached by all threads
+// alike, never inside a loop bound to a thread dimension it reduces. Returns the launch configuration; a threadIdx axis gets the largest extent
 // any stage binds it with (stages binding fewer threads are guarded by the backend).
 GpuLaunchConfig infer_gpu_launch(const Stmt& body, const std::string& func_name);
 
 // The AttrStmt key of a block-wide barrier (__syncthreads()); its body is Evaluate(0).
 inline constexpr const char* kGpuBarrierAttr = "gpu_barrier";
 Stmt make_gpu_barrier();
+
+// The part of a kGpuAllreduceAttr statement (see te/ir.h) with the given key, or nullptr.
+const AttrStmtNode* allreduce_part(const AttrStmtNode* allreduce, const char* key);
 
 // Inserts barriers around shared-memory traffic: before the first statement that reads a
 // shared buffer after statements that write it, and at the end of a loop body that both

@@ -60,7 +60,11 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   BoundMap bounds = infer_bound(sch);
   Stmt s = log.after("schedule_ops", Stmt(), schedule_ops(sch, bounds));
   if (!options.simple_mode) s = log.after("check_target", s, check_target(s, options.target));
-  s = log.after("storage_flatten", s, storage_flatten(s, func.args));
+  StorageAlignMap aligns;  // by the op a stage's storage is named after (its origin op)
+  for (const Stage& stage : sch.stages())
+    if (!stage->storage_aligns.empty())
+      aligns[(stage->origin_op.defined() ? stage->origin_op : stage->op).get()] = stage->storage_aligns;
+  s = log.after("storage_flatten", s, storage_flatten(s, func.args, aligns));
   s = log.after("simplify", s, simplify(s));
   // Unroll before vectorize: an unrolled loop inside a vectorized one becomes straight-line
   // code the vectorizer can widen, and a vectorized loop inside an unrolled one is copied

@@ -1,17 +1,37 @@
 #include "lower/stage_name.h"
 
+#include <unordered_set>
+
 #include "te/ir_functor.h"
 
 namespace te {
 
 std::string stage_of(const Stmt& s) {
+  // A cross-thread reduction's own one-element buffers (te/ir.h kGpuAllreduceBuffers) are
+  // written first; it is named by its outputs.
+  std::unordered_set<const VarNode*> scratch;
+  post_order_visit(
+      s, [](const Expr&) {},
+      [&scratch](const Stmt& st) {
+        const auto* attr = st.as<AttrStmtNode>();
+        if (!attr || attr->key != kGpuAllreduceBuffers) return;
+        post_order_visit(
+            attr->body,
+            [&scratch](const Expr& e) {
+              if (const auto* load = e.as<LoadNode>()) scratch.insert(load->buffer.get());
+            },
+            [&scratch](const Stmt& inner) {
+              if (const auto* store = inner.as<StoreNode>()) scratch.insert(store->buffer.get());
+            });
+      });
   std::string name;
   post_order_visit(
       s, [](const Expr&) {},
-      [&name](const Stmt& st) {
+      [&name, &scratch](const Stmt& st) {
         if (!name.empty()) return;
         if (const auto* store = st.as<TensorStoreNode>()) name = store->tensor.name();
-        else if (const auto* flat = st.as<StoreNode>()) name = flat->buffer.name();
+        else if (const auto* flat = st.as<StoreNode>(); flat && !scratch.count(flat->buffer.get()))
+          name = flat->buffer.name();
       });
   return name;
 }

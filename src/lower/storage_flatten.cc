@@ -4,6 +4,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "ir/simplify.h"
 #include "te/expr_ops.h"
 #include "te/ir_functor.h"
 
@@ -34,9 +35,32 @@ std::string buffer_name(const Tensor& t) {
   return t.name();
 }
 
+// Row-major strides with dimension d's stride rounded up to stride % factor == offset where
+// aligns asks (symbolic strides stay exact: stride + (factor + offset - stride % factor) % factor).
+std::vector<Expr> aligned_strides(const std::vector<Expr>& extents, const std::vector<StorageAlign>& aligns,
+                                  Expr* total) {
+  std::vector<Expr> strides(extents.size());
+  Expr stride = Expr(1);
+  for (size_t d = extents.size(); d-- > 0;) {
+    for (const StorageAlign& a : aligns) {
+      if (size_t(a.dim) != d) continue;
+      Expr f = make_const(stride.dtype(), double(a.factor)), o = make_const(stride.dtype(), double(a.offset));
+      stride = simplify(stride + floormod(f + o - floormod(stride, f), f));
+    }
+    strides[d] = stride;
+    stride = simplify(stride * extents[d]);
+  }
+  *total = stride;
+  return strides;
+}
+
 class StorageFlattener : public IRMutator {
  public:
-  explicit StorageFlattener(const std::vector<BufferArg>& args) {
+  StorageFlattener(const std::vector<BufferArg>& args, const StorageAlignMap& aligns) : aligns_(aligns) {
+    for (const BufferArg& arg : args)
+      if (aligns.count(arg.tensor.op().get()))
+        fail("storage_align: stage ", arg.tensor.name(), " is an argument of the function, whose layout (row-major) ",
+             "belongs to the caller; apply storage_align to a cache stage (cache_read/cache_write) instead");
     for (const BufferArg& arg : args) {
       FlatBuffer buf;
       buf.data = arg.data;
@@ -56,7 +80,13 @@ class StorageFlattener : public IRMutator {
       buf.mins.push_back(is_zero(r.min) ? Expr() : r.min);
       extents.push_back(r.extent);
     }
-    buf.strides = row_major_strides(extents);
+    if (auto align = aligns_.find(op->tensor.op().get()); align != aligns_.end() && !extents.empty()) {
+      Expr total;
+      buf.strides = aligned_strides(extents, align->second, &total);
+      extents = {total};  // the padded rows, flat
+    } else {
+      buf.strides = row_major_strides(extents);
+    }
     if (extents.empty()) extents.push_back(Expr(1));  // a 0-d tensor holds one element
 
     // Realizes of the same tensor may nest (e.g. inside an unrolled region): innermost wins.
@@ -105,14 +135,15 @@ class StorageFlattener : public IRMutator {
     return index.defined() ? index : Expr(0);
   }
 
+  const StorageAlignMap& aligns_;
   std::unordered_map<Tensor, FlatBuffer, TensorHash> arg_buffers_;
   std::unordered_map<Tensor, FlatBuffer, TensorHash> realized_;
 };
 
 }  // namespace
 
-Stmt storage_flatten(const Stmt& s, const std::vector<BufferArg>& args) {
-  return StorageFlattener(args).mutate(s);
+Stmt storage_flatten(const Stmt& s, const std::vector<BufferArg>& args, const StorageAlignMap& aligns) {
+  return StorageFlattener(args, aligns).mutate(s);
 }
 
 }  // namespace te

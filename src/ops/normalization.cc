@@ -15,12 +15,11 @@
 // (softmax's sum; layer_norm's variance and rstd). Each row reduction is vectorized through
 // rfactor (reduce_lanes interleaved accumulators, 16 by default; 1 = a serial loop, which is
 // latency-bound). Knobs also choose whether exp / rstd are inlined into their consumers.
-// GPU structure: the CUDA backend has no cross-thread reduction yet and a kernel has no room
-// for a stage at root, so one thread per row — rows over blockIdx.x / threadIdx.x (threads per
-// block tunable), the loop over n unrolled by tile_j — and each row's statistics in one
-// multi-valued reduction in registers read only by the output: softmax's online (max, sum of
-// exp), layer_norm's Welford (count, mean, M2). Same numbers as the public computes, to
-// rounding.
+// GPU structure: one block per row, its threads (knob "threads") reducing across the row in a
+// cross-thread reduction and then writing the row's columns; a kernel has no room for a stage
+// at root, so each row's statistics are one multi-valued reduction in registers read only by
+// the output: softmax's online (max, sum of exp), layer_norm's Welford (count, mean, M2). Same
+// numbers as the public computes, to rounding.
 
 #include <cmath>
 
@@ -276,36 +275,48 @@ Reducer welford_reducer() {
       "welford");
 }
 
-// Rows over (blockIdx.x, threadIdx.x), the loop over n split by tile_j with the inner part
-// unrolled; the row statistics computed at the thread.
-void schedule_gpu_rows(Schedule& s, const Tensor& out, const Tensor& stats, const std::vector<int64_t>& threads,
-                       const std::vector<int64_t>& tile_j) {
+// One block per row (blockIdx.x), `threads` threads across the row (threadIdx.x): the row's
+// statistics are a cross-thread reduction (each thread folds every threads-th column, then
+// warp shuffles and shared memory combine the threads, and every thread ends with the row's
+// statistics in registers); then each thread writes every threads-th column of the output, so
+// neighbouring threads touch neighbouring columns (coalesced).
+void schedule_gpu_rows(Schedule& s, const Tensor& out, const Tensor& stats, int64_t threads, bool unroll) {
   Stage o = s[out];
   const ComputeOpNode* op = compute_of(o);
-  std::vector<IterVar> is = split_by(o, op->axis[0], threads), js = split_by(o, op->axis[1], tile_j);
-  o.bind(is[0], thread_axis("blockIdx.x"));
-  o.bind(is[1], thread_axis("threadIdx.x"));
-  if (tile_j.back() > 1) o.unroll(js[1]);
-  // Storage at global scope would be shared by the block's threads (bound inference then
-  // computes every thread's rows in each thread); a local cache read through the inlined
-  // copy stage is per thread: registers.
+  IterVar row = op->axis[0];
+  o.bind(row, thread_axis("blockIdx.x"));
+  auto [jo, ji] = o.split(op->axis[1], threads);
+  o.bind(ji, thread_axis("threadIdx.x"));
+  if (unroll) o.unroll(jo);
+  // A local cache read through the inlined copy stage: the statistics live in each thread's
+  // registers, computed at the block's row.
   Tensor local = s.cache_write(stats, "local");
   s[stats].compute_inline();
-  s[local].compute_at(o, is[1]);
+  Stage l = s[local];
+  l.compute_at(o, row);
+  auto [ko, ki] = l.split(compute_of(l)->reduce_axis[0], threads);
+  l.bind(ki, thread_axis("threadIdx.x"));
+  if (unroll) l.unroll(ko);
 }
-std::vector<int64_t> define_gpu_threads(Config& cfg, const char* op, int64_t m) {
-  // Threads per block (one row each); clamped to m.
-  std::vector<int64_t> threads =
-      define_split_candidates(cfg, "threads", m, {{128}, {64}, {256}, {32}, {512}, {1024}});
-  if (threads[1] > kMaxThreadsPerBlock)
-    fail(op, " cuda: config ", cfg.to_string(), " needs ", threads[1], " threads per block; the limit is ",
-         kMaxThreadsPerBlock);
-  return threads;
+// Threads per row: powers of two below 2n (at least one warp). unroll (0/1): unroll the
+// per-thread column loops when they have at most 16 iterations.
+struct GpuRowKnobs {
+  int64_t threads = 128;
+  bool unroll = false;
+};
+GpuRowKnobs define_gpu_row_knobs(Config& cfg, int64_t n) {
+  std::vector<int64_t> choices;
+  for (int64_t t : {128, 256, 64, 512, 32, 1024})
+    if (t == 32 || t < 2 * n) choices.push_back(t);
+  GpuRowKnobs k;
+  k.threads = cfg.define_knob("threads", choices);
+  // A longer loop stays rolled (the knob then changes nothing: code size, not speed, wins).
+  k.unroll = cfg.define_knob("unroll", {0, 1}) == 1 && (n + k.threads - 1) / k.threads <= 16;
+  return k;
 }
 
 Instance softmax_cuda(Config& cfg, int64_t m, int64_t n) {
-  const std::vector<int64_t> threads = define_gpu_threads(cfg, "softmax", m);
-  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{4}, {1}, {8}});
+  const GpuRowKnobs knobs = define_gpu_row_knobs(cfg, n);
   Tensor x = placeholder({m, n}, DataType::float32(), "X");
   IterVar k = reduce_axis(Range(0, n), "k");
   Reducer online = online_softmax_reducer();
@@ -315,13 +326,12 @@ Instance softmax_cuda(Config& cfg, int64_t m, int64_t n) {
       {m, n}, [&](const std::vector<Var>& i) { return te::exp(x(i[0], i[1]) - stats[0](i[0])) / stats[1](i[0]); },
       "softmax");
   Schedule s = create_schedule({out.op()});
-  schedule_gpu_rows(s, out, stats[0], threads, tile_j);
+  schedule_gpu_rows(s, out, stats[0], knobs.threads, knobs.unroll);
   return {s, {x, out}};
 }
 
 Instance layer_norm_cuda(Config& cfg, int64_t m, int64_t n) {
-  const std::vector<int64_t> threads = define_gpu_threads(cfg, "layer_norm", m);
-  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{4}, {1}, {8}});
+  const GpuRowKnobs knobs = define_gpu_row_knobs(cfg, n);
   Tensor x = placeholder({m, n}, DataType::float32(), "X");
   Tensor gamma = placeholder({n}, DataType::float32(), "gamma");
   Tensor beta = placeholder({n}, DataType::float32(), "beta");
@@ -338,7 +348,7 @@ Instance layer_norm_cuda(Config& cfg, int64_t m, int64_t n) {
       },
       "layer_norm");
   Schedule s = create_schedule({out.op()});
-  schedule_gpu_rows(s, out, stats[0], threads, tile_j);
+  schedule_gpu_rows(s, out, stats[0], knobs.threads, knobs.unroll);
   return {s, {x, gamma, beta, out}};
 }
 

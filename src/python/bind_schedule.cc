@@ -106,6 +106,13 @@ void bind_schedule(py::module_& m) {
          "Annotates the loop over var with pragma_type (value pragma_value, default 1): lowering wraps "
          "the loop in an attribute pragma_<pragma_type>, recorded in the steps; it is a hint that the "
          "code generators may ignore.")
+      .def("storage_align", [](Stage& s, py::handle axis, int64_t factor, int64_t offset) {
+        s.storage_align(to_iter_var(axis, "stage " + s.name() + " storage_align"), factor, offset);
+      }, py::arg("axis"), py::arg("factor"), py::arg("offset"),
+         "Pads this stage's buffer so the stride of axis's dimension (axis is one of s[T].op.axis) "
+         "satisfies stride % factor == offset, e.g. storage_align(AS.op.axis[0], 32, 1) keeps the "
+         "rows of a shared tile off one memory bank. Only for buffers lowering allocates (cache "
+         "stages, intermediates); recorded in the steps.")
       .def("compute_at", [](Stage& s, py::handle parent, py::handle scope) {
         std::string what = "stage " + s.name() + " compute_at";
         if (!py::isinstance<Stage>(parent)) fail(what, ": the first argument must be a stage, s[T]");

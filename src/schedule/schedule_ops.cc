@@ -8,6 +8,7 @@
 // reductions get an init nest right before their outermost reduction loop. Storage and
 // stores are named by each stage's origin op (the tensors the user holds), even after
 // cache_write/rfactor replaced the stage's op (see stage_storage_op).
+#include <algorithm>
 #include <unordered_set>
 
 #include "ir/simplify.h"
@@ -92,6 +93,8 @@ class LoopNestBuilder {
     // The first leaf that iterates over a reduction axis: the init goes right before it.
     b.reduce_pos = leaves.size();
     RootSourceMap sources = root_sources(*stage);
+    std::vector<bool> leaf_reduce(leaves.size(), false);
+    int thread_mask = 0;  // bit d: a reduce leaf is bound to threadIdx.{x,y,z}[d]
     for (size_t j = 0; j < leaves.size(); ++j) {
       bool reduce = false, spatial = false;
       for (const IterVarNode* root : sources[leaves[j].get()])
@@ -100,7 +103,10 @@ class LoopNestBuilder {
         fail("stage ", stage->op->name, ": axis ", leaves[j]->var.name(),
              " fuses a reduction axis with a data-parallel axis; fuse axes of the same kind only");
       if (reduce && b.reduce_pos == leaves.size()) b.reduce_pos = j;
+      leaf_reduce[j] = reduce;
+      if (reduce) thread_mask |= reduce_thread_bit(*stage, leaves[j]);
     }
+    if (thread_mask != 0) return make_cross_thread(b, leaf_reduce, thread_mask);
 
     IterVarValueMap leaf_offsets;
     for (const IterVar& leaf : leaves) leaf_offsets[leaf.get()] = leaf->var;
@@ -155,6 +161,142 @@ class LoopNestBuilder {
       for (auto p = attr->pragmas.rbegin(); p != attr->pragmas.rend(); ++p)
         loop = AttrStmtNode::make("pragma_" + p->first, p->second.defined() ? p->second : Expr(1), loop);
     return loop;
+  }
+
+  // The threadIdx bit of a reduction leaf bound to a thread (0 when unbound); binding a
+  // reduction to blockIdx or vthread is refused here, with the way out.
+  static int reduce_thread_bit(const StageNode& stage, const IterVar& leaf) {
+    auto it = stage.iter_var_attrs.find(leaf.get());
+    if (it == stage.iter_var_attrs.end() || !it->second.bound_thread.defined()) return 0;
+    const std::string& tag = it->second.bound_thread->thread_tag;
+    if (tag.rfind("threadIdx.", 0) == 0 && tag.size() == 11 && tag[10] >= 'x' && tag[10] <= 'z')
+      return 1 << (tag[10] - 'x');
+    if (tag.rfind("blockIdx.", 0) == 0)
+      fail("stage ", stage.op->name, ": reduction axis ", leaf->var.name(), " is bound to ", tag,
+           "; thread blocks cannot combine their partial results inside one kernel. Bind it to threadIdx "
+           "(a cross-thread reduction), or rfactor it first (rf = s.rfactor(", stage.op->name, ", ",
+           leaf->var.name(), ")) and bind the rfactor stage's data-parallel copy of the axis instead");
+    fail("stage ", stage.op->name, ": reduction axis ", leaf->var.name(), " is bound to ", tag,
+         "; a reduction can only be bound to threadIdx.x/y/z (a cross-thread reduction)");
+  }
+
+  // red[v][0] = combine(red[v][0], rhs[v]) for every value v of the reducer, all values
+  // combined before any store (multi-valued reducers such as argmax read the old pair).
+  static Stmt combine_into(const CommReducer& combiner, const std::vector<Var>& red, const std::vector<Expr>& rhs) {
+    std::vector<Expr> acc;
+    for (size_t v = 0; v < red.size(); ++v) acc.push_back(LoadNode::make(combiner->lhs[v].dtype(), red[v], Expr(0)));
+    std::vector<Expr> combined = combiner(acc, rhs);
+    if (red.size() == 1) return StoreNode::make(red[0], combined[0], Expr(0));
+    std::vector<Var> temps;
+    std::vector<Stmt> stores;
+    for (size_t v = 0; v < red.size(); ++v) {
+      temps.emplace_back(red[v].name() + ".new", combined[v].dtype());
+      stores.push_back(StoreNode::make(red[v], temps.back(), Expr(0)));
+    }
+    Stmt s = SeqNode::make(stores);
+    for (size_t v = red.size(); v-- > 0;) s = LetStmtNode::make(temps[v], combined[v], s);
+    return s;
+  }
+
+  // A reduction with reduce leaves bound to threadIdx (TVM's cross-thread reduction). Inside
+  // the data-parallel leaves (in leaf order), every thread folds its share into one-element
+  // local buffers (serial reduce leaves innermost), then a kGpuAllreduceAttr statement
+  // combines them across the bound threads and stores the outputs (see te/ir.h).
+  Stmt make_cross_thread(StageBuild& b, const std::vector<bool>& leaf_reduce, int thread_mask) {
+    const std::vector<IterVar>& leaves = b.stage->leaf_iter_vars;
+    const std::string& name = b.op->name;
+    // New loop order: data-parallel leaves, then thread-bound reduce leaves, then serial ones.
+    std::vector<size_t> common, reduce_order;
+    for (size_t j = 0; j < leaves.size(); ++j)
+      if (!leaf_reduce[j]) common.push_back(j);
+    for (bool bound_pass : {true, false})
+      for (size_t j = 0; j < leaves.size(); ++j)
+        if (leaf_reduce[j] && (reduce_thread_bit(*b.stage, leaves[j]) != 0) == bound_pass) reduce_order.push_back(j);
+    // A stage attached at a leaf had its region inferred with the leaves up to it fixed; they
+    // must still enclose it in the new order.
+    std::vector<size_t> order = common;
+    order.insert(order.end(), reduce_order.begin(), reduce_order.end());
+    auto stage_attach = attached_.find(b.stage);
+    if (stage_attach != attached_.end())
+      for (size_t p = 0; p < order.size(); ++p) {
+        if (!stage_attach->second.count(leaves[order[p]].get())) continue;
+        for (size_t j = 0; j <= order[p]; ++j)
+          if (std::find(order.begin(), order.begin() + p + 1, j) == order.begin() + p + 1)
+            fail("compute_at: a stage is attached at axis ", leaves[order[p]]->var.name(), " of stage ", name,
+                 ", whose reduction is bound to threadIdx (a cross-thread reduction). Its loops run as data-parallel "
+                 "axes first, then thread-bound reduction axes, then serial reduction axes, so axis ",
+                 leaves[j]->var.name(), " no longer encloses the attach point; reorder the stage that way or "
+                 "attach elsewhere");
+      }
+    IterVarValueMap leaf_offsets;
+    for (const IterVar& leaf : leaves) leaf_offsets[leaf.get()] = leaf->var;
+    IterVarValueMap root_index = pass_up_index(*b.stage, bounds_, leaf_offsets, b.ranges);
+    IterVarValueMap offsets = pass_up_offsets(*b.stage, bounds_, leaf_offsets);
+    auto values = root_values(b, root_index);
+    const auto* reduce = b.body[0].as<ReduceNode>();
+    const CommReducer& combiner = reduce->combiner;
+    size_t num_values = combiner->lhs.size();
+    std::vector<Var> red, other;
+    std::vector<Stmt> pairs, inits;
+    std::vector<Expr> sources, other_loads;
+    for (size_t v = 0; v < num_values; ++v) {
+      DataType t = combiner->lhs[v].dtype();
+      std::string suffix = num_values == 1 ? "" : std::to_string(v);
+      red.emplace_back(name + ".red" + suffix, DataType::handle());
+      other.emplace_back(name + ".other" + suffix, DataType::handle());
+      pairs.push_back(StoreNode::make(other[v], LoadNode::make(t, red[v], Expr(0)), Expr(0)));
+      inits.push_back(StoreNode::make(red[v], combiner->identity[v], Expr(0)));
+      sources.push_back(simplify(substitute(reduce->source[v], values), b.ranges));
+      other_loads.push_back(LoadNode::make(t, other[v], Expr(0)));
+    }
+    // Each thread's partial: the thread-bound reduce leaves, then the serial ones.
+    Stmt update = combine_into(combiner, red, sources);
+    if (reduce->condition.defined() && !is_one(reduce->condition)) {
+      Expr cond = simplify(substitute(reduce->condition, values), b.ranges);
+      if (!is_one(cond)) update = IfThenElseNode::make(cond, update);
+    }
+    update = guard(guards(b, root_index, offsets, b.ranges, true), update);
+    Stmt partial = SeqNode::make({SeqNode::make(inits), nest_order(b, reduce_order, 0, update)});
+    // The outputs, from the combined value every thread now holds.
+    IterVarValueMap dp_offsets;
+    for (size_t j = 0; j < leaves.size(); ++j)
+      if (!leaf_reduce[j]) dp_offsets[leaves[j].get()] = leaves[j]->var;
+    IterVarValueMap dp_index = pass_up_index(*b.stage, bounds_, dp_offsets, b.ranges);
+    IterVarValueMap dp_off = pass_up_offsets(*b.stage, bounds_, dp_offsets);
+    std::vector<Expr> indices = output_indices(b, dp_index);
+    std::vector<Stmt> stores;
+    for (size_t k = 0; k < b.body.size(); ++k) {
+      int v = b.body[k].as<ReduceNode>()->value_index;
+      stores.push_back(TensorStoreNode::make(stage_storage_op(*b.stage).output(int(k)),
+                                             LoadNode::make(combiner->lhs[v].dtype(), red[v], Expr(0)), indices));
+    }
+    Stmt result = guard(guards(b, dp_index, dp_off, b.ranges, false), SeqNode::make(stores));
+    Stmt allreduce = AttrStmtNode::make(
+        kGpuAllreduceAttr, Expr(thread_mask),
+        SeqNode::make({AttrStmtNode::make(kGpuAllreduceBuffers, Expr(0), SeqNode::make(pairs)),
+                       AttrStmtNode::make(kGpuAllreducePartial, Expr(0), partial),
+                       AttrStmtNode::make(kGpuAllreduceCombine, Expr(0), combine_into(combiner, red, other_loads)),
+                       AttrStmtNode::make(kGpuAllreduceResult, Expr(0), result)}));
+    for (size_t v = num_values; v-- > 0;) {
+      DataType t = combiner->lhs[v].dtype();
+      allreduce = AllocateNode::make(other[v], t, {Expr(1)}, "local", allreduce);
+      allreduce = AllocateNode::make(red[v], t, {Expr(1)}, "local", allreduce);
+    }
+    return nest_order(b, common, 0, allreduce);
+  }
+
+  // nest() over the leaves listed in order, with the stages attached at them.
+  Stmt nest_order(const StageBuild& b, const std::vector<size_t>& order, size_t p, const Stmt& inner) {
+    const std::vector<IterVar>& leaves = b.stage->leaf_iter_vars;
+    Stmt level = p == order.size()
+                     ? inner
+                     : make_loop(*b.stage, leaves[order[p]], leaves[order[p]]->var, nest_order(b, order, p + 1, inner), true);
+    if (p == 0) return level;
+    auto stage_attach = attached_.find(b.stage);
+    if (stage_attach == attached_.end()) return level;
+    auto here = stage_attach->second.find(leaves[order[p - 1]].get());
+    if (here == stage_attach->second.end()) return level;
+    return realize_chain(here->second, level, b.ranges);
   }
 
   // Conditions that keep tail iterations of non-dividing splits, and points of a

@@ -252,6 +252,29 @@ void Stage::pragma(const IterVar& iv, const std::string& key, Expr value) {
   record_step(stage, std::move(step));
 }
 
+void Stage::storage_align(const IterVar& axis, int64_t factor, int64_t offset) {
+  StageNode* stage = checked(*this, "storage_align");
+  const auto* compute = stage->op.as<ComputeOpNode>();
+  if (!compute) fail("storage_align: stage ", stage->op->name, " is not a compute stage");
+  if (!axis.defined()) fail("storage_align: the axis given for stage ", stage->op->name, " is undefined");
+  int dim = find_axis(compute->axis, axis);
+  if (dim < 0)
+    fail("storage_align: axis ", axis_name(axis), " is not a data-parallel axis of stage ", stage->op->name,
+         "'s op (axes: ", axis_list(compute->axis), "); pass s[", stage->op->name, "].op.axis[i]");
+  if (factor < 1) fail("storage_align: factor ", factor, " for stage ", stage->op->name, " must be >= 1");
+  if (offset < 0 || offset >= factor)
+    fail("storage_align: offset ", offset, " for stage ", stage->op->name, " must be in [0, factor = ", factor, ")");
+  std::vector<StorageAlign>& aligns = stage->storage_aligns;
+  bool replaced = false;
+  for (StorageAlign& a : aligns)
+    if (a.dim == dim) a = StorageAlign{dim, factor, offset}, replaced = true;
+  if (!replaced) aligns.push_back(StorageAlign{dim, factor, offset});
+  Step step;
+  step.primitive = "storage_align";
+  step.ints = {dim, factor, offset};
+  record_step(stage, std::move(step));
+}
+
 void Stage::compute_at(const Stage& parent, const IterVar& scope) {
   StageNode* stage = checked(*this, "compute_at");
   if (!parent.defined()) fail("compute_at: the parent stage of ", stage->op->name, " is undefined");

@@ -30,7 +30,7 @@ constexpr StepShape kStepShapes[] = {
     {"unroll", 1, 0, 0, 0},       {"parallel", 1, 0, 0, 0},     {"bind", 1, 0, 1, 1},
     {"pragma", 1, 1, 1, 1},       {"compute_at", 0, 0, 0, 0},   {"compute_inline", 0, 0, 0, 0},
     {"compute_root", 0, 0, 0, 0}, {"cache_read", 0, 1, 1, 1},   {"cache_write", 0, 1, 1, 1},
-    {"rfactor", 1, 2, 2, 0},
+    {"rfactor", 1, 2, 2, 0},      {"storage_align", 0, 3, 3, 0},
 };
 
 // te::Error unless step has the shape of its primitive. `where` prefixes the message.
@@ -196,6 +196,17 @@ void apply_step(Schedule& sch, const Step& step, PythonPrinter* py) {
     IterVar scope = leaf_at(parent, step.target_iter);
     if (py) py->line() << s << ".compute_at(" << py->stage(parent.get()) << ", " << py->axis(parent.get(), scope) << ")\n";
     stage.compute_at(parent, scope);
+  } else if (p == "storage_align") {
+    const auto* compute = stage->op.as<ComputeOpNode>();
+    if (!compute) fail("storage_align: stage ", stage->op->name, " is not a compute stage");
+    if (step.ints[0] < 0 || step.ints[0] >= int64_t(compute->axis.size()))
+      fail("storage_align: dimension ", step.ints[0], " is out of range for stage ", stage->op->name, " (",
+           compute->axis.size(), " dimensions)");
+    IterVar axis = compute->axis[size_t(step.ints[0])];
+    if (py)
+      py->line() << s << ".storage_align(" << py->axis(stage.get(), axis) << ", " << step.ints[1] << ", "
+                 << step.ints[2] << ")\n";
+    stage.storage_align(axis, step.ints[1], step.ints[2]);
   } else if (p == "compute_inline") {
     if (py) py->line() << s << ".compute_inline()\n";
     stage.compute_inline();

@@ -284,5 +284,22 @@ TEST(AutotuneDerivedCuda, Matmul) { check_cuda_space(matmul(37, 29, 19), 21, 6);
 TEST(AutotuneDerivedCuda, Conv2dBiasRelu) { check_cuda_space(conv2d_bias_relu(), 22, 6); }
 TEST(AutotuneDerivedCuda, BroadcastAdd) { check_cuda_space(broadcast_add(), 23, 4); }
 
+// A reduction to a scalar: one block whose threads reduce together (a cross-thread reduction).
+Compute sum_of_squares() {
+  Compute c;
+  c.name = "sum_of_squares";
+  Tensor A = placeholder({37, 45}, DataType::float32(), "A");
+  IterVar i = reduce_axis(Range(0, 37), "i"), j = reduce_axis(Range(0, 45), "j");
+  c.placeholders = {A};
+  c.outputs = {compute({}, [&](const std::vector<Var>&) { return sum(A(i, j) * A(i, j), {i, j}); }, "ss")};
+  return c;
+}
+TEST(AutotuneDerivedCuda, ScalarReduction) {
+  Config space = make_space(sum_of_squares(), "cuda");
+  ASSERT_EQ(space.knobs().size(), 1u);  // ss.threads: 32 .. 1024 (37 * 45 = 1665 elements)
+  EXPECT_EQ(space.space_size(), 6);
+  check_cuda_space(sum_of_squares(), 24, 6);
+}
+
 }  // namespace
 }  // namespace te::testing

@@ -1,5 +1,6 @@
 // CUDA backend: the suite's operators with GPU schedules — matmul tiled through shared memory,
-// conv2d and softmax with simple binds — printed, compiled by NVRTC, run where a GPU exists.
+// conv2d with simple binds, softmax one row per thread and with a cross-thread reduction —
+// printed, compiled by NVRTC, run where a GPU exists.
 #include "test_cuda_util.h"
 
 namespace te::testing {
@@ -108,6 +109,46 @@ TEST(CudaSchedules, SoftmaxRowPerThread) {
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "expf(")) << cu;
   EXPECT_TRUE(contains(cu, "fmaxf(")) << cu;
+  expect_ptx_entry(m);
+  run_or_skip(m, {A}, out, {{N, M}, {N, M}});
+}
+
+// The same online reducer as a cross-thread reduction: one block per row, 128 threads folding
+// every 128th column, combining through warp shuffles and shared memory, then writing the row.
+TEST(CudaSchedules, SoftmaxCrossThreadReduction) {
+  const int N = 70, M = 1000, T = 128;
+  Tensor A = placeholder({N, M}, DataType::float32(), "A");
+  IterVar k = reduce_axis(Range(0, M), "k");
+  Reducer online_max_sum(
+      [](const std::vector<Expr>& lhs, const std::vector<Expr>& rhs) {
+        Expr m = te::max(lhs[0], rhs[0]);
+        return std::vector<Expr>{m, lhs[1] * exp(lhs[0] - m) + rhs[1] * exp(rhs[0] - m)};
+      },
+      [](const std::vector<DataType>& t) { return std::vector<Expr>{min_value(t[0]), constant(0.0)}; },
+      "online_softmax");
+  std::vector<Tensor> stats = compute_multi({N}, [&](const std::vector<Var>& i) {
+    return online_max_sum({A(i[0], k), constant(1.0)}, {k});
+  }, "stats");
+  Tensor out = compute({N, M}, [&](const std::vector<Var>& i) {
+    return exp(A(i[0], i[1]) - stats[0](i[0])) / stats[1](i[0]);
+  }, "softmax");
+  Schedule s = create_schedule({out.op()});
+  IterVar row = compute_op(out)->axis[0];
+  s[out].bind(row, thread_axis("blockIdx.x"));
+  auto [jo, ji] = s[out].split(compute_op(out)->axis[1], T);
+  (void)jo;
+  s[out].bind(ji, thread_axis("threadIdx.x"));
+  Tensor local = s.cache_write(stats[0], "local");  // the row's statistics in registers
+  s[stats[0]].compute_inline();
+  s[local].compute_at(s[out], row);
+  auto [ko, ki] = s[local].split(compute_op(local)->reduce_axis[0], T);
+  (void)ko;
+  s[local].bind(ki, thread_axis("threadIdx.x"));
+  Module m = build(s, {A, out}, "cuda", "softmax_block_row");
+  std::string cu = m.get_source("cuda");
+  EXPECT_TRUE(contains(cu, "cross-thread reduction over threadIdx.x: 1 group(s) of 128 threads")) << cu;
+  EXPECT_EQ(count(cu, "__shfl_down_sync("), 10u) << cu;  // 5 offsets x 2 values
+  EXPECT_EQ(count(cu, "__syncthreads();"), 2u) << cu;
   expect_ptx_entry(m);
   run_or_skip(m, {A}, out, {{N, M}, {N, M}});
 }

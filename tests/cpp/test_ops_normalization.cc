@@ -250,6 +250,10 @@ TEST(OpsNormalization, CudaConfigsCompileWithNvrtc) {
       EXPECT_NE(cu.find("threadIdx.x"), std::string::npos) << cfg.to_string();
       // The statistics live in registers of each thread (not recomputed for the whole block).
       EXPECT_NE(cu.find("_stats_local_v1[1];  // scope local"), std::string::npos) << cu;
+      // One block per row, its threads reducing across the row (a split never exceeds the row).
+      const int64_t group = std::min<int64_t>(cfg.value("threads"), 33);
+      EXPECT_NE(cu.find("cross-thread reduction over threadIdx.x: 1 group(s) of " + std::to_string(group) + " "),
+                std::string::npos) << cu;
       EXPECT_NE(cu.find(std::string(op) == "softmax" ? "expf(" : "rsqrt"), std::string::npos) << cu;
       ++compiled;
       if (run_on_gpu_or_skip(inst, reference)) ++ran;
@@ -261,11 +265,15 @@ TEST(OpsNormalization, CudaConfigsCompileWithNvrtc) {
 
 TEST(OpsNormalization, CudaThreadsStayWithinTheBlockLimit) {
   register_normalization();
-  Task task = autotune::create_task("layer_norm", {5000, 8}, "cuda");
-  for (int64_t index = 0; index < task.space.space_size(); ++index) {
-    Config cfg = task.space.from_index(index);
-    EXPECT_LE(cfg.get("threads")[1], 1024) << cfg.to_string();
-    EXPECT_NO_THROW(task.instantiate(cfg)) << cfg.to_string();
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{5000, 8}, std::vector<int64_t>{3, 5000}}) {
+    Task task = autotune::create_task("layer_norm", shape, "cuda");
+    for (int64_t index = 0; index < task.space.space_size(); ++index) {
+      Config cfg = task.space.from_index(index);
+      EXPECT_LE(cfg.value("threads"), 1024) << cfg.to_string();
+      // No more than one warp of threads per row beyond the row's length.
+      EXPECT_TRUE(cfg.value("threads") == 32 || cfg.value("threads") < 2 * shape[1]) << cfg.to_string();
+      EXPECT_NO_THROW(task.instantiate(cfg)) << cfg.to_string();
+    }
   }
 }
 

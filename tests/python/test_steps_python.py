@@ -55,7 +55,29 @@ def rfactor_and_root(t):
     return s
 
 
-@pytest.mark.parametrize("make", [cached_tiles, nparts_cache_read_compute_at, rfactor_and_root])
+def storage_align_caches(t):
+    """Padded rows: the local copy of B at stride 24 -> 33 (33 % 16 == 1), C's cache 24 -> 27."""
+    s = te.create_schedule(t["D"].op)
+    C = t["C"]
+    BL = s.cache_read(t["B"], "global", [C])
+    s[BL].storage_align(BL.op.axis[0], 16, 1)
+    CL = s.cache_write(C, "global")
+    s[CL].storage_align(CL.op.axis[0], 9, 0)
+    io, ii = s[C].split(C.op.axis[0], factor=8)
+    s[CL].compute_at(s[C], io)
+    return s
+
+
+def test_storage_align_pads_the_stride():
+    t = pipeline()
+    ir = str(te.lower(storage_align_caches(t), [t["A"], t["B"], t["D"]]))
+    assert "float32 * 792]" in ir, ir  # B.global: 24 rows x 33
+    with pytest.raises(te.TEError, match="offset 5 .*must be in"):
+        s = te.create_schedule(t["D"].op)
+        s[t["C"]].storage_align(t["C"].op.axis[0], 4, 5)
+
+
+@pytest.mark.parametrize("make", [cached_tiles, nparts_cache_read_compute_at, rfactor_and_root, storage_align_caches])
 def test_steps_python_replays_to_the_same_ir(make):
     t = pipeline()
     original = make(t)

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cctype>
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
@@ -411,6 +412,171 @@ class CudaPrinter {
     }
   }
 
+  // ------------------------------------------------------------ cross-thread reductions
+  // Threads of the block, linearized over the threadIdx dimensions in dims (bit d: dimension
+  // d), x fastest; dimensions the launch leaves at 1 contribute nothing.
+  std::string linear_thread(int dims) const {
+    std::string s;
+    int64_t stride = 1;
+    for (int d = 0; d < 3; ++d) {
+      if (!((dims >> d) & 1) || launch_.block[d] == 1) continue;
+      std::string term = std::string("(int)threadIdx.") + "xyz"[d];
+      if (stride != 1) term += " * " + std::to_string(stride);
+      s += (s.empty() ? "" : " + ") + term;
+      stride *= launch_.block[d];
+    }
+    return s.empty() ? "0" : s;
+  }
+
+  // A warp shuffle of value (dtype t); types without a shuffle overload go through int.
+  std::string shuffle(const char* fn, DataType t, const std::string& mask, const std::string& value,
+                      const std::string& lane_arg, int64_t width) {
+    std::string w = width == 32 ? "" : ", " + std::to_string(width);
+    bool native = t.is_float() || ((t.is_int() || t.is_uint()) && (t.bits == 32 || t.bits == 64));
+    if (native) return std::string(fn) + "(" + mask + ", " + value + ", " + lane_arg + w + ")";
+    return "((" + c_type(t) + ")" + fn + "(" + mask + ", (int)(" + value + "), " + lane_arg + w + "))";
+  }
+
+  // A kernel-unique C name not bound to any IR variable.
+  std::string fresh(const std::string& hint) {
+    std::string name = hint;
+    for (int k = 1; used_.count(name); ++k) name = hint + "_" + std::to_string(k);
+    used_.insert(name);
+    return name;
+  }
+
+  // A kGpuAllreduceAttr statement (te/ir.h): every thread computes its partial into red[v][0];
+  // the threads that differ only in the reduced threadIdx dimensions form a group of G; each
+  // group's combined value ends in red[v][0] of all its threads; then the result stores.
+  // Every thread of the block runs this (infer_gpu_launch checked the control flow around it).
+  // Three ways, by how groups lie in the block's linear thread order (x fastest):
+  //  A. consecutive and G divides 32: a butterfly (__shfl_xor_sync, width G) in each aligned
+  //     G-lane segment; every lane ends with the total.
+  //  B. consecutive, any G: shuffles down with offsets 1, 2, 4, ... combining only a source in
+  //     the same warp and group, so the first thread of each group's piece of a warp holds that
+  //     piece; pieces meet in shared memory (or, when no group spans two warps, one shuffle
+  //     from the group's first lane broadcasts).
+  //  C. interleaved (a reduced dimension inside a data-parallel one): a tree in shared memory.
+  void print_allreduce(const AttrStmtNode* op, int indent, std::ostringstream& out) {
+    const AttrStmtNode* buffers = allreduce_part(op, kGpuAllreduceBuffers);
+    const AttrStmtNode* partial = allreduce_part(op, kGpuAllreducePartial);
+    const AttrStmtNode* combine = allreduce_part(op, kGpuAllreduceCombine);
+    const AttrStmtNode* result = allreduce_part(op, kGpuAllreduceResult);
+    TE_ICHECK(buffers && combine && as_const_int(op->value), "codegen cuda: malformed gpu_allreduce");
+    struct Pair {
+      std::string red, other;
+      DataType t;
+    };
+    std::vector<Pair> pairs;
+    std::vector<Stmt> copies;
+    if (const auto* seq = buffers->body.as<SeqNode>()) copies = seq->seq;
+    else copies.push_back(buffers->body);
+    for (const Stmt& c : copies) {
+      const auto* st = c.as<StoreNode>();
+      const auto* load = st ? st->value.as<LoadNode>() : nullptr;
+      TE_ICHECK(load != nullptr, "codegen cuda: malformed gpu_allreduce buffers");
+      pairs.push_back({name_of(load->buffer) + "[0]", name_of(st->buffer) + "[0]", load->dtype});
+    }
+    const int mask = int(*as_const_int(op->value));
+    int64_t G = 1, T = launch_.threads_per_block();
+    std::string dims;
+    for (int d = 0; d < 3; ++d)
+      if ((mask >> d) & 1) {
+        G *= launch_.block[d];
+        dims += std::string(dims.empty() ? "" : ", ") + "threadIdx." + "xyz"[d];
+      }
+    const int64_t NG = T / G;
+    bool consecutive = true;  // every group is a run of consecutive linear thread ids
+    for (int r = 0; r < 3; ++r)
+      for (int n = 0; n < r; ++n)
+        if (((mask >> r) & 1) && !((mask >> n) & 1) && launch_.block[r] > 1 && launch_.block[n] > 1)
+          consecutive = false;
+    const std::string p0 = pad(indent), p1 = pad(indent + 1), p2 = pad(indent + 2);
+    out << p0 << "{  // cross-thread reduction over " << dims << ": " << NG << " group(s) of " << G << " threads\n";
+    if (partial) print_stmt(partial->body, indent + 1, out);
+    auto print_combine = [&](int ind) { print_stmt(combine->body, ind, out); };
+    if (G > 1) {
+      std::string tid = fresh("te_tid"), red = fresh("te_red"), grp = fresh("te_grp");
+      out << p1 << "const int " << tid << " = " << linear_thread(7) << ";\n";
+      out << p1 << "const int " << red << " = " << linear_thread(mask) << ";\n";
+      out << p1 << "const int " << grp << " = " << linear_thread(7 & ~mask) << ";\n";
+      out << p1 << "(void)" << tid << "; (void)" << grp << ";\n";
+      // The lanes of this warp that exist (the last warp of the block may be partial).
+      std::string wmask = "0xffffffffu";
+      if (T % 32 != 0) {
+        wmask = fresh("te_warp_mask");
+        out << p1 << "const unsigned " << wmask << " = " << T << " - (" << tid << " & ~31) >= 32 ? 0xffffffffu : ((1u << ("
+            << T << " - (" << tid << " & ~31))) - 1u);\n";
+      }
+      if (consecutive && 32 % G == 0) {
+        for (int64_t off = G / 2; off >= 1; off /= 2) {
+          for (const Pair& p : pairs)
+            out << p1 << p.other << " = " << shuffle("__shfl_xor_sync", p.t, wmask, p.red, std::to_string(off), G) << ";\n";
+          print_combine(indent + 1);
+        }
+      } else if (consecutive) {
+        std::string lane = fresh("te_lane");
+        out << p1 << "const int " << lane << " = " << tid << " & 31;\n";
+        for (int64_t off = 1; off < std::min<int64_t>(G, 32); off *= 2) {
+          for (const Pair& p : pairs)
+            out << p1 << p.other << " = " << shuffle("__shfl_down_sync", p.t, wmask, p.red, std::to_string(off), 32) << ";\n";
+          out << p1 << "if (" << lane << " + " << off << " < 32 && " << red << " + " << off << " < " << G << ") {\n";
+          print_combine(indent + 2);
+          out << p1 << "}\n";
+        }
+        int64_t pieces = 1;  // most warps one group touches
+        for (int64_t g = 0; g < NG; ++g) pieces = std::max(pieces, ((G * g + G - 1) >> 5) - ((G * g) >> 5) + 1);
+        std::string first = "(" + tid + " - " + red + ")";  // the group's first thread
+        if (pieces == 1) {
+          for (const Pair& p : pairs)
+            out << p1 << p.red << " = " << shuffle("__shfl_sync", p.t, wmask, p.red, first + " & 31", 32) << ";\n";
+        } else {
+          std::vector<std::string> smem;
+          for (const Pair& p : pairs) {
+            smem.push_back(fresh("te_red_shared"));
+            out << p1 << "__shared__ " << c_type(p.t) << " " << smem.back() << "[" << NG * pieces << "];\n";
+          }
+          std::string slot = grp + " * " + std::to_string(pieces);
+          out << p1 << "if (" << lane << " == 0 || " << red << " == 0) {\n";
+          for (size_t v = 0; v < pairs.size(); ++v)
+            out << p2 << smem[v] << "[" << slot << " + ((" << tid << " >> 5) - (" << first << " >> 5))] = " << pairs[v].red << ";\n";
+          out << p1 << "}\n" << p1 << "__syncthreads();\n";
+          for (size_t v = 0; v < pairs.size(); ++v) out << p1 << pairs[v].red << " = " << smem[v] << "[" << slot << "];\n";
+          std::string piece = fresh("te_piece");
+          out << p1 << "for (int " << piece << " = 1; " << piece << " < ((" << first << " + " << G - 1 << ") >> 5) - ("
+              << first << " >> 5) + 1; ++" << piece << ") {\n";
+          for (size_t v = 0; v < pairs.size(); ++v)
+            out << p2 << pairs[v].other << " = " << smem[v] << "[" << slot << " + " << piece << "];\n";
+          print_combine(indent + 2);
+          out << p1 << "}\n" << p1 << "__syncthreads();  // before the shared slots are reused\n";
+        }
+      } else {
+        std::vector<std::string> smem;
+        for (const Pair& p : pairs) {
+          smem.push_back(fresh("te_red_shared"));
+          out << p1 << "__shared__ " << c_type(p.t) << " " << smem.back() << "[" << T << "];\n";
+        }
+        std::string base = grp + " * " + std::to_string(G);
+        for (size_t v = 0; v < pairs.size(); ++v) out << p1 << smem[v] << "[" << base << " + " << red << "] = " << pairs[v].red << ";\n";
+        out << p1 << "__syncthreads();\n";
+        int64_t span = 1;
+        while (span < G) span *= 2;
+        for (int64_t step = span / 2; step >= 1; step /= 2) {
+          out << p1 << "if (" << red << " < " << step << " && " << red << " + " << step << " < " << G << ") {\n";
+          for (size_t v = 0; v < pairs.size(); ++v)
+            out << p2 << pairs[v].other << " = " << smem[v] << "[" << base << " + " << red << " + " << step << "];\n";
+          print_combine(indent + 2);
+          for (size_t v = 0; v < pairs.size(); ++v) out << p2 << smem[v] << "[" << base << " + " << red << "] = " << pairs[v].red << ";\n";
+          out << p1 << "}\n" << p1 << "__syncthreads();\n";
+        }
+        for (size_t v = 0; v < pairs.size(); ++v) out << p1 << pairs[v].red << " = " << smem[v] << "[" << base << "];\n";
+        out << p1 << "__syncthreads();  // before the shared slots are reused\n";
+      }
+    }
+    if (result) print_stmt(result->body, indent + 1, out);
+    out << p0 << "}\n";
+  }
+
   void print_stmt(const Stmt& s, int indent, std::ostringstream& out) {
     if (!s.defined()) return;
     switch (s->kind) {
@@ -426,6 +592,10 @@ class CudaPrinter {
         const auto* op = s.as<AttrStmtNode>();
         if (op->key == kGpuBarrierAttr) {
           out << pad(indent) << "__syncthreads();\n";
+          return;
+        }
+        if (op->key == kGpuAllreduceAttr) {
+          print_allreduce(op, indent, out);
           return;
         }
         print_stmt(op->body, indent, out);

@@ -157,7 +157,15 @@ void CodeGenLLVM::emit(const Stmt& s) {
       unbind(op->var.get());
       return;
     }
-    case StmtKind::AttrStmt: emit(s.as<AttrStmtNode>()->body); return;  // pragmas: hints only
+    case StmtKind::AttrStmt: {
+      const auto* op = s.as<AttrStmtNode>();
+      if (op->key == kGpuAllreduceAttr)
+        fail("codegen llvm: function ", func_.name, " contains a cross-thread reduction (a reduction axis ",
+             "bound to threadIdx); it needs target cuda. For a CPU target leave the reduction axis unbound ",
+             "(split it and parallel/vectorize the data-parallel axes instead)");
+      emit(op->body);  // pragmas: hints only
+      return;
+    }
     case StmtKind::For: emit_for(s.as<ForNode>()); return;
     case StmtKind::Store: emit_store(s.as<StoreNode>()); return;
     case StmtKind::Allocate: emit_allocate(s.as<AllocateNode>()); return;
