@@ -66,7 +66,36 @@ std::vector<OpInfo> make_op_list() {
   ln.arg_names = {"m", "n"};
   ln.default_args = {128, 768};
   ln.targets = {"llvm", "cuda"};
-  return {matmul, bmm, conv, softmax, ln};
+  auto op = [](const char* name, const char* description, std::vector<std::string> arg_names,
+               std::vector<int64_t> defaults) {
+    return OpInfo{name, description, std::move(arg_names), std::move(defaults), {"llvm", "cuda"}};
+  };
+  const std::vector<std::string> conv_args = conv.arg_names;
+  OpInfo dense_bias = op("dense_bias",
+                         "out[m, n] = sum_k A[m, k] * B[k, n] + bias[n] in one kernel (float32; B stored [k, n] as "
+                         "matmul's); default is BERT-base's QKV projection",
+                         {"m", "n", "k"}, {128, 768, 768});
+  OpInfo dense_gelu = op("dense_bias_gelu",
+                         "out[m, n] = gelu(A.B + bias[n]) in one kernel, exact GELU 0.5 x (1 + erf(x / sqrt 2)) "
+                         "(float32); default is BERT-base's feed-forward up-projection",
+                         {"m", "n", "k"}, {128, 3072, 768});
+  OpInfo conv_relu = op("conv2d_bias_relu",
+                        "relu(conv2d + bias[k]) in one kernel, the epilogue fused into the output tile (llvm: into "
+                        "the unpack from NCHW16c); weights as conv2d's; default is ResNet-18 conv C6",
+                        conv_args, conv.default_args);
+  OpInfo max_pool = op("max_pool2d",
+                       "NCHW max pooling, kernel x kernel window, stride, padding (padded cells never win) "
+                       "(float32); default is ResNet-18's stem pooling",
+                       {"n", "c", "h", "w", "kernel", "stride", "pad"}, {1, 64, 112, 112, 3, 2, 1});
+  OpInfo avg_pool = op("avg_pool2d",
+                       "NCHW average pooling, kernel x kernel window, stride, padding; count_include_pad: divides "
+                       "by kernel^2, padded cells count as zeros (float32)",
+                       {"n", "c", "h", "w", "kernel", "stride", "pad"}, {1, 64, 56, 56, 3, 2, 1});
+  OpInfo depthwise = op("depthwise_conv2d",
+                        "depthwise NCHW conv2d, channel multiplier 1, weight [c, 1, r, s], stride, zero padding, "
+                        "dilation (float32); default is a MobileNet-v2 3x3 layer",
+                        {"n", "c", "h", "w", "r", "s", "stride", "pad", "dilation"}, {1, 144, 56, 56, 3, 3, 1, 1, 1});
+  return {matmul, bmm, conv, softmax, ln, dense_bias, dense_gelu, conv_relu, max_pool, avg_pool, depthwise};
 }
 
 const std::vector<OpInfo>& op_list() {
@@ -86,6 +115,12 @@ void register_builtin_templates() {
     autotune::register_template("conv2d", detail::conv2d_template);
     autotune::register_template("softmax", detail::softmax_template);
     autotune::register_template("layer_norm", detail::layer_norm_template);
+    autotune::register_template("dense_bias", detail::dense_bias_template);
+    autotune::register_template("dense_bias_gelu", detail::dense_bias_gelu_template);
+    autotune::register_template("conv2d_bias_relu", detail::conv2d_bias_relu_template);
+    autotune::register_template("max_pool2d", detail::max_pool2d_template);
+    autotune::register_template("avg_pool2d", detail::avg_pool2d_template);
+    autotune::register_template("depthwise_conv2d", detail::depthwise_conv2d_template);
   });
 }
 
