@@ -57,6 +57,24 @@ Tensor pool2d(const Tensor& data, const std::string& kind, int64_t kernel, int64
 Tensor depthwise_conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
                              int64_t dilation = 1, const std::string& name = "depthwise");
 
+// NHWC conv2d: data [N, H, W, C], weight [R, S, C, K] (RSCK/HWIO), zero padding, dilation.
+Tensor conv2d_nhwc(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation = 1,
+                   const std::string& name = "conv");
+// Grouped NCHW conv2d: weight [K, C/groups, R, S]; filter k sees the input channels of its group
+// (k / (K/groups)). groups must divide C and K. groups = C = K is depthwise; groups = 1 is conv2d_nchw.
+Tensor conv2d_nchw_grouped(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation,
+                           int64_t groups, const std::string& name = "conv");
+// Transposed NCHW conv2d (the gradient of conv2d with respect to its input; PyTorch's
+// ConvTranspose2d without output_padding or dilation): data [N, C, H, W], weight [C, K, R, S],
+// output [N, K, (H-1)*stride - 2*pad + R, (W-1)*stride - 2*pad + S]; pad <= kernel - 1. Stages:
+// <name>_dilate (the input dilated by the stride and padded), then <name>.
+Tensor conv2d_transpose_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
+                             const std::string& name = "conv_transpose");
+// NCDHW conv3d: data [N, C, D, H, W], weight [K, C, T, R, S], the same stride, padding and
+// dilation in all three dimensions.
+Tensor conv3d_ncdhw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation = 1,
+                    const std::string& name = "conv3d");
+
 // The CPU ("llvm") conv2d kernels take their weight pre-packed in blocks of
 // kConv2dChannelBlock filters, OIHW16o: packed[kb, c, r, s, kk] = weight[kb*16 + kk, c, r, s],
 // zero where kb*16 + kk >= K; shape [ceil(K/16), C, R, S, 16]. Weights are constants in

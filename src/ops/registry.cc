@@ -95,7 +95,25 @@ std::vector<OpInfo> make_op_list() {
                         "depthwise NCHW conv2d, channel multiplier 1, weight [c, 1, r, s], stride, zero padding, "
                         "dilation (float32); default is a MobileNet-v2 3x3 layer",
                         {"n", "c", "h", "w", "r", "s", "stride", "pad", "dilation"}, {1, 144, 56, 56, 3, 3, 1, 1, 1});
-  return {matmul, bmm, conv, softmax, ln, dense_bias, dense_gelu, conv_relu, max_pool, avg_pool, depthwise};
+  OpInfo nhwc = op("conv2d_nhwc",
+                   "NHWC conv2d, weight RSCK ([r, s, c, k]), stride, zero padding, dilation (float32); default is "
+                   "ResNet-18 conv C6 in NHWC",
+                   {"n", "h", "w", "c", "k", "r", "s", "stride", "pad", "dilation"}, {1, 28, 28, 128, 128, 3, 3, 1, 1, 1});
+  OpInfo grouped = op("conv2d_grouped",
+                      "grouped NCHW conv2d, weight [k, c/groups, r, s], stride, zero padding, dilation (float32); "
+                      "default is a ResNeXt-50 3x3 layer (32 groups)",
+                      {"n", "c", "h", "w", "k", "r", "s", "stride", "pad", "dilation", "groups"},
+                      {1, 128, 56, 56, 128, 3, 3, 1, 1, 1, 32});
+  OpInfo transpose = op("conv2d_transpose",
+                        "transposed NCHW conv2d (PyTorch ConvTranspose2d, no output_padding), weight [c, k, r, s], "
+                        "output (h-1)*stride - 2*pad + r (float32); default is a DCGAN generator layer",
+                        {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"}, {1, 256, 8, 8, 128, 4, 4, 2, 1});
+  OpInfo conv3d = op("conv3d",
+                     "NCDHW conv3d, weight [k, c, t, r, s], the same stride and zero padding in all dimensions "
+                     "(float32); default is a C3D 3x3x3 layer",
+                     {"n", "c", "d", "h", "w", "k", "t", "r", "s", "stride", "pad"}, {1, 64, 8, 28, 28, 64, 3, 3, 3, 1, 1});
+  return {matmul,    bmm,      conv,      softmax, ln,      dense_bias, dense_gelu, conv_relu,
+          max_pool,  avg_pool, depthwise, nhwc,    grouped, transpose,  conv3d};
 }
 
 const std::vector<OpInfo>& op_list() {
@@ -121,6 +139,10 @@ void register_builtin_templates() {
     autotune::register_template("max_pool2d", detail::max_pool2d_template);
     autotune::register_template("avg_pool2d", detail::avg_pool2d_template);
     autotune::register_template("depthwise_conv2d", detail::depthwise_conv2d_template);
+    autotune::register_template("conv2d_nhwc", detail::conv2d_nhwc_template);
+    autotune::register_template("conv2d_grouped", detail::conv2d_grouped_template);
+    autotune::register_template("conv2d_transpose", detail::conv2d_transpose_template);
+    autotune::register_template("conv3d", detail::conv3d_template);
   });
 }
 

@@ -52,6 +52,17 @@ autotune::Instance avg_pool2d_template(autotune::Config& cfg, const std::vector<
 // depthwise_conv2d(n, c, h, w, r, s, stride, pad, dilation): NCHW data, weight [c, 1, r, s].
 autotune::Instance depthwise_conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                              const Target& target);
+// The generalized convolutions (conv_variants.cc), plain schedules:
+// conv2d_nhwc(n, h, w, c, k, r, s, stride, pad, dilation): NHWC data, RSCK weight;
+// conv2d_grouped(n, c, h, w, k, r, s, stride, pad, dilation, groups): NCHW, weight [k, c/groups, r, s];
+// conv2d_transpose(n, c, h, w, k, r, s, stride, pad): NCHW, weight [c, k, r, s];
+// conv3d(n, c, d, h, w, k, t, r, s, stride, pad): NCDHW, weight [k, c, t, r, s].
+autotune::Instance conv2d_nhwc_template(autotune::Config& cfg, const std::vector<int64_t>& args, const Target& target);
+autotune::Instance conv2d_grouped_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                           const Target& target);
+autotune::Instance conv2d_transpose_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                             const Target& target);
+autotune::Instance conv3d_template(autotune::Config& cfg, const std::vector<int64_t>& args, const Target& target);
 
 // The "plain" schedule of an output `out` fed by at most one reduction (`reduction`: the
 // stage computed at the output's tile; out itself when the output is the reduction;
