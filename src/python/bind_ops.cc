@@ -47,7 +47,7 @@ void bind_ops(py::module_& m) {
         "relu(conv2d_nchw(data, weight) + bias[k]) as a compute; the epilogue fuses into the convolution's tile.");
   o.def("dense", &ops::dense, py::arg("data"), py::arg("weight"), py::arg("bias"), py::arg("activation") = "none",
         py::arg("name") = "dense",
-        "act(data[m, k] @ weight[k, n] + bias[n]) as a compute; activation 'none', 'relu' or 'gelu' (exact, erf).");
+        "act(data[m, k] @ weight[k, n] + bias[n]) as a compute; activation 'none', 'relu' or 'gelu' (erf form; erf as a rational function within 3.2e-7).");
   o.def("pool2d", &ops::pool2d, py::arg("data"), py::arg("kind"), py::arg("kernel"), py::arg("stride"),
         py::arg("pad") = 0, py::arg("count_include_pad") = true, py::arg("name") = "pool",
         "NCHW max ('max') or average ('avg') pooling with a kernel x kernel window as a compute; average pooling "

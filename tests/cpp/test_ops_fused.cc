@@ -47,6 +47,25 @@ TEST(OpsDense, ComputeMatchesDirectLoops) {
   }
 }
 
+// GELU's erf is a rational approximation (vectorizable): within 5e-7 of erf over the whole line.
+TEST(OpsDense, GeluIsCloseToTheErfDefinitionEverywhere) {
+  const int M = 4001;
+  Tensor a = placeholder({M, 1}, DataType::float32(), "A");
+  Tensor one = placeholder({1, 1}, DataType::float32(), "B");
+  Tensor zero = placeholder({1}, DataType::float32(), "bias");
+  Tensor out = ops::dense(a, one, zero, "gelu");
+  NDArray av = NDArray::empty({M, 1}), ov = NDArray::empty({1, 1}), zv = NDArray::empty({1});
+  for (int i = 0; i < M; ++i) av.data_as<float>()[i] = -10.0f + 20.0f * float(i) / float(M - 1);
+  ov.data_as<float>()[0] = 1.0f;
+  zv.data_as<float>()[0] = 0.0f;
+  NDArray got = evaluate_reference({a, one, zero}, {av, ov, zv}, {out})[0];
+  for (int i = 0; i < M; ++i) {
+    const double x = av.data_as<float>()[i];
+    // gelu = x (1 + erf) / 2: an erf error e is an output error |x| e / 2.
+    EXPECT_NEAR(got.data_as<float>()[i], gelu(x), 5e-7 * std::max(1.0, std::abs(x)) / 2 + 1e-7) << x;
+  }
+}
+
 TEST(OpsDense, ComputeChecksArguments) {
   Tensor a = placeholder({4, 5}, DataType::float32(), "A");
   Tensor b = placeholder({5, 3}, DataType::float32(), "B");
@@ -70,6 +89,8 @@ TEST(OpsDense, LlvmDefaultIsOneFusedKernel) {
   EXPECT_TRUE(has_step(inst.schedule, "parallel"));
   EXPECT_TRUE(has_step(inst.schedule, "vectorize"));
   EXPECT_EQ(build_run_compare(inst, "llvm", 4), "");
+  // The epilogue stays vector code: no per-element libm call.
+  EXPECT_EQ(build(inst.schedule, inst.args, "llvm", "dense_gelu").get_source("ll").find("erf"), std::string::npos);
 }
 
 TEST(OpsDense, LlvmRandomConfigsMatchReference) {
