@@ -2,7 +2,10 @@
 // "ansor-ops" set holds one shape of every operator, and the default schedule of every
 // workload in it builds — compiled for "llvm", and lowered for "cuda" (compiled with NVRTC
 // where it works).
+#include <filesystem>
 #include <set>
+
+#include "te/autotune/log.h"
 
 #include "te/autotune/task.h"
 #include "te/ops.h"
@@ -57,6 +60,33 @@ TEST(OpsWorkloads, AnsorOpsDefaultSchedulesBuildForCuda) {
     Module m = build(inst.schedule, inst.args, "cuda", "ansor_cuda");
     EXPECT_NE(m.get_source("ptx").find(".entry ansor_cuda_kernel"), std::string::npos) << w.label;
   }
+}
+
+// The committed tuning logs must keep replaying as the library grows (new operators get new
+// names; old templates keep their computes and knobs): every workload of every log in
+// tuning_logs/ gets its best record applied to its task's compute, and lowers.
+TEST(OpsWorkloads, CommittedTuningLogsReplay) {
+  ops::register_builtin_templates();
+  const std::filesystem::path dir = std::filesystem::path(TE_SOURCE_DIR) / "tuning_logs";
+  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
+  int replayed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".jsonl") continue;
+    const autotune::LogContents log = autotune::read_log(entry.path().string());
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const autotune::Record& r : log.records) {
+      if (!seen.insert({r.workload_key, r.target}).second) continue;
+      std::optional<autotune::TemplateKey> key = autotune::parse_template_key(r.workload_key);
+      if (!key || !autotune::best_record(log.records, r.workload_key, r.target)) continue;
+      autotune::Task task = autotune::create_task(key->name, key->args, r.target);
+      autotune::Instance inst = autotune::apply_history_best(entry.path().string(), task);
+      LowerOptions options;
+      options.target = Target::parse(r.target);
+      EXPECT_NO_THROW(lower(inst.schedule, inst.args, "replayed", options)) << entry.path() << " " << r.workload_key;
+      ++replayed;
+    }
+  }
+  EXPECT_GE(replayed, 12) << "the committed logs hold ResNet-18's 12 conv layers at least";
 }
 
 }  // namespace
