@@ -176,6 +176,8 @@ TEST(OpsConvVariants, CudaConfigsCompileWithNvrtc) {
 TEST(OpsConvVariants, DerivedSpaceWorksOnTheComputes) {
   sweep_derived_space("conv2d_nhwc", {1, 5, 5, 3, 4, 3, 3, 1, 1, 1}, 2, 101);
   sweep_derived_space("conv2d_transpose", {1, 2, 3, 3, 3, 3, 3, 2, 1}, 2, 102);
+  sweep_derived_space("conv2d_grouped", {1, 4, 6, 6, 4, 3, 3, 1, 2, 2, 2}, 2, 103);
+  sweep_derived_space("conv3d", {1, 2, 3, 4, 4, 2, 3, 3, 3, 1, 1}, 2, 104);
 }
 
 }  // namespace

@@ -116,7 +116,10 @@ TEST(OpsDense, CudaConfigsCompileWithNvrtc) {
   sweep_cuda_configs("dense_bias_gelu", {19, 70, 33}, 5, 4);
 }
 
-TEST(OpsDense, DerivedSpaceWorksOnTheCompute) { sweep_derived_space("dense_bias_gelu", {13, 20, 9}, 4, 21); }
+TEST(OpsDense, DerivedSpaceWorksOnTheCompute) {
+  sweep_derived_space("dense_bias_gelu", {13, 20, 9}, 4, 21);
+  sweep_derived_space("dense_bias", {8, 12, 5}, 2, 22);
+}
 
 TEST(OpsConv2dBiasRelu, ComputeMatchesConvThenEpilogue) {
   const int N = 1, C = 2, H = 7, W = 6, K = 3, R = 3, S = 2;

@@ -34,6 +34,7 @@ TEST(OpsWorkloads, AnsorOpsCoversEveryOperator) {
 }
 
 TEST(OpsWorkloads, AnsorOpsDefaultSchedulesBuildForLlvm) {
+  ops::register_builtin_templates();
   for (const ops::Workload& w : ops::find_workload_set("ansor-ops").workloads) {
     autotune::Task task = autotune::create_task(w.op, w.args, "llvm");
     EXPECT_GT(task.flop, 0) << w.label;
@@ -46,6 +47,7 @@ TEST(OpsWorkloads, AnsorOpsDefaultSchedulesBuildForLlvm) {
 }
 
 TEST(OpsWorkloads, AnsorOpsDefaultSchedulesBuildForCuda) {
+  ops::register_builtin_templates();
   std::string why;
   const bool nvrtc = nvrtc_works(why);
   for (const ops::Workload& w : ops::find_workload_set("ansor-ops").workloads) {
