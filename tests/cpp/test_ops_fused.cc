@@ -6,6 +6,7 @@
 // same computes. Each is one kernel: the reduction is computed inside the epilogue's tile.
 #include <cmath>
 
+#include "te/autotune/log.h"
 #include "te/autotune/task.h"
 #include "te/ops.h"
 #include "ops_test_util.h"
@@ -160,6 +161,36 @@ TEST(OpsConv2dBiasRelu, KeepsConv2dsKnobsAndFusesIntoTheUnpack) {
   // One kernel: the blocked convolution is computed at the output tile that unpacks it.
   EXPECT_EQ(stage_named(inst.schedule, "conv_blk")->attach_type, AttachType::kScope);
   EXPECT_EQ(build_run_compare(inst, "llvm", 6), "");
+}
+
+// conv2d_bias_relu shares conv2d's space, so a committed conv2d record's config instantiates it:
+// the fused kernel with ResNet-18 C12's tuned config equals the tuned conv2d kernel followed by
+// bias and relu (both compiled; full size).
+TEST(OpsConv2dBiasRelu, Conv2dsTunedConfigsInstantiateIt) {
+  ops::register_builtin_templates();
+  const std::vector<int64_t> c12{1, 512, 7, 7, 512, 3, 3, 1, 1};
+  Task plain = autotune::create_task("conv2d", c12, "llvm");
+  const std::string log_path = std::string(TE_SOURCE_DIR) + "/tuning_logs/resnet18_conv_llvm.jsonl";
+  std::optional<autotune::Record> best =
+      autotune::best_record(autotune::read_log(log_path).records, plain.workload_key, "llvm");
+  ASSERT_TRUE(best.has_value()) << "no C12 record in " << log_path;
+  Task fused = autotune::create_task("conv2d_bias_relu", c12, "llvm");
+  Instance fused_inst = fused.instantiate(fused.space.from_json(best->config_json));
+  Instance plain_inst = autotune::apply_history_best(log_path, plain);
+  NDArray data = random_array(const_shape(plain_inst.args[0]), DataType::float32(), 1);
+  NDArray weight = random_array(const_shape(plain_inst.args[1]), DataType::float32(), 2);
+  NDArray bias = random_array({c12[4]}, DataType::float32(), 3);
+  NDArray conv = NDArray::empty(const_shape(plain_inst.args[2]));
+  conv.fill_poison();
+  build(plain_inst.schedule, plain_inst.args, "llvm", "c12")({data, weight, conv});
+  NDArray expected = NDArray::empty(const_shape(plain_inst.args[2]));
+  const int64_t plane = 7 * 7;
+  for (int64_t i = 0; i < conv.numel(); ++i)
+    expected.data_as<float>()[i] = std::max(0.0f, conv.data_as<float>()[i] + bias.data_as<float>()[i / plane]);
+  NDArray got = NDArray::empty(const_shape(fused_inst.args[3]));
+  got.fill_poison();
+  build(fused_inst.schedule, fused_inst.args, "llvm", "c12_fused")({data, weight, bias, got});
+  EXPECT_EQ(compare_arrays(got, expected), "") << best->config_json;
 }
 
 TEST(OpsConv2dBiasRelu, LlvmRandomConfigsMatchReference) {
