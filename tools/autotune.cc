@@ -549,9 +549,11 @@ int main(int argc, char** argv) {
   app.add_flag("--list-ops", tune_args.list_ops,
                "list the operators with their shape keys and targets, then exit");
   app.add_option("--op", tune_args.op, "operator to tune (see --list-ops)");
+  std::string set_names;  // from the registry, so a new set needs no edit here
+  for (const auto& set : te::ops::workload_sets()) set_names += (set_names.empty() ? "" : ", ") + set.name;
   app.add_option("--workloads", tune_args.workloads,
-                 "tune a named set of workloads in one job instead of one --op: resnet18-conv, bert-gemm "
-                 "(see --list-ops); --trials is then the budget of the whole set");
+                 "tune a named set of workloads in one job instead of one --op: " + set_names +
+                     " (see --list-ops); --trials is then the budget of the whole set");
   app.add_option("--target", tune_args.target, "llvm (this CPU) or cuda")->capture_default_str();
   app.add_option("--shape", tune_args.shape,
                  "workload as key=value,... over the operator's defaults, e.g. m=512,n=512,k=512");

@@ -34,6 +34,48 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
 Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
                    int64_t dilation = 1, const std::string& name = "conv");
 
+// relu(conv2d_nchw(data, weight) + bias[k]) as one compute stage over the convolution (the
+// epilogue fuses into the convolution's output tile). bias is [k].
+Tensor conv2d_nchw_bias_relu(const Tensor& data, const Tensor& weight, const Tensor& bias, int64_t stride,
+                             int64_t pad, int64_t dilation = 1, const std::string& name = "conv_bias_relu");
+// out[i, j] = act(sum_k data[i, k] * weight[k, j] + bias[j]): a dense (fully connected) layer with
+// weight stored [k, n] (as matmul's B) and activation "none", "relu" or "gelu" (PyTorch's erf
+// form 0.5 x (1 + erf(x / sqrt(2))), erf as a rational function within 3.2e-7 of it in float32, so
+// that the epilogue vectorizes). Stages: <name>_mm, then <name>. te::Error on mismatched shapes
+// or an unknown activation.
+Tensor dense(const Tensor& data, const Tensor& weight, const Tensor& bias, const std::string& activation = "none",
+             const std::string& name = "dense");
+// 2-D pooling over NCHW data with a kernel x kernel window, stride and symmetric zero-based padding:
+// "max" (padding never wins: padded cells are -inf) or "avg". Average pooling divides by
+// kernel*kernel when count_include_pad (PyTorch's default, and the "avg_pool2d" template's
+// semantics: padded cells count as zeros), else by the number of cells inside the input.
+// te::Error for a non-4-D input, kernel/stride < 1, pad < 0 or pad >= kernel.
+Tensor pool2d(const Tensor& data, const std::string& kind, int64_t kernel, int64_t stride, int64_t pad,
+              bool count_include_pad = true, const std::string& name = "pool");
+// Depthwise NCHW conv2d, channel multiplier 1: out[n, c, y, x] = sum_{r, s}
+// data[n, c, y*stride + r*dilation - pad, x*stride + s*dilation - pad] * weight[c, 0, r, s], zero
+// padding. weight is [C, 1, R, S].
+Tensor depthwise_conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
+                             int64_t dilation = 1, const std::string& name = "depthwise");
+
+// NHWC conv2d: data [N, H, W, C], weight [R, S, C, K] (RSCK/HWIO), zero padding, dilation.
+Tensor conv2d_nhwc(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation = 1,
+                   const std::string& name = "conv");
+// Grouped NCHW conv2d: weight [K, C/groups, R, S]; filter k sees the input channels of its group
+// (k / (K/groups)). groups must divide C and K. groups = C = K is depthwise; groups = 1 is conv2d_nchw.
+Tensor conv2d_nchw_grouped(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation,
+                           int64_t groups, const std::string& name = "conv");
+// Transposed NCHW conv2d (the gradient of conv2d with respect to its input; PyTorch's
+// ConvTranspose2d without output_padding or dilation): data [N, C, H, W], weight [C, K, R, S],
+// output [N, K, (H-1)*stride - 2*pad + R, (W-1)*stride - 2*pad + S]; pad <= kernel - 1. Stages:
+// <name>_dilate (the input dilated by the stride and padded), then <name>.
+Tensor conv2d_transpose_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
+                             const std::string& name = "conv_transpose");
+// NCDHW conv3d: data [N, C, D, H, W], weight [K, C, T, R, S], the same stride, padding and
+// dilation in all three dimensions.
+Tensor conv3d_ncdhw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation = 1,
+                    const std::string& name = "conv3d");
+
 // The CPU ("llvm") conv2d kernels take their weight pre-packed in blocks of
 // kConv2dChannelBlock filters, OIHW16o: packed[kb, c, r, s, kk] = weight[kb*16 + kk, c, r, s],
 // zero where kb*16 + kk >= K; shape [ceil(K/16), C, R, S, 16]. Weights are constants in

@@ -5,6 +5,12 @@ lists of tunable operators and workload sets.
     import te, te.ops
     A = te.placeholder((64, 32), name="A"); B = te.placeholder((32, 16), name="B")
     C = te.ops.matmul(A, B)                      # schedule and build it like any compute
+    bias = te.placeholder((16,), name="bias")
+    Y = te.ops.dense(A, B, bias, activation="gelu")  # gelu(A @ B + bias), one stage over the matmul
+
+Operators: matmul, batch_matmul, dense (bias, relu/gelu), conv2d_nchw, conv2d_nchw_bias_relu,
+conv2d_nhwc, conv2d_nchw_grouped, conv2d_transpose_nchw, conv3d_ncdhw, depthwise_conv2d_nchw,
+pool2d (max/avg), softmax, layer_norm. Each has a built-in tuning template (list_ops()).
 
 The CPU ("llvm") conv2d kernels of the built-in template take their weight pre-packed in blocks
 of 16 filters (OIHW16o); `pack_conv2d_weight` does that transform on a NumPy array, and
@@ -17,7 +23,8 @@ from te import _core
 _ops = _core._ops
 
 __all__ = ["matmul", "batch_matmul", "softmax", "layer_norm", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight", "CONV2D_CHANNEL_BLOCK",
-           "list_ops", "workload_sets"]
+           "dense", "conv2d_nchw_bias_relu", "pool2d", "depthwise_conv2d_nchw", "conv2d_nhwc", "conv2d_nchw_grouped",
+           "conv2d_transpose_nchw", "conv3d_ncdhw", "list_ops", "workload_sets"]
 
 #: Filters per block of the CPU conv2d weight layout (OIHW16o).
 CONV2D_CHANNEL_BLOCK = _ops.conv2d_channel_block
@@ -28,6 +35,14 @@ softmax = _ops.softmax
 layer_norm = _ops.layer_norm
 conv2d_nchw = _ops.conv2d_nchw
 conv2d_pack_weight = _ops.conv2d_pack_weight
+dense = _ops.dense
+conv2d_nchw_bias_relu = _ops.conv2d_nchw_bias_relu
+pool2d = _ops.pool2d
+depthwise_conv2d_nchw = _ops.depthwise_conv2d_nchw
+conv2d_nhwc = _ops.conv2d_nhwc
+conv2d_nchw_grouped = _ops.conv2d_nchw_grouped
+conv2d_transpose_nchw = _ops.conv2d_transpose_nchw
+conv3d_ncdhw = _ops.conv3d_ncdhw
 list_ops = _ops.list_ops
 workload_sets = _ops.workload_sets
 

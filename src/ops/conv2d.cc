@@ -66,6 +66,24 @@ Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int
       name);
 }
 
+Tensor conv2d_nchw_bias_relu(const Tensor& data, const Tensor& weight, const Tensor& bias, int64_t stride,
+                             int64_t pad, int64_t dilation, const std::string& name) {
+  if (bias.ndim() != 1)
+    fail("conv2d_nchw_bias_relu: bias must be 1-D [k], got ", bias.name(), " with ", bias.ndim(), " dimensions");
+  Tensor conv = conv2d_nchw(data, weight, stride, pad, dilation, name + "_conv");
+  const int64_t* k = as_const_int(weight.shape()[0]);
+  const int64_t* bk = as_const_int(bias.shape()[0]);
+  if (k && bk && *k != *bk)
+    fail("conv2d_nchw_bias_relu: ", bias.name(), " has ", *bk, " elements but ", weight.name(), " has ", *k,
+         " filters");
+  return compute(
+      conv.shape(),
+      [&](const std::vector<Var>& i) {
+        return te::max(conv(i[0], i[1], i[2], i[3]) + bias(i[1]), constant(0.0, conv.dtype()));
+      },
+      name);
+}
+
 Tensor conv2d_pack_weight(const Tensor& weight, const std::string& name) {
   if (weight.ndim() != 4)
     fail("conv2d_pack_weight: the weight must be 4-D (KCRS), got ", weight.name(), " with ", weight.ndim(),
@@ -119,11 +137,13 @@ ConvCompute make_conv(const ConvShape& cs) {
 // block innermost) and the NCHW output is unpacked from it:
 //   conv_blk[n, kb, y, x, kk]  = sum_{c, r, s} padded[n, c, y*stride + r, x*stride + s] * wpack[kb, c, r, s, kk]
 //   conv[n, k, y, x]           = conv_blk[n, k / 16, y, x, k % 16]
+// With bias_relu the unpack also applies the epilogue (conv2d_bias_relu):
+//   conv[n, k, y, x]           = max(conv_blk[n, k / 16, y, x, k % 16] + bias[k], 0)
 struct BlockedConv {
-  Tensor data, wpack, padded, blocked, out;  // padded is undefined without padding
+  Tensor data, wpack, bias, padded, blocked, out;  // padded is undefined without padding, bias without bias_relu
 };
 
-BlockedConv make_blocked_conv(const ConvShape& cs) {
+BlockedConv make_blocked_conv(const ConvShape& cs, bool bias_relu) {
   BlockedConv bc;
   bc.data = placeholder({cs.n, cs.c, cs.h, cs.w}, DataType::float32(), "data");
   const int64_t blocks = (cs.k + kConv2dChannelBlock - 1) / kConv2dChannelBlock;
@@ -149,10 +169,12 @@ BlockedConv make_blocked_conv(const ConvShape& cs) {
                    {rc, ry, rx});
       },
       "conv_blk");
+  if (bias_relu) bc.bias = placeholder({cs.k}, DataType::float32(), "bias");
   bc.out = compute(
       {cs.n, cs.k, cs.out_h(), cs.out_w()},
       [&](const std::vector<Var>& i) {
-        return bc.blocked(i[0], floordiv(i[1], kConv2dChannelBlock), i[2], i[3], floormod(i[1], kConv2dChannelBlock));
+        Expr v = bc.blocked(i[0], floordiv(i[1], kConv2dChannelBlock), i[2], i[3], floormod(i[1], kConv2dChannelBlock));
+        return bias_relu ? te::max(v + bc.bias(i[1]), constant(0.0)) : v;
       },
       "conv");
   return bc;
@@ -178,7 +200,7 @@ int64_t preferred_x_tile(int64_t width) {
 // register accumulators of the micro-kernel: per (c, r, s), one or more weight vectors and ty*tx
 // broadcast inputs, ty*tx*tk/16 FMAs. The reduction runs outside the tile; the tile is then
 // unpacked into the output.
-Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
+Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
   const int64_t oh = cs.out_h(), ow = cs.out_w();
   // Output channels per tile, in whole blocks of 16 (other sizes would break the blocks).
   const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", cs.k, {{16}, {32}, {64}});
@@ -198,7 +220,7 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
   // blocked tile), 0 copies element by element.
   const bool vectorize_unpack = cfg.define_knob("vectorize_unpack", {0, 1}) == 1;
 
-  BlockedConv bc = make_blocked_conv(cs);
+  BlockedConv bc = make_blocked_conv(cs, bias_relu);
   Schedule s = create_schedule({bc.out.op()});
   if (bc.padded.defined()) {
     Stage pad_stage = s[bc.padded];
@@ -237,6 +259,7 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs) {
                         {bop->axis[2], std::min(tile_y.back(), oh)},
                         {bop->axis[1], blocks_per_tile}});
   }
+  if (bias_relu) return {s, {bc.data, bc.wpack, bc.bias, bc.out}};
   return {s, {bc.data, bc.wpack, bc.out}};
 }
 
@@ -303,20 +326,49 @@ Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
   return {s, {cc.data, cc.weight, cc.out}};
 }
 
+// conv2d_bias_relu on cuda: the plain conv2d_nchw compute with the epilogue, one thread per
+// few outputs accumulating in registers (see schedule_plain_cuda).
+Instance conv2d_bias_relu_cuda(Config& cfg, const ConvShape& cs) {
+  ConvCompute cc = make_conv(cs);
+  Tensor bias = placeholder({cs.k}, DataType::float32(), "bias");
+  Tensor out = compute(
+      {cs.n, cs.k, cs.out_h(), cs.out_w()},
+      [&](const std::vector<Var>& i) { return te::max(cc.out(i[0], i[1], i[2], i[3]) + bias(i[1]), constant(0.0)); },
+      "conv_bias_relu");
+  Schedule s = create_schedule({out.op()});
+  std::vector<Tensor> pads;
+  if (cc.padded.defined()) pads.push_back(cc.padded);
+  schedule_plain_cuda(cfg, s, out, cc.out, pads, "conv2d_bias_relu");
+  return {s, {cc.data, cc.weight, bias, out}};
+}
+
+ConvShape conv_shape(const char* op, const std::vector<int64_t>& args) {
+  static const char* names[] = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
+  if (args.size() != 9) fail(op, ": expects 9 arguments (n, c, h, w, k, r, s, stride, pad), got ", args.size());
+  for (size_t i = 0; i < 9; ++i) check_arg_at_least(op, names[i], args[i], i == 8 ? 0 : 1);
+  ConvShape cs{args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8]};
+  if (cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
+    fail(op, ": the kernel (r=", cs.r, ", s=", cs.s, ") is larger than the padded input (",
+         cs.h + 2 * cs.pad, " x ", cs.w + 2 * cs.pad, ")");
+  return cs;
+}
+
 }  // namespace
 
 autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target) {
-  static const char* names[] = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
-  if (args.size() != 9) fail("conv2d: expects 9 arguments (n, c, h, w, k, r, s, stride, pad), got ", args.size());
-  for (size_t i = 0; i < 9; ++i) check_arg_at_least("conv2d", names[i], args[i], i == 8 ? 0 : 1);
-  ConvShape cs{args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8]};
-  if (cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
-    fail("conv2d: the kernel (r=", cs.r, ", s=", cs.s, ") is larger than the padded input (",
-         cs.h + 2 * cs.pad, " x ", cs.w + 2 * cs.pad, ")");
+  const ConvShape cs = conv_shape("conv2d", args);
   if (target.kind == "cuda") return conv2d_cuda(cfg, cs);
-  if (target.kind == "llvm") return conv2d_llvm(cfg, cs);
+  if (target.kind == "llvm") return conv2d_llvm(cfg, cs, false);
   fail("conv2d: no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+autotune::Instance conv2d_bias_relu_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                             const Target& target) {
+  const ConvShape cs = conv_shape("conv2d_bias_relu", args);
+  if (target.kind == "cuda") return conv2d_bias_relu_cuda(cfg, cs);
+  if (target.kind == "llvm") return conv2d_llvm(cfg, cs, true);
+  fail("conv2d_bias_relu: no schedule for target '", target.kind, "'; use llvm or cuda");
 }
 
 }  // namespace detail

@@ -66,7 +66,54 @@ std::vector<OpInfo> make_op_list() {
   ln.arg_names = {"m", "n"};
   ln.default_args = {128, 768};
   ln.targets = {"llvm", "cuda"};
-  return {matmul, bmm, conv, softmax, ln};
+  auto op = [](const char* name, const char* description, std::vector<std::string> arg_names,
+               std::vector<int64_t> defaults) {
+    return OpInfo{name, description, std::move(arg_names), std::move(defaults), {"llvm", "cuda"}};
+  };
+  const std::vector<std::string> conv_args = conv.arg_names;
+  OpInfo dense_bias = op("dense_bias",
+                         "out[m, n] = sum_k A[m, k] * B[k, n] + bias[n] in one kernel (float32; B stored [k, n] as "
+                         "matmul's); default is BERT-base's QKV projection",
+                         {"m", "n", "k"}, {128, 768, 768});
+  OpInfo dense_gelu = op("dense_bias_gelu",
+                         "out[m, n] = gelu(A.B + bias[n]) in one kernel, GELU 0.5 x (1 + erf(x / sqrt 2)) with erf as a vectorizable rational function (within 3.2e-7) "
+                         "(float32); default is BERT-base's feed-forward up-projection",
+                         {"m", "n", "k"}, {128, 3072, 768});
+  OpInfo conv_relu = op("conv2d_bias_relu",
+                        "relu(conv2d + bias[k]) in one kernel, the epilogue fused into the output tile (llvm: into "
+                        "the unpack from NCHW16c); weights as conv2d's; default is ResNet-18 conv C6",
+                        conv_args, conv.default_args);
+  OpInfo max_pool = op("max_pool2d",
+                       "NCHW max pooling, kernel x kernel window, stride, padding (padded cells never win) "
+                       "(float32); default is ResNet-18's stem pooling",
+                       {"n", "c", "h", "w", "kernel", "stride", "pad"}, {1, 64, 112, 112, 3, 2, 1});
+  OpInfo avg_pool = op("avg_pool2d",
+                       "NCHW average pooling, kernel x kernel window, stride, padding; count_include_pad: divides "
+                       "by kernel^2, padded cells count as zeros (float32)",
+                       {"n", "c", "h", "w", "kernel", "stride", "pad"}, {1, 64, 56, 56, 3, 2, 1});
+  OpInfo depthwise = op("depthwise_conv2d",
+                        "depthwise NCHW conv2d, channel multiplier 1, weight [c, 1, r, s], stride, zero padding, "
+                        "dilation (float32); default is a MobileNet-v2 3x3 layer",
+                        {"n", "c", "h", "w", "r", "s", "stride", "pad", "dilation"}, {1, 144, 56, 56, 3, 3, 1, 1, 1});
+  OpInfo nhwc = op("conv2d_nhwc",
+                   "NHWC conv2d, weight RSCK ([r, s, c, k]), stride, zero padding, dilation (float32); default is "
+                   "ResNet-18 conv C6 in NHWC",
+                   {"n", "h", "w", "c", "k", "r", "s", "stride", "pad", "dilation"}, {1, 28, 28, 128, 128, 3, 3, 1, 1, 1});
+  OpInfo grouped = op("conv2d_grouped",
+                      "grouped NCHW conv2d, weight [k, c/groups, r, s], stride, zero padding, dilation (float32); "
+                      "default is a ResNeXt-50 3x3 layer (32 groups)",
+                      {"n", "c", "h", "w", "k", "r", "s", "stride", "pad", "dilation", "groups"},
+                      {1, 128, 56, 56, 128, 3, 3, 1, 1, 1, 32});
+  OpInfo transpose = op("conv2d_transpose",
+                        "transposed NCHW conv2d (PyTorch ConvTranspose2d, no output_padding), weight [c, k, r, s], "
+                        "output (h-1)*stride - 2*pad + r (float32); default is a DCGAN generator layer",
+                        {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"}, {1, 256, 8, 8, 128, 4, 4, 2, 1});
+  OpInfo conv3d = op("conv3d",
+                     "NCDHW conv3d, weight [k, c, t, r, s], the same stride and zero padding in all dimensions "
+                     "(float32); default is a C3D 3x3x3 layer",
+                     {"n", "c", "d", "h", "w", "k", "t", "r", "s", "stride", "pad"}, {1, 64, 8, 28, 28, 64, 3, 3, 3, 1, 1});
+  return {matmul,    bmm,      conv,      softmax, ln,      dense_bias, dense_gelu, conv_relu,
+          max_pool,  avg_pool, depthwise, nhwc,    grouped, transpose,  conv3d};
 }
 
 const std::vector<OpInfo>& op_list() {
@@ -86,6 +133,16 @@ void register_builtin_templates() {
     autotune::register_template("conv2d", detail::conv2d_template);
     autotune::register_template("softmax", detail::softmax_template);
     autotune::register_template("layer_norm", detail::layer_norm_template);
+    autotune::register_template("dense_bias", detail::dense_bias_template);
+    autotune::register_template("dense_bias_gelu", detail::dense_bias_gelu_template);
+    autotune::register_template("conv2d_bias_relu", detail::conv2d_bias_relu_template);
+    autotune::register_template("max_pool2d", detail::max_pool2d_template);
+    autotune::register_template("avg_pool2d", detail::avg_pool2d_template);
+    autotune::register_template("depthwise_conv2d", detail::depthwise_conv2d_template);
+    autotune::register_template("conv2d_nhwc", detail::conv2d_nhwc_template);
+    autotune::register_template("conv2d_grouped", detail::conv2d_grouped_template);
+    autotune::register_template("conv2d_transpose", detail::conv2d_transpose_template);
+    autotune::register_template("conv3d", detail::conv3d_template);
   });
 }
 

@@ -33,6 +33,50 @@ autotune::Instance softmax_template(autotune::Config& cfg, const std::vector<int
 autotune::Instance layer_norm_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                        const Target& target);
 
+// dense_bias(m, n, k) / dense_bias_gelu(m, n, k): out = act(A[m, k] x B[k, n] + bias[n]) in one
+// kernel. Kernel arguments (A, B, bias, out).
+autotune::Instance dense_bias_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                       const Target& target);
+autotune::Instance dense_bias_gelu_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                            const Target& target);
+// conv2d_bias_relu(n, c, h, w, k, r, s, stride, pad): relu(conv2d + bias[k]) in one kernel, the
+// epilogue in the output tile (llvm: in the unpack from NCHW16c). Kernel arguments (data,
+// weight (OIHW16o on llvm, KCRS on cuda), bias, out).
+autotune::Instance conv2d_bias_relu_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                             const Target& target);
+// max_pool2d / avg_pool2d(n, c, h, w, kernel, stride, pad): NCHW, square window.
+autotune::Instance max_pool2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                       const Target& target);
+autotune::Instance avg_pool2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                       const Target& target);
+// depthwise_conv2d(n, c, h, w, r, s, stride, pad, dilation): NCHW data, weight [c, 1, r, s].
+autotune::Instance depthwise_conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                             const Target& target);
+// The generalized convolutions (conv_variants.cc), plain schedules:
+// conv2d_nhwc(n, h, w, c, k, r, s, stride, pad, dilation): NHWC data, RSCK weight;
+// conv2d_grouped(n, c, h, w, k, r, s, stride, pad, dilation, groups): NCHW, weight [k, c/groups, r, s];
+// conv2d_transpose(n, c, h, w, k, r, s, stride, pad): NCHW, weight [c, k, r, s];
+// conv3d(n, c, d, h, w, k, t, r, s, stride, pad): NCDHW, weight [k, c, t, r, s].
+autotune::Instance conv2d_nhwc_template(autotune::Config& cfg, const std::vector<int64_t>& args, const Target& target);
+autotune::Instance conv2d_grouped_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                           const Target& target);
+autotune::Instance conv2d_transpose_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                             const Target& target);
+autotune::Instance conv3d_template(autotune::Config& cfg, const std::vector<int64_t>& args, const Target& target);
+
+// The "plain" schedule of an output `out` fed by at most one reduction (`reduction`: the
+// stage computed at the output's tile; out itself when the output is the reduction;
+// undefined for none) and padding stages. llvm knobs: tile_x (innermost axis, vectorized),
+// tile_y (the axis before it), parallel (outer loops fused), vectorize, unroll, inline_pad;
+// the reduction computed at the tile with the reduce axes outside the tile's. cuda knobs:
+// threads (per block), elems (consecutive outputs per thread along the innermost axis),
+// unroll; all output axes over blockIdx.x/threadIdx.x, the reduction per thread in a "local"
+// accumulator (no cross-thread reduction), padding inlined.
+void schedule_plain_llvm(autotune::Config& cfg, Schedule& s, const Tensor& out, const Tensor& reduction,
+                         const std::vector<Tensor>& pads);
+void schedule_plain_cuda(autotune::Config& cfg, Schedule& s, const Tensor& out, const Tensor& reduction,
+                         const std::vector<Tensor>& pads, const std::string& op_name);
+
 // Split choices for an axis of `extent` as full size tuples {-1, inner...}, in the order
 // given (the first is the default). Inner sizes are clamped (outermost inner first) so their
 // product never exceeds the extent; duplicates after clamping are dropped.

@@ -35,7 +35,30 @@ std::vector<WorkloadSet> make_sets() {
                     {"ffn-down", "matmul", {128, 768, 3072}},
                     {"attn-qk", "batch_matmul", {12, 128, 128, 64, 0, 1}},
                     {"attn-av", "batch_matmul", {12, 128, 64, 128, 0, 0}}}};
-  return {resnet, bert};
+  // One shape of each operator (Ansor's single-operator benchmark, OSDI'20, with te's operator
+  // set: its GMM/C2D/C3D/GRP/DIL/DEP/T2D/NRM at batch 1 next to te's fused and pooling
+  // operators); DIL is the grouped conv2d with groups 1 and dilation 2.
+  WorkloadSet ansor{"ansor-ops",
+                    "one shape of each operator (matmul, batch_matmul NT/TN, dense, conv2d family, pooling, "
+                    "softmax, layer_norm; float32, batch 1)",
+                    {{"GMM", "matmul", {1024, 1024, 1024}},
+                     {"BMM-NT", "batch_matmul", {12, 128, 128, 64, 0, 1}},
+                     {"BMM-TN", "batch_matmul", {12, 128, 64, 128, 1, 0}},
+                     {"DENSE", "dense_bias", {128, 768, 768}},
+                     {"DENSE-GELU", "dense_bias_gelu", {128, 3072, 768}},
+                     {"C2D", "conv2d", {1, 128, 28, 28, 128, 3, 3, 1, 1}},
+                     {"C2D-BIAS-RELU", "conv2d_bias_relu", {1, 128, 28, 28, 128, 3, 3, 1, 1}},
+                     {"C2D-NHWC", "conv2d_nhwc", {1, 28, 28, 128, 128, 3, 3, 1, 1, 1}},
+                     {"GRP", "conv2d_grouped", {1, 128, 56, 56, 128, 3, 3, 1, 1, 1, 32}},
+                     {"DIL", "conv2d_grouped", {1, 128, 28, 28, 128, 3, 3, 1, 2, 2, 1}},
+                     {"DEP", "depthwise_conv2d", {1, 144, 56, 56, 3, 3, 1, 1, 1}},
+                     {"T2D", "conv2d_transpose", {1, 256, 8, 8, 128, 4, 4, 2, 1}},
+                     {"C3D", "conv3d", {1, 64, 8, 28, 28, 64, 3, 3, 3, 1, 1}},
+                     {"MAXPOOL", "max_pool2d", {1, 64, 112, 112, 3, 2, 1}},
+                     {"AVGPOOL", "avg_pool2d", {1, 64, 56, 56, 3, 2, 1}},
+                     {"SOFTMAX", "softmax", {128, 768}},
+                     {"NRM", "layer_norm", {128, 768}}}};
+  return {resnet, bert, ansor};
 }
 
 }  // namespace

@@ -42,6 +42,31 @@ void bind_ops(py::module_& m) {
   o.def("conv2d_pack_weight", &ops::conv2d_pack_weight, py::arg("weight"), py::arg("name") = "weight_packed",
         "The CPU conv2d kernels' weight layout OIHW16o as a compute of weight [K, C, R, S]: "
         "packed[kb, c, r, s, kk] = weight[kb*16 + kk, c, r, s], zero beyond K; build it once per weight.");
+  o.def("conv2d_nchw_bias_relu", &ops::conv2d_nchw_bias_relu, py::arg("data"), py::arg("weight"), py::arg("bias"),
+        py::arg("stride") = 1, py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv_bias_relu",
+        "relu(conv2d_nchw(data, weight) + bias[k]) as a compute; the epilogue fuses into the convolution's tile.");
+  o.def("dense", &ops::dense, py::arg("data"), py::arg("weight"), py::arg("bias"), py::arg("activation") = "none",
+        py::arg("name") = "dense",
+        "act(data[m, k] @ weight[k, n] + bias[n]) as a compute; activation 'none', 'relu' or 'gelu' (erf form; erf as a rational function within 3.2e-7).");
+  o.def("pool2d", &ops::pool2d, py::arg("data"), py::arg("kind"), py::arg("kernel"), py::arg("stride"),
+        py::arg("pad") = 0, py::arg("count_include_pad") = true, py::arg("name") = "pool",
+        "NCHW max ('max') or average ('avg') pooling with a kernel x kernel window as a compute; average pooling "
+        "divides by kernel^2 when count_include_pad, else by the cells inside the input.");
+  o.def("depthwise_conv2d_nchw", &ops::depthwise_conv2d_nchw, py::arg("data"), py::arg("weight"),
+        py::arg("stride") = 1, py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "depthwise",
+        "Depthwise NCHW conv2d (multiplier 1) of data [N, C, H, W] with weight [C, 1, R, S] as a compute.");
+  o.def("conv2d_nhwc", &ops::conv2d_nhwc, py::arg("data"), py::arg("weight"), py::arg("stride") = 1,
+        py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv",
+        "NHWC conv2d of data [N, H, W, C] with weight [R, S, C, K] as a compute.");
+  o.def("conv2d_nchw_grouped", &ops::conv2d_nchw_grouped, py::arg("data"), py::arg("weight"), py::arg("stride") = 1,
+        py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("groups") = 1, py::arg("name") = "conv",
+        "Grouped NCHW conv2d with weight [K, C/groups, R, S] as a compute.");
+  o.def("conv2d_transpose_nchw", &ops::conv2d_transpose_nchw, py::arg("data"), py::arg("weight"),
+        py::arg("stride") = 1, py::arg("pad") = 0, py::arg("name") = "conv_transpose",
+        "Transposed NCHW conv2d (PyTorch ConvTranspose2d, no output_padding) with weight [C, K, R, S] as a compute.");
+  o.def("conv3d_ncdhw", &ops::conv3d_ncdhw, py::arg("data"), py::arg("weight"), py::arg("stride") = 1,
+        py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv3d",
+        "NCDHW conv3d of data [N, C, D, H, W] with weight [K, C, T, R, S] as a compute.");
   o.attr("conv2d_channel_block") = ops::kConv2dChannelBlock;
   o.def("list_ops", [] {
     py::list out;

@@ -1,7 +1,10 @@
 #include "ops_test_util.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
+
+#include "te/ops.h"
 
 namespace te::testing {
 
@@ -63,6 +66,112 @@ bool nvrtc_works(std::string& why) {
     why = e.what();
     return false;
   }
+}
+
+}  // namespace te::testing
+
+namespace te::testing {
+namespace {
+
+// Runs inst on a GPU and compares with the reference (computed on first use); false (and no
+// failure) when there is no GPU here.
+bool run_on_gpu_if_present(const autotune::Instance& inst, std::optional<Reference>& reference) {
+  Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
+  std::vector<NDArray> probe;
+  for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));
+  try {
+    m(probe);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+    return false;
+  }
+  if (!reference) reference = make_reference(inst, 5);
+  EXPECT_EQ(build_run_compare(inst, "cuda", *reference), "") << inst.schedule.steps_python();
+  return true;
+}
+
+}  // namespace
+
+void sweep_llvm_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
+                        double atol) {
+  ops::register_builtin_templates();
+  autotune::Task task = autotune::create_task(op, args, "llvm");
+  std::vector<int64_t> indices = random_indices(task, count, seed);
+  if (std::find(indices.begin(), indices.end(), 0) == indices.end()) indices.insert(indices.begin(), 0);
+  const Reference ref = make_reference(task.default_instance(), seed);
+  for (int64_t index : indices) {
+    autotune::Config cfg = task.space.from_index(index);
+    try {
+      autotune::Instance inst = task.instantiate(cfg);
+      EXPECT_EQ(build_run_compare(inst, "llvm", ref, atol), "")
+          << task.workload_key << " config " << cfg.to_string() << "\n" << inst.schedule.steps_python();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << task.workload_key << " config " << cfg.to_string() << " threw: " << e.what();
+    }
+  }
+}
+
+void sweep_cuda_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
+                        int min_compiled) {
+  ops::register_builtin_templates();
+  autotune::Task task = autotune::create_task(op, args, "cuda");
+  std::vector<int64_t> indices = random_indices(task, count, seed);
+  if (std::find(indices.begin(), indices.end(), 0) == indices.end()) indices.insert(indices.begin(), 0);
+  int compiled = 0;
+  std::optional<Reference> reference;
+  for (int64_t index : indices) {
+    autotune::Config cfg = task.space.from_index(index);
+    autotune::Instance inst;
+    try {
+      inst = task.instantiate(cfg);
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << cfg.to_string() << ": " << e.what();
+      continue;
+    }
+    Module m = build(inst.schedule, inst.args, "cuda", "op_cfg");
+    EXPECT_NE(m.get_source("ptx").find(".entry op_cfg_kernel("), std::string::npos)
+        << task.workload_key << " " << cfg.to_string();
+    ++compiled;
+    run_on_gpu_if_present(inst, reference);
+  }
+  EXPECT_GE(compiled, min_compiled) << task.workload_key;
+}
+
+void sweep_derived_space(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
+                         bool cuda_too) {
+  ops::register_builtin_templates();
+  autotune::Task task = autotune::create_task(op, args, "llvm");
+  const std::vector<Tensor> compute_args = task.default_instance().args;
+  autotune::Task derived = autotune::auto_task(compute_args, "llvm");
+  const Reference ref = make_reference(derived.default_instance(), seed);
+  int ran = 0;
+  for (int64_t index : random_indices(derived, count, seed)) {
+    autotune::Config cfg = derived.space.from_index(index);
+    try {
+      autotune::Instance inst = derived.instantiate(cfg);
+      EXPECT_EQ(build_run_compare(inst, "llvm", ref), "") << op << " derived config " << cfg.to_string();
+      ++ran;
+    } catch (const Error& e) {
+      // The derived space may reject a config (the search skips it); it must say why.
+      EXPECT_NE(std::string(e.what()), "") << cfg.to_string();
+    }
+  }
+  EXPECT_GE(ran, 1) << op << ": no derived llvm config ran";
+  std::string why;
+  if (!cuda_too || !nvrtc_works(why)) return;
+  autotune::Task gpu = autotune::auto_task(autotune::create_task(op, args, "cuda").default_instance().args, "cuda");
+  int compiled = 0;
+  for (int64_t index : random_indices(gpu, count, seed + 1)) {
+    autotune::Config cfg = gpu.space.from_index(index);
+    try {
+      autotune::Instance inst = gpu.instantiate(cfg);
+      build(inst.schedule, inst.args, "cuda", "derived").get_source("ptx");
+      ++compiled;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()), "") << cfg.to_string();
+    }
+  }
+  EXPECT_GE(compiled, 1) << op << ": no derived cuda config compiled";
 }
 
 }  // namespace te::testing

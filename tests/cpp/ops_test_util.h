@@ -38,3 +38,24 @@ bool has_step(const Schedule& s, const std::string& primitive);
 bool nvrtc_works(std::string& why);
 
 }  // namespace te::testing
+
+namespace te::testing {
+
+// The shared correctness sweeps of an operator template (registered built-ins):
+// sweep_llvm_configs runs the default config and `count` random configs of op(args) on "llvm"
+// against the reference interpreter (outputs NaN-prefilled); every CPU config must be legal.
+void sweep_llvm_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
+                        double atol = 1e-4);
+// The default and `count` random "cuda" configs of op(args): those within the CUDA limits (the
+// others must be te::Errors naming a limit) generate CUDA C that NVRTC compiles, and run and
+// match the reference where a GPU exists. At least `min_compiled` must compile. Call only when
+// nvrtc_works().
+void sweep_cuda_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
+                        int min_compiled = 3);
+// The derived (template-free) space on the template's compute (auto_task over its default
+// instance's arguments): `count` random llvm configs match the reference; when cuda_too and NVRTC
+// works, random cuda configs compile (at least one).
+void sweep_derived_space(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
+                         bool cuda_too = true);
+
+}  // namespace te::testing

@@ -107,3 +107,105 @@ def test_builtin_conv2d_cpu_kernel_takes_packed_weights(rng):
     out = np.full(expected.shape, np.nan, "float32")
     f(x, te.ops.pack_conv2d_weight(w), out)
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def _build_and_run(out_tensor, inputs, arrays):
+    f = te.build(te.create_schedule(out_tensor.op), inputs + [out_tensor])
+    out = np.full(tuple(int(d) for d in out_tensor.shape), np.nan, "float32")
+    f(*arrays, out)
+    return out
+
+
+def test_ops_listed_with_workload_set():
+    names = {op["name"] for op in te.ops.list_ops()}
+    new = {"dense_bias", "dense_bias_gelu", "conv2d_bias_relu", "max_pool2d", "avg_pool2d", "depthwise_conv2d",
+           "conv2d_nhwc", "conv2d_grouped", "conv2d_transpose", "conv3d"}
+    assert new <= names
+    covered = {w["op"] for w in te.ops.workload_sets()["ansor-ops"]}
+    assert covered == names
+
+
+@pytest.mark.parametrize("activation", ["none", "relu", "gelu"])
+def test_dense_compute(rng, activation):
+    from math import erf, sqrt
+    a, b = rng.standard_normal((9, 6)).astype("float32"), rng.standard_normal((6, 5)).astype("float32")
+    bias = rng.standard_normal(5).astype("float32")
+    A, B, Bias = te.placeholder(a.shape, name="A"), te.placeholder(b.shape, name="B"), te.placeholder((5,), name="bias")
+    out = _build_and_run(te.ops.dense(A, B, Bias, activation), [A, B, Bias], [a, b, bias])
+    y = a.astype("float64") @ b + bias
+    if activation == "relu":
+        y = np.maximum(y, 0)
+    if activation == "gelu":
+        y = 0.5 * y * (1 + np.vectorize(erf)(y / sqrt(2)))
+    np.testing.assert_allclose(out, y, rtol=1e-5, atol=1e-5)
+    with pytest.raises(te.TEError, match="unknown activation 'tanh'"):
+        te.ops.dense(A, B, Bias, "tanh")
+
+
+def test_builtin_conv2d_bias_relu_cpu_kernel(rng):
+    shape = (1, 5, 9, 8, 20, 3, 3, 2, 1)  # n, c, h, w, k, r, s, stride, pad
+    task = at.create_task("conv2d_bias_relu", shape, target="llvm")
+    s, args = task.instantiate(0)
+    f = te.build(s, args, target="llvm")
+    x = rng.standard_normal(shape[:4]).astype("float32")
+    w = rng.standard_normal((shape[4], shape[1], shape[5], shape[6])).astype("float32")
+    bias = rng.standard_normal(shape[4]).astype("float32")
+    expected = np.maximum(conv2d_numpy(x, w, shape[7], shape[8]) + bias[None, :, None, None], 0)
+    out = np.full(expected.shape, np.nan, "float32")
+    f(x, te.ops.pack_conv2d_weight(w), bias, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_pooling_and_depthwise_computes(rng):
+    x = rng.standard_normal((1, 3, 7, 8)).astype("float32")
+    X = te.placeholder(x.shape, name="x")
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    windows = np.stack([xp[:, :, dy:dy + 8:2, dx:dx + 8:2] for dy in range(3) for dx in range(3)])  # 4 x 4 outputs
+    np.testing.assert_allclose(_build_and_run(te.ops.pool2d(X, "max", 3, 2, 1), [X], [x]), windows.max(0), rtol=1e-6)
+    zeros = np.where(np.isinf(windows), 0, windows)
+    avg = _build_and_run(te.ops.pool2d(X, "avg", 3, 2, 1), [X], [x])
+    np.testing.assert_allclose(avg, zeros.sum(0) / 9, rtol=1e-5, atol=1e-6)
+    excl = _build_and_run(te.ops.pool2d(X, "avg", 3, 2, 1, count_include_pad=False), [X], [x])
+    np.testing.assert_allclose(excl, zeros.sum(0) / (~np.isinf(windows)).sum(0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(te.TEError, match="use \"max\" or \"avg\""):
+        te.ops.pool2d(X, "sum", 2, 2)
+
+    w = rng.standard_normal((3, 1, 3, 3)).astype("float32")
+    W = te.placeholder(w.shape, name="w")
+    dw = _build_and_run(te.ops.depthwise_conv2d_nchw(X, W, 1, 1), [X, W], [x, w])
+    zp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expected = sum(zp[:, :, dy:dy + 7, dx:dx + 8] * w[None, :, 0, dy, dx, None, None]
+                   for dy in range(3) for dx in range(3))
+    np.testing.assert_allclose(dw, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_variants_computes(rng):
+    x = rng.standard_normal((1, 4, 6, 6)).astype("float32")
+    w = rng.standard_normal((6, 4, 3, 3)).astype("float32")
+    X, W = te.placeholder(x.shape, name="x"), te.placeholder(w.shape, name="w")
+    nchw = _build_and_run(te.ops.conv2d_nchw(X, W, 1, 1), [X, W], [x, w])
+    np.testing.assert_allclose(nchw, conv2d_numpy(x, w, 1, 1), rtol=1e-4, atol=1e-4)
+    # NHWC of the transposed data and weight is the transposed NCHW result.
+    Xh, Wh = te.placeholder((1, 6, 6, 4), name="xh"), te.placeholder((3, 3, 4, 6), name="wh")
+    nhwc = _build_and_run(te.ops.conv2d_nhwc(Xh, Wh, 1, 1), [Xh, Wh],
+                          [np.ascontiguousarray(x.transpose(0, 2, 3, 1)), np.ascontiguousarray(w.transpose(2, 3, 1, 0))])
+    np.testing.assert_allclose(nhwc, nchw.transpose(0, 2, 3, 1), rtol=1e-4, atol=1e-4)
+    # Two groups: each half of the filters sees its half of the channels.
+    wg = rng.standard_normal((6, 2, 3, 3)).astype("float32")
+    Wg = te.placeholder(wg.shape, name="wg")
+    grouped = _build_and_run(te.ops.conv2d_nchw_grouped(X, Wg, 1, 1, 1, 2), [X, Wg], [x, wg])
+    halves = np.concatenate([conv2d_numpy(x[:, :2], wg[:3], 1, 1), conv2d_numpy(x[:, 2:], wg[3:], 1, 1)], axis=1)
+    np.testing.assert_allclose(grouped, halves, rtol=1e-4, atol=1e-4)
+    # The transposed convolution scatters each input pixel's weighted kernel (stride 2, pad 1).
+    wt = rng.standard_normal((4, 3, 4, 4)).astype("float32")
+    Wt = te.placeholder(wt.shape, name="wt")
+    tr = _build_and_run(te.ops.conv2d_transpose_nchw(X, Wt, 2, 1), [X, Wt], [x, wt])
+    full = np.zeros((1, 3, 5 * 2 + 4, 5 * 2 + 4))
+    for iy in range(6):
+        for ix in range(6):
+            full[:, :, iy * 2:iy * 2 + 4, ix * 2:ix * 2 + 4] += np.einsum("c,ckrs->krs", x[0, :, iy, ix], wt)[None]
+    np.testing.assert_allclose(tr, full[:, :, 1:-1, 1:-1], rtol=1e-4, atol=1e-4)
+    # conv3d with a depth-1 kernel over a depth-1 input is conv2d.
+    X3, W3 = te.placeholder((1, 4, 1, 6, 6), name="x3"), te.placeholder((6, 4, 1, 3, 3), name="w3")
+    c3 = _build_and_run(te.ops.conv3d_ncdhw(X3, W3, 1, 1), [X3, W3], [x[:, :, None], w[:, :, None]])
+    np.testing.assert_allclose(c3[:, :, 1], nchw, rtol=1e-4, atol=1e-4)

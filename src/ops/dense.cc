@@ -1,0 +1,201 @@
+// src/ops/dense.cc — dense layers with bias and a fused activation: the compute and the
+// "dense_bias" / "dense_bias_gelu" templates, each a single kernel.
+//
+// out[i, j] = act(sum_k A[i, k] * B[k, j] + bias[j]), B stored [k, n] as matmul's B (weights are
+// constants, so the CPU kernel's 32-column panel packing is the same one-time layout choice as
+// matmul's), act = identity, relu or gelu (PyTorch's default, the erf form 0.5 x (1 + erf(x /
+// sqrt 2)), with erf as a rational function — see gelu_erf). The epilogue is fused into the
+// output tile: the matmul stage is the tile's local accumulator and the bias and activation are
+// applied as the tile is stored.
+// CPU structure: matmul's (8x32 register tiles over packed B panels, k outside the tile, tiles
+// in parallel), the reduction computed at the epilogue's tile. GPU structure: the plain
+// schedule (per-thread local accumulators; see schedule_plain_cuda).
+#include <cmath>
+
+#include "ops/templates.h"
+#include "te/ops.h"
+
+namespace te::ops {
+
+namespace {
+
+// erf(x) as x P(x^2) / Q(x^2) on [-4, 4] (clamped outside, where |1 - |erf|| < 2e-8): a least-
+// squares rational fit made for te (Chebyshev-spaced points, reweighted toward the worst error);
+// in float32 within 3.2e-7 of erf everywhere (tests/cpp/test_ops_fused.cc checks 5e-7). te::erf
+// is a scalar libm call per element (the LLVM backend has no vector libm), which made the GELU
+// epilogue cost more than a BERT-sized GEMM; this is only mul/add/div/min/max, so it vectorizes.
+Expr rational_erf(const Expr& x) {
+  static const double p[] = {1.128378678, 0.214035969, 0.05244561967, 0.004296641456, 0.0001555985429,
+                             -1.990015847e-06, 1.920591239e-08};
+  static const double q[] = {1.0, 0.523012099, 0.1208373554, 0.01555874063, 0.001098823853};
+  const DataType t = x.dtype();
+  Expr xc = te::max(te::min(x, constant(4.0, t)), constant(-4.0, t));
+  Expr z = xc * xc;
+  Expr num = constant(p[6], t), den = constant(q[4], t);
+  for (int i = 5; i >= 0; --i) num = num * z + constant(p[i], t);
+  for (int i = 3; i >= 0; --i) den = den * z + constant(q[i], t);
+  return xc * num / den;
+}
+
+Expr apply_activation(const Expr& x, const std::string& activation) {
+  if (activation.empty() || activation == "none") return x;
+  if (activation == "relu") return te::max(x, constant(0.0, x.dtype()));
+  if (activation == "gelu")
+    return constant(0.5, x.dtype()) * x * (constant(1.0, x.dtype()) + rational_erf(x * constant(M_SQRT1_2, x.dtype())));
+  fail("dense: unknown activation '", activation, "'; use none, relu or gelu");
+}
+
+void check_activation(const std::string& activation) {
+  if (!(activation.empty() || activation == "none" || activation == "relu" || activation == "gelu"))
+    fail("dense: unknown activation '", activation, "'; use none, relu or gelu");
+}
+
+}  // namespace
+
+Tensor dense(const Tensor& data, const Tensor& weight, const Tensor& bias, const std::string& activation,
+             const std::string& name) {
+  check_activation(activation);
+  if (data.ndim() != 2 || weight.ndim() != 2 || bias.ndim() != 1)
+    fail("dense: data [m, k] and weight [k, n] must be 2-D and bias [n] 1-D, got ", data.name(), " with ",
+         data.ndim(), ", ", weight.name(), " with ", weight.ndim(), " and ", bias.name(), " with ", bias.ndim(),
+         " dimensions");
+  const int64_t* dk = as_const_int(data.shape()[1]);
+  const int64_t* wk = as_const_int(weight.shape()[0]);
+  if (dk && wk && *dk != *wk)
+    fail("dense: the reduction sizes differ: ", data.name(), " has ", *dk, " columns but ", weight.name(), " has ",
+         *wk, " rows (the weight is [k, n])");
+  const int64_t* wn = as_const_int(weight.shape()[1]);
+  const int64_t* bn = as_const_int(bias.shape()[0]);
+  if (wn && bn && *wn != *bn)
+    fail("dense: ", bias.name(), " has ", *bn, " elements but ", weight.name(), " has ", *wn, " output columns");
+  Tensor mm = matmul(data, weight, name + "_mm");
+  return compute(
+      {data.shape()[0], weight.shape()[1]},
+      [&](const std::vector<Var>& i) { return apply_activation(mm(i[0], i[1]) + bias(i[1]), activation); }, name);
+}
+
+namespace detail {
+namespace {
+
+using autotune::Config;
+using autotune::Instance;
+
+const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
+
+constexpr int64_t kPanelWidth = 32;  // as matmul's packed B
+
+// The CPU compute: matmul's, reading B through 32-column panels (packedB[j / 32][k][j % 32],
+// inlined when pack_b = 0), then the epilogue.
+struct DenseCompute {
+  Tensor a, b, bias, packed, mm, out;
+};
+
+DenseCompute make_dense_llvm(int64_t m, int64_t n, int64_t k, const std::string& activation) {
+  DenseCompute d;
+  d.a = placeholder({m, k}, DataType::float32(), "A");
+  d.b = placeholder({k, n}, DataType::float32(), "B");
+  d.bias = placeholder({n}, DataType::float32(), "bias");
+  const int64_t panels = (n + kPanelWidth - 1) / kPanelWidth;
+  d.packed = compute(
+      {panels, k, kPanelWidth},
+      [&](const std::vector<Var>& i) {
+        Expr col = i[0] * kPanelWidth + i[2];
+        return n % kPanelWidth == 0 ? d.b(i[1], col) : if_then_else(col < n, d.b(i[1], col), constant(0.0));
+      },
+      "packedB");
+  IterVar kv = reduce_axis(Range(0, k), "k");
+  d.mm = compute(
+      {m, n},
+      [&](const std::vector<Var>& i) {
+        return sum(d.a(i[0], kv) * d.packed(floordiv(i[1], kPanelWidth), kv, floormod(i[1], kPanelWidth)), {kv});
+      },
+      "dense_mm");
+  d.out = compute(
+      {m, n}, [&](const std::vector<Var>& i) { return apply_activation(d.mm(i[0], i[1]) + d.bias(i[1]), activation); },
+      "dense");
+  return d;
+}
+
+Instance dense_llvm(Config& cfg, int64_t m, int64_t n, int64_t k, const std::string& activation) {
+  const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}});
+  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{32}, {16}, {64}, {8}, {1}});
+  const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", k, {{4}, {1}, {8}, {16}, {64}, {256}});
+  const bool pack = cfg.define_knob("pack_b", {1, 0}) == 1;
+  // 0: column panels outermost, 1: row tiles outermost, 2: both fused into one parallel loop.
+  const int64_t order = cfg.define_knob("order", {0, 1, 2});
+  const bool unroll_i = cfg.define_knob("unroll_i", {1, 0}) == 1;
+  const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
+  const bool vectorize = cfg.define_knob("vectorize_j", {1, 0}) == 1;
+  const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
+
+  DenseCompute d = make_dense_llvm(m, n, k, activation);
+  Schedule s = create_schedule({d.out.op()});
+  Stage pack_stage = s[d.packed];
+  if (pack) {
+    const ComputeOpNode* pack_op = compute_of(pack_stage);
+    if (vectorize) pack_stage.vectorize(pack_op->axis[2]);
+    if (parallel) pack_stage.parallel(pack_op->axis[0]);
+  } else {
+    pack_stage.compute_inline();
+  }
+  Stage out = s[d.out];
+  const ComputeOpNode* op = compute_of(out);
+  std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
+  const bool rows_outer = order == 1;
+  out.reorder(rows_outer ? std::vector<IterVar>{is[0], js[0], is[1], js[1]}
+                         : std::vector<IterVar>{js[0], is[0], is[1], js[1]});
+  IterVar outer = rows_outer ? is[0] : js[0], tile_loop = rows_outer ? js[0] : is[0];
+  if (order == 2) outer = tile_loop = out.fuse(js[0], is[0]);
+  if (vectorize) out.vectorize(js[1]);
+  if (parallel) out.parallel(outer);
+
+  // The matmul is the tile's accumulator (the epilogue is applied as the tile is stored).
+  Stage acc = s[d.mm];
+  acc.compute_at(out, tile_loop);
+  const ComputeOpNode* acc_op = compute_of(acc);
+  std::vector<IterVar> ks = split_by(acc, acc_op->reduce_axis[0], tile_k);
+  acc.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
+  std::vector<std::pair<IterVar, int64_t>> unrolled;
+  if (unroll_i) unrolled.push_back({acc_op->axis[0], std::min(tile_i.back(), m)});
+  if (unroll_k) unrolled.push_back({ks[1], std::min(tile_k.back(), k)});
+  unroll_within(acc, unrolled);
+  if (vectorize) acc.vectorize(acc_op->axis[1]);
+  return {s, {d.a, d.b, d.bias, d.out}};
+}
+
+Instance dense_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, const std::string& activation,
+                    const char* op_name) {
+  Tensor a = placeholder({m, k}, DataType::float32(), "A");
+  Tensor b = placeholder({k, n}, DataType::float32(), "B");
+  Tensor bias = placeholder({n}, DataType::float32(), "bias");
+  Tensor out = dense(a, b, bias, activation, "dense");
+  Tensor mm = out.op()->input_tensors()[0];
+  for (const Tensor& t : out.op()->input_tensors())
+    if (t.op().as<ComputeOpNode>()) mm = t;
+  Schedule s = create_schedule({out.op()});
+  schedule_plain_cuda(cfg, s, out, mm, {}, op_name);
+  return {s, {a, b, bias, out}};
+}
+
+Instance dense_template(Config& cfg, const std::vector<int64_t>& args, const Target& target, const char* op_name,
+                        const std::string& activation) {
+  if (args.size() != 3) fail(op_name, ": expects 3 arguments (m, n, k), got ", args.size());
+  const char* names[] = {"m", "n", "k"};
+  for (size_t i = 0; i < 3; ++i) check_arg_at_least(op_name, names[i], args[i], 1);
+  if (target.kind == "cuda") return dense_cuda(cfg, args[0], args[1], args[2], activation, op_name);
+  if (target.kind == "llvm") return dense_llvm(cfg, args[0], args[1], args[2], activation);
+  fail(op_name, ": no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+}  // namespace
+
+Instance dense_bias_template(Config& cfg, const std::vector<int64_t>& args, const Target& target) {
+  return dense_template(cfg, args, target, "dense_bias", "none");
+}
+
+Instance dense_bias_gelu_template(Config& cfg, const std::vector<int64_t>& args, const Target& target) {
+  return dense_template(cfg, args, target, "dense_bias_gelu", "gelu");
+}
+
+}  // namespace detail
+}  // namespace te::ops
