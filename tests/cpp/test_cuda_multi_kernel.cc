@@ -163,6 +163,51 @@ TEST(CudaMultiKernel, MatmulThenBiasKernel) {
   run_or_skip(m, {A, B, bias}, D, {{N, K}, {K, M}, {M}, {N, M}});
 }
 
+// The per-block limits are checked kernel by kernel, and the error names the kernel.
+TEST(CudaMultiKernel, LimitsCheckedPerKernel) {
+  const int N = 1024;
+  Tensor A = placeholder({N}, DataType::float32(), "A");
+  Tensor B = compute({N}, [&](const std::vector<Var>& i) { return A(i[0]) * 2.0f; }, "B");
+  Tensor C = compute({N}, [&](const std::vector<Var>& i) { return B(i[0]) + 1.0f; }, "C");
+  Schedule s = create_schedule({C.op()});
+  bind_1d(s, B, 64);
+  bind_1d(s, C, 256);
+  build(s, {A, C}, "cuda -max-threads-per-block=256", "limits");
+  EXPECT_TE_ERROR(build(s, {A, C}, "cuda -max-threads-per-block=128", "limits"), "kernel limits_kernel1",
+                  "256 threads per block");
+}
+
+// Two outputs, the second reading the first: still two kernels (a grid-wide dependency), with
+// no intermediate to allocate.
+TEST(CudaMultiKernel, SecondOutputReadsFirst) {
+  const int N = 300;
+  Tensor A = placeholder({N}, DataType::float32(), "A");
+  Tensor B = compute({N}, [&](const std::vector<Var>& i) { return A(i[0]) * 2.0f; }, "B");
+  Tensor C = compute({N}, [&](const std::vector<Var>& i) { return B(N - 1 - i[0]) + 1.0f; }, "C");
+  Schedule s = create_schedule({C.op()});
+  bind_1d(s, B, 64);
+  bind_1d(s, C, 32);
+  Module m = build(s, {A, B, C}, "cuda", "two_out");
+  CudaKernelSource src = codegen_cuda(m.func());
+  EXPECT_EQ(src.kernels.size(), 2u);
+  EXPECT_TRUE(src.intermediates.empty());
+  std::string cu = m.get_source("cuda");
+  EXPECT_NE(cu.find("two_out_kernel1(const float* __restrict__ B, float* __restrict__ C)"), std::string::npos) << cu;
+  expect_ptx_entries(m, 2);
+  NDArray a = random_array({N}, DataType::float32(), 5);
+  NDArray b = NDArray::empty({N}, DataType::float32()), c = NDArray::empty({N}, DataType::float32());
+  b.fill_poison();
+  c.fill_poison();
+  if (!cuda_device_available()) {
+    EXPECT_TE_ERROR(m({a, b, c}), "no CUDA device available", "two_out");
+    return;
+  }
+  m({a, b, c});
+  std::vector<NDArray> expected = evaluate_reference({A}, {a}, {B, C});
+  EXPECT_EQ(compare_arrays(b, expected[0], 1e-5, 1e-5), "");
+  EXPECT_EQ(compare_arrays(c, expected[1], 1e-5, 1e-5), "");
+}
+
 // A root stage without binds is still an error, naming the kernel and the stage.
 TEST(CudaMultiKernel, UnboundRootStageIsNamed) {
   const int N = 256;
