@@ -335,6 +335,10 @@ struct Measurer::Impl {
       if (task.target.kind == "cuda") {
 #ifdef TE_WITH_CUDA
         CudaKernelSource source = codegen_cuda(cand.func);
+        if (source.kernels.size() != 1 || !source.intermediates.empty())
+          fail("measure: ", cand.func.name, " runs as ", source.kernels.size(), " CUDA kernels with ",
+               source.intermediates.size(), " device intermediates; the tuner measures single-kernel schedules "
+               "only (compute_at the intermediate stages inside the output's thread loops, or inline them)");
         std::string ptx = compile_cuda_to_ptx(source.code);
         cand.library = (fs::path(work_dir) / detail::cat("candidate_", file_id, ".ptx")).string();
         std::ofstream(cand.library, std::ios::trunc) << ptx;

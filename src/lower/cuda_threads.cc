@@ -284,6 +284,43 @@ const AttrStmtNode* allreduce_part(const AttrStmtNode* allreduce, const char* ke
   return nullptr;
 }
 
+namespace {
+
+void collect_root(const Stmt& s, GpuKernelSplit* split, std::vector<Stmt>* roots) {
+  if (!s.defined()) return;
+  if (const auto* seq = s.as<SeqNode>()) {
+    for (const Stmt& c : seq->seq) collect_root(c, split, roots);
+    return;
+  }
+  if (const auto* alloc = s.as<AllocateNode>(); alloc && alloc->scope == "global") {
+    split->intermediates.push_back({alloc->buffer, alloc->dtype, alloc->extents});
+    collect_root(alloc->body, split, roots);
+    return;
+  }
+  if (const auto* attr = s.as<AttrStmtNode>(); attr && attr->key == kGpuBarrierAttr) return;
+  if (const auto* eval = s.as<EvaluateNode>(); eval && as_const_int(eval->value)) return;  // a no-op
+  roots->push_back(s);
+}
+
+}  // namespace
+
+GpuKernelSplit split_gpu_kernels(const Stmt& body, const std::string& func_name) {
+  GpuKernelSplit split;
+  std::vector<Stmt> roots;
+  collect_root(body, &split, &roots);
+  if (roots.empty() || (roots.size() == 1 && split.intermediates.empty())) {
+    split.kernels.push_back({body, infer_gpu_launch(body, func_name), stage_of(body)});
+    return split;
+  }
+  for (size_t k = 0; k < roots.size(); ++k) {
+    std::string stage = stage_of(roots[k]);
+    std::string label = detail::cat(func_name, "_kernel", k, " (", stage.empty() ? "a root stage" : "root stage " + stage,
+                                    " of ", func_name, ", which runs as ", roots.size(), " kernels)");
+    split.kernels.push_back({roots[k], infer_gpu_launch(roots[k], label), stage});
+  }
+  return split;
+}
+
 Stmt make_gpu_barrier() { return AttrStmtNode::make(kGpuBarrierAttr, Expr(0), EvaluateNode::make(Expr(0))); }
 
 Stmt insert_shared_barriers(const Stmt& body) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "te/ir.h"
 
@@ -28,6 +29,32 @@ bool parse_thread_tag(const std::string& tag, bool* is_block, int* dim);
 // alike, never inside a loop bound to a thread dimension it reduces. Returns the launch configuration; a threadIdx axis gets the largest extent
 // any stage binds it with (stages binding fewer threads are guarded by the backend).
 GpuLaunchConfig infer_gpu_launch(const Stmt& body, const std::string& func_name);
+
+// The host/device split of a function lowered for target cuda. The body's root level (its
+// Seq statements and the global-scope Allocates around them) is host code: each global
+// Allocate there is an intermediate the host allocates on the device, and each other root
+// statement is one kernel, launched in order (a kernel boundary is a grid-wide barrier, so a
+// stage may read what an earlier root stage wrote). A body without root-level intermediates
+// and with a single root statement is one kernel, as before.
+struct GpuIntermediate {
+  Var buffer;
+  DataType dtype;
+  std::vector<Expr> extents;  // may use the function's size variables
+};
+struct GpuKernelPart {
+  Stmt body;
+  GpuLaunchConfig launch;
+  std::string stage;  // the stage it computes (first stage written), for messages
+};
+struct GpuKernelSplit {
+  std::vector<GpuIntermediate> intermediates;
+  std::vector<GpuKernelPart> kernels;
+  bool single() const { return kernels.size() == 1 && intermediates.empty(); }
+};
+// Splits and checks every kernel with infer_gpu_launch (te::Error naming the kernel and stage,
+// e.g. a root stage whose loops are not bound). Root-level barriers are dropped (kernel
+// boundaries synchronize the whole grid).
+GpuKernelSplit split_gpu_kernels(const Stmt& body, const std::string& func_name);
 
 // The AttrStmt key of a block-wide barrier (__syncthreads()); its body is Evaluate(0).
 inline constexpr const char* kGpuBarrierAttr = "gpu_barrier";

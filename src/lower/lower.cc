@@ -74,7 +74,9 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   s = log.after("simplify", s, simplify(s));
   s = log.after("remove_no_op", s, remove_no_op(s));
   if (!options.simple_mode && options.target.kind == "cuda") {
-    infer_gpu_launch(s, name);  // thread checks; the CUDA backend reads the launch config again
+    // Thread checks of each kernel (a root-level stage nest is its own kernel); the CUDA
+    // backend splits the body the same way again when it prints and launches it.
+    split_gpu_kernels(s, name);
     s = log.after("insert_shared_barriers", s, insert_shared_barriers(s));
   }
   check_free_vars(s, func.args, func.size_vars);

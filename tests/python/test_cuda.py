@@ -106,6 +106,35 @@ def test_without_gpu_errors_are_clear():
     assert te.cuda(0).exist is False
 
 
+def softmax_root_kernels(n, m):
+    """Softmax with each stage at root and bound on its own: four kernels."""
+    A = te.placeholder((n, m), name="A")
+    k1 = te.reduce_axis((0, m), name="k1")
+    k2 = te.reduce_axis((0, m), name="k2")
+    mx = te.compute((n,), lambda i: te.max(A[i, k1], axis=k1), name="row_max")
+    e = te.compute((n, m), lambda i, j: te.exp(A[i, j] - mx[i]), name="e")
+    sm = te.compute((n,), lambda i: te.sum(e[i, k2], axis=k2), name="row_sum")
+    out = te.compute((n, m), lambda i, j: e[i, j] / sm[i], name="softmax")
+    s = te.create_schedule(out.op)
+    for t in (mx, sm):
+        bx, tx = s[t].split(t.op.axis[0], factor=32)
+        s[t].bind(bx, te.thread_axis("blockIdx.x"))
+        s[t].bind(tx, te.thread_axis("threadIdx.x"))
+    for t in (e, out):
+        s[t].bind(t.op.axis[0], te.thread_axis("blockIdx.x"))
+        s[t].bind(t.op.axis[1], te.thread_axis("threadIdx.x"))
+    return s, [A, out]
+
+
+def test_root_stages_become_kernels():
+    s, args = softmax_root_kernels(50, 40)
+    f = te.build(s, args, "cuda", name="softmax4")
+    cu = f.get_source("cuda")
+    assert cu.count("__global__") == 4
+    ptx = f.get_source("ptx")
+    assert all(f".entry softmax4_kernel{k}(" in ptx for k in range(4))
+
+
 def test_cpu_arrays_copy_and_from_dlpack():
     a = te.nd.array(np.arange(6, dtype="float32").reshape(2, 3))
     b = a.copyto(te.cpu())
@@ -185,6 +214,21 @@ def test_benchmark_schedules_match_numpy_on_gpu():
         for rx in range(3):
             ref += np.einsum("nchw,fc->nfhw", padded[:, :, ry:ry + 16, rx:rx + 16], w[:, :, ry, rx])
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-3)
+
+
+@gpu
+def test_root_stage_kernels_match_numpy_on_gpu():
+    s, args = softmax_root_kernels(50, 40)
+    f = te.build(s, args, "cuda")
+    x = np.random.default_rng(3).standard_normal((50, 40)).astype("float32")
+    ref = np.exp(x - x.max(axis=1, keepdims=True))
+    ref /= ref.sum(axis=1, keepdims=True)
+    out = te.nd.array(np.full((50, 40), np.nan, "float32"), device=te.cuda(0))
+    f(te.nd.array(x, device=te.cuda(0)), out)  # device arrays
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5, atol=1e-6)
+    host_out = np.full((50, 40), np.nan, "float32")
+    f(x, host_out)  # CPU arrays: copied in before the first kernel, out after the last
+    np.testing.assert_allclose(host_out, ref, rtol=1e-5, atol=1e-6)
 
 
 @gpu

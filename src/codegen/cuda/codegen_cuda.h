@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lower/cuda_threads.h"
 #include "te/lower.h"
@@ -13,14 +14,30 @@ namespace te {
 
 class ModuleNode;
 
-struct CudaKernelSource {
-  std::string code;         // a complete translation unit: extern "C" __global__ <name>_kernel(...)
-  std::string kernel_name;  // "<name>_kernel"
+// One __global__ kernel of a function and what the host passes it.
+struct CudaKernelInfo {
+  std::string name;  // "<name>_kernel" (one kernel), else "<name>_kernel0", "<name>_kernel1", ...
   GpuLaunchConfig launch;
+  Stmt body;
+  std::string stage;  // the root stage it computes (split functions)
+  // Its buffer parameters: i >= 0 is func.args[i], i < 0 the intermediate -1 - i.
+  std::vector<int> buffers;
+  std::vector<int> size_vars;  // indices into func.size_vars, in parameter order
 };
 
-// Prints func (lowered for target cuda) as CUDA C. Kernel parameters: one `T* __restrict__`
-// per buffer argument, then one int (int64: long long) per size variable, in func's order.
+struct CudaKernelSource {
+  std::string code;  // a complete translation unit with every kernel
+  std::vector<CudaKernelInfo> kernels;  // in launch order
+  std::vector<GpuIntermediate> intermediates;  // allocated on the device by the host per call
+  std::string kernel_name;  // the first kernel's (the only one of a single-kernel function)
+  GpuLaunchConfig launch;   // the first kernel's
+};
+
+// Prints func (lowered for target cuda) as CUDA C. A function whose lowered body is one
+// kernel (split_gpu_kernels) becomes `<name>_kernel` with one `T* __restrict__` parameter per
+// buffer argument, then one int (int64: long long) per size variable, in func's order. A split
+// function becomes `<name>_kernel0`, `<name>_kernel1`, ... (launched in that order), each
+// taking the buffers (arguments, then intermediates) and size variables it uses.
 CudaKernelSource codegen_cuda(const LoweredFunc& func);
 
 // The architecture NVRTC compiles for: $TE_CUDA_ARCH when set (e.g. "sm_80"), else CUDA device

@@ -2,7 +2,8 @@
 // against the per-block limits), compiles it with NVRTC on first need (PTX, or a cubin when
 // the target's architecture is the device's), and on a machine with a GPU launches it on the
 // arrays' device. CUDA arrays are used in place; CPU arrays are copied to the device and back
-// (a convenience). Without a GPU a call throws te::Error "no CUDA device available".
+// (a convenience). A split function's kernels are launched in order on the
+// device's stream, with its intermediates allocated per call. Without a GPU a call throws te::Error "no CUDA device available".
 #include <map>
 #include <mutex>
 
@@ -41,37 +42,65 @@ class CudaModuleNode : public ModuleNode {
     std::string why = cuda_unavailable_reason();
     if (!why.empty()) fail(why, "; kernel ", func.name, " for target cuda cannot run on this machine");
     int device_id = device.is_cuda() ? device.id : 0;
-    const CudaKernel& kernel = loaded_kernel(device_id);
+    const std::vector<std::unique_ptr<CudaKernel>>& kernels = loaded_kernels(device_id);
     Interpreter interp;
     for (size_t i = 0; i < func.size_vars.size(); ++i)
       interp.bind(func.size_vars[i], Value::from_int(func.size_vars[i].dtype(), size_vars[i]));
-    std::vector<int64_t> scalars(size_vars, size_vars + func.size_vars.size());
-    std::vector<bool> is_int64;
-    for (const Var& v : func.size_vars) is_int64.push_back(v.dtype().bits == 64);
-    int64_t grid[3];
-    for (int d = 0; d < 3; ++d) grid[d] = interp.eval(source.launch.grid[d]).as_int();
-    if (device.is_cuda()) {
-      kernel.launch(std::vector<void*>(buffers, buffers + func.args.size()), scalars, is_int64, grid,
-                    source.launch.block);
-      return 0;
-    }
-    std::vector<CudaKernel::HostBuffer> host;
-    for (size_t i = 0; i < func.args.size(); ++i) {
+    auto bytes_of = [&](const std::vector<Expr>& shape, DataType dtype) {
       int64_t numel = 1;
-      for (const Expr& dim : func.args[i].shape) numel *= interp.eval(dim).as_int();
-      host.push_back({buffers[i], size_t(numel) * size_t(func.args[i].dtype.bytes())});
+      for (const Expr& dim : shape) numel *= interp.eval(dim).as_int();
+      return size_t(numel) * size_t(dtype.bytes()) * size_t(dtype.lanes);
+    };
+    // Device memory this call owns (CPU arguments' copies, intermediates), freed on every exit.
+    struct Owned {
+      int dev;
+      std::vector<void*> ptrs;
+      ~Owned() {
+        for (void* p : ptrs) cuda_free(dev, p);
+      }
+    } owned{device_id, {}};
+    const DLDevice gpu{kDLCUDA, device_id}, cpu{kDLCPU, 0};
+    std::vector<void*> args(buffers, buffers + func.args.size());
+    std::vector<size_t> arg_bytes;
+    if (!device.is_cuda()) {  // CPU arrays: copy in, run on the copies, copy back
+      for (size_t i = 0; i < func.args.size(); ++i) {
+        arg_bytes.push_back(bytes_of(func.args[i].shape, func.args[i].dtype));
+        owned.ptrs.push_back(cuda_alloc(device_id, arg_bytes[i]));
+        args[i] = owned.ptrs.back();
+        cuda_copy(args[i], gpu, buffers[i], cpu, arg_bytes[i]);
+      }
     }
-    kernel.launch_with_host_buffers(host, scalars, is_int64, grid, source.launch.block);
+    std::vector<void*> intermediates;
+    for (const GpuIntermediate& im : source.intermediates) {
+      owned.ptrs.push_back(cuda_alloc(device_id, bytes_of(im.extents, im.dtype)));
+      intermediates.push_back(owned.ptrs.back());
+    }
+    for (size_t k = 0; k < kernels.size(); ++k) {
+      const CudaKernelInfo& info = source.kernels[k];
+      std::vector<void*> ptrs;
+      for (int b : info.buffers) ptrs.push_back(b >= 0 ? args[size_t(b)] : intermediates[size_t(-1 - b)]);
+      std::vector<int64_t> scalars;
+      std::vector<bool> is_int64;
+      for (int v : info.size_vars) {
+        scalars.push_back(size_vars[v]);
+        is_int64.push_back(func.size_vars[size_t(v)].dtype().bits == 64);
+      }
+      int64_t grid[3];
+      for (int d = 0; d < 3; ++d) grid[d] = interp.eval(info.launch.grid[d]).as_int();
+      kernels[k]->launch(ptrs, scalars, is_int64, grid, info.launch.block);  // synchronizes
+    }
+    if (!device.is_cuda())
+      for (size_t i = 0; i < func.args.size(); ++i) cuda_copy(buffers[i], cpu, args[i], gpu, arg_bytes[i]);
     return 0;
   }
 
  private:
-  // The kernel loaded on `device`: a cubin when the target's architecture is exactly the
+  // The kernels loaded on `device`: a cubin when the target's architecture is exactly the
   // device's (no JIT at load), else PTX (the driver JITs it; the device must be at least as new).
-  const CudaKernel& loaded_kernel(int device) const {
+  const std::vector<std::unique_ptr<CudaKernel>>& loaded_kernels(int device) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = kernels_.find(device);
-    if (it != kernels_.end()) return *it->second;
+    if (it != kernels_.end()) return it->second;
     CudaDeviceInfo info = cuda_device_info(device);
     std::string image;
     if (options.arch == info.arch()) {
@@ -83,11 +112,12 @@ class CudaModuleNode : public ModuleNode {
              ") is ", info.arch(), "; build it for target 'cuda -arch=", info.arch(), "' (or leave -arch out)");
       image = nvrtc_compile(source.code, options, NvrtcOutput::kPtx);
     }
-    auto kernel = std::make_unique<CudaKernel>(image, source.kernel_name, device);
-    return *kernels_.emplace(device, std::move(kernel)).first->second;
+    std::vector<std::unique_ptr<CudaKernel>> loaded;
+    for (const CudaKernelInfo& k : source.kernels) loaded.push_back(std::make_unique<CudaKernel>(image, k.name, device));
+    return kernels_.emplace(device, std::move(loaded)).first->second;
   }
   mutable std::mutex mutex_;
-  mutable std::map<int, std::unique_ptr<CudaKernel>> kernels_;
+  mutable std::map<int, std::vector<std::unique_ptr<CudaKernel>>> kernels_;
 };
 
 }  // namespace
@@ -99,7 +129,17 @@ std::shared_ptr<ModuleNode> build_cuda(const LoweredFunc& func, const Target& ta
   node->func = func;
   node->target = target;
   node->source = codegen_cuda(func);
-  check_cuda_limits(func, node->source.launch, cuda_limits(target));
+  CudaLimits limits = cuda_limits(target);
+  if (node->source.kernels.size() == 1 && node->source.intermediates.empty()) {
+    check_cuda_limits(func, node->source.launch, limits);
+  } else {
+    for (const CudaKernelInfo& k : node->source.kernels) {  // each kernel against the per-block limits
+      LoweredFunc kf = func;
+      kf.name = k.name;
+      kf.body = k.body;
+      check_cuda_limits(kf, k.launch, limits);
+    }
+  }
   node->options = nvrtc_options(target);
   return node;
 }
