@@ -1,11 +1,12 @@
-// The LLVM backend's inline exp (codegen_llvm_expr.cc, emit_exp): compared with the host's
-// std::exp over a sweep of float32 bit patterns (every 997th, so every exponent and sign, plus
+// The LLVM backend's inline exp and float32 tanh (codegen_llvm_expr.cc): compared with the host's
+// std::exp / std::tanh over a sweep of float32 bit patterns (every 997th, so every exponent and sign, plus
 // the edges: ±0, ±inf, NaN, denormals, the overflow and underflow thresholds) and a float64
 // sample, in scalar and vectorized kernels. Bound: 2 ulp (denormal results: 2 units of the
 // smallest denormal), NaN in -> NaN out, exact 0 / inf where std::exp gives them.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 
@@ -40,16 +41,17 @@ Module build_unary(const std::function<Expr(Expr)>& f, int64_t n, DataType t, in
 }
 
 template <typename F, typename I>
-void check_exp(const std::vector<F>& xs, DataType t, int64_t max_ulp) {
+void check_unary(const std::vector<F>& xs, DataType t, int64_t max_ulp, const char* name,
+                 const std::function<Expr(Expr)>& te_fn, F (*c_fn)(F)) {
   const int64_t n = int64_t(xs.size());
   NDArray a = NDArray::empty({n}, t);
   std::memcpy(a.data_as<F>(), xs.data(), xs.size() * sizeof(F));
   for (int vw : {0, 16}) {
     SCOPED_TRACE(t.str() + " vector width " + std::to_string(vw));
-    Module m = build_unary([](Expr x) { return exp(x); }, n, t, vw, "k_exp_" + t.str() + "_" + std::to_string(vw));
+    Module m = build_unary(te_fn, n, t, vw, std::string("k_") + name + "_" + t.str() + "_" + std::to_string(vw));
     // Inline: neither a libm call nor llvm.exp (which the backend would scalarize into calls).
     std::string ir = m.get_source("ll");
-    for (const char* call : {"@llvm.exp.", "@expf(", "@exp("})
+    for (const char* call : {"@llvm.exp.", "@expf(", "@exp(", "@tanhf("})
       EXPECT_EQ(ir.find(call), std::string::npos) << call << " in the kernel's IR";
     NDArray out = NDArray::empty({n}, t);
     out.fill_poison();
@@ -58,7 +60,7 @@ void check_exp(const std::vector<F>& xs, DataType t, int64_t max_ulp) {
     int failures = 0;
     int64_t worst = 0;
     for (int64_t k = 0; k < n && failures < 10; ++k) {
-      F want = std::exp(xs[k]);
+      F want = c_fn(xs[k]);
       bool ok;
       if (std::isnan(want)) {
         ok = std::isnan(got[k]);
@@ -71,7 +73,7 @@ void check_exp(const std::vector<F>& xs, DataType t, int64_t max_ulp) {
       }
       if (!ok) {
         ++failures;
-        ADD_FAILURE() << "exp(" << double(xs[k]) << ") = " << double(got[k]) << ", std::exp gives "
+        ADD_FAILURE() << name << "(" << double(xs[k]) << ") = " << double(got[k]) << ", std::" << name << " gives "
                       << double(want);
       }
     }
@@ -97,7 +99,8 @@ TEST(CodegenExp, Float32SweepWithin2Ulp) {
   // Dense steps across the denormal-result range and around the overflow threshold.
   for (float v = -104.5f; v < -86.0f; v += 0.0137f) xs.push_back(v);
   for (float v = 88.0f; v < 89.5f; v += 0.00071f) xs.push_back(v);
-  check_exp<float, int32_t>(xs, DataType::float32(), 2);
+  check_unary<float, int32_t>(xs, DataType::float32(), 2, "exp", [](Expr x) { return exp(x); },
+                              [](float x) { return std::exp(x); });
 }
 
 TEST(CodegenExp, Float64SampleWithin2Ulp) {
@@ -112,7 +115,26 @@ TEST(CodegenExp, Float64SampleWithin2Ulp) {
   for (double v : {0.0, -0.0, inf, -inf, std::numeric_limits<double>::quiet_NaN(), 709.78, 709.7827, 709.79, 710.0,
                    -708.39, -708.4, -745.1, -745.13, -745.14, -746.0, 1e-300, -1e-17})
     xs.push_back(v);
-  check_exp<double, int64_t>(xs, DataType::float64(), 2);
+  check_unary<double, int64_t>(xs, DataType::float64(), 2, "exp", [](Expr x) { return exp(x); },
+                               [](double x) { return std::exp(x); });
+}
+
+// float32 tanh: inline polynomial below 0.625, 1 - 2/(exp(2|x|) + 1) above.
+TEST(CodegenExp, Float32TanhSweepWithin2Ulp) {
+  std::vector<float> xs;
+  for (uint64_t bits = 0; bits <= 0xFFFFFFFFull; bits += 997) {
+    uint32_t b = uint32_t(bits);
+    float v;
+    std::memcpy(&v, &b, sizeof v);
+    xs.push_back(v);
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float v : {0.0f, -0.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN(),
+                  std::numeric_limits<float>::denorm_min(), 0.625f, -0.625f, 0.62499994f, 9.0f, 10.0f, 50.0f, 1e-20f})
+    xs.push_back(v);
+  for (float v = -3.0f; v < 3.0f; v += 0.000731f) xs.push_back(v);  // dense around the switch
+  check_unary<float, int32_t>(xs, DataType::float32(), 2, "tanh", [](Expr x) { return tanh(x); },
+                              [](float x) { return std::tanh(x); });
 }
 
 // sigmoid is built on the same exp: saturates to exactly 0 / 1 without NaN at the extremes.
