@@ -34,6 +34,8 @@ class CodeGenLLVM {
   llvm::Value* emit_cast(DataType from, DataType to, llvm::Value* v);
   llvm::Value* emit_call(const CallNode* op);
   llvm::Value* emit_math(Intrinsic op, DataType t, const std::vector<llvm::Value*>& args);
+  llvm::Value* emit_exp(DataType t, llvm::Value* x);  // inline polynomial, vectorizes
+  llvm::Value* emit_tanh_f32(DataType t, llvm::Value* x);  // inline, on emit_exp
   llvm::Value* emit_libm(const char* f32_name, const char* f64_name, DataType t,
                          const std::vector<llvm::Value*>& args);
   llvm::Value* emit_if_then_else(const CallNode* op);
