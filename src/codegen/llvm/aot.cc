@@ -118,6 +118,12 @@ static int te_check_args(const char* kernel, const TeArgSpec* spec, int num_spec
         expected *= t->shape[d];
       }
     }
+    {
+      int symbolic = 0;
+      for (int d = 0; d < t->ndim; ++d) symbolic |= spec[i].dims[d].is_var;
+      /* kernels index arguments of symbolic shape with 32-bit arithmetic (see storage_flatten) */
+      if (symbolic && numel > 2147483647) { te_shape_text(t, got, sizeof got); TE_FAIL("shape %s has %lld elements, more than the 2147483647 (2^31-1) that a kernel built for a symbolic shape addresses with 32-bit indices", got, (long long)numel); }
+    }
     if (!t->data && numel > 0) TE_FAIL("got a null data pointer");
     buffers[i] = (char*)t->data + t->byte_offset;
 #undef TE_FAIL
