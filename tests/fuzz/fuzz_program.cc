@@ -205,7 +205,7 @@ class Generator {
       }, name);
       return finish("index", t, a.shape, a.dims);
     }
-    if (kind == 5 && rank >= 2) {  // flatten two dims: floordiv/floormod reconstruct them
+    if (kind == 5 && rank >= 2 && chance(r, 0.5)) {  // flatten two dims: floordiv/floormod reconstruct them
       const size_t d = size_t(uniform(r, 0, int64_t(rank) - 2));
       std::vector<Expr> shape = a.shape;
       std::vector<int64_t> dims = a.dims;
@@ -226,6 +226,21 @@ class Generator {
         return a.t(idx);
       }, name);
       return finish("flatten", t, shape, dims);
+    }
+    if (kind == 5) {  // strided read of one dimension: out[i] = a[i*step + start]
+      const size_t d = size_t(uniform(r, 0, int64_t(rank) - 1));
+      const int32_t step = int32_t(uniform(r, 2, 3)), start = int32_t(uniform(r, 0, 1));
+      std::vector<Expr> shape = a.shape;
+      std::vector<int64_t> dims = a.dims;
+      // ceil((D - start) / step) elements, at least 1 (then the read is clamped).
+      shape[d] = max(floordiv(a.shape[d] - start + (step - 1), step), Expr(1));
+      dims[d] = std::max<int64_t>((a.dims[d] - start + step - 1) / step, 1);
+      Tensor t = compute(shape, [&](const std::vector<Var>& i) {
+        std::vector<Expr> idx = all_indices(i);
+        idx[d] = min(i[d] * step + start, a.shape[d] - 1);
+        return a.t(idx);
+      }, name);
+      return finish("strided", t, shape, dims);
     }
     if (kind == 6) {  // padding via if_then_else on one dimension
       const size_t d = size_t(uniform(r, 0, int64_t(rank) - 1));
@@ -269,7 +284,35 @@ class Generator {
       shape.push_back(q == d ? Expr(1) : a.shape[q]);
       dims.push_back(q == d ? 1 : a.dims[q]);
     }
-    const int64_t which = uniform(r, 0, 6);
+    const int64_t which = uniform(r, 0, 7);
+    if (which == 7) {  // a two-value user reducer: (max value, first index reaching it)
+      Reducer argmax(
+          [](const std::vector<Expr>& l, const std::vector<Expr>& rr) {
+            Expr take = rr[0] > l[0] || (rr[0] == l[0] && rr[1] < l[1]);
+            return std::vector<Expr>{select(take, rr[0], l[0]), select(take, rr[1], l[1])};
+          },
+          [](const std::vector<DataType>& ts) { return std::vector<Expr>{min_value(ts[0]), max_value(ts[1])}; }, "argmax");
+      std::vector<Tensor> outs = compute_multi(shape, [&](const std::vector<Var>& i) {
+        std::vector<Expr> idx;
+        size_t o = 0;
+        for (size_t q = 0; q < rank; ++q) {
+          if (q == d) {
+            idx.push_back(k->var);
+            if (keep) ++o;
+          } else {
+            idx.push_back(i[o++]);
+          }
+        }
+        return argmax({a.t(idx), Expr(k->var)}, {k});
+      }, name);
+      // The next stages read the index (as the program's dtype) or the value. Not the index of
+      // a float argmax: rounding differences of a reassociated producer may move it.
+      Tensor pickv = outs.at(is_float() ? 0 : size_t(uniform(r, 0, 1)));
+      Tensor t = compute(shape, [&](const std::vector<Var>& i) { return cast(dtype_, pickv(all_indices(i))); }, name + "_pick");
+      text_ << name << " = argmax over " << to_string(k->var) << " of " << a.t.name() << "; " << t.name() << " = "
+            << to_string(t.op().as<ComputeOpNode>()->body.at(0)) << "\n";
+      return Value{t, shape, dims};
+    }
     const bool with_where = chance(r, 0.25);
     const int32_t where_mod = int32_t(uniform(r, 2, 3));
     Tensor t = compute(shape, [&](const std::vector<Var>& i) {

@@ -127,7 +127,7 @@ void gpu_schedule(Schedule& s, ScheduleRng& rng) {
         if (!k.defined()) continue;
         // A shared tile per block, loaded cooperatively by the threadIdx.x lanes.
         auto [ko, ki] = rd.split(k, rng.pick(std::vector<int64_t>{1, 2, 4, 8}));
-        (void)ki;
+        if (rng.chance(0.3)) rd.unroll(ki);
         Stage cs = s[cache];
         cs.compute_at(rd, ko);
         anchors[cache.op().get()] = {st, threads.back()};

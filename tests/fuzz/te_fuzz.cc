@@ -4,6 +4,7 @@
 //   te_fuzz --seconds 3600 --out fuzz_out/           long run
 //   te_fuzz --replay fuzz_out/case_123.json          rerun one reproducer in this process
 //   te_fuzz --replay-dir tests/fuzz/regressions      rerun every reproducer of a folder
+//   te_fuzz --print 42                               show the case of one seed (program, schedule, IR)
 //
 // Each case runs in a forked child, so that a crash or a hang is caught and reported like a
 // wrong number. A failing case is shrunk (fewer stages, smaller extents, no size variable,
@@ -59,6 +60,20 @@ std::string compare(const NDArray& got, const NDArray& want, double rtol, double
     if (std::isfinite(v)) scale = std::max(scale, std::fabs(v));
   }
   return testing::compare_arrays(got, want, rtol, atol * scale);
+}
+
+// --self-test: a fault injected into every kernel output of a program with a reduction, so the
+// harness itself is shown to catch, shrink and replay a wrong number.
+bool g_inject_fault = false;
+
+bool has_reduction(const Program& p) {
+  for (const Operation& op : post_dfs_order([&] {
+         std::vector<Operation> ops;
+         for (const Tensor& t : p.outputs) ops.push_back(t.op());
+         return ops;
+       }()))
+    if (const auto* c = op.as<ComputeOpNode>(); c && !c->reduce_axis.empty()) return true;
+  return false;
 }
 
 struct Result {
@@ -123,6 +138,13 @@ int run_case(const FuzzCase& c, std::string& message, const std::function<void(c
   } catch (const std::exception& e) {
     message = e.what();
     return kRunError;
+  }
+  if (g_inject_fault && has_reduction(p)) {
+    NDArray& o = outs.back();
+    if (o.dtype() == DataType::float32()) o.data_as<float>()[0] += 1;
+    else if (o.dtype() == DataType::float64()) o.data_as<double>()[0] += 1;
+    else if (o.dtype() == DataType::int32()) o.data_as<int32_t>()[0] += 1;
+    else if (o.dtype() == DataType::int8()) o.data_as<int8_t>()[0] += 1;
   }
   for (size_t o = 0; o < outs.size(); ++o) {
     std::string diff = compare(outs[o], expected[o], p.rtol, p.atol);
@@ -315,10 +337,34 @@ int replay(const std::string& path) {
   return is_failure(o) ? 1 : 0;
 }
 
+// The harness's own test: with the fault injected, a run must report wrong numbers, shrink
+// the case to fewer stages or smaller extents, and its reproducer must replay the failure.
+int self_test(const std::string& out, int timeout_s) {
+  g_inject_fault = true;
+  for (uint64_t seed = 1; seed < 200; ++seed) {
+    FuzzCase c = random_case(seed, false);
+    if (c.num_stages < 3) continue;
+    Result r = run_forked(c, timeout_s);
+    if (r.outcome != kMismatch) continue;
+    FuzzCase small = shrink(c, r, timeout_s);
+    std::filesystem::create_directories(out);
+    const std::string path = out + "/selftest_" + std::to_string(seed) + ".json";
+    std::ofstream(path) << small.to_json() << "\n";
+    std::string message;
+    int replayed = run_case(FuzzCase::from_json(read_file(path)), message, [](const std::string&) {});
+    const bool smaller = small.num_stages < c.num_stages || small.extent_cap < c.extent_cap;
+    std::printf("self-test: seed %llu: injected fault caught (%s); shrunk to %d stages, extent cap %d; replay: %s\n",
+                (unsigned long long)seed, r.message.c_str(), small.num_stages, small.extent_cap, outcome_name(replayed));
+    return replayed == kMismatch && smaller ? 0 : 1;
+  }
+  std::printf("self-test: no seed produced the injected mismatch\n");
+  return 1;
+}
+
 int usage() {
   std::fprintf(stderr,
                "usage: te_fuzz [--seed N] [--cases N] [--seconds S] [--out DIR] [--timeout S] [--no-cuda] [--verbose]\n"
-               "       te_fuzz --replay CASE.json | --replay-dir DIR\n");
+               "       te_fuzz --replay CASE.json | --replay-dir DIR | --print SEED\n");
   return 2;
 }
 
@@ -343,6 +389,12 @@ int main_impl(int argc, char** argv) {
     else if (a == "--no-cuda") with_cuda = false;
     else if (a == "--verbose") verbose = true;
     else if (a == "--replay") return replay(next());
+    else if (a == "--self-test") return self_test(out, timeout_s);
+    else if (a == "--print") {  // the case of one master seed, readable
+      FuzzCase c = random_case(std::stoull(next()), with_cuda);
+      std::printf("%s\n%s", c.to_json().c_str(), describe(c, timeout_s).c_str());
+      return 0;
+    }
     else if (a == "--replay-dir") {
       std::string dir = next();
       int failed = 0, n = 0;
