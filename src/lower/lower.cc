@@ -9,6 +9,7 @@
 
 #include "ir/simplify.h"
 #include "lower/arguments.h"
+#include "lower/check_gpu_memory.h"
 #include "lower/check_target.h"
 #include "lower/cuda_threads.h"
 #include "lower/remove_no_op.h"
@@ -71,6 +72,7 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   s = log.after("remove_no_op", s, remove_no_op(s));
   if (!options.simple_mode && options.target.kind == "cuda") {
     infer_gpu_launch(s, name);  // thread checks; the CUDA backend reads the launch config again
+    check_gpu_memory(s, name);  // static shared memory per block, local memory per thread
     s = log.after("insert_shared_barriers", s, insert_shared_barriers(s));
   }
   check_free_vars(s, func.args, func.size_vars);

@@ -156,5 +156,36 @@ TEST(Limits, KernelInternalAllocationBeyondMemoryIsATeError) {
   EXPECT_TE_ERROR(m({a, c}), "huge_temp", "heap allocation");
 }
 
+// The matmul shared-tile schedule of test_cuda_schedules.cc (16x16 threads) with a reduction
+// tile of KT: shared tiles of 16 x KT floats of A and KT x 16 of B.
+LoweredFunc lower_shared_tiles(int KT) {
+  const int N = 64, K = 1024, T = 16;
+  Tensor A = placeholder({N, K}, DataType::float32(), "A");
+  Tensor B = placeholder({K, N}, DataType::float32(), "B");
+  IterVar k = reduce_axis(Range(0, K), "k");
+  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
+  Schedule s = create_schedule({C.op()});
+  Tensor AS = s.cache_read(A, "shared", {C.op()});
+  Tensor BS = s.cache_read(B, "shared", {C.op()});
+  auto [bi, bj, ti, tj] = s[C].tile(cop(C)->axis[0], cop(C)->axis[1], T, T);
+  s[C].bind(bi, thread_axis("blockIdx.y"));
+  s[C].bind(bj, thread_axis("blockIdx.x"));
+  s[C].bind(ti, thread_axis("threadIdx.y"));
+  s[C].bind(tj, thread_axis("threadIdx.x"));
+  auto [ko, ki] = s[C].split(cop(C)->reduce_axis[0], KT);
+  (void)ki;
+  s[AS].compute_at(s[C], ko);
+  s[BS].compute_at(s[C], ko);
+  LowerOptions opt;
+  opt.target = Target::parse("cuda");
+  return lower(s, {A, B, C}, "tiles", opt);
+}
+
+TEST(Limits, SharedMemoryBeyond48KiBIsRefusedWhenLowering) {
+  EXPECT_NO_THROW(lower_shared_tiles(64));  // 2 x 16 x 64 floats: 8 KiB
+  // 2 x 16 x 512 floats: 64 KiB, over the 48 KiB of static shared memory a block may use.
+  EXPECT_TE_ERROR(lower_shared_tiles(512), "kernel tiles", "A.shared 32768", "65536 bytes per block", "49152");
+}
+
 }  // namespace
 }  // namespace te::testing
