@@ -290,6 +290,7 @@ std::string describe(const FuzzCase& c, int timeout_s) {
   std::fflush(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
+    alarm(unsigned(timeout_s));  // a hanging lowering ends the description, not the run
     std::ofstream f(path);
     try {
       Program p = generate_program(c);
@@ -312,7 +313,6 @@ std::string describe(const FuzzCase& c, int timeout_s) {
     _exit(0);
   }
   int status = 0;
-  (void)timeout_s;
   waitpid(pid, &status, 0);
   std::ifstream in(path);
   std::stringstream ss;
