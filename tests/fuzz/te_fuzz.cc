@@ -374,7 +374,7 @@ int main_impl(int argc, char** argv) {
   double seconds = 0;
   int timeout_s = 120;
   std::string out = "fuzz_out";
-  bool with_cuda = TE_FUZZ_WITH_CUDA, verbose = false;
+  bool with_cuda = TE_FUZZ_WITH_CUDA, verbose = false, self = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -389,7 +389,7 @@ int main_impl(int argc, char** argv) {
     else if (a == "--no-cuda") with_cuda = false;
     else if (a == "--verbose") verbose = true;
     else if (a == "--replay") return replay(next());
-    else if (a == "--self-test") return self_test(out, timeout_s);
+    else if (a == "--self-test") self = true;
     else if (a == "--print") {  // the case of one master seed, readable
       FuzzCase c = random_case(std::stoull(next()), with_cuda);
       std::printf("%s\n%s", c.to_json().c_str(), describe(c, timeout_s).c_str());
@@ -404,6 +404,7 @@ int main_impl(int argc, char** argv) {
       return failed ? 1 : (n ? 0 : 1);
     } else return usage();
   }
+  if (self) return self_test(out, timeout_s);
   if (cases <= 0 && seconds <= 0) return usage();
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
