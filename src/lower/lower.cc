@@ -9,6 +9,7 @@
 
 #include "ir/simplify.h"
 #include "lower/arguments.h"
+#include "lower/check_gpu_memory.h"
 #include "lower/check_target.h"
 #include "lower/cuda_threads.h"
 #include "lower/remove_no_op.h"
@@ -77,6 +78,7 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
     // Thread checks of each kernel (a root-level stage nest is its own kernel); the CUDA
     // backend splits the body the same way again when it prints and launches it.
     split_gpu_kernels(s, name);
+    check_gpu_memory(s, name);  // static shared memory per block, local memory per thread
     s = log.after("insert_shared_barriers", s, insert_shared_barriers(s));
   }
   check_free_vars(s, func.args, func.size_vars);

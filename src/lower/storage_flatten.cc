@@ -1,6 +1,7 @@
 // storage_flatten: Realize/TensorStore/TensorRead → Allocate/Store/Load.
 #include "lower/storage_flatten.h"
 
+#include <limits>
 #include <optional>
 #include <unordered_map>
 
@@ -17,7 +18,23 @@ struct FlatBuffer {
   Var data;
   std::vector<Expr> mins;     // undefined entries mean 0
   std::vector<Expr> strides;  // row-major
+  // Index arithmetic in int64: the buffer may hold more than 2^31-1 elements (a constant
+  // shape that large, or a buffer allocated inside the kernel with a symbolic size). Arguments
+  // with symbolic shapes keep int32 indices; the call checks they fit (Module::operator()).
+  bool wide = false;
 };
+
+// Whether a buffer of these extents may need more than 32-bit element offsets.
+bool needs_wide_index(const std::vector<Expr>& extents, bool symbolic_is_wide) {
+  int64_t count = 1;
+  for (const Expr& e : extents) {
+    const int64_t* c = as_const_int(e);
+    if (!c) return symbolic_is_wide;
+    if (*c > 0 && count > std::numeric_limits<int32_t>::max() / *c) return true;
+    count *= *c;
+  }
+  return false;
+}
 
 // Row-major strides of a shape: stride_last = 1, stride_d = stride_{d+1} * extent_{d+1}.
 std::vector<Expr> row_major_strides(const std::vector<Expr>& extents) {
@@ -28,6 +45,12 @@ std::vector<Expr> row_major_strides(const std::vector<Expr>& extents) {
     stride = stride * extents[d];
   }
   return strides;
+}
+
+std::vector<Expr> wide_strides(const std::vector<Expr>& extents) {
+  std::vector<Expr> wide;
+  for (const Expr& e : extents) wide.push_back(cast(DataType::int64(), e));
+  return row_major_strides(wide);
 }
 
 std::string buffer_name(const Tensor& t) {
@@ -65,7 +88,8 @@ class StorageFlattener : public IRMutator {
       FlatBuffer buf;
       buf.data = arg.data;
       buf.mins.resize(arg.shape.size());
-      buf.strides = row_major_strides(arg.shape);
+      buf.wide = needs_wide_index(arg.shape, false);
+      buf.strides = buf.wide ? wide_strides(arg.shape) : row_major_strides(arg.shape);
       arg_buffers_.emplace(arg.tensor, buf);
     }
   }
@@ -80,12 +104,16 @@ class StorageFlattener : public IRMutator {
       buf.mins.push_back(is_zero(r.min) ? Expr() : r.min);
       extents.push_back(r.extent);
     }
+    buf.wide = needs_wide_index(extents, true);
     if (auto align = aligns_.find(op->tensor.op().get()); align != aligns_.end() && !extents.empty()) {
+      std::vector<Expr> index_extents = extents;
+      if (buf.wide)
+        for (Expr& e : index_extents) e = cast(DataType::int64(), e);
       Expr total;
-      buf.strides = aligned_strides(extents, align->second, &total);
+      buf.strides = aligned_strides(index_extents, align->second, &total);
       extents = {total};  // the padded rows, flat
     } else {
-      buf.strides = row_major_strides(extents);
+      buf.strides = buf.wide ? wide_strides(extents) : row_major_strides(extents);
     }
     if (extents.empty()) extents.push_back(Expr(1));  // a 0-d tensor holds one element
 
@@ -129,7 +157,9 @@ class StorageFlattener : public IRMutator {
     for (size_t d = 0; d < indices.size(); ++d) {
       Expr i = mutate(indices[d]);
       if (buf.mins[d].defined()) i = i - buf.mins[d];
-      Expr term = is_one(buf.strides[d]) ? i : i * buf.strides[d];
+      Expr stride = buf.strides[d];
+      if (buf.wide) i = cast(DataType::int64().with_lanes(i.dtype().lanes), i);
+      Expr term = is_one(stride) ? i : i * stride;
       index = index.defined() ? index + term : term;
     }
     return index.defined() ? index : Expr(0);

@@ -7,6 +7,21 @@
 namespace te {
 namespace {
 
+// Number of IR nodes (statements and expressions) in a statement, stopping past `limit`.
+class NodeCounter : public IRVisitor {
+ public:
+  explicit NodeCounter(int64_t limit) : limit_(limit) {}
+  void visit(const Expr& e) override {
+    if (++count < limit_) IRVisitor::visit(e);
+  }
+  void visit(const Stmt& s) override {
+    if (++count < limit_) IRVisitor::visit(s);
+  }
+  int64_t count = 0;
+
+ private:
+  int64_t limit_;
+};
 
 class UnrollLoops : public IRMutator {
  protected:
@@ -27,6 +42,15 @@ class UnrollLoops : public IRMutator {
     if (!extent || *extent > kMaxUnrollExtent)
       return ForNode::make(op->loop_var, op->min, op->extent, ForKind::kSerial, body);
     if (*extent <= 0) return EvaluateNode::make(Expr(0));
+    NodeCounter counter(kMaxUnrolledNodes + 1);
+    counter.visit(body);
+    if (counter.count * *extent > kMaxUnrolledNodes) {
+      std::string stage = stage_of(body);
+      fail("unroll: axis ", op->loop_var.name(), stage.empty() ? "" : " of stage " + stage, " would copy a body of ",
+           counter.count > kMaxUnrolledNodes ? "more than " : "", counter.count, " IR nodes ", *extent,
+           " times, more than the limit of ", kMaxUnrolledNodes,
+           " unrolled nodes (nested unrolled loops multiply); unroll fewer or shorter axes");
+    }
     std::vector<Stmt> copies;
     const int64_t* const_min = as_const_int(op->min);
     DataType t = op->loop_var.dtype();

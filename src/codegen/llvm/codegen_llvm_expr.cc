@@ -120,10 +120,11 @@ llvm::Value* CodeGenLLVM::emit(const Expr& e) {
 llvm::Value* CodeGenLLVM::emit_binary(ExprKind kind, DataType t, llvm::Value* a, llvm::Value* b) {
   bool is_float = t.is_float();
   bool is_signed = t.is_int();
+  const bool nsw = is_signed && index_depth_ > 0;  // see index_depth_
   switch (kind) {
-    case ExprKind::Add: return is_float ? builder_.CreateFAdd(a, b) : builder_.CreateAdd(a, b, "", false, is_signed);
-    case ExprKind::Sub: return is_float ? builder_.CreateFSub(a, b) : builder_.CreateSub(a, b, "", false, is_signed);
-    case ExprKind::Mul: return is_float ? builder_.CreateFMul(a, b) : builder_.CreateMul(a, b, "", false, is_signed);
+    case ExprKind::Add: return is_float ? builder_.CreateFAdd(a, b) : builder_.CreateAdd(a, b, "", false, nsw);
+    case ExprKind::Sub: return is_float ? builder_.CreateFSub(a, b) : builder_.CreateSub(a, b, "", false, nsw);
+    case ExprKind::Mul: return is_float ? builder_.CreateFMul(a, b) : builder_.CreateMul(a, b, "", false, nsw);
     case ExprKind::Div:
       if (is_float) return builder_.CreateFDiv(a, b);
       return is_signed ? builder_.CreateSDiv(a, b) : builder_.CreateUDiv(a, b);
@@ -425,6 +426,11 @@ llvm::Value* CodeGenLLVM::emit_address(const Var& buffer, DataType elem, const E
   llvm::Value* base = lookup_var(buffer.get());
   llvm::Type* elem_ty = llvm_memory_type(elem);
   *contiguous = false;
+  struct IndexScope {  // index arithmetic may carry nsw (see index_depth_)
+    int& depth;
+    explicit IndexScope(int& d) : depth(d) { ++depth; }
+    ~IndexScope() { --depth; }
+  } scope(index_depth_);
   if (const auto* ramp = index.as<RampNode>()) {
     if (is_one(ramp->stride)) {
       *contiguous = true;

@@ -87,6 +87,11 @@ class CodeGenLLVM {
   llvm::Value* load_mask_ = nullptr;
   int num_outlined_ = 0;
   bool has_parallel_ = false, has_heap_alloc_ = false;
+  // > 0 while emitting a load/store index. Only index arithmetic gets LLVM's nsw flag (no
+  // signed overflow, which lets LLVM widen and vectorize address computations); integer data
+  // arithmetic wraps in two's complement, as in the reference interpreter (with nsw, LLVM
+  // folded abs(x*x + y*y) to x*x + y*y for int8 — found by tests/fuzz, seed 5056).
+  int index_depth_ = 0;
 };
 
 }  // namespace te::llvm_backend

@@ -125,7 +125,7 @@ static int te_check_args(const char* kernel, const TeArgSpec* spec, int num_spec
       const TeDim* dim = &spec[i].dims[d];
       int64_t n = t->shape[d];
       if (n < 0) { te_shape_text(t, got, sizeof got); TE_FAIL("dimension %d has a negative size in shape %s", d, got); }
-      numel *= n;
+      numel = (n != 0 && numel > INT64_MAX / n) ? INT64_MAX : numel * n; /* saturates: no signed overflow */
       if (!dim->is_var) {
         if (dim->value != n) { te_shape_text(t, got, sizeof got); TE_FAIL("expected shape %s, got %s", spec[i].shape_text, got); }
       } else if (bound_arg[dim->value] < 0) {
@@ -144,6 +144,12 @@ static int te_check_args(const char* kernel, const TeArgSpec* spec, int num_spec
           TE_FAIL("expected a compact row-major array; dimension %d has stride %lld, expected %lld (make it contiguous first)", d, (long long)t->strides[d], (long long)expected);
         expected *= t->shape[d];
       }
+    }
+    {
+      int symbolic = 0;
+      for (int d = 0; d < t->ndim; ++d) symbolic |= spec[i].dims[d].is_var;
+      /* kernels index arguments of symbolic shape with 32-bit arithmetic (see storage_flatten) */
+      if (symbolic && numel > 2147483647) { te_shape_text(t, got, sizeof got); TE_FAIL("shape %s has %lld elements, more than the 2147483647 (2^31-1) that a kernel built for a symbolic shape addresses with 32-bit indices", got, (long long)numel); }
     }
     if (!t->data && numel > 0) TE_FAIL("got a null data pointer");
     buffers[i] = (char*)t->data + t->byte_offset;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 
@@ -140,7 +141,18 @@ void pack_arguments(const LoweredFunc& func, const std::vector<DLTensor*>& args,
       }
     }
     int64_t numel = 1;
-    for (int d = 0; d < t->ndim; ++d) numel *= t->shape[d];
+    bool symbolic = false;
+    for (int d = 0; d < t->ndim; ++d) {
+      numel = t->shape[d] > 0 && numel > std::numeric_limits<int64_t>::max() / t->shape[d] ? -1 : numel * t->shape[d];
+      symbolic = symbolic || !as_const_int(expect.shape[d]);
+      if (numel < 0) fail(where(i), "shape ", shape_text(t), " has more elements than int64 holds");
+    }
+    // Kernels index an argument of symbolic shape with 32-bit arithmetic (storage_flatten
+    // widens constant shapes beyond 2^31-1 only): refuse what would overflow it.
+    if (symbolic && numel > std::numeric_limits<int32_t>::max())
+      fail(where(i), "shape ", shape_text(t), " has ", numel, " elements, more than the 2147483647 (2^31-1) that a kernel ",
+           "built for a symbolic shape addresses with 32-bit indices; build it for this constant shape (te then indexes ",
+           "with 64 bits) or process the tensor in parts");
     if (!t->data && numel > 0) fail(where(i), "got a null data pointer");
     (*buffers)[i] = static_cast<char*>(t->data) + t->byte_offset;
   }
@@ -151,6 +163,10 @@ void pack_arguments(const LoweredFunc& func, const std::vector<DLTensor*>& args,
     auto it = bound.find(v.get());
     if (it == bound.end())
       fail("kernel ", kernel, ": size variable ", v.name(), " is not a dimension of any argument");
+    if (v.dtype().bits == 32 && it->second.value > std::numeric_limits<int32_t>::max())
+      fail("kernel ", kernel, ": size variable ", v.name(), " = ", it->second.value, " (argument ", it->second.arg,
+           " dimension ", it->second.dim, ") does not fit its dtype int32 (at most 2147483647); declare it with te::var(\"",
+           v.name(), "\", DataType::int64())");
     size_vars->push_back(it->second.value);
   }
   if (!deferred.empty()) {

@@ -1,0 +1,52 @@
+// Regression tests for the bugs the differential fuzzer (tests/fuzz) found, one test per bug,
+// each written as the smallest te program that showed it. The fuzzer's own reproducers are
+// also replayed as they were found (tests/fuzz/regressions/*.json, CTest fuzz_regressions).
+#include "test_util.h"
+
+namespace te::testing {
+namespace {
+
+// Fuzz seeds 5029 and 5056: integer data arithmetic was emitted with LLVM's nsw flag, so an
+// int8 sum of squares that wraps (as it does in the reference interpreter) was "known" to be
+// non-negative and abs() of it was folded away: the kernel returned -63 where 63 was right.
+TEST(FuzzRegressions, Int8ArithmeticWrapsLikeTheReference) {
+  Tensor A = placeholder({2, 2}, DataType::int8(), "A");
+  IterVar k = reduce_axis(Range(0, 2), "k");
+  Tensor S = compute({2}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * A(i[0], k), {k}); }, "S");
+  Tensor B = compute({2}, [&](const std::vector<Var>& i) { return abs(S(i[0])); }, "B");
+  Schedule s = create_schedule({B.op()});
+  s[S].compute_at(s[B], B.op().as<ComputeOpNode>()->axis[0]);
+  Module m = build(s, {A, B}, "llvm", "wrap_abs");
+  NDArray a = NDArray::empty({2, 2}, DataType::int8());
+  const int8_t values[] = {9, 8, 3, 4};  // 81 + 64 = 145 wraps to -111; 9 + 16 = 25
+  for (int i = 0; i < 4; ++i) a.data_as<int8_t>()[i] = values[i];
+  NDArray b = NDArray::empty({2}, DataType::int8());
+  b.fill_poison();
+  m({a, b});
+  EXPECT_EQ(b.data_as<int8_t>()[0], 111);
+  EXPECT_EQ(b.data_as<int8_t>()[1], 25);
+  EXPECT_EQ(compare_arrays(b, evaluate_reference({A}, {a}, {B})[0], 0, 0), "");
+}
+
+// The same for int32 elementwise arithmetic: x*x + y*y overflowing int32 wraps, and a
+// comparison of the wrapped value must see the wrapped value.
+TEST(FuzzRegressions, Int32OverflowWrapsInComparisons) {
+  Tensor A = placeholder({4}, DataType::int32(), "A");
+  Tensor B = compute({4}, [&](const std::vector<Var>& i) {
+    Expr sq = A(i[0]) * A(i[0]) + A(i[0]) * A(i[0]);
+    return select(sq < constant(0, DataType::int32()), constant(1, DataType::int32()), constant(0, DataType::int32()));
+  }, "B");
+  Schedule s = create_schedule({B.op()});
+  Module m = build(s, {A, B}, "llvm", "wrap_cmp");
+  NDArray a = NDArray::empty({4}, DataType::int32());
+  const int32_t values[] = {3, 40000, -40000, 7};  // 2 * 1.6e9 wraps negative
+  for (int i = 0; i < 4; ++i) a.data_as<int32_t>()[i] = values[i];
+  NDArray b = NDArray::empty({4}, DataType::int32());
+  b.fill_poison();
+  m({a, b});
+  EXPECT_EQ(compare_arrays(b, evaluate_reference({A}, {a}, {B})[0], 0, 0), "");
+  EXPECT_EQ(b.data_as<int32_t>()[1], 1);
+}
+
+}  // namespace
+}  // namespace te::testing
