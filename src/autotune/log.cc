@@ -136,7 +136,8 @@ Record Record::from_json_line(const std::string& s) {
     r.config_index = int_field(j, "config_index", -1);
     r.steps_json = j.contains("steps") ? unembed(j["steps"]) : std::string();
     r.result.steps_json = r.steps_json;
-    if (j.contains("costs")) {
+    if (j.contains("costs") && !j.at("costs").is_null()) {
+      if (!j.at("costs").is_array()) fail("tuning record field 'costs' must be a list, got ", j.at("costs").type_name());
       for (const json& c : j.at("costs")) r.result.costs.push_back(number_from(c));
     }
     r.result.error = error_kind_from_string(j.at("error").get<std::string>());

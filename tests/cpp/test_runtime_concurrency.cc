@@ -53,7 +53,7 @@ Kernel make_kernel(int thread, int round) {
   int64_t rows = 5 + thread, cols = 33 + round;
   Tensor A = placeholder({rows, cols}, DataType::float32(), "A");
   IterVar r = reduce_axis(Range(0, cols), "r");
-  Tensor M = compute({rows}, [&](const std::vector<Var>& i) { return max(A(i[0], r), {r}); }, "M");
+  Tensor M = compute({rows}, [&](const std::vector<Var>& i) { return te::max(A(i[0], r), std::vector<IterVar>{r}); }, "M");
   Schedule s = create_schedule({M.op()});
   auto [ro, ri] = s[M].split(r, 4);
   s[M].unroll(ri);
