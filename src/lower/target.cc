@@ -1,5 +1,6 @@
 // Target::parse / Target::str: "llvm", "llvm -mcpu=znver4 -mattr=+avx512f,+fma -num-threads=2",
 // "cuda". Every token is checked; a bad one is named in the te::Error.
+#include <cctype>
 #include <charconv>
 #include <sstream>
 
@@ -19,6 +20,17 @@ std::vector<std::string> split_whitespace(const std::string& s) {
   return tokens;
 }
 
+// CPU and feature names are LLVM identifiers: letters, digits, '_', '.', '-' (znver4,
+// x86-64-v4, sse4.2). Anything else (control characters, NUL, quotes, '$', ';') is refused
+// here, before a value reaches LLVM: target strings also come from tuning logs, which are
+// untrusted files (a NUL inside -mcpu= was found by tests/fuzz/libfuzzer/fuzz_target_string).
+bool is_llvm_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
 // "+avx512f,+fma": comma-separated features, each "+name" or "-name".
 void check_mattr(const std::string& mattr, const std::string& target_string) {
   if (mattr.empty()) fail("target '", target_string, "': -mattr= needs a value; ", kTargetHelp);
@@ -27,7 +39,7 @@ void check_mattr(const std::string& mattr, const std::string& target_string) {
     size_t comma = mattr.find(',', start);
     if (comma == std::string::npos) comma = mattr.size();
     std::string feature = mattr.substr(start, comma - start);
-    if (feature.size() < 2 || (feature[0] != '+' && feature[0] != '-'))
+    if (feature.size() < 2 || (feature[0] != '+' && feature[0] != '-') || !is_llvm_name(feature.substr(1)))
       fail("target '", target_string, "': bad -mattr feature '", feature,
            "'; each feature is +name or -name, separated by commas (e.g. -mattr=+avx512f,+fma)");
     start = comma + 1;
@@ -46,6 +58,14 @@ int parse_num_threads(const std::string& value, const std::string& target_string
 }  // namespace
 
 Target Target::parse(const std::string& s) {
+  // Control characters are refused before the string is quoted in any message: a NUL would
+  // cut the message short (what() is a C string) and escapes would garble a terminal.
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+      fail("target string has a control character (byte ", int(c), " at position ", i,
+           "); a target is printable text such as \"llvm -mcpu=znver4\"");
+  }
   std::vector<std::string> tokens = split_whitespace(s);
   if (tokens.empty()) fail("target is empty; ", kTargetHelp);
   Target target;
@@ -69,6 +89,9 @@ Target Target::parse(const std::string& s) {
     seen = true;
     if (key == "-mcpu") {
       if (value.empty()) fail("target '", s, "': -mcpu= needs a CPU name (e.g. -mcpu=znver4)");
+      if (!is_llvm_name(value))
+        fail("target '", s, "': bad -mcpu value; a CPU name has only letters, digits, '_', '.' and '-' "
+             "(e.g. -mcpu=znver4)");
       target.mcpu = value;
     } else if (key == "-mattr") {
       check_mattr(value, s);

@@ -122,13 +122,21 @@ TEST(UntrustedLog, TargetStringsNeverReachLlvmUnchecked) {
   EXPECT_TE_ERROR(Target::parse("cuda -mcpu=sm_90"), "target cuda takes no options");
   EXPECT_TE_ERROR(Target::parse("llvm -mattr=avx512f"), "bad -mattr feature");
   EXPECT_TE_ERROR(Target::parse("llvm -num-threads=99999999999"), "-num-threads");
+  // Regression (fuzz_target_string): NUL and control characters inside a value were kept.
+  const char with_nul[] = "llvm -mcpu=\0\0znver4";
+  EXPECT_TE_ERROR(Target::parse(std::string(with_nul, sizeof(with_nul) - 1)), "control character (byte 0 at position 11)");
+  EXPECT_TE_ERROR(Target::parse("llvm -mcpu=zn\x01ver4"), "control character (byte 1");
+  EXPECT_TE_ERROR(Target::parse("llvm -mcpu=zn\xc3\xa9ver4"), "bad -mcpu value");
+  EXPECT_TE_ERROR(Target::parse("llvm -mcpu=$(touch${IFS}/tmp/te_pwned)"), "bad -mcpu value");
+  EXPECT_TE_ERROR(Target::parse("llvm -mattr=+avx512f,+`id`"), "bad -mattr feature");
+  EXPECT_EQ(Target::parse("llvm -mcpu=x86-64-v4 -mattr=+sse4.2,-avx512f").mcpu, "x86-64-v4");
   // Syntactically fine, but not a CPU or feature LLVM knows: refused before any codegen.
   Tensor A = placeholder({8}, DataType::float32(), "A");
   Tensor B = compute({8}, [&](const std::vector<Var>& i) { return A(i[0]) + 1.0f; }, "B");
   Schedule s = create_schedule({B.op()});
-  EXPECT_TE_ERROR(build(s, {A, B}, "llvm -mcpu=$(touch${IFS}/tmp/te_pwned)", "inj"), "is not a CPU LLVM knows");
-  EXPECT_TE_ERROR(build(s, {A, B}, "llvm -mattr=+avx512f,+`id`", "inj"), "is not a feature LLVM knows");
-  EXPECT_TE_ERROR(build(s, {A, B}, "llvm -mattr=+avx512f,-x86-64;-O0", "inj"), "is not a feature LLVM knows");
+  EXPECT_TE_ERROR(build(s, {A, B}, "llvm -mcpu=not-a-cpu", "inj"), "is not a CPU LLVM knows");
+  EXPECT_TE_ERROR(build(s, {A, B}, "llvm -mattr=+avx512f,+no-such-feature", "inj"), "is not a feature LLVM knows");
+  EXPECT_TE_ERROR(build(s, {A, B}, "llvm -mattr=+avx512f,-x86-64;-O0", "inj"), "bad -mattr feature");
   EXPECT_FALSE(fs::exists("/tmp/te_pwned"));
 }
 
