@@ -40,7 +40,7 @@ fi
 # The sanitizer stage (issue 8): libte and a subset of the C++ tests built with clang-14's
 # AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan (the subset and why:
 # scripts/sanitize_build.sh), and each libFuzzer target of the parsers run for
-# TE_FUZZ_SECONDS (default 20) from the seeds in tests/fuzz/corpus. Any sanitizer report,
+# TE_CTEST_FUZZ_SECONDS (default 20) from the seeds in tests/fuzz/corpus. Any sanitizer report,
 # leak or fuzzer crash fails the run. TE_SKIP_SANITIZE=1 skips it while iterating (CI never).
 if [ "${TE_SKIP_SANITIZE:-0}" = 1 ]; then
   step "sanitizer build: skipped (TE_SKIP_SANITIZE=1)"
