@@ -160,13 +160,13 @@ def _advances_during(call, attempts):
 def test_gil_is_released_while_compiling_and_running(no_forced_gil_switch):
     s, tensors = _big_matmul(384)
     built = []
-    assert _advances_during(lambda: built.append(te.build(s, tensors, target="llvm", name="gil_build")), 3), \
+    assert _advances_during(lambda: built.append(te.build(s, tensors, target="llvm", name="gil_build")), 10), \
         "te.build kept the GIL: no other Python thread ran while it compiled"
-    assert _advances_during(lambda: te.lower(s, tensors, name="gil_lower"), 5), "te.lower kept the GIL"
+    assert _advances_during(lambda: te.lower(s, tensors, name="gil_lower"), 200), "te.lower kept the GIL"
     f = built[-1]
     a = np.random.default_rng(0).standard_normal((384, 384)).astype("float32")
     c = nan_like((384, 384))
-    assert _advances_during(lambda: f(a, a, c), 20), \
+    assert _advances_during(lambda: f(a, a, c), 50), \
         "a kernel call kept the GIL: no other Python thread ran while it ran"
     np.testing.assert_allclose(c, a @ a, rtol=1e-3, atol=1e-3)
 
