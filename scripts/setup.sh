@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libxgboost-dev nlohmann-json3-dev libdlpack-dev libcli11-dev
   libgtest-dev libgmock-dev
   libopenblas-dev libdnnl-dev
+  clang-14 libclang-rt-14-dev   # the sanitizer build and the parsers' libFuzzer targets
   python3 python3-dev python3-venv
 )
 # PyPI packages for the Python tests (tests/python) and the Python package's examples.

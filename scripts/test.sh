@@ -37,4 +37,19 @@ else
   "$ROOT/.venv/bin/python" -m pytest tests/python -q
 fi
 
+# The sanitizer stage (issue 8): libte and a subset of the C++ tests built with clang-14's
+# AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan (the subset and why:
+# scripts/sanitize_build.sh), and each libFuzzer target of the parsers run for
+# TE_CTEST_FUZZ_SECONDS (default 20) from the seeds in tests/fuzz/corpus. Any sanitizer report,
+# leak or fuzzer crash fails the run. TE_SKIP_SANITIZE=1 skips it while iterating (CI never).
+if [ "${TE_SKIP_SANITIZE:-0}" = 1 ]; then
+  step "sanitizer build: skipped (TE_SKIP_SANITIZE=1)"
+else
+  step "sanitizer build: ASan + UBSan (clang-14) in ./build-asan"
+  bash scripts/sanitize_build.sh
+  step "sanitizer tests and parser fuzzers (ctest in ./build-asan)"
+  ( source scripts/sanitizer_env.sh
+    ctest --test-dir "${TE_ASAN_BUILD_DIR:-build-asan}" --output-on-failure -j "$JOBS" )
+fi
+
 step "all tests passed"

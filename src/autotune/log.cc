@@ -21,6 +21,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <cstdint>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,7 @@
 #include <utility>
 
 #include "codegen/runtime/thread_pool.h"
+#include "schedule/untrusted_json.h"
 
 #ifndef TE_VERSION
 #define TE_VERSION "unknown"
@@ -55,6 +57,18 @@ T field_or(const json& j, const char* key, T fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
   return it->get<T>();
+}
+
+// An integer field of a record. nlohmann's get<int>() on 1e300 or 2^63 converts out of range
+// (undefined behaviour, found by fuzz_tuning_log under UBSan): logs are untrusted, so the
+// JSON type and the range are checked first; a missing or null field is the fallback.
+int64_t int_field(const json& j, const char* key, int64_t fallback, int64_t lo = INT64_MIN, int64_t hi = INT64_MAX) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer()) fail("tuning record field '", key, "' must be an integer, got ", it->dump());
+  if (it->is_number_unsigned() ? it->get<uint64_t>() > uint64_t(hi) : it->get<int64_t>() < lo || it->get<int64_t>() > hi)
+    fail("tuning record field '", key, "' = ", it->dump(), " is out of range [", lo, ", ", hi, "]");
+  return it->get<int64_t>();
 }
 
 // A double that JSON cannot hold (inf, nan) is written as null; read back as +inf.
@@ -101,26 +115,29 @@ std::string Record::to_json_line() const {
 }
 
 Record Record::from_json_line(const std::string& s) {
-  json j = json::parse(s, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) fail("tuning record is not a JSON object: '", s.substr(0, 80), "'");
+  json j = parse_untrusted_json(s);  // depth-limited: a log is untrusted input
+  if (j.is_discarded() || !j.is_object())
+    fail("tuning record is not a JSON object (nested at most ", kMaxUntrustedJsonDepth, " levels): '", s.substr(0, 80), "'");
   for (const char* key : {"version", "workload_key", "target", "error"}) {
     if (!j.contains(key)) fail("tuning record lacks the field '", key, "': '", s.substr(0, 80), "'");
   }
   Record r;
   try {
-    r.version = j.at("version").get<int>();
-    if (r.version < 1 || r.version > kLogVersion) {
-      fail("tuning record has version ", r.version, "; this te (", TE_VERSION, ") reads versions 1..",
+    int64_t version = int_field(j, "version", 0, INT32_MIN, INT32_MAX);
+    if (version < 1 || version > kLogVersion) {
+      fail("tuning record has version ", version, "; this te (", TE_VERSION, ") reads versions 1..",
            kLogVersion);
     }
+    r.version = int(version);
     r.workload_key = j.at("workload_key").get<std::string>();
     r.target = j.at("target").get<std::string>();
     r.hardware = field_or<std::string>(j, "hardware", "");
     r.config_json = j.contains("config") ? unembed(j["config"]) : std::string();
-    r.config_index = field_or<int64_t>(j, "config_index", -1);
+    r.config_index = int_field(j, "config_index", -1);
     r.steps_json = j.contains("steps") ? unembed(j["steps"]) : std::string();
     r.result.steps_json = r.steps_json;
-    if (j.contains("costs")) {
+    if (j.contains("costs") && !j.at("costs").is_null()) {
+      if (!j.at("costs").is_array()) fail("tuning record field 'costs' must be a list, got ", j.at("costs").type_name());
       for (const json& c : j.at("costs")) r.result.costs.push_back(number_from(c));
     }
     r.result.error = error_kind_from_string(j.at("error").get<std::string>());

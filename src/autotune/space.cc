@@ -19,12 +19,16 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "schedule/untrusted_json.h"
+
 namespace te::autotune {
 
 namespace {
 
 // More choices than this in one knob is a template mistake (and would take seconds to build).
 constexpr size_t kMaxChoicesPerKnob = 1'000'000;
+// Factors are enumerated by trial division up to sqrt(extent): 2^20 steps at most.
+constexpr int64_t kMaxFactorExtent = int64_t(1) << 40;
 
 std::string join(const std::vector<int64_t>& values) {
   std::string text = "[";
@@ -113,10 +117,24 @@ std::vector<std::vector<int64_t>> split_choices(const std::string& name, int64_t
       bool exact = options.policy == SplitPolicy::kFactors;
       std::vector<int64_t> sizes;
       if (exact) {
-        for (int64_t d = 1; d <= limit; ++d)
-          if (extent % d == 0) sizes.push_back(d);
+        // Divisors in O(sqrt(extent)): the extent may come from a workload key in a tuning
+        // log (warm start), and a loop up to 10^12 hung (issue 8, untrusted files).
+        if (extent > kMaxFactorExtent)
+          fail("define_split '", name, "': extent ", extent, " is above ", kMaxFactorExtent,
+               ", too large to enumerate its factors; use the power-of-two policy or candidates");
+        std::vector<int64_t> large;
+        for (int64_t d = 1; d * d <= extent; ++d) {
+          if (extent % d != 0) continue;
+          if (d <= limit) sizes.push_back(d);
+          if (d * d != extent && extent / d <= limit) large.push_back(extent / d);
+        }
+        sizes.insert(sizes.end(), large.rbegin(), large.rend());
       } else {
-        for (int64_t p = 1; p <= limit; p *= 2) sizes.push_back(p);
+        // p *= 2 past 2^62 would overflow: stop once the next power exceeds limit.
+        for (int64_t p = 1;; p *= 2) {
+          sizes.push_back(p);
+          if (p > limit / 2) break;
+        }
       }
       std::vector<int64_t> current = {0};  // slot for the outermost size
       enumerate_inner(name, extent, exact, sizes, size_t(num_outputs - 1), current, choices);
@@ -418,8 +436,10 @@ std::string Config::to_json() const {
 }
 
 Config Config::from_json(const std::string& json) const {
-  nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) fail("Config::from_json: the text is not valid JSON: '", json.substr(0, 80), "'");
+  nlohmann::json doc = parse_untrusted_json(json);  // depth-limited: configs come from logs
+  if (doc.is_discarded())
+    fail("Config::from_json: the text is not valid JSON (nested at most ", kMaxUntrustedJsonDepth, " levels): '",
+         json.substr(0, 80), "'");
   if (!doc.is_object())
     fail("Config::from_json: expected a JSON object {\"knob\": choice_index, ...}, got ", doc.type_name());
   std::vector<int64_t> choices(knobs_.size(), -1);

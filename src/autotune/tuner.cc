@@ -1,6 +1,7 @@
 // src/autotune/tuner.cc — make_tuner and the tuning loop: resume from the log, warm-start the
 // model (transfer), then batch by batch propose → measure → log (appended and flushed per
 // record) → update the tuner, with early stopping, a progress bar and a summary table.
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -26,11 +27,11 @@ std::unique_ptr<Tuner> make_tuner(const std::string& kind, const Task& task, uin
       if (have_xgboost()) {
         model = make_xgb_model("rank", seed);
       } else {
-        static bool noted = false;  // said once per process, not per task
-        if (!noted)
+        // Said once per process, not per task; atomic since tasks are tuned from several threads.
+        static std::atomic<bool> noted{false};
+        if (!noted.exchange(true))
           std::fprintf(stderr, "te: built without XGBoost; the %s tuner uses a random cost model\n",
                        kind.c_str());
-        noted = true;
         model = make_random_model(seed);
       }
     }

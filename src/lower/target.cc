@@ -10,6 +10,8 @@
 namespace te {
 namespace {
 
+void check_nvrtc_flag(const std::string& flag, const std::string& s);  // below
+
 constexpr const char* kTargetHelp =
     "expected \"llvm [-mcpu=<cpu>] [-mattr=+feat,-feat] [-num-threads=<n>]\" or \"cuda [-arch=sm_NN] "
     "[-use_fast_math] [-Xnvrtc=<flag>] [-max-threads-per-block=<n>] [-max-shared-memory-per-block=<bytes>]\"";
@@ -22,6 +24,17 @@ std::vector<std::string> split_whitespace(const std::string& s) {
   return tokens;
 }
 
+// CPU and feature names are LLVM identifiers: letters, digits, '_', '.', '-' (znver4,
+// x86-64-v4, sse4.2). Anything else (control characters, NUL, quotes, '$', ';') is refused
+// here, before a value reaches LLVM: target strings also come from tuning logs, which are
+// untrusted files (a NUL inside -mcpu= was found by tests/fuzz/libfuzzer/fuzz_target_string).
+bool is_llvm_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
 // "+avx512f,+fma": comma-separated features, each "+name" or "-name".
 void check_mattr(const std::string& mattr, const std::string& target_string) {
   if (mattr.empty()) fail("target '", target_string, "': -mattr= needs a value; ", kTargetHelp);
@@ -30,7 +43,7 @@ void check_mattr(const std::string& mattr, const std::string& target_string) {
     size_t comma = mattr.find(',', start);
     if (comma == std::string::npos) comma = mattr.size();
     std::string feature = mattr.substr(start, comma - start);
-    if (feature.size() < 2 || (feature[0] != '+' && feature[0] != '-'))
+    if (feature.size() < 2 || (feature[0] != '+' && feature[0] != '-') || !is_llvm_name(feature.substr(1)))
       fail("target '", target_string, "': bad -mattr feature '", feature,
            "'; each feature is +name or -name, separated by commas (e.g. -mattr=+avx512f,+fma)");
     start = comma + 1;
@@ -74,6 +87,7 @@ bool parse_cuda_option(Target& target, const std::string& token, const std::stri
     if (!ok) fail("target '", s, "': bad -arch '", value, "'; expected sm_<NN> (e.g. sm_90) or compute_<NN>");
     target.arch = value;
   } else if (key == "-Xnvrtc") {
+    check_nvrtc_flag(value, s);
     target.nvrtc_flags.push_back(value);
   } else if (key == "-max-threads-per-block") {
     target.max_threads_per_block = parse_positive(key, value, s);
@@ -83,9 +97,40 @@ bool parse_cuda_option(Target& target, const std::string& token, const std::stri
   return true;
 }
 
+// NVRTC flags a target may pass (-Xnvrtc=<flag>): code-generation switches only. Flags that
+// name files (--include-path, --pre-include, -time=<file>, --fdevice-time-trace, PCH options)
+// or reach other tools (-Xptxas) are refused, because target strings also come from tuning
+// logs and exported manifests, which are data (README, "Security notes").
+void check_nvrtc_flag(const std::string& flag, const std::string& s) {
+  static const char* const kAllowedPrefixes[] = {
+      "-lineinfo", "--generate-line-info", "-G", "--device-debug", "-maxrregcount=", "--maxrregcount=",
+      "-ftz=", "--ftz=", "-prec-div=", "--prec-div=", "-prec-sqrt=", "--prec-sqrt=", "-fmad=", "--fmad=",
+      "-D", "--define-macro=", "-U", "--undefine-macro=", "-std=", "--std=", "-restrict", "--restrict",
+      "-extra-device-vectorization", "--extra-device-vectorization", "-dopt=", "--dopt=", "-w",
+      "--disable-warnings", "-default-device", "--device-as-default-execution-space"};
+  bool charset_ok = !flag.empty() && flag[0] == '-';
+  for (char c : flag)
+    charset_ok = charset_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '=' ||
+                                c == '.' || c == '+');
+  bool known = false;
+  for (const char* prefix : kAllowedPrefixes) known = known || flag.rfind(prefix, 0) == 0;
+  if (!charset_ok || !known)
+    fail("target '", s, "': -Xnvrtc flag '", flag, "' is not allowed; te passes only code-generation flags to NVRTC ",
+         "(-lineinfo, -G, --maxrregcount=<n>, --ftz=, --prec-div=, --prec-sqrt=, --fmad=, -D<macro>[=<value>], -U<macro>, ",
+         "--std=, --restrict, --extra-device-vectorization, --dopt=, -w), never flags that name files or other tools");
+}
+
 }  // namespace
 
 Target Target::parse(const std::string& s) {
+  // Control characters are refused before the string is quoted in any message: a NUL would
+  // cut the message short (what() is a C string) and escapes would garble a terminal.
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+      fail("target string has a control character (byte ", int(c), " at position ", i,
+           "); a target is printable text such as \"llvm -mcpu=znver4\"");
+  }
   std::vector<std::string> tokens = split_whitespace(s);
   if (tokens.empty()) fail("target is empty; ", kTargetHelp);
   Target target;
@@ -111,6 +156,9 @@ Target Target::parse(const std::string& s) {
     seen = true;
     if (key == "-mcpu") {
       if (value.empty()) fail("target '", s, "': -mcpu= needs a CPU name (e.g. -mcpu=znver4)");
+      if (!is_llvm_name(value))
+        fail("target '", s, "': bad -mcpu value; a CPU name has only letters, digits, '_', '.' and '-' "
+             "(e.g. -mcpu=znver4)");
       target.mcpu = value;
     } else if (key == "-mattr") {
       check_mattr(value, s);

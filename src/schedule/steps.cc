@@ -12,6 +12,7 @@
 
 #include "te/schedule.h"
 #include "schedule/schedule_util.h"
+#include "schedule/untrusted_json.h"
 
 namespace te {
 
@@ -317,8 +318,9 @@ std::string Schedule::steps_json() const {
 }
 
 std::vector<Step> Schedule::steps_from_json(const std::string& text) {
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) fail("steps_from_json: the text is not valid JSON");
+  json doc = parse_untrusted_json(text);
+  if (doc.is_discarded())
+    fail("steps_from_json: the text is not valid JSON (or nests deeper than ", kMaxUntrustedJsonDepth, " levels)");
   if (!doc.is_array()) fail("steps_from_json: expected a JSON list of steps, got ", doc.type_name());
   std::vector<Step> steps;
   for (size_t i = 0; i < doc.size(); ++i) {

@@ -7,6 +7,7 @@
 
 #include "ir/interpreter.h"
 #include "te/operation.h"
+#include "te/half.h"
 #include "te/runtime.h"
 
 namespace te {
@@ -22,7 +23,7 @@ Value read_element(const NDArray& a, int64_t i) {
     case DataType::kFloat:
       if (t.bits == 32) return Value::from_float(t, static_cast<const float*>(p)[i]);
       if (t.bits == 64) return Value::from_float(t, static_cast<const double*>(p)[i]);
-      if (t.bits == 16) return Value::from_float(t, double(static_cast<const _Float16*>(p)[i]));
+      if (t.bits == 16) return Value::from_float(t, detail::load_half(p, i));
       break;
     case DataType::kInt:
       if (t.bits == 8) return Value::from_int(t, static_cast<const int8_t*>(p)[i]);
@@ -48,7 +49,7 @@ void write_element(NDArray& a, int64_t i, const Value& v) {
     case DataType::kFloat:
       if (t.bits == 32) { static_cast<float*>(p)[i] = float(v.as_float()); return; }
       if (t.bits == 64) { static_cast<double*>(p)[i] = v.as_float(); return; }
-      if (t.bits == 16) { static_cast<_Float16*>(p)[i] = _Float16(v.as_float()); return; }
+      if (t.bits == 16) { detail::store_half(p, i, v.as_float()); return; }
       break;
     case DataType::kInt:
       if (t.bits == 8) { static_cast<int8_t*>(p)[i] = int8_t(v.as_int()); return; }

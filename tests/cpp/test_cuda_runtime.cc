@@ -105,8 +105,14 @@ TEST(CudaNvrtc, ArchFastMathAndFlagsReachNvrtc) {
   EXPECT_EQ(ptx_line.back(), "--maxrregcount=32");
 
   // A flag NVRTC rejects surfaces as a te::Error with the options used.
-  EXPECT_TE_ERROR(k.build_for("cuda -Xnvrtc=--no-such-nvrtc-flag").get_source("ptx"), "NVRTC",
-                  "--no-such-nvrtc-flag");
+  EXPECT_TE_ERROR(k.build_for("cuda -Xnvrtc=--maxrregcount=lots").get_source("ptx"), "NVRTC",
+                  "--maxrregcount=lots");
+  // Flags that name files or reach other tools never get to NVRTC (target strings are data).
+  EXPECT_TE_ERROR(Target::parse("cuda -Xnvrtc=--no-such-nvrtc-flag"), "is not allowed");
+  EXPECT_TE_ERROR(Target::parse("cuda -Xnvrtc=--pre-include=/etc/passwd"), "is not allowed", "never flags that name files");
+  EXPECT_TE_ERROR(Target::parse("cuda -Xnvrtc=-time=out.csv"), "is not allowed");
+  EXPECT_TE_ERROR(Target::parse("cuda -Xnvrtc=-Xptxas=-v"), "is not allowed");
+  EXPECT_TE_ERROR(Target::parse("cuda -Xnvrtc=-Dx=$(id)"), "is not allowed");
 }
 
 TEST(CudaNvrtc, CubinForRealArchitecturesOnly) {
