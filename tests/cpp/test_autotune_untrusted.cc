@@ -119,7 +119,8 @@ TEST(UntrustedLog, TargetStringsNeverReachLlvmUnchecked) {
   // Shell and option injection: whitespace splits tokens, every token must be a known option.
   EXPECT_TE_ERROR(Target::parse("llvm; rm -rf /"), "unknown target kind");
   EXPECT_TE_ERROR(Target::parse("llvm -mcpu=znver4 --include-path=/etc"), "unknown option");
-  EXPECT_TE_ERROR(Target::parse("cuda -mcpu=sm_90"), "target cuda takes no options");
+  EXPECT_TE_ERROR(Target::parse("cuda -mcpu=sm_90"), "is for target llvm");
+  EXPECT_TE_ERROR(Target::parse("cuda -Xnvrtc=--pre-include=/etc/passwd"), "is not allowed");
   EXPECT_TE_ERROR(Target::parse("llvm -mattr=avx512f"), "bad -mattr feature");
   EXPECT_TE_ERROR(Target::parse("llvm -num-threads=99999999999"), "-num-threads");
   // Regression (fuzz_target_string): NUL and control characters inside a value were kept.
