@@ -17,9 +17,9 @@ APT_PACKAGES=(
   python3 python3-dev python3-venv
 )
 # PyPI packages for the Python tests (tests/python) and the Python package's examples.
-PIP_PACKAGES=(numpy pytest pybind11 scikit-build-core nbclient nbformat ipykernel matplotlib)
+PIP_PACKAGES=(numpy pytest pybind11 scikit-build-core nbclient nbformat ipykernel matplotlib atheris)
 # The import name of each entry of PIP_PACKAGES, in the same order.
-PIP_IMPORTS=(numpy pytest pybind11 scikit_build_core nbclient nbformat ipykernel matplotlib)
+PIP_IMPORTS=(numpy pytest pybind11 scikit_build_core nbclient nbformat ipykernel matplotlib atheris)
 VENV_DIR="$PWD/.venv"
 
 missing=()

@@ -9,6 +9,7 @@ import ctypes
 import json
 import os
 import platform
+import re
 
 import numpy as np
 
@@ -163,21 +164,92 @@ class KernelLibrary:
         return f"KernelLibrary({self.path!r}, kernels={sorted(self.kernels)})"
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+
+
+def _manifest_error(where, what):
+    return TEError(f"load_module: {where}: {what}; the manifest is not one te wrote (te.export_library or "
+                   "autotune export), or it was edited")
+
+
+def parse_manifest(data, where="manifest"):
+    """Parses and checks a kernel-library manifest (bytes or str) and returns it as a dict.
+    A manifest is data: anything that is not a well-formed version-1 manifest, whatever its
+    bytes, raises te.TEError (never another exception); fuzzed by tests/fuzz/atheris/fuzz_manifest.py."""
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            data = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise _manifest_error(where, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    try:
+        manifest = json.loads(data)
+    except RecursionError:
+        raise _manifest_error(where, "JSON nested too deeply") from None
+    except ValueError as e:
+        raise _manifest_error(where, f"not JSON ({e})") from None
+    if not isinstance(manifest, dict):
+        raise _manifest_error(where, f"expected a JSON object, got {type(manifest).__name__}")
+    if manifest.get("format") != "te-kernel-library":
+        raise TEError(f"load_module: {where} is not a te kernel-library manifest")
+    if manifest.get("format_version") != 1:
+        raise TEError(f"load_module: {where} has manifest format_version {manifest.get('format_version')!r}; "
+                      "this te reads version 1")
+
+    def identifier(value, what):
+        if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+            raise _manifest_error(where, f"{what} must be a C identifier, got {value!r:.80}")
+
+    def text(value, what, optional=False):
+        if optional and value is None:
+            return
+        if not isinstance(value, str):
+            raise _manifest_error(where, f"{what} must be a string, got {type(value).__name__}")
+
+    identifier(manifest.get("prefix"), "prefix")
+    cpu = manifest.get("cpu", {})
+    if not isinstance(cpu, dict):
+        raise _manifest_error(where, f"cpu must be an object, got {type(cpu).__name__}")
+    text(cpu.get("triple", ""), "cpu.triple")
+    text(cpu.get("name", ""), "cpu.name")
+    features = cpu.get("features", [])
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise _manifest_error(where, "cpu.features must be a list of strings")
+    kernels = manifest.get("kernels")
+    if not isinstance(kernels, list):
+        raise _manifest_error(where, "kernels must be a list")
+    names = set()
+    for i, k in enumerate(kernels):
+        if not isinstance(k, dict):
+            raise _manifest_error(where, f"kernels[{i}] must be an object")
+        identifier(k.get("symbol"), f"kernels[{i}].symbol")
+        text(k.get("name"), f"kernels[{i}].name")
+        if k["name"] in names:
+            raise _manifest_error(where, f"kernel {k['name']!r:.80} appears twice")
+        names.add(k["name"])
+        text(k.get("workload_key"), f"kernels[{i}].workload_key", optional=True)
+        args = k.get("args")
+        if not isinstance(args, list):
+            raise _manifest_error(where, f"kernels[{i}].args must be a list")
+        for j, a in enumerate(args):
+            if not isinstance(a, dict):
+                raise _manifest_error(where, f"kernels[{i}].args[{j}] must be an object")
+            text(a.get("name"), f"kernels[{i}].args[{j}].name")
+            text(a.get("dtype"), f"kernels[{i}].args[{j}].dtype")
+            if a.get("role") not in ("input", "output"):
+                raise _manifest_error(where, f"kernels[{i}].args[{j}].role must be \"input\" or \"output\"")
+    return manifest
+
+
 def read_manifest(path):
-    """The manifest (dict) of the library at `path`, read from the .json beside it."""
+    """The manifest (dict) of the library at `path`, read from the .json beside it and checked
+    (parse_manifest): a malformed one raises te.TEError."""
     path = os.fspath(path)
     manifest_path = (path[:-3] if path.endswith(".so") else path) + ".json"
     if not os.path.exists(manifest_path):
         raise TEError(f"load_module: no manifest {manifest_path} beside {path}; a te kernel library is "
                       "written with it (te.export_library or autotune export)")
-    with open(manifest_path) as f:
-        manifest = json.load(f)
-    if manifest.get("format") != "te-kernel-library":
-        raise TEError(f"load_module: {manifest_path} is not a te kernel-library manifest")
-    if manifest.get("format_version") != 1:
-        raise TEError(f"load_module: {manifest_path} has manifest format_version {manifest.get('format_version')}; "
-                      "this te reads version 1")
-    return manifest
+    with open(manifest_path, "rb") as f:
+        return parse_manifest(f.read(), manifest_path)
 
 
 def load_module(path):
