@@ -1,7 +1,7 @@
 """Kernel libraries: te.export_library -> te.load_module round trips with symbolic shapes, the
 errors a wrong call raises, the refusal of a library built for CPU features this machine
 lacks, and the path a framework without te takes: `autotune export` of the committed ResNet-18
-conv log, then the pure-ctypes NumPy example, the C++ consumer (built here with only the
+conv log and of the fused conv2d+bias+relu log, then the pure-ctypes NumPy example, the C++ consumer (built here with only the
 generated header and dlpack.h) and the PyTorch example (where torch is installed)."""
 import json
 import os
@@ -133,6 +133,22 @@ def resnet_conv_library(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def resnet_fused_library(tmp_path_factory):
+    """`autotune export` of the committed fused conv2d+bias+relu log (ResNet-18 conv C12)."""
+    out = tmp_path_factory.mktemp("export_fused")
+    r = subprocess.run([str(BUILD / "autotune"), "export", "--log",
+                        str(ROOT / "tuning_logs" / "conv2d_bias_relu_llvm.jsonl"), "--ops", "conv2d_bias_relu",
+                        "-o", str(out / "libresnet_fused.so"), "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["kernels"] == ["conv2d_bias_relu_1_512_7_7_512_3_3_1_1"]
+    manifest = json.loads((out / "libresnet_fused.json").read_text())
+    k = manifest["kernels"][0]
+    assert k["op"] == "conv2d_bias_relu" and [a["name"] for a in k["args"]][2] == "bias"
+    assert k["record"]["workload_key"] == k["workload_key"] == "conv2d_bias_relu(1,512,7,7,512,3,3,1,1)"
+    return out
+
+
 def test_cli_export_writes_library_header_and_manifest(resnet_conv_library):
     manifest = json.loads((resnet_conv_library / "libresnet_conv.json").read_text())
     assert manifest["prefix"] == "resnet_conv"
@@ -154,11 +170,13 @@ def test_numpy_example_without_te(resnet_conv_library):
     assert r.stdout.count(" ok ") == 2 and "refused as expected" in r.stdout
 
 
-def test_cpp_consumer_with_only_the_header_and_dlpack(resnet_conv_library):
-    out = resnet_conv_library
+def test_cpp_consumer_with_only_the_header_and_dlpack(resnet_fused_library):
+    """Issue 7's "done": a tuned conv2d+bias+relu from a log, as .so + header + manifest, called
+    correctly by a C++ program that has nothing of te (checked against a plain loop)."""
+    out = resnet_fused_library
     exe = out / "consumer"
     build = subprocess.run(["c++", "-std=c++17", "-O2", "-Wall", "-Werror", str(EXAMPLES / "consumer.cc"), f"-I{out}",
-                            f"-L{out}", "-lresnet_conv", f"-Wl,-rpath,{out}", "-o", str(exe)],
+                            f"-L{out}", "-lresnet_fused", f"-Wl,-rpath,{out}", "-o", str(exe)],
                            capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     r = subprocess.run([str(exe)], capture_output=True, text=True, env=without_te())
