@@ -1,8 +1,9 @@
 // Random legal schedules for fuzz programs. CPU: rfactor, then the schedule-equivalence
 // generator of tests/cpp/equivalence.h (caches, inline/compute_at/compute_root, split, fuse,
-// reorder, tile, vectorize, unroll, parallel), then pragmas. GPU: inline, cache_write to
-// local, cache_read to shared attached at a reduction's outer axis, and blockIdx/threadIdx
-// binds in one or two dimensions.
+// reorder, tile, vectorize, unroll, parallel), then storage_align and pragmas. GPU: inline,
+// cache_write to local, cache_read to shared attached at a reduction's outer axis (with
+// storage_align at times), blockIdx/threadIdx binds in one or two dimensions, and cross-thread
+// reductions (a reduce axis split over threadIdx.x, one block per output element).
 #include <random>
 
 #include "equivalence.h"
@@ -38,12 +39,40 @@ void random_pragmas(Schedule& s, ScheduleRng& rng) {
   }
 }
 
+// Pads one dimension's stride of a buffer lowering allocates (stride % factor == offset).
+void random_storage_align(Stage st, ScheduleRng& rng) {
+  const auto* op = st->op.as<ComputeOpNode>();
+  if (!op || op->axis.empty()) return;
+  const int64_t factor = rng.pick(std::vector<int64_t>{1, 2, 4, 8, 16, 32});
+  st.storage_align(rng.pick(op->axis), factor, rng.uniform(0, factor - 1));
+}
+
 void cpu_schedule(Schedule& s, ScheduleRng& rng) {
   if (rng.chance(0.25)) random_rfactor(s, rng);
   testing::RandomScheduleOptions opt;
   opt.max_loop_ops = int(rng.uniform(0, 4));
   testing::random_schedule(s, rng, opt);
+  for (const Stage& st : s.stages())
+    if (!st->is_output && testing::is_compute_stage(st) && st->attach_type != AttachType::kInline && rng.chance(0.2))
+      random_storage_align(st, rng);
   random_pragmas(s, rng);
+}
+
+// A cross-thread reduction: the data-parallel leaves fused over blockIdx.x (one block per
+// output element), the first reduce axis split by `lanes` with the inner part bound to
+// threadIdx.x (warp shuffles + shared memory in the CUDA backend). Returns the block axis.
+IterVar bind_cross_thread_reduction(Stage& st, ScheduleRng& rng) {
+  std::vector<IterVar> spatial, reduce;
+  for (const IterVar& iv : st->leaf_iter_vars)
+    (iv->type == IterVarType::kCommReduce ? reduce : spatial).push_back(iv);
+  IterVar block = spatial[0];
+  for (size_t i = 1; i < spatial.size(); ++i) block = st.fuse(block, spatial[i]);
+  st.bind(block, thread_axis("blockIdx.x"));
+  const int64_t lanes = rng.pick(std::vector<int64_t>{1, 7, 32, 33, 64, 100, 128});
+  auto [ko, ki] = st.split(reduce[0], lanes);
+  (void)ko;
+  st.bind(ki, thread_axis("threadIdx.x"));
+  return block;
 }
 
 // Binds the data-parallel leaves of a root stage: fused into one axis split over
@@ -107,6 +136,16 @@ void gpu_schedule(Schedule& s, ScheduleRng& rng) {
     Stage st = stages[idx];
     if (!testing::is_compute_stage(st) || cache_ops.count(st->op.get())) continue;
     if (st->is_output) {
+      bool in_cache_pair = false;
+      for (const auto& [cache, out] : local_caches) in_cache_pair = in_cache_pair || out.same_as(st);
+      for (const auto& [cache, reader] : shared_caches) in_cache_pair = in_cache_pair || reader.same_as(st);
+      bool has_spatial = false;
+      for (const IterVar& iv : st->leaf_iter_vars) has_spatial = has_spatial || iv->type != IterVarType::kCommReduce;
+      if (testing::has_reduction(st) && has_spatial && !in_cache_pair && rng.chance(0.5)) {
+        // Producers attach at the block axis (computed by every thread of the block) or inline.
+        anchors[st->op.get()] = {st, bind_cross_thread_reduction(st, rng)};
+        continue;
+      }
       std::vector<IterVar> threads;
       int64_t x_extent = 1;
       bind_stage(st, rng, threads, x_extent);
@@ -129,6 +168,7 @@ void gpu_schedule(Schedule& s, ScheduleRng& rng) {
         auto [ko, ki] = rd.split(k, rng.pick(std::vector<int64_t>{1, 2, 4, 8}));
         if (rng.chance(0.3)) rd.unroll(ki);
         Stage cs = s[cache];
+        if (rng.chance(0.3)) random_storage_align(cs, rng);  // padded shared rows (bank conflicts)
         cs.compute_at(rd, ko);
         anchors[cache.op().get()] = {st, threads.back()};
         std::vector<IterVar> axes = cs->leaf_iter_vars;
