@@ -48,5 +48,33 @@ TEST(FuzzRegressions, Int32OverflowWrapsInComparisons) {
   EXPECT_EQ(b.data_as<int32_t>()[1], 1);
 }
 
+// Fuzz seed 401534: LLVM 19's SLP vectorizer turned the fully unrolled reads of a stack
+// buffer (T1, written just before) into masked gathers and scheduled them above the stores
+// that fill it, so the kernel read uninitialized stack memory. SLP is now off in te's
+// pipeline (target_machine.cc).
+TEST(FuzzRegressions, SlpGatherIsNotMovedAboveTheStoresItReads) {
+  Tensor in0 = placeholder({3, 11, 2}, DataType::int32(), "in0");
+  auto i32 = [](int64_t v) { return constant(v, DataType::int32()); };
+  Tensor T0 = compute({3, 11, 2}, [&](const std::vector<Var>& i) {
+    return in0(floordiv(i[0], i32(2)), floormod(i[1] * 2 + 1, i32(11)), 1 - i[2]) + 1;
+  }, "T0");
+  Tensor T1 = compute({3, 11, 2}, [&](const std::vector<Var>& i) { return T0(i[0], i[1], i[2]) * 3 + 1; }, "T1");
+  Tensor T2 = compute({3, 11, 2}, [&](const std::vector<Var>& i) {
+    return T1(floordiv(i[0], i32(2)), floormod(i[1] * 5 + 4, i32(11)), floormod(i[2] * 4 + 3, i32(2))) + 1;
+  }, "T2");
+  Schedule s = create_schedule({T2.op()});
+  const auto* op = T2.op().as<ComputeOpNode>();
+  auto t = s[T2].tile(op->axis[0], op->axis[1], 2, 3);
+  s[T2].tile(t[0], op->axis[2], 3, 7);
+  s[T0].compute_inline();
+  Module m = build(s, {in0, T2}, "llvm", "slp_gather");
+  NDArray a = NDArray::empty({3, 11, 2}, DataType::int32());
+  for (int i = 0; i < 66; ++i) a.data_as<int32_t>()[i] = (i * 7919) % 41 - 20;
+  NDArray out = NDArray::empty({3, 11, 2}, DataType::int32());
+  out.fill_poison();
+  m({a, out});
+  EXPECT_EQ(compare_arrays(out, evaluate_reference({in0}, {a}, {T2})[0], 0, 0), "");
+}
+
 }  // namespace
 }  // namespace te::testing
