@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include "ir/simplify_internal.h"
+#include "te/ir_functor.h"
 
 namespace te {
 
@@ -442,6 +443,17 @@ Expr Simplifier::rewrite_compare(ExprKind k, const Expr& a, const Expr& b) {
     if (auto v = decide_compare(k, interval_difference(bound(a), bound(b)))) return bool_const(*v);
     return make_binary(k, a, b);
   }
+  // A comparison of values read from memory is of data, and integer data wraps on overflow
+  // (include/te/ir.h): a - b > c is then not c + b < a (fuzz seed 601437: an argmax started
+  // at INT_MIN compared INT_MIN + x). Only index arithmetic, which te assumes never wraps, is
+  // decided and rearranged below.
+  bool reads_memory = false;
+  auto find_load = [&](const Expr& e) {
+    reads_memory = reads_memory || e.as<LoadNode>() != nullptr || e.as<TensorReadNode>() != nullptr;
+  };
+  post_order_visit(a, find_load);
+  post_order_visit(b, find_load);
+  if (reads_memory) return make_binary(k, a, b);
   LinearForm diff = difference(a, b);
   Interval d = bound_linear(diff);
   if (!facts_.empty()) d = interval_intersect(d, fact_interval(diff));

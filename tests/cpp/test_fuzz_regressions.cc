@@ -1,6 +1,8 @@
 // Regression tests for the bugs the differential fuzzer (tests/fuzz) found, one test per bug,
 // each written as the smallest te program that showed it. The fuzzer's own reproducers are
 // also replayed as they were found (tests/fuzz/regressions/*.json, CTest fuzz_regressions).
+#include <limits>
+
 #include "test_util.h"
 
 namespace te::testing {
@@ -74,6 +76,29 @@ TEST(FuzzRegressions, SlpGatherIsNotMovedAboveTheStoresItReads) {
   out.fill_poison();
   m({a, out});
   EXPECT_EQ(compare_arrays(out, evaluate_reference({in0}, {a}, {T2})[0], 0, 0), "");
+}
+
+// Fuzz seed 601437: the simplifier rearranged a comparison of data, a - b > c into a > c + b,
+// which is wrong when c + b wraps (an argmax's running maximum starts at INT_MIN). Integer
+// data wraps, so comparisons that read memory are no longer rearranged.
+TEST(FuzzRegressions, ComparisonsOfDataAreNotRearrangedAcrossAWrap) {
+  Tensor A = placeholder({4}, DataType::int32(), "A");
+  Tensor B = placeholder({1}, DataType::int32(), "B");
+  Tensor C = placeholder({1}, DataType::int32(), "C");
+  Tensor D = compute({4}, [&](const std::vector<Var>& i) {
+    return select(A(i[0]) - B(0) > C(0), constant(1, DataType::int32()), constant(0, DataType::int32()));
+  }, "D");
+  Module m = build(create_schedule({D.op()}), {A, B, C, D}, "llvm", "cmp_wrap");
+  NDArray a = NDArray::empty({4}, DataType::int32()), b = NDArray::empty({1}, DataType::int32());
+  NDArray c = NDArray::empty({1}, DataType::int32()), d = NDArray::empty({4}, DataType::int32());
+  const int32_t values[] = {0, 7, -3, 100};
+  for (int i = 0; i < 4; ++i) a.data_as<int32_t>()[i] = values[i];
+  b.data_as<int32_t>()[0] = -5;                                     // A - B = A + 5: no wrap
+  c.data_as<int32_t>()[0] = std::numeric_limits<int32_t>::min();  // C + B would wrap to INT_MAX - 4
+  d.fill_poison();
+  m({a, b, c, d});
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(d.data_as<int32_t>()[i], 1) << "element " << i;
+  EXPECT_EQ(compare_arrays(d, evaluate_reference({A, B, C}, {a, b, c}, {D})[0], 0, 0), "");
 }
 
 }  // namespace
