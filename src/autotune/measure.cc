@@ -344,6 +344,7 @@ struct Measurer::Impl {
         std::ofstream(cand.library, std::ios::trunc) << ptx;
         r.ptx_path = cand.library;
         r.kernel_name = source.kernel_name;
+        r.dynamic_shared_bytes = source.kernels[0].dynamic_shared_bytes;
         for (int d = 0; d < 3; ++d) {
           const int64_t* g = as_const_int(source.launch.grid[d]);
           if (!g) fail("measure: the grid size ", to_string(source.launch.grid[d]), " is not a constant");

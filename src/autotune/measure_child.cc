@@ -37,6 +37,7 @@ std::string request_to_json(const RunRequest& r) {
     args.push_back({{"shape", a.shape}, {"dtype", a.dtype}, {"input", a.input_path}, {"reference", a.reference_path}});
   json j = {{"target", r.target_kind}, {"library", r.library}, {"function", r.function}, {"raw_kernel", r.raw_kernel},
             {"ptx", r.ptx_path}, {"kernel_name", r.kernel_name}, {"grid", r.grid}, {"block", r.block},
+            {"dynamic_shared_bytes", r.dynamic_shared_bytes},
             {"args", args}, {"rtol", r.rtol}, {"atol", r.atol}, {"number", r.number}, {"repeat", r.repeat},
             {"min_repeat_ms", r.min_repeat_ms}, {"fault", r.fault}, {"parent_pid", r.parent_pid}};
   return j.dump();
@@ -54,6 +55,7 @@ RunRequest request_from_json(const std::string& text) {
     r.kernel_name = j.at("kernel_name").get<std::string>();
     r.grid = j.at("grid").get<std::array<int64_t, 3>>();
     r.block = j.at("block").get<std::array<int64_t, 3>>();
+    r.dynamic_shared_bytes = j.at("dynamic_shared_bytes").get<int64_t>();
     for (const json& a : j.at("args"))
       r.args.push_back({a.at("shape").get<std::vector<int64_t>>(), a.at("dtype").get<std::string>(),
                         a.at("input").get<std::string>(), a.at("reference").get<std::string>()});
@@ -209,7 +211,7 @@ CallFn load_cuda(const RunRequest& r, std::vector<NDArray>& arrays) {
 #ifdef TE_WITH_CUDA
   std::string why = cuda_unavailable_reason();
   if (!why.empty()) fail(why, "; a cuda candidate cannot run on this machine (no GPU)");
-  auto kernel = std::make_shared<CudaKernel>(read_file(r.ptx_path), r.kernel_name, 0);
+  auto kernel = std::make_shared<CudaKernel>(read_file(r.ptx_path), r.kernel_name, 0, r.dynamic_shared_bytes);
   std::vector<CudaKernel::HostBuffer> buffers;
   for (NDArray& a : arrays) buffers.push_back({a.data(), a.nbytes()});
   std::array<int64_t, 3> grid = r.grid, block = r.block;

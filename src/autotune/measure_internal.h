@@ -42,6 +42,7 @@ struct RunRequest {
   std::string kernel_name;
   std::array<int64_t, 3> grid{1, 1, 1};
   std::array<int64_t, 3> block{1, 1, 1};
+  int64_t dynamic_shared_bytes = 0;  // extern __shared__ bytes (kernels above 48 KiB of shared)
   std::vector<RunArg> args;
   double rtol = 1e-3, atol = 1e-4;
   int number = 1, repeat = 3;

@@ -164,14 +164,22 @@ ExportResult export_library(const std::vector<ExportKernel>& kernels, const std:
     json cuda_info = nullptr;
     if (k.module.target().kind == "cuda") {
 #ifdef TE_WITH_CUDA
-      // PTX for the library to load through the driver when it is called; the launch shape
-      // is the one te.build's module uses.
-      CudaKernelSource source = codegen_cuda(func);
+      // The module's own PTX and launch metadata (kernel, grid, block, dynamic shared memory),
+      // for the library to load through the driver when it is called.
+      std::string arch;
+      const CudaKernelSource* cuda = cuda_module_source(*k.module.node(), &arch);
+      if (!cuda) fail("export_library: kernel ", func.name, " has target cuda but is not a CUDA module");
+      if (cuda->kernels.size() != 1 || !cuda->intermediates.empty())
+        fail("export_library: function ", func.name, " is split into ", cuda->kernels.size(), " CUDA kernels with ",
+             cuda->intermediates.size(), " device intermediate(s); an exported CUDA function launches one kernel: "
+             "compute_at its intermediate stages inside the output's thread loops (or export the stages as "
+             "separate functions)");
+      const CudaKernelSource& source = *cuda;
       c_abi::Kernel ck;
       ck.func = func;
-      std::string arch = default_cuda_arch();
-      ck.ptx = compile_cuda_to_ptx(source.code, arch);
+      ck.ptx = k.module.node()->get_source("ptx");
       ck.cuda_entry = source.kernel_name;
+      ck.dynamic_shared_bytes = source.kernels[0].dynamic_shared_bytes;
       json grid = json::array(), block = json::array();
       for (int d = 0; d < 3; ++d) {
         ck.grid[d] = source.launch.grid[d];
@@ -181,7 +189,7 @@ ExportResult export_library(const std::vector<ExportKernel>& kernels, const std:
       }
       lib.kernels.push_back(ck);
       cuda_info = {{"arch", arch}, {"entry", source.kernel_name}, {"grid", grid}, {"block", block},
-                   {"ptx_bytes", ck.ptx.size()}};
+                   {"dynamic_shared_bytes", ck.dynamic_shared_bytes}, {"ptx_bytes", ck.ptx.size()}};
 #else
       fail("export_library: kernel ", func.name, " is for target cuda but te was built without CUDA");
 #endif

@@ -31,32 +31,7 @@ struct ExpKernel {
 
 // The matmul of test_cuda_schedules with tile T: two T x KT shared tiles, T x T threads.
 Module shared_matmul(int T, int KT, const std::string& target) {
-  const int N = 4 * T, K = 2 * KT;
-  Tensor A = placeholder({N, K}, DataType::float32(), "A");
-  Tensor B = placeholder({K, N}, DataType::float32(), "B");
-  IterVar k = reduce_axis(Range(0, K), "k");
-  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
-  Schedule s = create_schedule({C.op()});
-  Tensor AS = s.cache_read(A, "shared", {C.op()});
-  Tensor BS = s.cache_read(B, "shared", {C.op()});
-  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
-  auto [bi, bj, ti, tj] = s[C].tile(compute_op(C)->axis[0], compute_op(C)->axis[1], T, T);
-  s[C].bind(bi, thread_axis("blockIdx.y"));
-  s[C].bind(bj, thread_axis("blockIdx.x"));
-  s[C].bind(ti, ty);
-  s[C].bind(tj, tx);
-  auto [ko, ki] = s[C].split(compute_op(C)->reduce_axis[0], KT);
-  s[AS].compute_at(s[C], ko);
-  s[BS].compute_at(s[C], ko);
-  for (const Tensor& cache : {AS, BS}) {
-    IterVar fused = s[cache].fuse(compute_op(cache)->axis[0], compute_op(cache)->axis[1]);
-    auto [rest, lane_x] = s[cache].split(fused, T);
-    auto [outer, lane_y] = s[cache].split(rest, T);
-    (void)outer;
-    s[cache].bind(lane_y, ty);
-    s[cache].bind(lane_x, tx);
-  }
-  return build(s, {A, B, C}, target, "mm");
+  return shared_tile_matmul(4 * T, 4 * T, 2 * KT, T, KT).build(target, "mm");
 }
 
 TEST(CudaTarget, OptionsParseAndPrint) {
@@ -161,14 +136,57 @@ TEST(CudaLimits, SharedMemoryOverASimulatedDeviceLimit) {
                   "-max-shared-memory-per-block=1000", "use smaller tiles");
 }
 
-TEST(CudaLimits, SharedMemoryOverTheSm90Default) {
-  if (cuda_device_available()) GTEST_SKIP() << "checks the no-device default (the device's limit applies here)";
+// Above 48 KiB the shared tiles are carved out of one extern __shared__ array (dynamic shared
+// memory, opted in at load and passed to every launch); below it they stay static arrays.
+TEST(CudaLimits, DynamicSharedMemoryAbove48KiB) {
   // T=32, KT=256: two 32x256 float tiles = 64 KiB > 48 KiB of static shared memory.
-  EXPECT_TE_ERROR(shared_matmul(32, 256, "cuda"), "kernel mm", "65536 bytes (64 KiB)",
-                  "16384 bytes over the limit of 49152 bytes (48 KiB)", "sm_90 defaults");
+  Module big = shared_matmul(32, 256, "cuda");
+  std::string cu = big.get_source("cuda");
+  EXPECT_TRUE(contains(cu, "extern __shared__ __align__(16) unsigned char te_dynamic_shared[];")) << cu;
+  EXPECT_TRUE(contains(cu, "float* const A_shared = (float*)(te_dynamic_shared + 0);")) << cu;
+  EXPECT_TRUE(contains(cu, "float* const B_shared = (float*)(te_dynamic_shared + 32768);")) << cu;
+  EXPECT_FALSE(contains(cu, "__shared__ __align__(16) float")) << cu;
+  EXPECT_EQ(shared_memory_bytes(big.func()), 65536);
+  std::string arch;
+  const CudaKernelSource* src = cuda_module_source(*big.node(), &arch);
+  ASSERT_NE(src, nullptr);
+  ASSERT_EQ(src->kernels.size(), 1u);
+  EXPECT_EQ(src->kernels[0].dynamic_shared_bytes, 65536);  // what cuLaunchKernel is given
+  expect_ptx_entry(big);
+  // A small kernel keeps static arrays and launches without dynamic shared memory.
+  Module small = shared_matmul(16, 8, "cuda");
+  std::string small_cu = small.get_source("cuda");
+  EXPECT_TRUE(contains(small_cu, "__shared__ __align__(16) float A_shared[128]")) << small_cu;
+  EXPECT_FALSE(contains(small_cu, "extern __shared__")) << small_cu;
+  EXPECT_EQ(cuda_module_source(*small.node(), nullptr)->kernels[0].dynamic_shared_bytes, 0);
+  expect_ptx_entry(small);
+  // Just at 48 KiB (two 32x192 tiles) the arrays are still static.
+  Module edge = shared_matmul(32, 192, "cuda");
+  EXPECT_FALSE(contains(edge.get_source("cuda"), "extern __shared__"));
+  EXPECT_EQ(cuda_module_source(*edge.node(), nullptr)->kernels[0].dynamic_shared_bytes, 0);
+}
+
+TEST(CudaLimits, SharedMemoryOverTheSm90OptInMaximum) {
+  if (cuda_device_available()) GTEST_SKIP() << "checks the no-device default (the device's limit applies here)";
   CudaLimits defaults = cuda_limits(Target::parse("cuda"));
-  EXPECT_EQ(defaults.max_shared_memory_per_block, 48 * 1024);
+  EXPECT_EQ(defaults.max_shared_memory_per_block, 227 * 1024);  // sm_90's opt-in maximum
   EXPECT_EQ(defaults.max_threads_per_block, 1024);
+  EXPECT_NO_THROW(shared_matmul(32, 896, "cuda"));  // 2 x 112 KiB = 224 KiB
+  // T=32, KT=1024: two 32x1024 float tiles = 256 KiB.
+  EXPECT_TE_ERROR(shared_matmul(32, 1024, "cuda"), "kernel mm", "262144 bytes (256 KiB)", "A.shared: 131072 bytes",
+                  "29696 bytes over the limit of 232448 bytes (227 KiB)", "sm_90 defaults", "dynamic shared memory",
+                  "use smaller tiles");
+  // A target's limit replaces the default (e.g. a device with less shared memory).
+  EXPECT_TE_ERROR(shared_matmul(32, 256, "cuda -max-shared-memory-per-block=65535"), "kernel mm",
+                  "1 bytes over the limit of 65535 bytes");
+}
+
+// On a GPU: the dynamic-shared-memory matmul runs (opt-in set, bytes passed at launch).
+TEST(CudaLimits, DynamicSharedMatmulRunsOrSkips) {
+  SharedTileMatmul mm = shared_tile_matmul(64, 64, 512, 32, 256);
+  Module m = mm.build("cuda", "mm_dynamic");
+  EXPECT_TRUE(contains(m.get_source("cuda"), "extern __shared__"));
+  run_or_skip(m, {mm.A, mm.B}, mm.C, {{64, 512}, {512, 64}, {64, 64}});
 }
 
 TEST(CudaLimits, ThreadsPerBlockOverASimulatedDeviceLimit) {

@@ -15,32 +15,10 @@ size_t count(const std::string& s, const std::string& part) {
 
 TEST(CudaSchedules, MatmulSharedTiles) {
   const int N = 64, M = 48, K = 40, T = 16, KT = 8;
-  Tensor A = placeholder({N, K}, DataType::float32(), "A");
-  Tensor B = placeholder({K, M}, DataType::float32(), "B");
-  IterVar k = reduce_axis(Range(0, K), "k");
-  Tensor C = compute({N, M}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
-  Schedule s = create_schedule({C.op()});
-  Tensor AS = s.cache_read(A, "shared", {C.op()});
-  Tensor BS = s.cache_read(B, "shared", {C.op()});
-  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
-  auto [bi, bj, ti, tj] = s[C].tile(compute_op(C)->axis[0], compute_op(C)->axis[1], T, T);
-  s[C].bind(bi, thread_axis("blockIdx.y"));
-  s[C].bind(bj, thread_axis("blockIdx.x"));
-  s[C].bind(ti, ty);
-  s[C].bind(tj, tx);
-  auto [ko, ki] = s[C].split(compute_op(C)->reduce_axis[0], KT);
-  s[AS].compute_at(s[C], ko);
-  s[BS].compute_at(s[C], ko);
   // Cooperative loads: the 16x8 A tile and the 8x16 B tile spread over the 16x16 threads.
-  for (const Tensor& cache : {AS, BS}) {
-    IterVar fused = s[cache].fuse(compute_op(cache)->axis[0], compute_op(cache)->axis[1]);
-    auto [rest, lane_x] = s[cache].split(fused, T);
-    auto [outer, lane_y] = s[cache].split(rest, T);
-    (void)outer;
-    s[cache].bind(lane_y, ty);
-    s[cache].bind(lane_x, tx);
-  }
-  Module m = build(s, {A, B, C}, "cuda", "matmul_shared");
+  SharedTileMatmul mm = shared_tile_matmul(N, M, K, T, KT);
+  const Tensor &A = mm.A, &B = mm.B, &C = mm.C;
+  Module m = mm.build("cuda", "matmul_shared");
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "__shared__")) << cu;
   EXPECT_GE(count(cu, "__syncthreads();"), 2u) << cu;  // after the loads and after the use

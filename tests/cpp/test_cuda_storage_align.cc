@@ -11,34 +11,11 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 // 32 banks: A's 16 x 8 tile to a row stride of 9, B's 8 x 16 tile to 17.
 TEST(CudaStorageAlign, MatmulPaddedSharedTiles) {
   const int N = 64, M = 48, K = 40, T = 16, KT = 8;
-  Tensor A = placeholder({N, K}, DataType::float32(), "A");
-  Tensor B = placeholder({K, M}, DataType::float32(), "B");
-  IterVar k = reduce_axis(Range(0, K), "k");
-  Tensor C = compute({N, M}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
-  Schedule s = create_schedule({C.op()});
-  Tensor AS = s.cache_read(A, "shared", {C.op()});
-  Tensor BS = s.cache_read(B, "shared", {C.op()});
-  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
-  auto [bi, bj, ti, tj] = s[C].tile(compute_op(C)->axis[0], compute_op(C)->axis[1], T, T);
-  s[C].bind(bi, thread_axis("blockIdx.y"));
-  s[C].bind(bj, thread_axis("blockIdx.x"));
-  s[C].bind(ti, ty);
-  s[C].bind(tj, tx);
-  auto [ko, ki] = s[C].split(compute_op(C)->reduce_axis[0], KT);
-  (void)ki;
-  s[AS].compute_at(s[C], ko);
-  s[BS].compute_at(s[C], ko);
-  s[AS].storage_align(compute_op(AS)->axis[0], 32, 9);
-  s[BS].storage_align(compute_op(BS)->axis[0], 32, 17);
-  for (const Tensor& cache : {AS, BS}) {
-    IterVar fused = s[cache].fuse(compute_op(cache)->axis[0], compute_op(cache)->axis[1]);
-    auto [rest, lane_x] = s[cache].split(fused, T);
-    auto [outer, lane_y] = s[cache].split(rest, T);
-    (void)outer;
-    s[cache].bind(lane_y, ty);
-    s[cache].bind(lane_x, tx);
-  }
-  Module m = build(s, {A, B, C}, "cuda", "matmul_aligned");
+  SharedTileMatmul mm = shared_tile_matmul(N, M, K, T, KT);
+  const Tensor &A = mm.A, &B = mm.B, &C = mm.C;
+  mm.s[mm.AS].storage_align(compute_op(mm.AS)->axis[0], 32, 9);
+  mm.s[mm.BS].storage_align(compute_op(mm.BS)->axis[0], 32, 17);
+  Module m = mm.build("cuda", "matmul_aligned");
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "__shared__ __align__(16) float A_shared[144]")) << cu;  // 16 rows x 9
   EXPECT_TRUE(contains(cu, "__shared__ __align__(16) float B_shared[136]")) << cu;  // 8 rows x 17

@@ -14,6 +14,57 @@ namespace te::testing {
 
 inline ComputeOpNode const* compute_op(const Tensor& t) { return t.op().as<ComputeOpNode>(); }
 
+// The shared-tile matmul schedule the CUDA tests share: C[N, M] = A[N, K] · B[K, M] (float32),
+// one T x T block of C per block (blockIdx.y, blockIdx.x) with one element per thread
+// (threadIdx.y, threadIdx.x), the reduction split by KT, and the inputs' tiles cached at ko.
+// scope "shared": A's T x KT and B's KT x T tiles in shared memory, loaded cooperatively (each
+// cache stage fused and spread over the T x T threads). scope "local": only A, one thread's
+// row of KT elements in registers (no cooperative load; BS stays undefined). The schedule is
+// returned unbuilt, so a test can add primitives (storage_align) before building or lowering.
+// Sizes are int, so shapes and indices are int32 (an int64_t shape would make them int64).
+struct SharedTileMatmul {
+  Tensor A, B, C, AS, BS;
+  Schedule s;
+  Module build(const std::string& target, const std::string& name) const { return te::build(s, {A, B, C}, target, name); }
+};
+
+inline SharedTileMatmul shared_tile_matmul(int N, int M, int K, int T, int KT,
+                                           const std::string& scope = "shared") {
+  SharedTileMatmul mm;
+  mm.A = placeholder({N, K}, DataType::float32(), "A");
+  mm.B = placeholder({K, M}, DataType::float32(), "B");
+  IterVar k = reduce_axis(Range(0, K), "k");
+  const Tensor &A = mm.A, &B = mm.B;
+  mm.C = compute({N, M}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
+  const Tensor& C = mm.C;
+  Schedule& s = mm.s;
+  s = create_schedule({C.op()});
+  const auto* c = C.op().as<ComputeOpNode>();
+  mm.AS = s.cache_read(A, scope, {C.op()});
+  if (scope == "shared") mm.BS = s.cache_read(B, scope, {C.op()});
+  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
+  auto [bi, bj, ti, tj] = s[C].tile(c->axis[0], c->axis[1], T, T);
+  s[C].bind(bi, thread_axis("blockIdx.y"));
+  s[C].bind(bj, thread_axis("blockIdx.x"));
+  s[C].bind(ti, ty);
+  s[C].bind(tj, tx);
+  auto [ko, ki] = s[C].split(c->reduce_axis[0], KT);
+  (void)ki;
+  s[mm.AS].compute_at(s[C], ko);
+  if (scope != "shared") return mm;
+  s[mm.BS].compute_at(s[C], ko);
+  for (const Tensor& cache : {mm.AS, mm.BS}) {
+    const auto* cc = cache.op().as<ComputeOpNode>();
+    IterVar fused = s[cache].fuse(cc->axis[0], cc->axis[1]);
+    auto [rest, lane_x] = s[cache].split(fused, T);
+    auto [outer, lane_y] = s[cache].split(rest, T);
+    (void)outer;
+    s[cache].bind(lane_y, ty);
+    s[cache].bind(lane_x, tx);
+  }
+  return mm;
+}
+
 // The kernel's PTX, checked to define the kernel's entry point.
 // With TE_TEST_PRINT_CUDA=1 the CUDA C is printed too (to read what a schedule generates).
 inline std::string expect_ptx_entry(const Module& m) {

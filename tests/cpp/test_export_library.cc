@@ -307,6 +307,73 @@ TEST(ExportLibrary, CudaKernelEmbedsPtxAndSaysWhenThereIsNoDevice) {
   EXPECT_NE(std::string(last_error()).find("no CUDA device"), std::string::npos) << last_error();
   fs::remove_all(dir);
 }
+
+// The library embeds the module's own PTX (its -arch, not the default) and launch metadata,
+// including the dynamic shared memory of a kernel above 48 KiB; a split function is refused.
+TEST(ExportLibrary, CudaKernelTakesTheModulesPtxAndDynamicSharedMemory) {
+  fs::path dir = temp_dir();
+  const int N = 64, K = 512, T = 32, KT = 256;  // two 32x256 float tiles: 64 KiB of shared memory
+  Tensor A = placeholder({N, K}, DataType::float32(), "A");
+  Tensor B = placeholder({K, N}, DataType::float32(), "B");
+  IterVar k = reduce_axis(Range(0, K), "k");
+  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
+  Schedule s = create_schedule({C.op()});
+  Tensor AS = s.cache_read(A, "shared", {C.op()}), BS = s.cache_read(B, "shared", {C.op()});
+  auto [bi, bj, ti, tj] = s[C].tile(C.op().as<ComputeOpNode>()->axis[0], C.op().as<ComputeOpNode>()->axis[1], T, T);
+  s[C].bind(bi, thread_axis("blockIdx.y"));
+  s[C].bind(bj, thread_axis("blockIdx.x"));
+  s[C].bind(ti, thread_axis("threadIdx.y"));
+  s[C].bind(tj, thread_axis("threadIdx.x"));
+  auto [ko, ki] = s[C].split(C.op().as<ComputeOpNode>()->reduce_axis[0], KT);
+  (void)ki;
+  for (const Tensor& cache : {AS, BS}) {
+    s[cache].compute_at(s[C], ko);
+    const auto* op = cache.op().as<ComputeOpNode>();
+    auto [rest, lane_x] = s[cache].split(s[cache].fuse(op->axis[0], op->axis[1]), T);
+    auto [outer, lane_y] = s[cache].split(rest, T);
+    (void)outer;
+    s[cache].bind(lane_y, thread_axis("threadIdx.y"));
+    s[cache].bind(lane_x, thread_axis("threadIdx.x"));
+  }
+  Module gpu = build(s, {A, B, C}, "cuda -arch=sm_80", "mm_big");
+  ExportResult r = export_library({{gpu}}, (dir / "libbig.so").string());
+  json manifest = json::parse(read_text(r.manifest));
+  const json& info = manifest["kernels"][0]["cuda"];
+  EXPECT_EQ(info["arch"], "sm_80");
+  EXPECT_EQ(info["dynamic_shared_bytes"], 65536);
+  EXPECT_EQ(info["ptx_bytes"].get<size_t>(), gpu.get_source("ptx").size());
+
+  // The launcher opts in once per device and passes the bytes to every launch.
+  c_abi::Kernel ck;
+  ck.func = gpu.func();
+  ck.ptx = gpu.get_source("ptx");
+  ck.cuda_entry = "mm_big_kernel";
+  for (int d = 0; d < 3; ++d) ck.grid[d] = Expr(d < 2 ? 2 : 1);
+  ck.block[0] = ck.block[1] = T;
+  ck.dynamic_shared_bytes = 65536;
+  c_abi::Library lib;
+  lib.prefix = "big";
+  lib.kernels.push_back(ck);
+  std::string wrapper = c_abi::library_source(lib);
+  EXPECT_NE(wrapper.find("te_cu.func_set_attribute(function, 8, shared)"), std::string::npos);
+  EXPECT_NE(wrapper.find("device_id, 65536, mm_big_functions, &fn)"), std::string::npos) << wrapper;
+  EXPECT_NE(wrapper.find("32u, 32u, 1u, 65536u, 0, params, 0)"), std::string::npos) << wrapper;
+
+  // A function split into two kernels with a device intermediate is refused, with the fix.
+  Tensor X = placeholder({1024}, DataType::float32(), "X");
+  Tensor Y = compute({1024}, [&](const std::vector<Var>& i) { return X(i[0]) * 2.0f; }, "Y");
+  Tensor Z = compute({1024}, [&](const std::vector<Var>& i) { return Y(i[0]) + 1.0f; }, "Z");
+  Schedule s2 = create_schedule({Z.op()});
+  for (const Tensor& t : {Y, Z}) {
+    auto [bx, tx] = s2[t].split(t.op().as<ComputeOpNode>()->axis[0], 64);
+    s2[t].bind(bx, thread_axis("blockIdx.x"));
+    s2[t].bind(tx, thread_axis("threadIdx.x"));
+  }
+  Module split = build(s2, {X, Z}, "cuda", "chain");
+  EXPECT_TE_ERROR(export_library({{split}}, (dir / "libsplit.so").string()), "function chain is split into 2 CUDA kernels",
+                  "1 device intermediate", "launches one kernel");
+  fs::remove_all(dir);
+}
 #endif
 
 TEST(ExportTuningLog, BestMatmulRecordsOfACommittedLog) {

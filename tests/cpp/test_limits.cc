@@ -3,7 +3,7 @@
 // would not end. Each gives a te::Error naming the limit (or, for constant shapes, switches
 // to 64-bit indexing) — tested with symbolic shapes and fake DLTensors, never by allocating
 // the huge memory.
-#include "test_util.h"
+#include "test_cuda_util.h"
 
 #include "lower/unroll_loops.h"
 #include "lower/vectorize_loops.h"
@@ -159,24 +159,10 @@ TEST(Limits, KernelInternalAllocationBeyondMemoryIsATeError) {
 // A 16x16-thread matmul whose threads each cache KT elements of their row of A in "local"
 // memory at the reduction tile (A is only declared, never allocated).
 LoweredFunc lower_local_tile(int KT) {
-  const int N = 64, K = 1 << 18, T = 16;
-  Tensor A = placeholder({N, K}, DataType::float32(), "A");
-  Tensor B = placeholder({K, N}, DataType::float32(), "B");
-  IterVar k = reduce_axis(Range(0, K), "k");
-  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
-  Schedule s = create_schedule({C.op()});
-  Tensor AL = s.cache_read(A, "local", {C.op()});
-  auto [bi, bj, ti, tj] = s[C].tile(cop(C)->axis[0], cop(C)->axis[1], T, T);
-  s[C].bind(bi, thread_axis("blockIdx.y"));
-  s[C].bind(bj, thread_axis("blockIdx.x"));
-  s[C].bind(ti, thread_axis("threadIdx.y"));
-  s[C].bind(tj, thread_axis("threadIdx.x"));
-  auto [ko, ki] = s[C].split(cop(C)->reduce_axis[0], KT);
-  (void)ki;
-  s[AL].compute_at(s[C], ko);
+  SharedTileMatmul mm = shared_tile_matmul(64, 64, 1 << 18, 16, KT, "local");
   LowerOptions opt;
   opt.target = Target::parse("cuda");
-  return lower(s, {A, B, C}, "tiles", opt);
+  return lower(mm.s, {mm.A, mm.B, mm.C}, "tiles", opt);
 }
 
 // Shared memory per block is checked by the CUDA backend per kernel (test_cuda_runtime.cc,

@@ -23,7 +23,16 @@ struct CudaKernelInfo {
   // Its buffer parameters: i >= 0 is func.args[i], i < 0 the intermediate -1 - i.
   std::vector<int> buffers;
   std::vector<int> size_vars;  // indices into func.size_vars, in parameter order
+  // Bytes of `extern __shared__` memory it is launched with (cuLaunchKernel's sharedMemBytes,
+  // and the CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES opt-in set when it is loaded); 0
+  // when its shared buffers fit the 48 KiB of static __shared__ memory and are printed static.
+  int64_t dynamic_shared_bytes = 0;
 };
+
+// Shared buffers totalling more than this many bytes per kernel cannot be static __shared__
+// arrays (48 KiB on every architecture); above it a kernel carves them out of one
+// `extern __shared__` array (dynamic shared memory, up to the device's opt-in maximum).
+constexpr int64_t kCudaStaticSharedBytes = 48 * 1024;
 
 struct CudaKernelSource {
   std::string code;  // a complete translation unit with every kernel
@@ -50,6 +59,12 @@ std::string compile_cuda_to_ptx(const std::string& source, const std::string& ar
 
 // A te::Module node for target cuda: get_source("cuda") / ("ptx"); calling it needs a GPU.
 std::shared_ptr<ModuleNode> build_cuda(const LoweredFunc& func, const Target& target);
+
+// The CUDA C a module built for target cuda holds (the kernels, their launch configurations
+// and dynamic shared memory), and in *arch the architecture its PTX is compiled for; nullptr
+// for a module of another target. export_library embeds this module's PTX
+// (get_source("ptx")) and launch metadata rather than printing the function again.
+const CudaKernelSource* cuda_module_source(const ModuleNode& node, std::string* arch);
 
 // True when libcuda.so.1 loads and reports at least one device.
 bool cuda_device_available();

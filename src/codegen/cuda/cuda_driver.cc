@@ -1,6 +1,7 @@
 // Driver-API wrapper: dlopen("libcuda.so.1") at first use, the primary context of each device
 // (retained on first use), device memory and copies, cuModuleLoadData of PTX or cubin,
-// cuLaunchKernel, and an error check after every launch naming the kernel. cuda.h is included
+// cuLaunchKernel with its result checked per launch (naming the kernel), and one synchronize
+// per function call (cuda_synchronize), or per launch with TE_CUDA_SYNC_EACH_LAUNCH=1. cuda.h is included
 // for its types only; libcuda is never linked.
 #include "codegen/cuda/cuda_driver.h"
 
@@ -8,9 +9,14 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "te/base.h"
+
+// The exported libraries' launcher (codegen/runtime/c_abi.cc) passes this attribute as a literal.
+static_assert(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES == 8, "c_abi.cc's te_cuda_enter passes 8");
 
 namespace te {
 namespace {
@@ -26,6 +32,7 @@ struct DriverApi {
   decltype(&cuModuleLoadData) module_load = nullptr;
   decltype(&cuModuleUnload) module_unload = nullptr;
   decltype(&cuModuleGetFunction) get_function = nullptr;
+  decltype(&cuFuncSetAttribute) func_set_attribute = nullptr;
   decltype(&cuMemAlloc) mem_alloc = nullptr;
   decltype(&cuMemFree) mem_free = nullptr;
   decltype(&cuMemcpyHtoD) htod = nullptr;
@@ -68,6 +75,7 @@ const DriverApi& driver() {
     sym(a.module_load, "cuModuleLoadData");
     sym(a.module_unload, "cuModuleUnload");
     sym(a.get_function, "cuModuleGetFunction");
+    sym(a.func_set_attribute, "cuFuncSetAttribute");
     sym(a.mem_alloc, "cuMemAlloc_v2");
     sym(a.mem_free, "cuMemFree_v2");
     sym(a.htod, "cuMemcpyHtoD_v2");
@@ -182,8 +190,26 @@ void cuda_copy(void* dst, DLDevice dst_device, const void* src, DLDevice src_dev
   }
 }
 
-CudaKernel::CudaKernel(const std::string& image, const std::string& kernel_name, int device)
-    : kernel_name_(kernel_name), device_(device) {
+bool cuda_sync_each_launch() {
+  static const bool each = [] {
+    const char* v = std::getenv("TE_CUDA_SYNC_EACH_LAUNCH");
+    return v && std::strcmp(v, "1") == 0;
+  }();
+  return each;
+}
+
+void cuda_synchronize(int device, const std::string& what) {
+  const DriverApi& api = use_device(device, what);
+  CUresult rc = api.synchronize();
+  if (rc != CUDA_SUCCESS)
+    fail(what, ": a CUDA fault while the kernels ran (reported by cuCtxSynchronize at the end of the call): ",
+         error_text(api, rc), "; set TE_CUDA_SYNC_EACH_LAUNCH=1 to synchronize after every launch and name the "
+         "kernel that faulted");
+}
+
+CudaKernel::CudaKernel(const std::string& image, const std::string& kernel_name, int device,
+                       int64_t dynamic_shared_bytes)
+    : kernel_name_(kernel_name), device_(device), dynamic_shared_bytes_(dynamic_shared_bytes) {
   const DriverApi& api = use_device(device, "kernel " + kernel_name);
   CUmodule module = nullptr;
   check(api, api.module_load(&module, image.c_str()), "CUDA kernel " + kernel_name + ": cuModuleLoadData (loading the PTX/cubin)");
@@ -196,6 +222,17 @@ CudaKernel::CudaKernel(const std::string& image, const std::string& kernel_name,
     check(api, rc, "CUDA kernel " + kernel_name + ": cuModuleGetFunction");
   }
   function_ = function;
+  if (dynamic_shared_bytes_ > 0) {
+    // Above 48 KiB a kernel must opt in to its dynamic shared memory before it is launched.
+    rc = api.func_set_attribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, int(dynamic_shared_bytes_));
+    if (rc != CUDA_SUCCESS) {
+      api.module_unload(module);
+      module_ = nullptr;
+      fail("CUDA kernel ", kernel_name, ": cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, ",
+           dynamic_shared_bytes_, ") failed: ", error_text(api, rc), "; the device's opt-in maximum of shared memory "
+           "per block is smaller: use smaller shared tiles");
+    }
+  }
 }
 
 CudaKernel::~CudaKernel() {
@@ -220,9 +257,11 @@ void CudaKernel::launch(const std::vector<void*>& device_buffers, const std::vec
     params.push_back(scalar_is_int64[i] ? static_cast<void*>(&scalars64[i]) : static_cast<void*>(&scalars32[i]));
   }
   CUresult rc = api.launch(static_cast<CUfunction>(function_), unsigned(grid[0]), unsigned(grid[1]), unsigned(grid[2]),
-                           unsigned(block[0]), unsigned(block[1]), unsigned(block[2]), 0, nullptr, params.data(), nullptr);
+                           unsigned(block[0]), unsigned(block[1]), unsigned(block[2]), unsigned(dynamic_shared_bytes_), nullptr,
+                           params.data(), nullptr);
   check(api, rc, who + "cuLaunchKernel");
-  check(api, api.synchronize(), who + "execution (cuCtxSynchronize after the launch)");
+  if (cuda_sync_each_launch())
+    check(api, api.synchronize(), who + "execution (cuCtxSynchronize after the launch, TE_CUDA_SYNC_EACH_LAUNCH=1)");
 }
 
 void CudaKernel::launch_with_host_buffers(const std::vector<HostBuffer>& buffers, const std::vector<int64_t>& scalars,
@@ -242,6 +281,7 @@ void CudaKernel::launch_with_host_buffers(const std::vector<HostBuffer>& buffers
     cuda_copy(device[i], gpu, buffers[i].data, cpu, buffers[i].bytes);
   }
   launch(device, scalars, scalar_is_int64, grid, block);
+  cuda_synchronize(device_, "CUDA kernel " + kernel_name_);
   for (size_t i = 0; i < buffers.size(); ++i) cuda_copy(buffers[i].data, cpu, device[i], gpu, buffers[i].bytes);
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "codegen/cuda/codegen_cuda.h"
 #include "codegen/cuda/cuda_driver.h"
 #include "te/ir_functor.h"
 
@@ -35,11 +36,20 @@ std::vector<SharedBuffer> shared_buffers(const LoweredFunc& func) {
         }
         out.push_back({alloc->buffer.name(), elements * int64_t(alloc->dtype.bytes()) * alloc->dtype.lanes});
       });
+  std::reverse(out.begin(), out.end());  // outer buffers first, codegen_cuda's layout order
   return out;
 }
 
 std::string kib(int64_t bytes) {
   return detail::cat(bytes, " bytes (", double(bytes) / 1024.0, " KiB)");
+}
+
+// Each buffer starts 16-byte aligned, as codegen_cuda lays them out (static __align__(16)
+// arrays, or slices of the dynamic shared array at aligned offsets).
+int64_t aligned_total(const std::vector<SharedBuffer>& buffers) {
+  int64_t total = 0;
+  for (const SharedBuffer& b : buffers) total = (total + 15) / 16 * 16 + b.bytes;
+  return total;
 }
 
 }  // namespace
@@ -49,7 +59,8 @@ CudaLimits cuda_limits(const Target& target) {
   if (cuda_device_count() > 0) {
     CudaDeviceInfo info = cuda_device_info(0);
     limits.max_threads_per_block = info.max_threads_per_block;
-    limits.max_shared_memory_per_block = info.max_shared_memory_per_block;
+    // The opt-in maximum: kernels above the 48 KiB static limit use dynamic shared memory.
+    limits.max_shared_memory_per_block = std::max(info.max_shared_memory_per_block_optin, info.max_shared_memory_per_block);
     limits.source = "device cuda(0), " + info.name + " (" + info.arch() + ")";
   }
   if (target.max_threads_per_block || target.max_shared_memory_per_block) {
@@ -60,11 +71,8 @@ CudaLimits cuda_limits(const Target& target) {
   return limits;
 }
 
-int64_t shared_memory_bytes(const LoweredFunc& func) {
-  int64_t total = 0;
-  for (const SharedBuffer& b : shared_buffers(func)) total += b.bytes;
-  return total;
-}
+
+int64_t shared_memory_bytes(const LoweredFunc& func) { return aligned_total(shared_buffers(func)); }
 
 void check_cuda_limits(const LoweredFunc& func, const GpuLaunchConfig& launch, const CudaLimits& limits) {
   int64_t threads = launch.threads_per_block();
@@ -74,16 +82,16 @@ void check_cuda_limits(const LoweredFunc& func, const GpuLaunchConfig& launch, c
          limits.max_threads_per_block, " (", limits.source, "); split the loops bound to threadIdx by smaller "
          "factors (and bind the outer parts to blockIdx, or loop over them in each thread)");
   std::vector<SharedBuffer> buffers = shared_buffers(func);
-  int64_t total = 0;
-  for (const SharedBuffer& b : buffers) total += b.bytes;
+  int64_t total = aligned_total(buffers);
   if (total <= limits.max_shared_memory_per_block) return;
   std::sort(buffers.begin(), buffers.end(), [](const SharedBuffer& a, const SharedBuffer& b) { return a.bytes > b.bytes; });
   std::string stages;
   for (const SharedBuffer& b : buffers) stages += detail::cat(stages.empty() ? "" : ", ", "stage ", b.name, ": ", b.bytes, " bytes");
   fail("kernel ", func.name, ": uses ", kib(total), " of shared memory per block (", stages, "), ",
        total - limits.max_shared_memory_per_block, " bytes over the limit of ", kib(limits.max_shared_memory_per_block),
-       " (", limits.source, "); use smaller tiles: split the axes the shared caches are computed at by smaller "
-       "factors, or cache fewer tensors in \"shared\"");
+       " (", limits.source, "; above ", kib(kCudaStaticSharedBytes), " a kernel already uses dynamic shared "
+       "memory, so this is the opt-in maximum); use smaller tiles: split the axes the shared caches are computed at "
+       "by smaller factors, or cache fewer tensors in \"shared\"");
 }
 
 }  // namespace te

@@ -3,7 +3,10 @@
 // the target's architecture is the device's), and on a machine with a GPU launches it on the
 // arrays' device. CUDA arrays are used in place; CPU arrays are copied to the device and back
 // (a convenience). A split function's kernels are launched in order on the
-// device's stream, with its intermediates allocated per call. Without a GPU a call throws te::Error "no CUDA device available".
+// device's stream, with its intermediates allocated per call. Launches do not synchronize:
+// each launch's return code is checked (naming the kernel), and the call synchronizes once at
+// its end (before CPU arrays are copied back), so a fault names the function's kernels
+// (TE_CUDA_SYNC_EACH_LAUNCH=1 synchronizes after each launch to name the one that faulted). Without a GPU a call throws te::Error "no CUDA device available".
 #include <map>
 #include <mutex>
 
@@ -55,7 +58,14 @@ class CudaModuleNode : public ModuleNode {
     struct Owned {
       int dev;
       std::vector<void*> ptrs;
+      bool launched = false;  // kernels may still run (an error left the call early): wait first
       ~Owned() {
+        if (launched && !ptrs.empty()) {
+          try {
+            cuda_synchronize(dev, "");
+          } catch (const Error&) {  // the error that left the call is the one reported
+          }
+        }
         for (void* p : ptrs) cuda_free(dev, p);
       }
     } owned{device_id, {}};
@@ -87,8 +97,14 @@ class CudaModuleNode : public ModuleNode {
       }
       int64_t grid[3];
       for (int d = 0; d < 3; ++d) grid[d] = interp.eval(info.launch.grid[d]).as_int();
-      kernels[k]->launch(ptrs, scalars, is_int64, grid, info.launch.block);  // synchronizes
+      owned.launched = true;
+      kernels[k]->launch(ptrs, scalars, is_int64, grid, info.launch.block);  // asynchronous
     }
+    // One synchronize per call: an asynchronous fault is reported here, naming the kernels.
+    std::string names;
+    for (const CudaKernelInfo& info : source.kernels) names += (names.empty() ? "" : ", ") + info.name;
+    cuda_synchronize(device_id, detail::cat("function ", func.name, " (kernel", source.kernels.size() > 1 ? "s " : " ",
+                                            names, ") on cuda(", device_id, ")"));
     if (!device.is_cuda())
       for (size_t i = 0; i < func.args.size(); ++i) cuda_copy(buffers[i], cpu, args[i], gpu, arg_bytes[i]);
     return 0;
@@ -113,7 +129,7 @@ class CudaModuleNode : public ModuleNode {
       image = nvrtc_compile(source.code, options, NvrtcOutput::kPtx);
     }
     std::vector<std::unique_ptr<CudaKernel>> loaded;
-    for (const CudaKernelInfo& k : source.kernels) loaded.push_back(std::make_unique<CudaKernel>(image, k.name, device));
+    for (const CudaKernelInfo& k : source.kernels) loaded.push_back(std::make_unique<CudaKernel>(image, k.name, device, k.dynamic_shared_bytes));
     return kernels_.emplace(device, std::move(loaded)).first->second;
   }
   mutable std::mutex mutex_;
@@ -121,6 +137,13 @@ class CudaModuleNode : public ModuleNode {
 };
 
 }  // namespace
+
+const CudaKernelSource* cuda_module_source(const ModuleNode& node, std::string* arch) {
+  const auto* cuda = dynamic_cast<const CudaModuleNode*>(&node);
+  if (!cuda) return nullptr;
+  if (arch) *arch = cuda->options.arch;
+  return &cuda->source;
+}
 
 bool cuda_device_available() { return cuda_unavailable_reason().empty(); }
 

@@ -224,6 +224,7 @@ static struct {
   TeCuResult (*ctx_pop)(void**);
   TeCuResult (*module_load)(void**, const void*);
   TeCuResult (*get_function)(void**, void*, const char*);
+  TeCuResult (*func_set_attribute)(void*, int, int);
   TeCuResult (*launch)(void*, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void*, void**, void**);
   TeCuResult (*synchronize)(void);
   TeCuResult (*error_string)(TeCuResult, const char**);
@@ -245,6 +246,7 @@ static void te_cuda_load(void) {
   TE_CU_SYM(ctx_retain, "cuDevicePrimaryCtxRetain"); TE_CU_SYM(ctx_push, "cuCtxPushCurrent_v2");
   TE_CU_SYM(ctx_pop, "cuCtxPopCurrent_v2"); TE_CU_SYM(module_load, "cuModuleLoadData");
   TE_CU_SYM(get_function, "cuModuleGetFunction"); TE_CU_SYM(launch, "cuLaunchKernel");
+  TE_CU_SYM(func_set_attribute, "cuFuncSetAttribute");
   TE_CU_SYM(synchronize, "cuCtxSynchronize"); TE_CU_SYM(error_string, "cuGetErrorString");
 #undef TE_CU_SYM
   int count = 0;
@@ -263,9 +265,11 @@ static const char* te_cu_text(TeCuResult rc) {
   return s ? s : "unknown CUDA error";
 }
 
-/* The function of a kernel on a device (its module loaded once per device), with the
-   device's primary context pushed; the caller pops it. */
-static int32_t te_cuda_enter(const char* kernel, const char* ptx, const char* entry, int device, void** cache, void** fn) {
+/* The function of a kernel on a device (its module loaded once per device, with the opt-in to
+   `shared` bytes of dynamic shared memory when it has any), with the device's primary context
+   pushed; the caller pops it. */
+static int32_t te_cuda_enter(const char* kernel, const char* ptx, const char* entry, int device, int shared,
+                             void** cache, void** fn) {
   pthread_once(&te_cuda_once, te_cuda_load);
   if (!te_cu.ok) { snprintf(te_error, sizeof te_error, "kernel %s: %s", kernel, te_cuda_why); return -4; }
   /* The primary context of each device, retained once for the life of the process. */
@@ -288,15 +292,20 @@ static int32_t te_cuda_enter(const char* kernel, const char* ptx, const char* en
   pthread_mutex_lock(&te_cuda_mutex);
   if (!cache[device]) {
     void* module = 0;
+    void* function = 0;
     rc = te_cu.module_load(&module, ptx);
-    if (rc == 0) rc = te_cu.get_function(&cache[device], module, entry);
+    if (rc == 0) rc = te_cu.get_function(&function, module, entry);
+    /* 8: CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (checked against cuda.h in cuda_driver.cc) */
+    if (rc == 0 && shared > 0) rc = te_cu.func_set_attribute(function, 8, shared);
+    if (rc == 0) cache[device] = function;
   }
   *fn = cache[device];
   pthread_mutex_unlock(&te_cuda_mutex);
   if (rc != 0) {
     void* popped;
     te_cu.ctx_pop(&popped);
-    snprintf(te_error, sizeof te_error, "kernel %s: loading its PTX on device %d failed: %s", kernel, device, te_cu_text(rc));
+    snprintf(te_error, sizeof te_error, "kernel %s: loading its PTX on device %d (%d bytes of dynamic shared memory) failed: %s",
+             kernel, device, shared, te_cu_text(rc));
     return -3;
   }
   return 0;
@@ -386,7 +395,7 @@ std::string cuda_launch(const Kernel& k, const std::unordered_map<const VarNode*
   for (int d = 0; d < 3; ++d) os << (d ? ", " : "") << c_int_expr(k.grid[d], var_index, name);
   os << "};\n  if (grid[0] <= 0 || grid[1] <= 0 || grid[2] <= 0) return 0; /* empty: nothing to launch */\n"
      << "  void* fn = 0;\n  rc = te_cuda_enter(" << c_string(name) << ", " << name << "_ptx, " << c_string(k.cuda_entry)
-     << ", device_id, " << name << "_functions, &fn);\n  if (rc != 0) return rc;\n";
+     << ", device_id, " << k.dynamic_shared_bytes << ", " << name << "_functions, &fn);\n  if (rc != 0) return rc;\n";
   // Kernel parameters: one pointer per buffer, then each size variable as int or long long.
   for (size_t v = 0; v < func.size_vars.size(); ++v)
     os << "  " << (func.size_vars[v].dtype().bits == 64 ? "int64_t" : "int32_t") << " p" << v << " = ("
@@ -396,7 +405,7 @@ std::string cuda_launch(const Kernel& k, const std::unordered_map<const VarNode*
   for (size_t v = 0; v < func.size_vars.size(); ++v) os << "&p" << v << ", ";
   os << "0};\n"
      << "  TeCuResult cu = te_cu.launch(fn, (unsigned)grid[0], (unsigned)grid[1], (unsigned)grid[2], " << k.block[0]
-     << "u, " << k.block[1] << "u, " << k.block[2] << "u, 0, 0, params, 0);\n"
+     << "u, " << k.block[1] << "u, " << k.block[2] << "u, " << k.dynamic_shared_bytes << "u, 0, params, 0);\n"
      << "  if (cu == 0) cu = te_cu.synchronize(); /* errors are reported by this call, not a later one */\n"
      << "  void* popped;\n  te_cu.ctx_pop(&popped);\n"
      << "  if (cu != 0) {\n    snprintf(te_error, sizeof te_error, \"kernel %s: the CUDA launch failed: %s\", "

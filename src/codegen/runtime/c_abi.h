@@ -30,6 +30,9 @@ struct Kernel {
   std::string ptx, cuda_entry;
   Expr grid[3];
   int64_t block[3] = {1, 1, 1};
+  // Bytes of dynamic (`extern __shared__`) memory: the launcher opts in once per device
+  // (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) and passes them to every launch.
+  int64_t dynamic_shared_bytes = 0;
   bool is_cuda() const { return !ptx.empty(); }
   static Kernel cpu(LoweredFunc func, std::string object, bool has_parallel) {
     Kernel k;
