@@ -2,6 +2,7 @@
 // (against a simulated device limit), device-array argument checks, DLPack import. Runs on
 // every machine; the tests that need a GPU (CudaRuntimeGpu.*) skip cleanly without one.
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "codegen/cuda/cuda_driver.h"
@@ -363,6 +364,39 @@ TEST(CudaRuntimeGpu, SharedMatmulOnDeviceArrays) {
   m({a.copy_to(Device::cuda(0)), b.copy_to(Device::cuda(0)), c});
   std::vector<NDArray> expected = evaluate_reference({args[0].tensor, args[1].tensor}, {a, b}, {args[2].tensor});
   EXPECT_EQ(compare_arrays(c.copy_to(Device::cpu()), expected[0], 1e-4, 1e-4), "");
+}
+
+// A kernel that faults (an unmapped device address) reports it at the call's one synchronize,
+// naming the function's kernels and the TE_CUDA_SYNC_EACH_LAUNCH switch; with the switch the
+// launch itself synchronizes and names the kernel. Each case runs in a fresh process (a
+// fault leaves the CUDA context unusable).
+[[noreturn]] void run_faulting_kernel(bool each_launch, const char* part1, const char* part2) {
+  if (each_launch) setenv("TE_CUDA_SYNC_EACH_LAUNCH", "1", 1);
+  else unsetenv("TE_CUDA_SYNC_EACH_LAUNCH");
+  ExpKernel k;
+  Module m = k.build_for("cuda");
+  FakeTensor x({kDLCUDA, 0}, 1 << 20), y({kDLCUDA, 0}, 1 << 20);
+  x.t.data = y.t.data = reinterpret_cast<void*>(uintptr_t(1) << 40);  // no memory there
+  try {
+    m(std::vector<DLTensor*>{&x.t, &y.t});
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    if (contains(msg, part1) && contains(msg, part2)) std::_Exit(0);
+    std::cerr << msg;
+    std::_Exit(2);
+  }
+  std::_Exit(3);  // no error at all
+}
+
+void expect_fault_message(bool each_launch, const char* part1, const char* part2) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(run_faulting_kernel(each_launch, part1, part2), ::testing::ExitedWithCode(0), "");
+}
+
+TEST(CudaRuntimeGpu, AsynchronousFaultNamesTheFunctionsKernels) {
+  SKIP_WITHOUT_GPU();
+  expect_fault_message(false, "function expdiv (kernel expdiv_kernel) on cuda(0)", "TE_CUDA_SYNC_EACH_LAUNCH=1");
+  expect_fault_message(true, "CUDA kernel expdiv_kernel: execution", "TE_CUDA_SYNC_EACH_LAUNCH=1");
 }
 
 }  // namespace
