@@ -12,6 +12,7 @@
 #include "lower/check_gpu_memory.h"
 #include "lower/check_target.h"
 #include "lower/cuda_threads.h"
+#include "lower/inject_virtual_thread.h"
 #include "lower/remove_no_op.h"
 #include "lower/storage_flatten.h"
 #include "lower/unroll_loops.h"
@@ -66,6 +67,7 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
     if (!stage->storage_aligns.empty())
       aligns[(stage->origin_op.defined() ? stage->origin_op : stage->op).get()] = stage->storage_aligns;
   s = log.after("storage_flatten", s, storage_flatten(s, func.args, aligns));
+  if (options.target.kind == "cuda") s = log.after("inject_virtual_thread", s, inject_virtual_thread(s));
   s = log.after("simplify", s, simplify(s));
   // Unroll before vectorize: an unrolled loop inside a vectorized one becomes straight-line
   // code the vectorizer can widen, and a vectorized loop inside an unrolled one is copied
