@@ -6,8 +6,13 @@
 //                two capped so that the block never exceeds 1024 threads, inner sizes 1/2/4,
 //                or 1/2 with three or more non-trivial axes); reduction axes: [-1, r1, r2]
 //                (r1 a power of two <= 16, r2 in 1/2/4, r1*r2 <= 16).
-//                No vthread level: the CUDA backend prints vthread as a serial loop, so it
-//                would add nothing over inner2.
+//   vthread      1/2: with 2, each spatial axis whose inner2 is even gets a vthread level
+//                between the block and thread loops of the copy-out stage: the block's tile
+//                is the same, but a thread owns 2 pieces of inner2/2 x inner3 elements,
+//                thread x inner elements apart, instead of one contiguous piece (TVM's
+//                strided register tiles; src/lower/inject_virtual_thread.cc unrolls them
+//                inside the thread, and the local accumulator gets one slice per virtual
+//                thread). Other axes stay as with 1.
 //   unroll       0/16/64: unroll the innermost inner3/r2 loops within that product.
 //   stage_inputs 1/0: stage the anchor's inputs in shared memory (see below) or not.
 // Structure: the copy-out stage (the anchor itself when it is the output, else the fused
@@ -142,6 +147,7 @@ void schedule_anchor_gpu(Config& cfg, Plan& plan) {
   }
   const int64_t unroll = cfg.define_knob(prefix(plan, anchor) + ".unroll", {0, 16, 64});
   const bool stage_inputs = cfg.define_knob(prefix(plan, anchor) + ".stage_inputs", {1, 0}) != 0;
+  const int64_t vthread = cfg.define_knob(prefix(plan, anchor) + ".vthread", {1, 2});
 
   int64_t threads = 1;
   for (const auto& sizes : spatial_sizes) threads *= sizes[1];
@@ -168,20 +174,25 @@ void schedule_anchor_gpu(Config& cfg, Plan& plan) {
   // ---- the copy-out stage: block / thread / inner per axis
   const auto* outer_op = outer->op.as<ComputeOpNode>();
   TE_ICHECK(outer_op->axis.size() == num_spatial, "derived space: copy-out stage of ", name, " has another rank");
-  std::vector<IterVar> block, thread, inner;
+  std::vector<IterVar> block, virtual_threads, thread, inner;
   for (size_t i = 0; i < num_spatial; ++i) {
     const std::vector<int64_t>& s = spatial_sizes[i];
-    std::vector<IterVar> parts = split_by_sizes(outer, outer_op->axis[i], {-1, s[1], s[2] * s[3]});
+    const int64_t v = s[2] % vthread == 0 ? vthread : 1;
+    std::vector<IterVar> parts = v > 1 ? split_by_sizes(outer, outer_op->axis[i], {-1, v, s[1], s[2] / v * s[3]})
+                                       : split_by_sizes(outer, outer_op->axis[i], {-1, s[1], s[2] * s[3]});
     block.push_back(parts[0]);
-    thread.push_back(parts[1]);
-    inner.push_back(parts[2]);
+    if (v > 1) virtual_threads.push_back(parts[1]);
+    thread.push_back(parts[parts.size() - 2]);
+    inner.push_back(parts.back());
   }
   std::vector<IterVar> order = block;
+  order.insert(order.end(), virtual_threads.begin(), virtual_threads.end());
   order.insert(order.end(), thread.begin(), thread.end());
   order.insert(order.end(), inner.begin(), inner.end());
   outer.reorder(order);
   IterVar block_fused = fuse_all(outer, block);
   outer.bind(block_fused, thread_axis("blockIdx.x"));
+  for (const IterVar& v : virtual_threads) outer.bind(v, thread_axis("vthread"));
   IterVar thread_fused = fuse_all(outer, thread);
   outer.bind(thread_fused, thread_axis("threadIdx.x"));
 
