@@ -1,6 +1,8 @@
 // Domain pass-down and index pass-up through split/fuse relations (see message_passing.h).
 #include "schedule/message_passing.h"
 
+#include <climits>
+
 #include "te/expr_ops.h"
 
 namespace te {
@@ -72,7 +74,20 @@ void pass_down_domain(const StageNode& stage, BoundMap* bounds) {
     } else {
       const Range& outer = bound_of(*bounds, rel.outer, stage);
       const Range& inner = bound_of(*bounds, rel.inner, stage);
-      (*bounds)[rel.fused.get()] = Range(make_zero(outer.extent.dtype()), mul_extents(outer.extent, inner.extent));
+      // In the fused variable's type (int64 when Stage::fuse saw the product exceed int32).
+      DataType t = rel.fused->var.dtype();
+      auto in_type = [&](const Expr& e) {
+        if (e.dtype() == t) return e;
+        const int64_t* c = as_const_int(e);
+        return c ? make_const(t, double(*c)) : CastNode::make(t, e);
+      };
+      Expr a = in_type(outer.extent), b = in_type(inner.extent);
+      const int64_t *ca = as_const_int(a), *cb = as_const_int(b);
+      if (ca && cb && t.bits < 64 && *cb != 0 && *ca > (t.is_int() ? INT32_MAX : UINT32_MAX) / *cb)
+        fail("fuse: the fused axis ", rel.fused->var.name(), " of stage ", stage.op->name, " has ", *ca, " x ", *cb,
+             " = ", *ca * *cb, " iterations, beyond its ", t.str(), " loop variable; fuse fewer axes, or split "
+             "first so that each fused part stays below 2^31");
+      (*bounds)[rel.fused.get()] = Range(make_zero(t), mul_extents(a, b));
     }
   }
 }
@@ -90,14 +105,23 @@ IterVarValueMap pass_up_offsets(const StageNode& stage, const BoundMap& bounds, 
     } else {
       auto fused = offsets.find(rel.fused.get());
       if (fused == offsets.end()) continue;
-      const Expr& inner_extent = bound_of(bounds, rel.inner, stage).extent;
+      Expr inner_extent = bound_of(bounds, rel.inner, stage).extent;
       Expr value = fused->second;
+      // A 64-bit fused variable over 32-bit axes: divide in 64 bits, then each part (within
+      // its own axis's extent) back in its own type.
+      auto narrow = [](const Expr& e, const IterVar& iv) {
+        return e.dtype() == iv->var.dtype() ? e : CastNode::make(iv->var.dtype(), e);
+      };
+      if (inner_extent.dtype() != value.dtype()) {
+        const int64_t* c = as_const_int(inner_extent);
+        inner_extent = c ? make_const(value.dtype(), double(*c)) : CastNode::make(value.dtype(), inner_extent);
+      }
       if (is_one(inner_extent)) {
-        offsets[rel.outer.get()] = value;
-        offsets[rel.inner.get()] = make_zero(value.dtype());
+        offsets[rel.outer.get()] = narrow(value, rel.outer);
+        offsets[rel.inner.get()] = make_zero(rel.inner->var.dtype());
       } else {
-        offsets[rel.outer.get()] = floordiv(value, inner_extent);
-        offsets[rel.inner.get()] = floormod(value, inner_extent);
+        offsets[rel.outer.get()] = narrow(floordiv(value, inner_extent), rel.outer);
+        offsets[rel.inner.get()] = narrow(floormod(value, inner_extent), rel.inner);
       }
     }
   }

@@ -25,6 +25,30 @@ const char* type_word(IterVarType t) {
   return "?";
 }
 
+// The extent of an axis when the schedule alone fixes it: a root axis of constant range, and
+// the splits and fuses of such axes (an upper bound: bound inference may narrow it); -1 when
+// it depends on bound inference or a symbolic shape.
+int64_t static_extent(const StageNode* stage, const IterVar& iv) {
+  if (iv->dom.extent.defined())
+    if (const int64_t* c = as_const_int(iv->dom.extent)) return *c;
+  for (const IterVarRelation& rel : stage->relations) {
+    if (rel.kind == IterVarRelation::kSplit && (rel.outer.same_as(iv) || rel.inner.same_as(iv))) {
+      int64_t parent = static_extent(stage, rel.parent);
+      if (parent < 0) return -1;
+      int64_t divisor = rel.factor > 0 ? rel.factor : rel.nparts;
+      int64_t whole = std::min(divisor, parent), parts = (parent + divisor - 1) / divisor;
+      bool outer = rel.outer.same_as(iv);
+      return rel.factor > 0 ? (outer ? parts : whole) : (outer ? whole : parts);
+    }
+    if (rel.kind == IterVarRelation::kFuse && rel.fused.same_as(iv)) {
+      int64_t a = static_extent(stage, rel.outer), b = static_extent(stage, rel.inner);
+      if (a < 0 || b < 0) return -1;
+      return b != 0 && a > INT64_MAX / b ? INT64_MAX : a * b;
+    }
+  }
+  return -1;
+}
+
 StageNode* checked(const Stage& stage, const char* primitive) {
   if (!stage.defined()) fail(primitive, ": the stage is undefined");
   return stage.get();
@@ -186,6 +210,10 @@ IterVar Stage::fuse(const IterVar& outer, const IterVar& inner) {
          type_word(inner.type()), ") of stage ", stage->op->name,
          " have different types; a reduction axis can only be fused with another reduction axis");
   DataType t = outer.var().dtype().bits >= inner.var().dtype().bits ? outer.var().dtype() : inner.var().dtype();
+  // A fused extent beyond int32 (e.g. 65536 x 65537) needs a 64-bit loop variable; the split
+  // and fused axes keep their own types (message_passing.cc converts between them).
+  int64_t a = static_extent(stage, outer), b = static_extent(stage, inner);
+  if (t.bits < 64 && a > 0 && b > 0 && (a > INT32_MAX / b)) t = DataType::int64();
   IterVar fused(Range(), Var(axis_name(outer) + "." + axis_name(inner) + ".fused", t), outer.type());
   IterVarRelation rel{IterVarRelation::kFuse, IterVar(), outer, inner, fused, 0, 0};
   stage->relations.push_back(rel);

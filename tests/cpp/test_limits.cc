@@ -46,6 +46,28 @@ TEST(Limits, ConstantShapeBeyond2To31IndexesWith64Bits) {
   EXPECT_NE(m.get_source("ll").find("i64"), std::string::npos);
 }
 
+// Fusing axes whose product exceeds 2^31-1 gives a 64-bit loop variable; before, the fused
+// extent wrapped to its low 32 bits (65536 x 65537 ran 65536 iterations).
+TEST(Limits, FusedExtentBeyond2To31IsA64BitLoop) {
+  Tensor A = placeholder({65536, 65537}, DataType::float32(), "A");
+  Tensor C = compute({65536, 65537}, [&](const std::vector<Var>& i) { return A(i[0], i[1]) + constant(1.0f); }, "C");
+  Schedule s = create_schedule({C.op()});
+  IterVar fused = s[C].fuse(cop(C)->axis[0], cop(C)->axis[1]);
+  EXPECT_EQ(fused->var.dtype(), DataType::int64());
+  LoweredFunc f = lower(s, {A, C}, "fused_big");
+  const auto* loop = f.body.as<ForNode>();
+  ASSERT_NE(loop, nullptr) << to_string(f);
+  EXPECT_TRUE(is_const_int(loop->extent, int64_t(65536) * 65537)) << to_string(f);
+  EXPECT_EQ(loop->loop_var.dtype(), DataType::int64());
+  Module m = build(s, {A, C}, "llvm", "fused_big");  // compiles, without running on 17 GB
+  EXPECT_NE(m.get_source("ll").find("4295032832"), std::string::npos);
+  // Split before fusing keeps each fused part within int32.
+  Schedule s2 = create_schedule({C.op()});
+  auto [io, ii] = s2[C].split(cop(C)->axis[0], 16);
+  EXPECT_EQ(s2[C].fuse(ii, cop(C)->axis[1])->var.dtype(), DataType::int32());  // 16 x 65537
+  (void)io;
+}
+
 TEST(Limits, SymbolicInternalBufferIndexesWith64Bits) {
   // T is allocated inside the kernel with n*n elements: for n = 50000 that is 2.5e9.
   Var n = var("n");
