@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU check: builds te with CUDA on a machine with an NVIDIA GPU, runs the CUDA tests there
-# (C++ `ctest -R Cuda` and tests/python/test_cuda.py, which skip nothing when a device is
-# present), then the GPU benchmarks (bench/matmul_cuda.py, bench/conv2d_cuda.py: te next to
+# (C++ `ctest -R Cuda` — including dynamic shared memory above 48 KiB, vthread kernels and the
+# asynchronous-fault report — once more with TE_CUDA_SYNC_EACH_LAUNCH=1, and
+# tests/python/test_cuda.py, which skip nothing when a device is present), then the GPU benchmarks (bench/matmul_cuda.py, bench/conv2d_cuda.py: te next to
 # cuBLAS / cuDNN through PyTorch, TF32 off). Needs no network: it uses what the machine has
 # (CUDA toolkit, CMake, a Python with NumPy + PyTorch + pybind11; LLVM 19, GoogleTest and
 # nlohmann_json when present — without LLVM, te is built CUDA-only; without GoogleTest the
@@ -58,6 +59,11 @@ status=0
 if [ "$CPP_TESTS" = 1 ]; then
   step "C++ CUDA tests (ctest -R Cuda)"
   ctest --test-dir "$BUILD_DIR" --output-on-failure -R Cuda -j "$JOBS" || status=1
+  # Launches synchronize once per call; the debugging switch (a sync after every launch) must
+  # give the same results.
+  step "C++ CUDA runs with TE_CUDA_SYNC_EACH_LAUNCH=1"
+  TE_CUDA_SYNC_EACH_LAUNCH=1 ctest --test-dir "$BUILD_DIR" --output-on-failure \
+    -R 'CudaRuntimeGpu|CudaLimits|CudaVthread|CudaSchedules' -j "$JOBS" || status=1
 fi
 step "Python CUDA tests (tests/python/test_cuda.py, tests/python/test_dlpack.py)"
 "$PYTHON" -m pytest -q -rs tests/python/test_cuda.py tests/python/test_dlpack.py || status=1

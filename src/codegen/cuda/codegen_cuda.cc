@@ -434,7 +434,8 @@ class CudaPrinter {
   void print_for(const ForNode* op, int indent, std::ostringstream& out) {
     std::string var = name_of(op->loop_var);
     std::string type = c_type(op->loop_var.dtype());
-    if (op->for_kind == ForKind::kThreadBinding && op->thread_tag != "vthread") {
+    TE_ICHECK(op->thread_tag != "vthread", "codegen cuda: a vthread loop left after inject_virtual_thread");
+    if (op->for_kind == ForKind::kThreadBinding) {
       bool is_block = false;
       int dim = 0;
       parse_thread_tag(op->thread_tag, &is_block, &dim);
