@@ -73,6 +73,33 @@ def test_block_limits_checked_at_build():
         te.build(s, args, "cuda -max-threads-per-block=128")
 
 
+def test_vthread_strided_writes_and_errors():
+    """An axis bound to vthread: each thread writes its 4 virtual threads' elements, 64 apart."""
+    A = te.placeholder((1024,), name="A")
+    B = te.compute((1024,), lambda i: A[i] * 2.0 + 1.0, name="B")
+    s = te.create_schedule(B.op)
+    bx, rest = s[B].split(B.op.axis[0], factor=256)
+    v, tx = s[B].split(rest, nparts=4)
+    s[B].bind(bx, te.thread_axis("blockIdx.x"))
+    s[B].bind(v, te.thread_axis("vthread"))
+    s[B].bind(tx, te.thread_axis("threadIdx.x"))
+    f = te.build(s, [A, B], "cuda", name="vt")
+    cu = f.get_source("cuda")
+    assert "__launch_bounds__(64)" in cu and cu.count("B[") == 4, cu
+    assert ".entry vt_kernel(" in f.get_source("ptx")
+    if HAS_GPU:
+        a = np.random.default_rng(0).standard_normal(1024).astype("float32")
+        b = te.nd.empty((1024,), "float32", device=te.cuda(0))
+        f(te.nd.array(a, device=te.cuda(0)), b)
+        np.testing.assert_allclose(b.numpy(), a * 2 + 1, rtol=1e-6)
+    s2 = te.create_schedule(B.op)
+    w, t = s2[B].split(B.op.axis[0], nparts=128)
+    s2[B].bind(w, te.thread_axis("vthread"))
+    s2[B].bind(t, te.thread_axis("threadIdx.x"))
+    with pytest.raises(te.TEError, match="128 virtual threads, over the limit of 64"):
+        te.build(s2, [A, B], "cuda")
+
+
 @pytest.mark.parametrize("name", ["matmul", "conv2d"])
 def test_benchmark_schedules_compile(name):
     """The GPU benchmarks' kernels (small sizes here) are generated and NVRTC-compiled."""
