@@ -12,6 +12,7 @@
 
 #ifdef TE_WITH_CUDA
 #include "codegen/cuda/codegen_cuda.h"
+#include "test_cuda_util.h"
 #endif
 #include "codegen/runtime/c_abi.h"
 #include "te/autotune/log.h"
@@ -312,30 +313,8 @@ TEST(ExportLibrary, CudaKernelEmbedsPtxAndSaysWhenThereIsNoDevice) {
 // including the dynamic shared memory of a kernel above 48 KiB; a split function is refused.
 TEST(ExportLibrary, CudaKernelTakesTheModulesPtxAndDynamicSharedMemory) {
   fs::path dir = temp_dir();
-  const int N = 64, K = 512, T = 32, KT = 256;  // two 32x256 float tiles: 64 KiB of shared memory
-  Tensor A = placeholder({N, K}, DataType::float32(), "A");
-  Tensor B = placeholder({K, N}, DataType::float32(), "B");
-  IterVar k = reduce_axis(Range(0, K), "k");
-  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
-  Schedule s = create_schedule({C.op()});
-  Tensor AS = s.cache_read(A, "shared", {C.op()}), BS = s.cache_read(B, "shared", {C.op()});
-  auto [bi, bj, ti, tj] = s[C].tile(C.op().as<ComputeOpNode>()->axis[0], C.op().as<ComputeOpNode>()->axis[1], T, T);
-  s[C].bind(bi, thread_axis("blockIdx.y"));
-  s[C].bind(bj, thread_axis("blockIdx.x"));
-  s[C].bind(ti, thread_axis("threadIdx.y"));
-  s[C].bind(tj, thread_axis("threadIdx.x"));
-  auto [ko, ki] = s[C].split(C.op().as<ComputeOpNode>()->reduce_axis[0], KT);
-  (void)ki;
-  for (const Tensor& cache : {AS, BS}) {
-    s[cache].compute_at(s[C], ko);
-    const auto* op = cache.op().as<ComputeOpNode>();
-    auto [rest, lane_x] = s[cache].split(s[cache].fuse(op->axis[0], op->axis[1]), T);
-    auto [outer, lane_y] = s[cache].split(rest, T);
-    (void)outer;
-    s[cache].bind(lane_y, thread_axis("threadIdx.y"));
-    s[cache].bind(lane_x, thread_axis("threadIdx.x"));
-  }
-  Module gpu = build(s, {A, B, C}, "cuda -arch=sm_80", "mm_big");
+  const int T = 32;  // two 32x256 float tiles: 64 KiB of shared memory
+  Module gpu = shared_tile_matmul(64, 64, 512, T, 256).build("cuda -arch=sm_80", "mm_big");
   ExportResult r = export_library({{gpu}}, (dir / "libbig.so").string());
   json manifest = json::parse(read_text(r.manifest));
   const json& info = manifest["kernels"][0]["cuda"];
