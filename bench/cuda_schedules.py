@@ -13,12 +13,15 @@ def _cooperative_load(s, cache, threads_y, threads_x):
     s[cache].bind(lane_x, te.thread_axis("threadIdx.x"))
 
 
-def matmul(n, m, k, block=128, threads=16, kstep=8):
+def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1):
     """C[n, m] = A[n, k] @ B[k, m] in fp32. Each block computes a block x block tile of C with
     threads x threads threads; each thread keeps a (block/threads)^2 tile of C in registers
     (cache_write "local"), and A/B pass through shared memory kstep columns/rows at a time,
-    loaded cooperatively. Returns (schedule, [A, B, C])."""
-    if n % block or m % block or k % kstep or block % threads:
+    loaded cooperatively. vthreads > 1: each axis of the block tile is first split into
+    vthreads virtual threads (TVM's strided register tiles), so a thread's tile is vthreads x
+    vthreads pieces block/vthreads apart instead of one contiguous square (neighbouring threads
+    then read neighbouring shared-memory words). Returns (schedule, [A, B, C])."""
+    if n % block or m % block or k % kstep or block % (threads * vthreads):
         raise ValueError(f"matmul: sizes {n}x{m}x{k} must be multiples of block={block} / kstep={kstep}")
     A = te.placeholder((n, k), name="A")
     B = te.placeholder((k, m), name="B")
@@ -31,9 +34,17 @@ def matmul(n, m, k, block=128, threads=16, kstep=8):
     i, j = C.op.axis
     by, yi = s[C].split(i, factor=block)
     bx, xi = s[C].split(j, factor=block)
+    if vthreads > 1:
+        vy, yi = s[C].split(yi, nparts=vthreads)
+        vx, xi = s[C].split(xi, nparts=vthreads)
     ty, yi = s[C].split(yi, nparts=threads)
     tx, xi = s[C].split(xi, nparts=threads)
-    s[C].reorder(by, bx, ty, tx, yi, xi)
+    if vthreads > 1:
+        s[C].reorder(by, bx, vy, vx, ty, tx, yi, xi)
+        s[C].bind(vy, te.thread_axis("vthread"))
+        s[C].bind(vx, te.thread_axis("vthread"))
+    else:
+        s[C].reorder(by, bx, ty, tx, yi, xi)
     s[C].bind(by, te.thread_axis("blockIdx.y"))
     s[C].bind(bx, te.thread_axis("blockIdx.x"))
     s[C].bind(ty, te.thread_axis("threadIdx.y"))

@@ -4,6 +4,7 @@ one GPU. Correctness is checked against torch in the same run (outputs pre-fille
 
   python bench/matmul_cuda.py [--sizes 4096 2048] [--repeat 20] [--warmup 5]
   python bench/matmul_cuda.py --dry-run   # no GPU: build + NVRTC-compile the kernels only
+  python bench/matmul_cuda.py --vthreads 2   # the strided (vthread) register tiles
 
 Prints one line per size: te and cuBLAS median milliseconds, TFLOP/s, ratio te/cuBLAS."""
 import argparse
@@ -18,8 +19,8 @@ import cuda_schedules  # noqa: E402
 import te  # noqa: E402
 
 
-def build(n, target):
-    s, args = cuda_schedules.matmul(n, n, n)
+def build(n, target, vthreads=1):
+    s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads)
     f = te.build(s, args, target, name=f"matmul_{n}")
     f.get_source("ptx")  # NVRTC now, so a compile error shows before any timing
     return f
@@ -45,9 +46,10 @@ def main():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--target", default="cuda")
     p.add_argument("--dry-run", action="store_true", help="build and compile only (no GPU needed)")
+    p.add_argument("--vthreads", type=int, default=1, help="virtual threads per tile axis (cuda_schedules.matmul)")
     a = p.parse_args()
     for n in a.sizes:
-        f = build(n, a.target)
+        f = build(n, a.target, a.vthreads)
         if a.dry_run:
             print(f"matmul {n}^3: built for '{a.target}', PTX {len(f.get_source('ptx'))} bytes (dry run)")
     if a.dry_run:
@@ -60,8 +62,9 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     print(f"device: {te.cuda(0).name} (torch {torch.__version__}); fp32, TF32 off; median of {a.repeat} after {a.warmup} warm-up")
     print(f"{'size':>6} {'te ms':>9} {'cuBLAS ms':>10} {'te TFLOP/s':>11} {'cuBLAS TFLOP/s':>15} {'te/cuBLAS':>10}  max|err|")
+    print(f"te schedule: cuda_schedules.matmul, vthreads={a.vthreads}")
     for n in a.sizes:
-        f = build(n, a.target)
+        f = build(n, a.target, a.vthreads)
         A = torch.randn(n, n, device="cuda")
         B = torch.randn(n, n, device="cuda")
         C = torch.full((n, n), float("nan"), device="cuda")

@@ -71,6 +71,8 @@ step "Python CUDA tests (tests/python/test_cuda.py, tests/python/test_dlpack.py)
 if [ "$BENCH" = 1 ]; then
   step "bench/matmul_cuda.py (te vs cuBLAS)"
   "$PYTHON" bench/matmul_cuda.py || status=1
+  step "bench/matmul_cuda.py --vthreads 2 (strided register tiles)"
+  "$PYTHON" bench/matmul_cuda.py --vthreads 2 || status=1
   step "bench/conv2d_cuda.py (te vs cuDNN)"
   "$PYTHON" bench/conv2d_cuda.py || status=1
 fi

@@ -100,16 +100,20 @@ def test_vthread_strided_writes_and_errors():
         te.build(s2, [A, B], "cuda")
 
 
-@pytest.mark.parametrize("name", ["matmul", "conv2d"])
+@pytest.mark.parametrize("name", ["matmul", "matmul_vthread", "conv2d"])
 def test_benchmark_schedules_compile(name):
     """The GPU benchmarks' kernels (small sizes here) are generated and NVRTC-compiled."""
-    s, args = cuda_schedules.matmul(256, 256, 64) if name == "matmul" else cuda_schedules.conv2d(1, 16, 16, 32)
+    if name == "conv2d":
+        s, args = cuda_schedules.conv2d(1, 16, 16, 32)
+    else:
+        s, args = cuda_schedules.matmul(256, 256, 64, vthreads=2 if name == "matmul_vthread" else 1)
     f = te.build(s, args, "cuda", name=name)
     cu = f.get_source("cuda")
     assert "__shared__" in cu and "__syncthreads();" in cu
     assert f".entry {name}_kernel(" in f.get_source("ptx")
-    if name == "matmul":
+    if name.startswith("matmul"):
         assert "float A_shared[1024]" in cu  # the block's 128x8 tile, not one thread's rows
+        assert "float C_local[64]" in cu  # 8x8 per thread (with vthreads: 2x2 slices of 4x4)
 
 
 def test_benchmarks_dry_run():
@@ -221,13 +225,14 @@ def test_kernel_on_device_arrays_and_wrong_device():
 @gpu
 def test_benchmark_schedules_match_numpy_on_gpu():
     rng = np.random.default_rng(2)
-    s, args = cuda_schedules.matmul(256, 384, 64)
-    f = te.build(s, args, "cuda")
     a = rng.standard_normal((256, 64)).astype("float32")
     b = rng.standard_normal((64, 384)).astype("float32")
-    c = te.nd.array(np.full((256, 384), np.nan, "float32"), device=te.cuda(0))
-    f(te.nd.array(a, device=te.cuda(0)), te.nd.array(b, device=te.cuda(0)), c)
-    np.testing.assert_allclose(c.numpy(), a @ b, rtol=1e-4, atol=1e-4)
+    for vthreads in (1, 2):
+        s, args = cuda_schedules.matmul(256, 384, 64, vthreads=vthreads)
+        f = te.build(s, args, "cuda")
+        c = te.nd.array(np.full((256, 384), np.nan, "float32"), device=te.cuda(0))
+        f(te.nd.array(a, device=te.cuda(0)), te.nd.array(b, device=te.cuda(0)), c)
+        np.testing.assert_allclose(c.numpy(), a @ b, rtol=1e-4, atol=1e-4)
 
     s, args = cuda_schedules.conv2d(2, 16, 16, 32)
     f = te.build(s, args, "cuda")
