@@ -1,4 +1,6 @@
-// src/ops/matmul.cc — matmul's compute and its tuning template for "llvm" and "cuda".
+// src/ops/matmul.cc — matmul's compute and its tuning template for "llvm" and "cuda":
+// C[i, j] = sum_k A[i, k] * B[k, j], with A stored [k, m] when trans_a and B [n, k] when trans_b
+// (NN, NT, TN, TT; template arguments (m, n, k[, trans_a, trans_b])).
 //
 // CPU structure (the hand schedule of examples/matmul_cpu.cc, made tunable): C is tiled into
 // register tiles tile_i x tile_j; B is repacked into 32-column panels (packedB[j / 32][k]
@@ -12,20 +14,31 @@
 
 namespace te::ops {
 
-Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name) {
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, const std::string& name) {
   if (a.ndim() != 2 || b.ndim() != 2)
     fail("matmul: A and B must be 2-D, got ", a.name(), " with ", a.ndim(), " and ", b.name(), " with ",
          b.ndim(), " dimensions");
-  const int64_t* ak = as_const_int(a.shape()[1]);
-  const int64_t* bk = as_const_int(b.shape()[0]);
+  // The reduction extent: A's columns ([m, k]) or rows ([k, m] when trans_a); B's rows ([k, n])
+  // or columns ([n, k] when trans_b).
+  const Expr a_k = a.shape()[trans_a ? 0 : 1], b_k = b.shape()[trans_b ? 1 : 0];
+  const int64_t* ak = as_const_int(a_k);
+  const int64_t* bk = as_const_int(b_k);
   if (ak && bk && *ak != *bk)
-    fail("matmul: the reduction sizes differ: ", a.name(), " has ", *ak, " columns but ", b.name(), " has ",
-         *bk, " rows");
-  IterVar k = reduce_axis(Range(0, a.shape()[1]), "k");
+    fail("matmul: the reduction sizes differ: ", a.name(), " has ", *ak, trans_a ? " rows" : " columns",
+         " (trans_a=", trans_a, ") but ", b.name(), " has ", *bk, trans_b ? " columns" : " rows", " (trans_b=",
+         trans_b, ")");
+  IterVar k = reduce_axis(Range(0, a_k), "k");
   return compute(
-      {a.shape()[0], b.shape()[1]},
-      [&](const std::vector<Var>& i) { return sum(a(i[0], k) * b(k, i[1]), {k}); }, name);
+      {a.shape()[trans_a ? 1 : 0], b.shape()[trans_b ? 0 : 1]},
+      [&](const std::vector<Var>& i) {
+        Expr lhs = trans_a ? a(k, i[0]) : a(i[0], k);
+        Expr rhs = trans_b ? b(i[1], k) : b(k, i[1]);
+        return sum(lhs * rhs, {k});
+      },
+      name);
 }
+
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name) { return matmul(a, b, false, false, name); }
 
 namespace detail {
 namespace {
@@ -49,7 +62,24 @@ IterVar split_wide_tile(Stage stage, const IterVar& cols, int64_t tj, bool vecto
   return lanes;
 }
 
-Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
+// The template's arguments: sizes and the stored layouts (A [k, m] when trans_a, B [n, k] when
+// trans_b).
+struct MatmulShape {
+  int64_t m, n, k;
+  bool trans_a, trans_b;
+};
+
+Tensor input_a(const MatmulShape& sh) {
+  return placeholder(sh.trans_a ? std::vector<Expr>{sh.k, sh.m} : std::vector<Expr>{sh.m, sh.k}, DataType::float32(),
+                     "A");
+}
+Tensor input_b(const MatmulShape& sh) {
+  return placeholder(sh.trans_b ? std::vector<Expr>{sh.n, sh.k} : std::vector<Expr>{sh.k, sh.n}, DataType::float32(),
+                     "B");
+}
+
+Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
+  const int64_t m = sh.m, n = sh.n, k = sh.k;
   // Register tile: 8 rows x 32 columns (two AVX-512 vectors per row) by default.
   const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}, {6}});
   const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{32}, {16}, {64}, {8}, {1}});
@@ -79,20 +109,23 @@ Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
   // steps replay on the space-mode compute: B is always read through packedB, in panels of
   // kPanelWidth columns; pack_b = 0 inlines the packing (C then reads B directly).
   const int64_t panels = (n + kPanelWidth - 1) / kPanelWidth;
-  Tensor a = placeholder({m, k}, DataType::float32(), "A");
-  Tensor b = placeholder({k, n}, DataType::float32(), "B");
+  // For B^T ([n, k]) the packing is the transpose; A^T is read in place (a tile's rows at one k
+  // are adjacent). NN builds exactly the compute the committed records were tuned on.
+  Tensor a = input_a(sh), b = input_b(sh);
   Tensor packed = compute(
       {panels, k, kPanelWidth},
       [&](const std::vector<Var>& i) {
         Expr col = i[0] * kPanelWidth + i[2];
-        return n % kPanelWidth == 0 ? b(i[1], col) : if_then_else(col < n, b(i[1], col), constant(0.0));
+        Expr value = sh.trans_b ? b(col, i[1]) : b(i[1], col);
+        return n % kPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
       },
       "packedB");
   IterVar kv = reduce_axis(Range(0, k), "k");
   Tensor c = compute(
       {m, n},
       [&](const std::vector<Var>& i) {
-        return sum(a(i[0], kv) * packed(floordiv(i[1], kPanelWidth), kv, floormod(i[1], kPanelWidth)), {kv});
+        Expr lhs = sh.trans_a ? a(kv, i[0]) : a(i[0], kv);
+        return sum(lhs * packed(floordiv(i[1], kPanelWidth), kv, floormod(i[1], kPanelWidth)), {kv});
       },
       "C");
 
@@ -154,7 +187,8 @@ Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
   return {s, {a, b, c}};
 }
 
-Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
+Instance matmul_cuda(Config& cfg, const MatmulShape& sh) {
+  const int64_t m = sh.m, n = sh.n, k = sh.k;
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   const std::vector<int64_t> tile_i = define_split_candidates(
       cfg, "tile_i", m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}});
@@ -173,9 +207,8 @@ Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
     fail("matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
          " bytes of shared memory per block; the limit is ", kMaxSharedBytes);
 
-  Tensor a = placeholder({m, k}, DataType::float32(), "A");
-  Tensor b = placeholder({k, n}, DataType::float32(), "B");
-  Tensor c = matmul(a, b, "C");
+  Tensor a = input_a(sh), b = input_b(sh);
+  Tensor c = matmul(a, b, sh.trans_a, sh.trans_b, "C");
   Schedule s = create_schedule({c.op()});
   // C accumulates in place. A local accumulator (cache_write at the thread loop, shared
   // loads at its k loop) would need bound inference to relax the thread loops of the
@@ -210,11 +243,18 @@ Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
 
 autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target) {
-  if (args.size() != 3) fail("matmul: expects 3 arguments (m, n, k), got ", args.size());
+  // (m, n, k) is NN, the key every record before the layout flags has; (m, n, k, trans_a,
+  // trans_b) gives the layouts.
+  if (args.size() != 3 && args.size() != 5)
+    fail("matmul: expects 3 arguments (m, n, k) or 5 (m, n, k, trans_a, trans_b), got ", args.size());
   const char* names[] = {"m", "n", "k"};
   for (size_t i = 0; i < 3; ++i) check_arg_at_least("matmul", names[i], args[i], 1);
-  if (target.kind == "cuda") return matmul_cuda(cfg, args[0], args[1], args[2]);
-  if (target.kind == "llvm") return matmul_llvm(cfg, args[0], args[1], args[2]);
+  for (size_t i = 3; i < args.size(); ++i)
+    if (args[i] != 0 && args[i] != 1)
+      fail("matmul: argument ", i == 3 ? "trans_a" : "trans_b", " = ", args[i], " must be 0 or 1");
+  const MatmulShape sh{args[0], args[1], args[2], args.size() == 5 && args[3] == 1, args.size() == 5 && args[4] == 1};
+  if (target.kind == "cuda") return matmul_cuda(cfg, sh);
+  if (target.kind == "llvm") return matmul_llvm(cfg, sh);
   fail("matmul: no schedule for target '", target.kind, "'; use llvm or cuda");
 }
 
