@@ -178,7 +178,7 @@ Instance dense_llvm(Config& cfg, int64_t m, int64_t n, int64_t k, bool trans_b, 
   if (unroll_i) unrolled.push_back({acc_op->axis[0], std::min(tile_i.back(), m)});
   if (unroll_k) unrolled.push_back({ks[1], std::min(tile_k.back(), k)});
   unroll_within(acc, unrolled);
-  if (vectorize) acc.vectorize(acc_op->axis[1]);
+  if (vectorize) acc.vectorize(split_panel_tile(acc, acc_op->axis[1], tile_j.back(), kPanelWidth, true));
   return {s, {d.a, d.b, d.bias, d.out}};
 }
 

@@ -51,17 +51,6 @@ const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<Comput
 // Columns per packed panel of B: one 8x32 register tile of C reads one panel row per k.
 constexpr int64_t kPanelWidth = 32;
 
-// A vectorized column tile wider than a panel (tile_j = 64) would be one 64-lane vector
-// across two panels of packedB, which LLVM reads as a gather; splitting it into whole panels
-// (the panel loop unrolled) reads each panel row with contiguous loads. Returns the loop to
-// vectorize.
-IterVar split_wide_tile(Stage stage, const IterVar& cols, int64_t tj, bool vectorize) {
-  if (!vectorize || tj <= kPanelWidth || tj % kPanelWidth != 0) return cols;
-  auto [panel, lanes] = stage.split(cols, kPanelWidth);
-  stage.unroll(panel);
-  return lanes;
-}
-
 // The template's arguments: sizes and the stored layouts (A [k, m] when trans_a, B [n, k] when
 // trans_b).
 struct MatmulShape {
@@ -161,7 +150,7 @@ Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
     // Only C's direct consumer loops can hold the packing (bound inference follows one
     // consumer edge), so with the cache it is repacked per row tile: right when m fits a tile.
     if (pack_mode == 2) pack_stage.compute_at(acc_stage, ks[0]);
-    IterVar lanes = split_wide_tile(acc_stage, acc_op->axis[1], tj, vectorize);
+    IterVar lanes = split_panel_tile(acc_stage, acc_op->axis[1], tj, kPanelWidth, vectorize);
     std::vector<std::pair<IterVar, int64_t>> unrolled;
     if (unroll_i) unrolled.push_back({acc_op->axis[0], std::min(ti, m)});
     if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
@@ -175,7 +164,7 @@ Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
     if (order == 0) out.reorder({js[0], is[0], ks[0], ks[1], is[1], js[1]});
     if (order == 1) out.reorder({is[0], js[0], ks[0], ks[1], is[1], js[1]});
     if (order == 2) out.reorder({js[0], ks[0], is[0], ks[1], is[1], js[1]});
-    IterVar lanes = split_wide_tile(out, js[1], tj, vectorize);
+    IterVar lanes = split_panel_tile(out, js[1], tj, kPanelWidth, vectorize);
     std::vector<std::pair<IterVar, int64_t>> unrolled;
     if (unroll_i) unrolled.push_back({is[1], std::min(ti, m)});
     if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});

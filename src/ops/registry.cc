@@ -266,6 +266,13 @@ void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
   for (size_t i = 0; i < lanes.size(); ++i) stage.bind(lanes[i], threads_inner_first[i].first);
 }
 
+IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t panel, bool vectorize) {
+  if (!vectorize || tile <= panel || tile % panel != 0) return cols;
+  auto [whole, lanes] = stage.split(cols, panel);
+  stage.unroll(whole);
+  return lanes;
+}
+
 void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& inner_first,
                    int64_t max_copies) {
   int64_t copies = 1;

@@ -194,5 +194,29 @@ TEST(OpsLinear, CudaConfigsCompileWithNvrtc) {
   compile_cuda_configs(autotune::create_task("dense_bias_gelu", {67, 45, 23, 1}, "cuda"), 2, 6, 1);
 }
 
+// 64-column tiles over 32-column panels are split into whole panels (split_panel_tile) in every
+// GEMM template: with and without the cache, against the reference interpreter.
+TEST(OpsGemmTemplates, WideTilesOverTwoPanelsMatchReference) {
+  ops::register_builtin_templates();
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> tasks = {
+      {"batch_matmul", {2, 19, 130, 21, 0, 1}}, {"dense_bias", {19, 130, 21}}, {"dense_bias_gelu", {19, 130, 21, 1}}};
+  for (const auto& [op, args] : tasks) {
+    Task task = autotune::create_task(op, args, "llvm");
+    const Reference ref = make_reference(task.default_instance(), 9);
+    for (const char* cache : {"", "\"cache_write\":1"}) {
+      std::string json = task.space.from_index(0).to_json();
+      const std::string wide = "\"tile_j\":2";
+      json.replace(json.find("\"tile_j\":0"), wide.size(), wide);
+      if (*cache) {
+        if (json.find("\"cache_write\":0") == std::string::npos) continue;  // dense: no cache knob
+        json.replace(json.find("\"cache_write\":0"), std::string(cache).size(), cache);
+      }
+      Instance inst = task.instantiate(task.space.from_json(json));
+      EXPECT_TRUE(has_step(inst.schedule, "split")) << op;
+      EXPECT_EQ(build_run_compare(inst, "llvm", ref), "") << op << " " << json << "\n" << inst.schedule.steps_python();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace te::testing
