@@ -6,6 +6,7 @@
 // (apply_history_best: the schedule replayed from its steps); it is compared on the same
 // random inputs with
 //   matmul: oneDNN dnnl_sgemm and OpenBLAS cblas_sgemm (run it with OPENBLAS_CORETYPE=SkylakeX);
+//   batch_matmul: oneDNN's matmul primitive with a batch dimension, OpenBLAS one sgemm per batch;
 //   softmax, layer_norm: oneDNN's softmax_forward and layer_normalization_forward;
 //   conv2d: the oneDNN convolution primitive in the layouts it chooses itself (format "any";
 //           the reorders into and out of them are done once, outside the timing), and the
@@ -102,17 +103,22 @@ std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
   return op;
 }
 
+// matmul (m, n, k[, trans_a, trans_b]): A stored [k, m] when trans_a, B [n, k] when trans_b.
 Row bench_matmul(const at::Task& task, const at::Instance& best, const std::vector<int64_t>& args) {
   const int64_t m = args[0], n = args[1], k = args[2];
+  const bool ta = args.size() == 5 && args[3] == 1, tb = args.size() == 5 && args[4] == 1;
   te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
-  te::NDArray a = random_array({m, k}, 1), b = random_array({k, n}, 2);
+  te::NDArray a = random_array(ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k}, 1);
+  te::NDArray b = random_array(tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n}, 2);
   te::NDArray c = te::NDArray::empty({m, n}), ref = te::NDArray::empty({m, n});
+  const int64_t lda = ta ? m : k, ldb = tb ? k : n;
   auto onednn = [&] {
-    dnnl_sgemm('N', 'N', m, n, k, 1.0f, a.data_as<float>(), k, b.data_as<float>(), n, 0.0f, ref.data_as<float>(), n);
+    dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a.data_as<float>(), lda, b.data_as<float>(), ldb, 0.0f,
+               ref.data_as<float>(), n);
   };
   auto openblas = [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f, a.data_as<float>(), int(k),
-                b.data_as<float>(), int(n), 0.0f, c.data_as<float>(), int(n));
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
+                1.0f, a.data_as<float>(), int(lda), b.data_as<float>(), int(ldb), 0.0f, c.data_as<float>(), int(n));
   };
   Row row;
   row.label = label_of("matmul", args), row.workload = task.workload_key, row.flop = task.flop;
@@ -197,6 +203,47 @@ Row bench_conv(const at::Task& task, const at::Instance& best, const std::vector
 }
 
 // softmax / layer_norm over the rows of [m, n] against oneDNN's softmax_forward and
+// batch_matmul (b, m, n, k, trans_a, trans_b) against oneDNN's matmul primitive with a batch
+// dimension (the transposed operands as strided layouts, acb); other = OpenBLAS, one
+// cblas_sgemm per batch.
+Row bench_batch_matmul(const at::Task& task, const at::Instance& best, const std::vector<int64_t>& args) {
+  using namespace dnnl;
+  const int64_t bs = args[0], m = args[1], n = args[2], k = args[3];
+  const bool ta = args[4] == 1, tb = args[5] == 1;
+  te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
+  te::NDArray a = random_array(ta ? std::vector<int64_t>{bs, k, m} : std::vector<int64_t>{bs, m, k}, 1);
+  te::NDArray b = random_array(tb ? std::vector<int64_t>{bs, n, k} : std::vector<int64_t>{bs, k, n}, 2);
+  te::NDArray c = te::NDArray::empty({bs, m, n}), ref = te::NDArray::empty({bs, m, n});
+  engine eng(engine::kind::cpu, 0);
+  stream strm(eng);
+  using tag = memory::format_tag;
+  memory::desc a_md({bs, m, k}, memory::data_type::f32, ta ? tag::acb : tag::abc);
+  memory::desc b_md({bs, k, n}, memory::data_type::f32, tb ? tag::acb : tag::abc);
+  memory::desc c_md({bs, m, n}, memory::data_type::f32, tag::abc);
+  matmul prim(matmul::primitive_desc(matmul::desc(a_md, b_md, c_md), eng));
+  memory a_mem(a_md, eng, a.data()), b_mem(b_md, eng, b.data()), c_mem(c_md, eng, ref.data());
+  auto onednn = [&] {
+    prim.execute(strm, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+    strm.wait();
+  };
+  const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+  auto openblas = [&] {
+    for (int64_t i = 0; i < bs; ++i)
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n),
+                  int(k), 1.0f, a.data_as<float>() + i * m * k, int(lda), b.data_as<float>() + i * k * n, int(ldb),
+                  0.0f, c.data_as<float>() + i * m * n, int(n));
+  };
+  Row row;
+  row.label = label_of("batch_matmul", args), row.workload = task.workload_key, row.flop = task.flop;
+  onednn();
+  f({a, b, c});
+  row.check = compare(c.data_as<float>(), ref.data_as<float>(), bs * m * n, k);
+  row.te_s = median_seconds([&] { f({a, b, c}); });
+  row.onednn_s = median_seconds(onednn);
+  row.other_s = median_seconds(openblas);
+  return row;
+}
+
 // layer_normalization_forward (with scale and shift) on the same plain-layout tensors.
 // other_s holds the bytes of the arguments, for the GB/s column.
 Row bench_rowwise(const std::string& op, const at::Task& task, const at::Instance& best,
@@ -301,12 +348,13 @@ int run(int argc, char** argv) {
       if (!key) continue;
       const std::string& op = key->name;
       const std::vector<int64_t>& args = key->args;
-      if (op != "matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm") continue;
+      if (op != "matmul" && op != "batch_matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm") continue;
       at::Task task = at::create_task(op, args, record.target);
       if (!at::best_record(log.records, task.workload_key, task.target.str())) continue;
       at::Instance best = at::apply_history_best(argv[i], task);
       std::fprintf(stderr, "bench_tuned_cpu: %s ...\n", task.workload_key.c_str());
       if (op == "matmul") matmuls.push_back(bench_matmul(task, best, args));
+      else if (op == "batch_matmul") matmuls.push_back(bench_batch_matmul(task, best, args));
       else if (op == "conv2d") convs.push_back(bench_conv(task, best, args));
       else rowwise.push_back(bench_rowwise(op, task, best, args));
     }
@@ -316,7 +364,9 @@ int run(int argc, char** argv) {
               dnnl_version()->major, dnnl_version()->minor, threads ? threads : "(all)",
               std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "(all)",
               std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "(auto)");
-  print_table("matmul (fp32; other = OpenBLAS cblas_sgemm)", "OpenBLAS", matmuls);
+  print_table("matmul, batch_matmul (fp32; oneDNN dnnl_sgemm / matmul primitive with a batch dimension; other = "
+              "OpenBLAS cblas_sgemm, per batch)",
+              "OpenBLAS", matmuls);
   print_table("conv2d NCHW (fp32; oneDNN = its own blocked layouts, reorders excluded; other = oneDNN on NCHW)",
               "oneDNN NCHW", convs);
   print_rowwise_table(rowwise);

@@ -13,6 +13,9 @@ namespace te::ops {
 
 // C[m, n] = sum_k A[m, k] * B[k, n]
 Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C");
+// The same with A given as [k, m] when trans_a and B as [n, k] when trans_b (NT: B is a PyTorch
+// Linear weight or K in Q.K^T). Both flags are required, so matmul(a, b, "C") stays the NN one.
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, const std::string& name = "C");
 // C[b, i, j] = sum_k A[b, i, k] * B[b, k, j], with A given as [b, k, i] when trans_a and B as
 // [b, j, k] when trans_b (NN, NT, TN, TT). te::Error for inputs that are not 3-D or whose batch
 // or reduction sizes differ.
@@ -45,6 +48,10 @@ Tensor conv2d_nchw_bias_relu(const Tensor& data, const Tensor& weight, const Ten
 // or an unknown activation.
 Tensor dense(const Tensor& data, const Tensor& weight, const Tensor& bias, const std::string& activation = "none",
              const std::string& name = "dense");
+// The same with a PyTorch Linear weight: weight stored [n, k] (out_features, in_features), so
+// out = act(data @ weight^T + bias). The CPU kernel's panel packing absorbs the transpose.
+Tensor linear(const Tensor& data, const Tensor& weight, const Tensor& bias, const std::string& activation = "none",
+              const std::string& name = "linear");
 // 2-D pooling over NCHW data with a kernel x kernel window, stride and symmetric zero-based padding:
 // "max" (padding never wins: padded cells are -inf) or "avg". Average pooling divides by
 // kernel*kernel when count_include_pad (PyTorch's default, and the "avg_pool2d" template's
@@ -91,6 +98,10 @@ struct OpInfo {
   std::vector<std::string> arg_names;    // e.g. {"m", "n", "k"}
   std::vector<int64_t> default_args;     // the default workload
   std::vector<std::string> targets;      // targets it has schedules for: "llvm", "cuda"
+  // 0: every argument is required. Otherwise the arguments after the first required_args are
+  // optional: parse_shape leaves them out when all are at their defaults, so the workload keys
+  // written before they existed (e.g. matmul(m,n,k) before trans_a/trans_b) stay valid.
+  size_t required_args = 0;
 };
 
 // Every operator (registering their templates on first call).

@@ -8,7 +8,10 @@ lists of tunable operators and workload sets.
     bias = te.placeholder((16,), name="bias")
     Y = te.ops.dense(A, B, bias, activation="gelu")  # gelu(A @ B + bias), one stage over the matmul
 
-Operators: matmul, batch_matmul, dense (bias, relu/gelu), conv2d_nchw, conv2d_nchw_bias_relu,
+matmul takes trans_a / trans_b (keywords: A given [k, m], B given [n, k]); linear is dense with
+a PyTorch Linear weight [n, k] (out_features, in_features).
+
+Operators: matmul (NN/NT/TN/TT), batch_matmul, dense (bias, relu/gelu), linear, conv2d_nchw, conv2d_nchw_bias_relu,
 conv2d_nhwc, conv2d_nchw_grouped, conv2d_transpose_nchw, conv3d_ncdhw, depthwise_conv2d_nchw,
 pool2d (max/avg), softmax, layer_norm. Each has a built-in tuning template (list_ops()).
 
@@ -22,7 +25,7 @@ from te import _core
 
 _ops = _core._ops
 
-__all__ = ["matmul", "batch_matmul", "softmax", "layer_norm", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight", "CONV2D_CHANNEL_BLOCK",
+__all__ = ["matmul", "batch_matmul", "linear", "softmax", "layer_norm", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight", "CONV2D_CHANNEL_BLOCK",
            "dense", "conv2d_nchw_bias_relu", "pool2d", "depthwise_conv2d_nchw", "conv2d_nhwc", "conv2d_nchw_grouped",
            "conv2d_transpose_nchw", "conv3d_ncdhw", "list_ops", "workload_sets"]
 
@@ -36,6 +39,7 @@ layer_norm = _ops.layer_norm
 conv2d_nchw = _ops.conv2d_nchw
 conv2d_pack_weight = _ops.conv2d_pack_weight
 dense = _ops.dense
+linear = _ops.linear
 conv2d_nchw_bias_relu = _ops.conv2d_nchw_bias_relu
 pool2d = _ops.pool2d
 depthwise_conv2d_nchw = _ops.depthwise_conv2d_nchw

@@ -144,7 +144,7 @@ Instance batch_matmul_llvm(Config& cfg, const Shape& sh) {
     if (unroll_i) unrolled.push_back({acc_op->axis[1], std::min(ti, m)});
     if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
     unroll_within(acc_stage, unrolled);
-    if (vectorize) acc_stage.vectorize(acc_op->axis[2]);
+    if (vectorize) acc_stage.vectorize(split_panel_tile(acc_stage, acc_op->axis[2], tile_j.back(), kPanelWidth, true));
   } else {
     std::vector<IterVar> ks = split_by(out, op->reduce_axis[0], tile_k);
     if (order == 0) out.reorder({batch, js[0], is[0], ks[0], ks[1], is[1], js[1]});
@@ -154,7 +154,7 @@ Instance batch_matmul_llvm(Config& cfg, const Shape& sh) {
     if (unroll_i) unrolled.push_back({is[1], std::min(ti, m)});
     if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
     unroll_within(out, unrolled);
-    if (vectorize) out.vectorize(js[1]);
+    if (vectorize) out.vectorize(split_panel_tile(out, js[1], tile_j.back(), kPanelWidth, true));
     IterVar outer = out.fuse(batch, order == 1 ? is[0] : js[0]);
     if (parallel) out.parallel(outer);
   }

@@ -1,7 +1,9 @@
 // src/ops/dense.cc — dense layers with bias and a fused activation: the compute and the
 // "dense_bias" / "dense_bias_gelu" templates, each a single kernel.
 //
-// out[i, j] = act(sum_k A[i, k] * B[k, j] + bias[j]), B stored [k, n] as matmul's B (weights are
+// out[i, j] = act(sum_k A[i, k] * B[k, j] + bias[j]), B stored [k, n] as matmul's B, or [n, k] as
+// a PyTorch Linear weight (`linear`; template argument trans_b = 1), the packing into panels
+// absorbing the transpose (weights are
 // constants, so the CPU kernel's 32-column panel packing is the same one-time layout choice as
 // matmul's), act = identity, relu or gelu (PyTorch's default, the erf form 0.5 x (1 + erf(x /
 // sqrt 2)), with erf as a rational function — see gelu_erf). The epilogue is fused into the
@@ -52,26 +54,41 @@ void check_activation(const std::string& activation) {
 
 }  // namespace
 
-Tensor dense(const Tensor& data, const Tensor& weight, const Tensor& bias, const std::string& activation,
-             const std::string& name) {
+namespace {
+
+// dense (weight [k, n]) and linear (weight [n, k]): the matmul stage, then the epilogue.
+Tensor dense_impl(const Tensor& data, const Tensor& weight, const Tensor& bias, const std::string& activation,
+                  const std::string& name, bool trans_b, const char* op) {
   check_activation(activation);
+  const char* layout = trans_b ? "weight [n, k]" : "weight [k, n]";
   if (data.ndim() != 2 || weight.ndim() != 2 || bias.ndim() != 1)
-    fail("dense: data [m, k] and weight [k, n] must be 2-D and bias [n] 1-D, got ", data.name(), " with ",
-         data.ndim(), ", ", weight.name(), " with ", weight.ndim(), " and ", bias.name(), " with ", bias.ndim(),
-         " dimensions");
+    fail(op, ": data [m, k] and ", layout, " must be 2-D and bias [n] 1-D, got ", data.name(), " with ", data.ndim(),
+         ", ", weight.name(), " with ", weight.ndim(), " and ", bias.name(), " with ", bias.ndim(), " dimensions");
   const int64_t* dk = as_const_int(data.shape()[1]);
-  const int64_t* wk = as_const_int(weight.shape()[0]);
+  const int64_t* wk = as_const_int(weight.shape()[trans_b ? 1 : 0]);
   if (dk && wk && *dk != *wk)
-    fail("dense: the reduction sizes differ: ", data.name(), " has ", *dk, " columns but ", weight.name(), " has ",
-         *wk, " rows (the weight is [k, n])");
-  const int64_t* wn = as_const_int(weight.shape()[1]);
+    fail(op, ": the reduction sizes differ: ", data.name(), " has ", *dk, " columns but ", weight.name(), " has ",
+         *wk, trans_b ? " columns (the weight is [n, k])" : " rows (the weight is [k, n])");
+  const int64_t* wn = as_const_int(weight.shape()[trans_b ? 0 : 1]);
   const int64_t* bn = as_const_int(bias.shape()[0]);
   if (wn && bn && *wn != *bn)
-    fail("dense: ", bias.name(), " has ", *bn, " elements but ", weight.name(), " has ", *wn, " output columns");
-  Tensor mm = matmul(data, weight, name + "_mm");
+    fail(op, ": ", bias.name(), " has ", *bn, " elements but ", weight.name(), " has ", *wn, " outputs (", layout, ")");
+  Tensor mm = matmul(data, weight, false, trans_b, name + "_mm");
   return compute(
-      {data.shape()[0], weight.shape()[1]},
+      {data.shape()[0], weight.shape()[trans_b ? 0 : 1]},
       [&](const std::vector<Var>& i) { return apply_activation(mm(i[0], i[1]) + bias(i[1]), activation); }, name);
+}
+
+}  // namespace
+
+Tensor dense(const Tensor& data, const Tensor& weight, const Tensor& bias, const std::string& activation,
+             const std::string& name) {
+  return dense_impl(data, weight, bias, activation, name, false, "dense");
+}
+
+Tensor linear(const Tensor& data, const Tensor& weight, const Tensor& bias, const std::string& activation,
+              const std::string& name) {
+  return dense_impl(data, weight, bias, activation, name, true, "linear");
 }
 
 namespace detail {
@@ -90,17 +107,19 @@ struct DenseCompute {
   Tensor a, b, bias, packed, mm, out;
 };
 
-DenseCompute make_dense_llvm(int64_t m, int64_t n, int64_t k, const std::string& activation) {
+DenseCompute make_dense_llvm(int64_t m, int64_t n, int64_t k, bool trans_b, const std::string& activation) {
   DenseCompute d;
   d.a = placeholder({m, k}, DataType::float32(), "A");
-  d.b = placeholder({k, n}, DataType::float32(), "B");
+  d.b = placeholder(trans_b ? std::vector<Expr>{n, k} : std::vector<Expr>{k, n}, DataType::float32(), "B");
   d.bias = placeholder({n}, DataType::float32(), "bias");
   const int64_t panels = (n + kPanelWidth - 1) / kPanelWidth;
   d.packed = compute(
       {panels, k, kPanelWidth},
       [&](const std::vector<Var>& i) {
         Expr col = i[0] * kPanelWidth + i[2];
-        return n % kPanelWidth == 0 ? d.b(i[1], col) : if_then_else(col < n, d.b(i[1], col), constant(0.0));
+        // A Linear weight [n, k] is transposed by the packing (the kernel reads panels either way).
+        Expr value = trans_b ? d.b(col, i[1]) : d.b(i[1], col);
+        return n % kPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
       },
       "packedB");
   IterVar kv = reduce_axis(Range(0, k), "k");
@@ -116,7 +135,7 @@ DenseCompute make_dense_llvm(int64_t m, int64_t n, int64_t k, const std::string&
   return d;
 }
 
-Instance dense_llvm(Config& cfg, int64_t m, int64_t n, int64_t k, const std::string& activation) {
+Instance dense_llvm(Config& cfg, int64_t m, int64_t n, int64_t k, bool trans_b, const std::string& activation) {
   const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}});
   const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{32}, {16}, {64}, {8}, {1}});
   const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", k, {{4}, {1}, {8}, {16}, {64}, {256}});
@@ -128,7 +147,7 @@ Instance dense_llvm(Config& cfg, int64_t m, int64_t n, int64_t k, const std::str
   const bool vectorize = cfg.define_knob("vectorize_j", {1, 0}) == 1;
   const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
 
-  DenseCompute d = make_dense_llvm(m, n, k, activation);
+  DenseCompute d = make_dense_llvm(m, n, k, trans_b, activation);
   Schedule s = create_schedule({d.out.op()});
   Stage pack_stage = s[d.packed];
   if (pack) {
@@ -159,16 +178,16 @@ Instance dense_llvm(Config& cfg, int64_t m, int64_t n, int64_t k, const std::str
   if (unroll_i) unrolled.push_back({acc_op->axis[0], std::min(tile_i.back(), m)});
   if (unroll_k) unrolled.push_back({ks[1], std::min(tile_k.back(), k)});
   unroll_within(acc, unrolled);
-  if (vectorize) acc.vectorize(acc_op->axis[1]);
+  if (vectorize) acc.vectorize(split_panel_tile(acc, acc_op->axis[1], tile_j.back(), kPanelWidth, true));
   return {s, {d.a, d.b, d.bias, d.out}};
 }
 
-Instance dense_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, const std::string& activation,
+Instance dense_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, bool trans_b, const std::string& activation,
                     const char* op_name) {
   Tensor a = placeholder({m, k}, DataType::float32(), "A");
-  Tensor b = placeholder({k, n}, DataType::float32(), "B");
+  Tensor b = placeholder(trans_b ? std::vector<Expr>{n, k} : std::vector<Expr>{k, n}, DataType::float32(), "B");
   Tensor bias = placeholder({n}, DataType::float32(), "bias");
-  Tensor out = dense(a, b, bias, activation, "dense");
+  Tensor out = trans_b ? linear(a, b, bias, activation, "dense") : dense(a, b, bias, activation, "dense");
   Tensor mm = out.op()->input_tensors()[0];
   for (const Tensor& t : out.op()->input_tensors())
     if (t.op().as<ComputeOpNode>()) mm = t;
@@ -179,11 +198,17 @@ Instance dense_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, const std::str
 
 Instance dense_template(Config& cfg, const std::vector<int64_t>& args, const Target& target, const char* op_name,
                         const std::string& activation) {
-  if (args.size() != 3) fail(op_name, ": expects 3 arguments (m, n, k), got ", args.size());
+  // (m, n, k): weight [k, n], the key of every record before the layout flag; (m, n, k,
+  // trans_b): trans_b = 1 takes a PyTorch Linear weight [n, k].
+  if (args.size() != 3 && args.size() != 4)
+    fail(op_name, ": expects 3 arguments (m, n, k) or 4 (m, n, k, trans_b), got ", args.size());
   const char* names[] = {"m", "n", "k"};
   for (size_t i = 0; i < 3; ++i) check_arg_at_least(op_name, names[i], args[i], 1);
-  if (target.kind == "cuda") return dense_cuda(cfg, args[0], args[1], args[2], activation, op_name);
-  if (target.kind == "llvm") return dense_llvm(cfg, args[0], args[1], args[2], activation);
+  if (args.size() == 4 && args[3] != 0 && args[3] != 1)
+    fail(op_name, ": argument trans_b = ", args[3], " must be 0 or 1");
+  const bool trans_b = args.size() == 4 && args[3] == 1;
+  if (target.kind == "cuda") return dense_cuda(cfg, args[0], args[1], args[2], trans_b, activation, op_name);
+  if (target.kind == "llvm") return dense_llvm(cfg, args[0], args[1], args[2], trans_b, activation);
   fail(op_name, ": no schedule for target '", target.kind, "'; use llvm or cuda");
 }
 

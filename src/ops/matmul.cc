@@ -1,4 +1,6 @@
-// src/ops/matmul.cc — matmul's compute and its tuning template for "llvm" and "cuda".
+// src/ops/matmul.cc — matmul's compute and its tuning template for "llvm" and "cuda":
+// C[i, j] = sum_k A[i, k] * B[k, j], with A stored [k, m] when trans_a and B [n, k] when trans_b
+// (NN, NT, TN, TT; template arguments (m, n, k[, trans_a, trans_b])).
 //
 // CPU structure (the hand schedule of examples/matmul_cpu.cc, made tunable): C is tiled into
 // register tiles tile_i x tile_j; B is repacked into 32-column panels (packedB[j / 32][k]
@@ -12,20 +14,31 @@
 
 namespace te::ops {
 
-Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name) {
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, const std::string& name) {
   if (a.ndim() != 2 || b.ndim() != 2)
     fail("matmul: A and B must be 2-D, got ", a.name(), " with ", a.ndim(), " and ", b.name(), " with ",
          b.ndim(), " dimensions");
-  const int64_t* ak = as_const_int(a.shape()[1]);
-  const int64_t* bk = as_const_int(b.shape()[0]);
+  // The reduction extent: A's columns ([m, k]) or rows ([k, m] when trans_a); B's rows ([k, n])
+  // or columns ([n, k] when trans_b).
+  const Expr a_k = a.shape()[trans_a ? 0 : 1], b_k = b.shape()[trans_b ? 1 : 0];
+  const int64_t* ak = as_const_int(a_k);
+  const int64_t* bk = as_const_int(b_k);
   if (ak && bk && *ak != *bk)
-    fail("matmul: the reduction sizes differ: ", a.name(), " has ", *ak, " columns but ", b.name(), " has ",
-         *bk, " rows");
-  IterVar k = reduce_axis(Range(0, a.shape()[1]), "k");
+    fail("matmul: the reduction sizes differ: ", a.name(), " has ", *ak, trans_a ? " rows" : " columns",
+         " (trans_a=", trans_a, ") but ", b.name(), " has ", *bk, trans_b ? " columns" : " rows", " (trans_b=",
+         trans_b, ")");
+  IterVar k = reduce_axis(Range(0, a_k), "k");
   return compute(
-      {a.shape()[0], b.shape()[1]},
-      [&](const std::vector<Var>& i) { return sum(a(i[0], k) * b(k, i[1]), {k}); }, name);
+      {a.shape()[trans_a ? 1 : 0], b.shape()[trans_b ? 0 : 1]},
+      [&](const std::vector<Var>& i) {
+        Expr lhs = trans_a ? a(k, i[0]) : a(i[0], k);
+        Expr rhs = trans_b ? b(i[1], k) : b(k, i[1]);
+        return sum(lhs * rhs, {k});
+      },
+      name);
 }
+
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name) { return matmul(a, b, false, false, name); }
 
 namespace detail {
 namespace {
@@ -38,14 +51,39 @@ const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<Comput
 // Columns per packed panel of B: one 8x32 register tile of C reads one panel row per k.
 constexpr int64_t kPanelWidth = 32;
 
-Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
+// The template's arguments: sizes and the stored layouts (A [k, m] when trans_a, B [n, k] when
+// trans_b).
+struct MatmulShape {
+  int64_t m, n, k;
+  bool trans_a, trans_b;
+};
+
+Tensor input_a(const MatmulShape& sh) {
+  return placeholder(sh.trans_a ? std::vector<Expr>{sh.k, sh.m} : std::vector<Expr>{sh.m, sh.k}, DataType::float32(),
+                     "A");
+}
+Tensor input_b(const MatmulShape& sh) {
+  return placeholder(sh.trans_b ? std::vector<Expr>{sh.n, sh.k} : std::vector<Expr>{sh.k, sh.n}, DataType::float32(),
+                     "B");
+}
+
+Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
+  const int64_t m = sh.m, n = sh.n, k = sh.k;
   // Register tile: 8 rows x 32 columns (two AVX-512 vectors per row) by default.
-  const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}});
+  const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}, {6}});
   const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{32}, {16}, {64}, {8}, {1}});
   const std::vector<int64_t> tile_k =
-      define_split_candidates(cfg, "tile_k", k, {{4}, {1}, {8}, {16}, {64}, {256}});
+      define_split_candidates(cfg, "tile_k", k, {{4}, {1}, {8}, {16}, {64}, {256}, {128}, {32}, {512}});
   const bool cache = cfg.define_knob("cache_write", {1, 0}) == 1;
-  const bool pack = cfg.define_knob("pack_b", {1, 0}) == 1;
+  // 1: packedB computed whole before C; 0: packing inlined (C reads B); 2 (appended, so older
+  // records keep their meaning): packedB computed block by block where it is used — without
+  // cache_write at C's column-block loop (order 0, 1) or k-block loop (order 2: a tile_k x
+  // tile_j block that stays in L1 for every row tile, oneDNN's outer k blocking); with it, at
+  // the accumulator's k-block loop — so the packed panel is written and read while in cache
+  // instead of going through memory (at K or N = 3072 the separate pack moved 9.4 MB out and
+  // back per call: a third of the time of the feed-forward GEMMs at 128 rows).
+  const int64_t pack_mode = cfg.define_knob("pack_b", {1, 0, 2});
+  const bool pack = pack_mode != 0;
   // 0: column panels outermost (a panel of packed B stays in L2 for every row tile);
   // 1: row tiles outermost; 2: with cache_write, panels and row tiles fused into one parallel
   // loop; without, panels, then k blocks, then row tiles (a k block of a panel stays in L1).
@@ -55,25 +93,28 @@ Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
   const bool vectorize = cfg.define_knob("vectorize_j", {1, 0}) == 1;
   const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
 
-  const int64_t ti = tile_i.back(), tk = tile_k.back();
+  const int64_t ti = tile_i.back(), tj = tile_j.back(), tk = tile_k.back();
   // The compute depends on the arguments only (never on the config), so a tuning record's
   // steps replay on the space-mode compute: B is always read through packedB, in panels of
   // kPanelWidth columns; pack_b = 0 inlines the packing (C then reads B directly).
   const int64_t panels = (n + kPanelWidth - 1) / kPanelWidth;
-  Tensor a = placeholder({m, k}, DataType::float32(), "A");
-  Tensor b = placeholder({k, n}, DataType::float32(), "B");
+  // For B^T ([n, k]) the packing is the transpose; A^T is read in place (a tile's rows at one k
+  // are adjacent). NN builds exactly the compute the committed records were tuned on.
+  Tensor a = input_a(sh), b = input_b(sh);
   Tensor packed = compute(
       {panels, k, kPanelWidth},
       [&](const std::vector<Var>& i) {
         Expr col = i[0] * kPanelWidth + i[2];
-        return n % kPanelWidth == 0 ? b(i[1], col) : if_then_else(col < n, b(i[1], col), constant(0.0));
+        Expr value = sh.trans_b ? b(col, i[1]) : b(i[1], col);
+        return n % kPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
       },
       "packedB");
   IterVar kv = reduce_axis(Range(0, k), "k");
   Tensor c = compute(
       {m, n},
       [&](const std::vector<Var>& i) {
-        return sum(a(i[0], kv) * packed(floordiv(i[1], kPanelWidth), kv, floormod(i[1], kPanelWidth)), {kv});
+        Expr lhs = sh.trans_a ? a(kv, i[0]) : a(i[0], kv);
+        return sum(lhs * packed(floordiv(i[1], kPanelWidth), kv, floormod(i[1], kPanelWidth)), {kv});
       },
       "C");
 
@@ -82,7 +123,7 @@ Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
   if (pack) {
     const ComputeOpNode* pack_op = compute_of(pack_stage);
     if (vectorize) pack_stage.vectorize(pack_op->axis[2]);
-    if (parallel) pack_stage.parallel(pack_op->axis[0]);
+    if (parallel && pack_mode == 1) pack_stage.parallel(pack_op->axis[0]);
   } else {
     pack_stage.compute_inline();
   }
@@ -106,11 +147,15 @@ Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
     std::vector<IterVar> ks = split_by(acc_stage, acc_op->reduce_axis[0], tile_k);
     // k outside the tile: the ti x tj accumulators stay in registers for the whole k loop.
     acc_stage.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
+    // Only C's direct consumer loops can hold the packing (bound inference follows one
+    // consumer edge), so with the cache it is repacked per row tile: right when m fits a tile.
+    if (pack_mode == 2) pack_stage.compute_at(acc_stage, ks[0]);
+    IterVar lanes = split_panel_tile(acc_stage, acc_op->axis[1], tj, kPanelWidth, vectorize);
     std::vector<std::pair<IterVar, int64_t>> unrolled;
     if (unroll_i) unrolled.push_back({acc_op->axis[0], std::min(ti, m)});
     if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
     unroll_within(acc_stage, unrolled);
-    if (vectorize) acc_stage.vectorize(acc_op->axis[1]);
+    if (vectorize) acc_stage.vectorize(lanes);
   } else {
     Stage out = s[c];
     const ComputeOpNode* op = compute_of(out);
@@ -119,17 +164,20 @@ Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
     if (order == 0) out.reorder({js[0], is[0], ks[0], ks[1], is[1], js[1]});
     if (order == 1) out.reorder({is[0], js[0], ks[0], ks[1], is[1], js[1]});
     if (order == 2) out.reorder({js[0], ks[0], is[0], ks[1], is[1], js[1]});
+    IterVar lanes = split_panel_tile(out, js[1], tj, kPanelWidth, vectorize);
     std::vector<std::pair<IterVar, int64_t>> unrolled;
     if (unroll_i) unrolled.push_back({is[1], std::min(ti, m)});
     if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
     unroll_within(out, unrolled);
-    if (vectorize) out.vectorize(js[1]);
+    if (vectorize) out.vectorize(lanes);
     if (parallel) out.parallel(order == 1 ? is[0] : js[0]);
+    if (pack_mode == 2) pack_stage.compute_at(out, order == 2 ? ks[0] : js[0]);
   }
   return {s, {a, b, c}};
 }
 
-Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
+Instance matmul_cuda(Config& cfg, const MatmulShape& sh) {
+  const int64_t m = sh.m, n = sh.n, k = sh.k;
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   const std::vector<int64_t> tile_i = define_split_candidates(
       cfg, "tile_i", m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}});
@@ -148,9 +196,8 @@ Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
     fail("matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
          " bytes of shared memory per block; the limit is ", kMaxSharedBytes);
 
-  Tensor a = placeholder({m, k}, DataType::float32(), "A");
-  Tensor b = placeholder({k, n}, DataType::float32(), "B");
-  Tensor c = matmul(a, b, "C");
+  Tensor a = input_a(sh), b = input_b(sh);
+  Tensor c = matmul(a, b, sh.trans_a, sh.trans_b, "C");
   Schedule s = create_schedule({c.op()});
   // C accumulates in place. A local accumulator (cache_write at the thread loop, shared
   // loads at its k loop) would need bound inference to relax the thread loops of the
@@ -185,11 +232,18 @@ Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
 
 autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target) {
-  if (args.size() != 3) fail("matmul: expects 3 arguments (m, n, k), got ", args.size());
+  // (m, n, k) is NN, the key every record before the layout flags has; (m, n, k, trans_a,
+  // trans_b) gives the layouts.
+  if (args.size() != 3 && args.size() != 5)
+    fail("matmul: expects 3 arguments (m, n, k) or 5 (m, n, k, trans_a, trans_b), got ", args.size());
   const char* names[] = {"m", "n", "k"};
   for (size_t i = 0; i < 3; ++i) check_arg_at_least("matmul", names[i], args[i], 1);
-  if (target.kind == "cuda") return matmul_cuda(cfg, args[0], args[1], args[2]);
-  if (target.kind == "llvm") return matmul_llvm(cfg, args[0], args[1], args[2]);
+  for (size_t i = 3; i < args.size(); ++i)
+    if (args[i] != 0 && args[i] != 1)
+      fail("matmul: argument ", i == 3 ? "trans_a" : "trans_b", " = ", args[i], " must be 0 or 1");
+  const MatmulShape sh{args[0], args[1], args[2], args.size() == 5 && args[3] == 1, args.size() == 5 && args[4] == 1};
+  if (target.kind == "cuda") return matmul_cuda(cfg, sh);
+  if (target.kind == "llvm") return matmul_llvm(cfg, sh);
   fail("matmul: no schedule for target '", target.kind, "'; use llvm or cuda");
 }
 

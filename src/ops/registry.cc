@@ -27,9 +27,12 @@ std::string trim(const std::string& s) {
 std::vector<OpInfo> make_op_list() {
   OpInfo matmul;
   matmul.name = "matmul";
-  matmul.description = "C[m, n] = sum_k A[m, k] * B[k, n] (float32)";
-  matmul.arg_names = {"m", "n", "k"};
-  matmul.default_args = {1024, 1024, 1024};
+  matmul.description =
+      "C[m, n] = sum_k A[m, k] * B[k, n] (float32); A stored [k, m] when trans_a=1, B stored [n, k] when "
+      "trans_b=1 (the flags are left out of the workload key when both are 0)";
+  matmul.arg_names = {"m", "n", "k", "trans_a", "trans_b"};
+  matmul.default_args = {1024, 1024, 1024, 0, 0};
+  matmul.required_args = 3;
   matmul.targets = {"llvm", "cuda"};
 
   OpInfo bmm;
@@ -73,12 +76,15 @@ std::vector<OpInfo> make_op_list() {
   const std::vector<std::string> conv_args = conv.arg_names;
   OpInfo dense_bias = op("dense_bias",
                          "out[m, n] = sum_k A[m, k] * B[k, n] + bias[n] in one kernel (float32; B stored [k, n] as "
-                         "matmul's); default is BERT-base's QKV projection",
-                         {"m", "n", "k"}, {128, 768, 768});
+                         "matmul's, or [n, k] as a PyTorch Linear weight when trans_b=1); default is BERT-base's QKV "
+                         "projection",
+                         {"m", "n", "k", "trans_b"}, {128, 768, 768, 0});
   OpInfo dense_gelu = op("dense_bias_gelu",
                          "out[m, n] = gelu(A.B + bias[n]) in one kernel, GELU 0.5 x (1 + erf(x / sqrt 2)) with erf as a vectorizable rational function (within 3.2e-7) "
-                         "(float32); default is BERT-base's feed-forward up-projection",
-                         {"m", "n", "k"}, {128, 3072, 768});
+                         "(float32; B [n, k] when trans_b=1); default is BERT-base's feed-forward up-projection",
+                         {"m", "n", "k", "trans_b"}, {128, 3072, 768, 0});
+  // trans_b is left out of the key when 0: the keys of the committed dense logs stay valid.
+  dense_bias.required_args = dense_gelu.required_args = 3;
   OpInfo conv_relu = op("conv2d_bias_relu",
                         "relu(conv2d + bias[k]) in one kernel, the epilogue fused into the output tile (llvm: into "
                         "the unpack from NCHW16c); weights as conv2d's; default is ResNet-18 conv C6",
@@ -192,6 +198,9 @@ std::vector<int64_t> parse_shape(const OpInfo& op, const std::string& text) {
     if (parsed < 0) fail("shape key '", key, "' of ", op.name, " is negative (", parsed, "); sizes are >= 0");
     args[size_t(it - op.arg_names.begin())] = parsed;
   }
+  if (op.required_args > 0 && op.required_args < args.size() &&
+      std::equal(args.begin() + op.required_args, args.end(), op.default_args.begin() + op.required_args))
+    args.resize(op.required_args);
   return args;
 }
 
@@ -255,6 +264,13 @@ void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
     rest = outer;
   }
   for (size_t i = 0; i < lanes.size(); ++i) stage.bind(lanes[i], threads_inner_first[i].first);
+}
+
+IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t panel, bool vectorize) {
+  if (!vectorize || tile <= panel || tile % panel != 0) return cols;
+  auto [whole, lanes] = stage.split(cols, panel);
+  stage.unroll(whole);
+  return lanes;
 }
 
 void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& inner_first,

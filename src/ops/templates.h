@@ -101,6 +101,11 @@ void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
 
 // Unrolls the given loops (with their extents), innermost first, while the product of the
 // unrolled extents stays within max_copies, so a tuning candidate still compiles quickly.
+// The GEMM templates' vectorized column tile over B packed in `panel`-column panels: a tile wider
+// than a panel (64 over 32-column panels) would be one vector across two panels, which LLVM
+// reads as a gather; this splits it into whole panels (the panel loop unrolled) so each panel
+// row is read contiguously. Returns the loop to vectorize (cols itself when no split is needed).
+IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t panel, bool vectorize);
 void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& inner_first,
                    int64_t max_copies = 32);
 

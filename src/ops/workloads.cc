@@ -35,6 +35,13 @@ std::vector<WorkloadSet> make_sets() {
                     {"ffn-down", "matmul", {128, 768, 3072}},
                     {"attn-qk", "batch_matmul", {12, 128, 128, 64, 0, 1}},
                     {"attn-av", "batch_matmul", {12, 128, 64, 128, 0, 0}}}};
+  // The square GEMMs of the operator issue's CPU target (>= 0.95x oneDNN at 2 threads, with
+  // the BERT shapes above).
+  WorkloadSet gemm{"gemm",
+                   "square float32 GEMMs 512^3, 1024^3, 2048^3 (the CPU GEMM target shapes with bert-gemm's)",
+                   {{"gemm-512", "matmul", {512, 512, 512}},
+                    {"gemm-1024", "matmul", {1024, 1024, 1024}},
+                    {"gemm-2048", "matmul", {2048, 2048, 2048}}}};
   // One shape of each operator (Ansor's single-operator benchmark, OSDI'20, with te's operator
   // set: its GMM/C2D/C3D/GRP/DIL/DEP/T2D/NRM at batch 1 next to te's fused and pooling
   // operators); DIL is the grouped conv2d with groups 1 and dilation 2.
@@ -58,7 +65,7 @@ std::vector<WorkloadSet> make_sets() {
                      {"AVGPOOL", "avg_pool2d", {1, 64, 56, 56, 3, 2, 1}},
                      {"SOFTMAX", "softmax", {128, 768}},
                      {"NRM", "layer_norm", {128, 768}}}};
-  return {resnet, bert, ansor};
+  return {resnet, bert, gemm, ansor};
 }
 
 }  // namespace

@@ -25,8 +25,16 @@ py::dict op_info(const ops::OpInfo& op) {
 
 void bind_ops(py::module_& m) {
   py::module_ o = m.def_submodule("_ops", "The operator library's C++ side; use it through te.ops.");
-  o.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::arg("name") = "C",
-        "C[m, n] = sum_k A[m, k] * B[k, n] as a compute (te.Tensor).");
+  // name stays the third positional argument (te.ops.matmul(A, B, "C") as before); the layout
+  // flags are keyword-only.
+  o.def("matmul",
+        [](const Tensor& a, const Tensor& b, const std::string& name, bool trans_a, bool trans_b) {
+          return ops::matmul(a, b, trans_a, trans_b, name);
+        },
+        py::arg("a"), py::arg("b"), py::arg("name") = "C", py::kw_only(), py::arg("trans_a") = false,
+        py::arg("trans_b") = false,
+        "C[m, n] = sum_k A[m, k] * B[k, n] as a compute (te.Tensor); A is [k, m] when trans_a, B is [n, k] when "
+        "trans_b.");
   o.def("batch_matmul", &ops::batch_matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("name") = "C",
         "C[b, i, j] = sum_k A[b, i, k] * B[b, k, j] as a compute; A is [b, k, i] when trans_a, B is [b, j, k] "
@@ -48,6 +56,9 @@ void bind_ops(py::module_& m) {
   o.def("dense", &ops::dense, py::arg("data"), py::arg("weight"), py::arg("bias"), py::arg("activation") = "none",
         py::arg("name") = "dense",
         "act(data[m, k] @ weight[k, n] + bias[n]) as a compute; activation 'none', 'relu' or 'gelu' (erf form; erf as a rational function within 3.2e-7).");
+  o.def("linear", &ops::linear, py::arg("data"), py::arg("weight"), py::arg("bias"), py::arg("activation") = "none",
+        py::arg("name") = "linear",
+        "act(data[m, k] @ weight[n, k]^T + bias[n]) as a compute: dense with a PyTorch Linear weight [out, in].");
   o.def("pool2d", &ops::pool2d, py::arg("data"), py::arg("kind"), py::arg("kernel"), py::arg("stride"),
         py::arg("pad") = 0, py::arg("count_include_pad") = true, py::arg("name") = "pool",
         "NCHW max ('max') or average ('avg') pooling with a kernel x kernel window as a compute; average pooling "

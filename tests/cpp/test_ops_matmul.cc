@@ -4,10 +4,13 @@
 // config is a te::Error, and "cuda" configs generate CUDA C that NVRTC compiles (and run
 // where a GPU exists).
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <random>
 #include <thread>
 
+#include "te/autotune/log.h"
 #include "te/autotune/task.h"
 #include "te/ops.h"
 #include "ops_test_util.h"
@@ -53,8 +56,8 @@ TEST(OpsRegistry, ListsMatmulAndConv2dAndRegistersTheirTemplates) {
   const std::vector<ops::OpInfo>& ops_list = ops::list_ops();
   ASSERT_GE(ops_list.size(), 2u);
   const ops::OpInfo& mm = ops::find_op("matmul");
-  EXPECT_EQ(mm.arg_names, (std::vector<std::string>{"m", "n", "k"}));
-  EXPECT_EQ(mm.default_args, (std::vector<int64_t>{1024, 1024, 1024}));
+  EXPECT_EQ(mm.arg_names, (std::vector<std::string>{"m", "n", "k", "trans_a", "trans_b"}));
+  EXPECT_EQ(mm.default_args, (std::vector<int64_t>{1024, 1024, 1024, 0, 0}));
   EXPECT_EQ(mm.targets, (std::vector<std::string>{"llvm", "cuda"}));
   const ops::OpInfo& conv = ops::find_op("conv2d");
   EXPECT_EQ(conv.arg_names, (std::vector<std::string>{"n", "c", "h", "w", "k", "r", "s", "stride", "pad"}));
@@ -81,7 +84,7 @@ TEST(OpsRegistry, FindOpUnknownListsKnownOps) {
 
 TEST(OpsRegistry, ParseShapeOverridesDefaults) {
   const ops::OpInfo& mm = ops::find_op("matmul");
-  EXPECT_EQ(ops::parse_shape(mm, ""), mm.default_args);
+  EXPECT_EQ(ops::parse_shape(mm, ""), (std::vector<int64_t>{1024, 1024, 1024}));  // NN: the flags left out
   EXPECT_EQ(ops::parse_shape(mm, "m=512,k=256"), (std::vector<int64_t>{512, 1024, 256}));
   EXPECT_EQ(ops::parse_shape(mm, " n = 7 , m=3"), (std::vector<int64_t>{3, 7, 1024}));
   const ops::OpInfo& conv = ops::find_op("conv2d");
@@ -170,6 +173,57 @@ TEST(OpsMatmul, LlvmRecordReplaysOnTheSpaceModeCompute) {
     EXPECT_EQ(to_string(lower(replayed.schedule, replayed.args, "f")), to_string(lower(inst.schedule, inst.args, "f")))
         << task.space.from_index(index).to_string();
   }
+}
+
+// The choices appended for the 128-row BERT shapes (pack_b = 2: packing at the loop that uses
+// the panel; 64-column tiles split into whole panels; 6-row tiles with a guarded tail; k
+// blocks of 128 and 32) in every order, with and without the cache, against the reference.
+TEST(OpsMatmul, LlvmBlockedPackingAndWideTilesMatchReference) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul", {27, 160, 150}, "llvm");
+  const Reference ref = make_reference(task.default_instance(), 3);
+  int checked = 0;
+  for (int64_t cache : {0, 1})
+    for (int64_t order : {0, 1, 2})
+      for (int64_t tiles : {0, 1, 2}) {
+        // tile_i choice 6 = 6 rows, tile_j choice 2 = 64 columns, tile_k choices 6, 7 = 128, 32.
+        const std::string json = "{\"tile_i\": " + std::to_string(tiles == 0 ? 6 : 0) +
+                                 ", \"tile_j\": " + std::to_string(tiles == 1 ? 0 : 2) +
+                                 ", \"tile_k\": " + std::to_string(6 + tiles % 2) + ", \"cache_write\": " +
+                                 std::to_string(cache) + ", \"pack_b\": 2, \"order\": " + std::to_string(order) +
+                                 ", \"unroll_i\": 0, \"unroll_k\": 1, \"vectorize_j\": 0, \"parallel\": 0}";
+        Config cfg = task.space.from_json(json);
+        EXPECT_EQ(cfg.value("pack_b"), 2);
+        Instance inst = task.instantiate(cfg);
+        EXPECT_EQ(build_run_compare(inst, "llvm", ref), "") << cfg.to_string() << "\n" << inst.schedule.steps_python();
+        ++checked;
+      }
+  EXPECT_EQ(checked, 18);
+}
+
+// Knob choices were appended, never inserted or removed, so every record of the committed logs
+// keeps its meaning: its config (choice indices by knob name) loads and instantiates, and its
+// steps replay. (apply_history_best falls back to the default silently; this does not.)
+TEST(OpsMatmul, CommittedGemmRecordsLoadByConfigAndSteps) {
+  ops::register_builtin_templates();
+  const std::filesystem::path dir = std::filesystem::path(TE_SOURCE_DIR) / "tuning_logs";
+  int loaded = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.path().extension() != ".jsonl") continue;
+    std::map<std::string, int> per_key;
+    for (const autotune::Record& r : autotune::read_log(entry.path().string()).records) {
+      std::optional<autotune::TemplateKey> key = autotune::parse_template_key(r.workload_key);
+      if (!key || r.target != "llvm" || r.result.error != autotune::ErrorKind::kNone) continue;
+      if (key->name != "matmul" && key->name != "batch_matmul" && key->name.rfind("dense", 0) != 0) continue;
+      if (++per_key[r.workload_key] > 40) continue;  // enough of each workload's records
+      Task task = autotune::create_task(key->name, key->args, r.target);
+      EXPECT_NO_THROW(task.instantiate(task.space.from_json(r.config_json)))
+          << entry.path() << " " << r.workload_key << " " << r.config_json;
+      EXPECT_NO_THROW(task.replay(Schedule::steps_from_json(r.steps_json))) << entry.path() << " " << r.workload_key;
+      ++loaded;
+    }
+  }
+  EXPECT_GE(loaded, 100);
 }
 
 // ---------------------------------------------------------------- cuda template

@@ -209,3 +209,42 @@ def test_conv_variants_computes(rng):
     X3, W3 = te.placeholder((1, 4, 1, 6, 6), name="x3"), te.placeholder((6, 4, 1, 3, 3), name="w3")
     c3 = _build_and_run(te.ops.conv3d_ncdhw(X3, W3, 1, 1), [X3, W3], [x[:, :, None], w[:, :, None]])
     np.testing.assert_allclose(c3[:, :, 1], nchw, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("trans_a,trans_b", [(False, True), (True, False), (True, True)])
+def test_matmul_transposed_layouts_tuned_kernels_match_numpy(rng, trans_a, trans_b):
+    # The compute, and random configs of the "matmul" template with the layout flags (the
+    # 5-argument workload), against NumPy with NaN-prefilled outputs.
+    m, n, k = 21, 40, 13
+    a = rng.standard_normal((k, m) if trans_a else (m, k)).astype("float32")
+    b = rng.standard_normal((n, k) if trans_b else (k, n)).astype("float32")
+    expected = (a.T if trans_a else a).astype("float64") @ (b.T if trans_b else b)
+    A, B = te.placeholder(a.shape, name="A"), te.placeholder(b.shape, name="B")
+    np.testing.assert_allclose(_build_and_run(te.ops.matmul(A, B, trans_a=trans_a, trans_b=trans_b), [A, B], [a, b]),
+                               expected, rtol=1e-5, atol=1e-5)
+    task = at.create_task("matmul", (m, n, k, int(trans_a), int(trans_b)), target="llvm")
+    assert task.workload_key == f"matmul({m},{n},{k},{int(trans_a)},{int(trans_b)})"
+    for index in rng.choice(task.space_size, size=4, replace=False):
+        s, args = task.instantiate(int(index))
+        c = np.full((m, n), np.nan, "float32")
+        te.build(s, args, target="llvm")(a, b, c)
+        np.testing.assert_allclose(c, expected, rtol=1e-4, atol=1e-4, err_msg=f"config {index}")
+    # NN keeps the 3-argument key of the committed logs.
+    assert at.create_task("matmul", (m, n, k), target="llvm").workload_key == f"matmul({m},{n},{k})"
+
+
+def test_linear_weight_layout_matches_numpy(rng):
+    a, w = rng.standard_normal((9, 6)).astype("float32"), rng.standard_normal((5, 6)).astype("float32")
+    bias = rng.standard_normal(5).astype("float32")
+    A, W, Bias = te.placeholder(a.shape, name="A"), te.placeholder(w.shape, name="W"), te.placeholder((5,), name="bias")
+    out = _build_and_run(te.ops.linear(A, W, Bias, "relu"), [A, W, Bias], [a, w, bias])
+    np.testing.assert_allclose(out, np.maximum(a.astype("float64") @ w.T + bias, 0), rtol=1e-5, atol=1e-5)
+    # The dense_bias template with trans_b=1 (a PyTorch Linear weight), random configs.
+    task = at.create_task("dense_bias", (9, 5, 6, 1), target="llvm")
+    for index in rng.choice(task.space_size, size=3, replace=False):
+        s, args = task.instantiate(int(index))
+        y = np.full((9, 5), np.nan, "float32")
+        te.build(s, args, target="llvm")(a, w, bias, y)
+        np.testing.assert_allclose(y, a.astype("float64") @ w.T + bias, rtol=1e-4, atol=1e-4, err_msg=f"config {index}")
+    with pytest.raises(te.TEError, match="W2 has 7 columns"):
+        te.ops.linear(A, te.placeholder((6, 7), name="W2"), Bias)
