@@ -6,9 +6,6 @@
 // GPU structure: blocks over (n*k, y, x) tiles, threads over the inner tiles, each thread
 // computing a ki x yi x xi tile; per block of input channels the block's (padded) input
 // window and weights are staged in shared memory by cooperative loads.
-#include <algorithm>
-#include <cstdlib>  // std::abs
-
 #include "ops/templates.h"
 #include "te/ops.h"
 
@@ -266,162 +263,6 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
   return {s, {bc.data, bc.wpack, bc.out}};
 }
 
-// The 1x1 (pad 0) CPU compute: a GEMM in NCHW, out[n, k, p] = sum_c W[k, c] * in[n, c, p] over
-// the output pixels p, with no blocked intermediate to unpack. The weight is the same pre-packed
-// OIHW16o tensor as the blocked path's (read one broadcast per (k, c)); at stride > 1 the pixels
-// the GEMM reads are first gathered into a contiguous "subsample" stage (oneDNN's reduce-to-
-// unit-stride), so the micro-kernel's input loads are contiguous vectors along x:
-//   sub[n, c, y, x]  = data[n, c, y*stride, x*stride]                       (stride > 1)
-//   conv[n, k, y, x] = sum_c sub[n, c, y, x] * wpack[k / 16, c, 0, 0, k % 16]
-// With bias_relu the reduction is "conv_acc" and the output applies the epilogue:
-//   conv[n, k, y, x] = max(conv_acc[n, k, y, x] + bias[k], 0)
-struct DirectConv {
-  Tensor data, wpack, bias, sub, acc, out;  // sub undefined at stride 1; acc == out without bias_relu
-};
-
-constexpr int64_t kVectorLanes = 16;  // AVX-512 floats
-
-// Whether a 1x1 convolution takes the direct path: only where some tile of whole rows (at
-// most 256 pixels) fills whole vectors, i.e. ty*ow is a multiple of 16 for a divisor ty of the
-// height. Elsewhere (ResNet-18's 14- and 7-wide C8, C11) the vectors would end in scalar tails
-// inside the reduction, and the blocked path was measured faster (C8: 158 vs 97 us at one
-// thread; C11 even). The choice depends on the arguments only, as the compute must (a record's
-// steps replay on the space-mode compute).
-bool use_direct(const ConvShape& cs) {
-  if (cs.r != 1 || cs.s != 1 || cs.pad != 0) return false;
-  const int64_t oh = cs.out_h(), ow = cs.out_w();
-  for (int64_t ty = 1; ty <= oh && ty * ow <= 256; ++ty)
-    if (oh % ty == 0 && (ty * ow) % kVectorLanes == 0) return true;
-  return false;
-}
-
-DirectConv make_direct_conv(const ConvShape& cs, bool bias_relu) {
-  DirectConv dc;
-  const int64_t oh = cs.out_h(), ow = cs.out_w(), st = cs.stride;
-  dc.data = placeholder({cs.n, cs.c, cs.h, cs.w}, DataType::float32(), "data");
-  const int64_t blocks = (cs.k + kConv2dChannelBlock - 1) / kConv2dChannelBlock;
-  dc.wpack = placeholder({blocks, cs.c, 1, 1, kConv2dChannelBlock}, DataType::float32(), "weight_packed");
-  Tensor input = dc.data;
-  if (st > 1) {
-    dc.sub = input = compute(
-        {cs.n, cs.c, oh, ow},
-        [&](const std::vector<Var>& i) { return dc.data(i[0], i[1], i[2] * st, i[3] * st); }, "subsample");
-  }
-  IterVar rc = reduce_axis(Range(0, cs.c), "rc");
-  dc.acc = compute(
-      {cs.n, cs.k, oh, ow},
-      [&](const std::vector<Var>& i) {
-        return sum(input(i[0], rc, i[2], i[3]) *
-                       dc.wpack(floordiv(i[1], kConv2dChannelBlock), rc, 0, 0, floormod(i[1], kConv2dChannelBlock)),
-                   {rc});
-      },
-      bias_relu ? "conv_acc" : "conv");
-  dc.out = dc.acc;
-  if (bias_relu) {
-    dc.bias = placeholder({cs.k}, DataType::float32(), "bias");
-    dc.out = compute(
-        {cs.n, cs.k, oh, ow},
-        [&](const std::vector<Var>& i) { return te::max(dc.acc(i[0], i[1], i[2], i[3]) + dc.bias(i[1]), constant(0.0)); },
-        "conv");
-  }
-  return dc;
-}
-
-// Row tiles of the 1x1 path: tiles are whole rows, so a tile's ty*ow pixels are contiguous in
-// NCHW (and in the subsampled input); the fused (row, column) axis is split into AVX-512
-// vectors of 16 (a partial last one runs as a scalar tail). Divisors of the height, those
-// whose pixels fill whole vectors best first (ResNet's widths are 7*2^k: 2 rows of 56 or 4 of
-// 28 are exactly 7 vectors), then the closest to 7 vectors; at most four, each at most 256
-// pixels (one row when even that is wider).
-std::vector<std::vector<int64_t>> direct_row_tiles(int64_t height, int64_t width) {
-  std::vector<int64_t> rows;
-  for (int64_t ty = 1; ty <= height; ++ty)
-    if (height % ty == 0 && (ty == 1 || ty * width <= 256)) rows.push_back(ty);
-  auto fill = [&](int64_t ty) {
-    const int64_t pixels = ty * width;
-    return double(pixels / kConv2dChannelBlock) / double((pixels + 15) / 16);
-  };
-  std::stable_sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) {
-    if (fill(a) != fill(b)) return fill(a) > fill(b);
-    return std::abs(a * width - 112) < std::abs(b * width - 112);
-  });
-  std::vector<std::vector<int64_t>> tiles;
-  for (size_t i = 0; i < rows.size() && i < 4; ++i) tiles.push_back({rows[i]});
-  return tiles;
-}
-
-// CPU schedule of the 1x1 path: the output tiled over (k, whole rows); the reduction computed
-// at the tile (a local accumulator: cache_write, or the reduction stage under the epilogue)
-// with the channel loop outside the tile, its rows and columns fused into one vector, so the
-// tk vectors of ty*ow lanes are the register accumulators: per input channel, one contiguous
-// input vector, tk weight broadcasts, tk vector FMAs. The tile is then stored (with the
-// epilogue) as contiguous vectors: no unpacking.
-Instance conv2d_direct_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
-  const int64_t oh = cs.out_h(), ow = cs.out_w();
-  const std::vector<int64_t> tile_y = define_split_candidates(cfg, "tile_y", oh, direct_row_tiles(oh, ow));
-  const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", cs.k, {{2}, {4}, {1}, {8}});
-  // Input channels per step of the reduction loop (unrolled with the tile when it fits).
-  const std::vector<int64_t> tile_c = define_split_candidates(cfg, "tile_c", cs.c, {{8}, {4}, {2}, {1}});
-  // 0: channel tiles outside the row tiles (a tile's weights stay in cache over the rows);
-  // 1: row tiles outside (a row block of the input stays in cache over every channel tile).
-  const int64_t order = cfg.define_knob("order", {1, 0});
-  // 0: the two outer tile loops fused into the parallel loop; 1: only the outermost (fewer,
-  // larger chunks); 2: serial.
-  const int64_t parallel = cfg.define_knob("parallel", {0, 1, 2});
-  const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
-  // Stride > 1: 0: the subsampled input in its own parallel pass before the GEMM (each row a
-  // strided gather); 1: inlined (a gather per input vector in the micro-kernel). (Computing it
-  // per channel block of each tile, at the accumulator, its only consumer, repeats it for every
-  // channel tile: 5x slower on C5.)
-  const bool sub_inline = cs.stride > 1 && cfg.define_knob("subsample", {0, 1}) == 1;
-
-  DirectConv dc = make_direct_conv(cs, bias_relu);
-  Schedule s = create_schedule({dc.out.op()});
-  Tensor acc = bias_relu ? dc.acc : s.cache_write(dc.out, "local");
-
-  Stage out = s[dc.out];
-  const ComputeOpNode* op = compute_of(out);
-  std::vector<IterVar> ks = split_by(out, op->axis[1], tile_k);
-  std::vector<IterVar> ys = split_by(out, op->axis[2], tile_y);
-  std::vector<IterVar> outer = order == 0 ? std::vector<IterVar>{op->axis[0], ks[0], ys[0]}
-                                          : std::vector<IterVar>{op->axis[0], ys[0], ks[0]};
-  out.reorder({outer[0], outer[1], outer[2], ks[1], ys[1], op->axis[3]});
-  // Whole rows: the fused (row, column) index is contiguous in NCHW.
-  const int64_t pixels = std::min(tile_y.back(), oh) * ow;
-  out.vectorize(out.split(out.fuse(ys[1], op->axis[3]), kVectorLanes).second);
-  IterVar tile_loop = outer[2];  // the accumulator is computed per iteration of it
-  if (parallel == 0) out.parallel(tile_loop = out.fuse(out.fuse(outer[0], outer[1]), outer[2]));
-  if (parallel == 1) out.parallel(out.fuse(outer[0], outer[1]));
-
-  Stage acc_stage = s[acc];
-  acc_stage.compute_at(out, tile_loop);
-  const ComputeOpNode* aop = compute_of(acc_stage);
-  std::vector<IterVar> cs_axes = split_by(acc_stage, aop->reduce_axis[0], tile_c);
-  acc_stage.reorder({cs_axes[0], cs_axes[1], aop->axis[0], aop->axis[1], aop->axis[2], aop->axis[3]});
-  auto [vectors, lanes] = acc_stage.split(acc_stage.fuse(aop->axis[2], aop->axis[3]), kVectorLanes);
-  acc_stage.vectorize(lanes);
-  if (unroll)
-    unroll_within(acc_stage, {{vectors, (pixels + kVectorLanes - 1) / kVectorLanes},
-                              {aop->axis[1], std::min(tile_k.back(), cs.k)},
-                              {cs_axes[1], std::min(tile_c.back(), cs.c)}},
-                  64);
-
-  if (dc.sub.defined()) {
-    Stage sub = s[dc.sub];
-    const ComputeOpNode* sop = compute_of(sub);
-    if (sub_inline) {
-      sub.compute_inline();
-    } else {
-      // Rows as vectors (the vectorizer takes at most 64 lanes: wider rows in vectors of 16).
-      if (ow <= 64) sub.vectorize(sop->axis[3]);
-      else sub.vectorize(sub.split(sop->axis[3], kVectorLanes).second);
-      if (parallel != 2) sub.parallel(sub.fuse(sop->axis[0], sop->axis[1]));
-    }
-  }
-  if (bias_relu) return {s, {dc.data, dc.wpack, dc.bias, dc.out}};
-  return {s, {dc.data, dc.wpack, dc.out}};
-}
-
 Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
   const int64_t oh = cs.out_h(), ow = cs.out_w();
   // {threads, elements per thread} per output dimension.
@@ -518,7 +359,7 @@ autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int6
                                    const Target& target) {
   const ConvShape cs = conv_shape("conv2d", args);
   if (target.kind == "cuda") return conv2d_cuda(cfg, cs);
-  if (target.kind == "llvm") return use_direct(cs) ? conv2d_direct_llvm(cfg, cs, false) : conv2d_llvm(cfg, cs, false);
+  if (target.kind == "llvm") return conv2d_llvm(cfg, cs, false);
   fail("conv2d: no schedule for target '", target.kind, "'; use llvm or cuda");
 }
 
@@ -526,7 +367,7 @@ autotune::Instance conv2d_bias_relu_template(autotune::Config& cfg, const std::v
                                              const Target& target) {
   const ConvShape cs = conv_shape("conv2d_bias_relu", args);
   if (target.kind == "cuda") return conv2d_bias_relu_cuda(cfg, cs);
-  if (target.kind == "llvm") return use_direct(cs) ? conv2d_direct_llvm(cfg, cs, true) : conv2d_llvm(cfg, cs, true);
+  if (target.kind == "llvm") return conv2d_llvm(cfg, cs, true);
   fail("conv2d_bias_relu: no schedule for target '", target.kind, "'; use llvm or cuda");
 }
 

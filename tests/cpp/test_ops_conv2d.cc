@@ -110,15 +110,13 @@ TEST(OpsConv2d, LlvmDefaultConfig) {
 }
 
 // The CPU template takes pre-packed weights (conv2d_pack_weight) and computes a blocked output
-// (NCHW16c) that it unpacks, or for 1x1 layers with vector-filling rows a direct NCHW GEMM:
-// packing the weights and running its unscheduled compute must equal
+// (NCHW16c) that it unpacks: packing the weights and running its unscheduled compute must equal
 // the plain conv2d_nchw, also when k is not a multiple of the block of 16 channels (the extra
 // channels see zero weights and are dropped).
 TEST(OpsConv2d, LlvmBlockedComputeMatchesConv2dNchw) {
   ops::register_builtin_templates();
   for (const std::vector<int64_t>& shape : {std::vector<int64_t>{1, 3, 9, 8, 20, 3, 3, 2, 1},
-                                            std::vector<int64_t>{2, 4, 6, 6, 32, 1, 1, 1, 0},
-                                            std::vector<int64_t>{1, 3, 15, 15, 17, 1, 1, 2, 0}}) {  // direct
+                                            std::vector<int64_t>{2, 4, 6, 6, 32, 1, 1, 1, 0}}) {
     Task task = autotune::create_task("conv2d", shape, "llvm");
     Instance inst = task.default_instance();
     Tensor data = placeholder({shape[0], shape[1], shape[2], shape[3]}, DataType::float32(), "data");
@@ -166,47 +164,6 @@ TEST(OpsConv2d, LlvmRandomConfigsNonSquareKernelBatch2) {
 
 TEST(OpsConv2d, LlvmRandomConfigsNoPadding) {
   EXPECT_EQ(sweep_llvm({1, 4, 6, 8, 3, 1, 1, 1, 0}, 8, 5), 0);
-}
-
-// 1x1 convolutions whose tiles of whole rows fill vectors of 16 take the direct NCHW path: a
-// GEMM over the pixels accumulated in NCHW (a local accumulator at the output tile, the input
-// subsampled first at stride 2), no blocked intermediate. The others keep the blocked path.
-bool has_stage(const Schedule& s, const std::string& name) {
-  for (const Stage& st : s.stages())
-    if (st->op->name == name) return true;
-  return false;
-}
-
-TEST(OpsConv2d, Llvm1x1DirectPathIsChosenByShape) {
-  ops::register_builtin_templates();
-  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{1, 64, 56, 56, 64, 1, 1, 1, 0},    // C3
-                                            std::vector<int64_t>{1, 64, 56, 56, 128, 1, 1, 2, 0}}) {  // C5
-    Task task = autotune::create_task("conv2d", shape, "llvm");
-    Instance inst = task.instantiate(task.space);
-    EXPECT_FALSE(has_stage(inst.schedule, "conv_blk")) << task.workload_key;
-    EXPECT_TRUE(has_stage(inst.schedule, "conv.local")) << task.workload_key;
-    EXPECT_EQ(has_stage(inst.schedule, "subsample"), shape[7] == 2) << task.workload_key;
-    EXPECT_NO_THROW(lower(inst.schedule, inst.args, "direct")) << task.workload_key;
-    // The same pre-packed weight as the blocked path: callers pack it the same way.
-    EXPECT_EQ(const_shape(inst.args[1]), (std::vector<int64_t>{shape[4] / 16, shape[1], 1, 1, 16}));
-  }
-  // 14- and 7-wide rows never fill whole vectors (C8, C11): blocked.
-  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{1, 128, 28, 28, 256, 1, 1, 2, 0},
-                                            std::vector<int64_t>{1, 256, 14, 14, 512, 1, 1, 2, 0}}) {
-    Task task = autotune::create_task("conv2d", shape, "llvm");
-    EXPECT_TRUE(has_stage(task.instantiate(task.space).schedule, "conv_blk")) << task.workload_key;
-  }
-}
-
-// Stride 1, k not a multiple of 16, row tiles with and without a scalar tail (1 row of 8
-// pixels, 2 rows = one vector, 4, 8).
-TEST(OpsConv2d, LlvmRandomConfigs1x1Direct) {
-  EXPECT_EQ(sweep_llvm({1, 5, 8, 8, 20, 1, 1, 1, 0}, 24, 901), 0);
-}
-
-// Stride 2 from an odd-sized input (15x15 -> 8x8), batch 2, k = 17.
-TEST(OpsConv2d, LlvmRandomConfigs1x1DirectStride2) {
-  EXPECT_EQ(sweep_llvm({2, 3, 15, 15, 17, 1, 1, 2, 0}, 24, 902), 0);
 }
 
 TEST(OpsConv2d, LlvmRecordReplaysOnTheSpaceModeCompute) {
