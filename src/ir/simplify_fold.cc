@@ -348,23 +348,8 @@ void collect_linear(const Expr& e, int64_t scale, LinearForm& out) {
   add_term(out, e, scale);
 }
 
-// floormod(x, c) == floormod(y, c) when x - y is a multiple of c (every coefficient and the
-// constant of x - y divisible by c). The simplifier reduces floormod's argument modulo c
-// (floormod(o*16 + i, 7) becomes floormod(o*2 + i, 7)) but not floordiv's, so the two halves of
-// a fused-then-split index stop being textually equal. Trunc Mod is not periodic across zero.
-bool same_floor_residue(const Expr& x, const Expr& y, int64_t c, bool floor_kind) {
-  if (expr_equal(x, y)) return true;
-  if (!floor_kind || !is_linear_dtype(x.dtype()) || x.dtype() != y.dtype()) return false;
-  LinearForm diff = to_linear(x);
-  add_scaled(diff, to_linear(y), -1);
-  for (const LinearTerm& t : diff.terms)
-    if (t.coef % c != 0) return false;
-  return diff.constant % c == 0;
-}
-
-// floordiv(x, c)*(c*k) + floormod(y, c)*k == x*k where floormod(y, c) == floormod(x, c), and
-// the same for trunc Div/Mod with y == x (C's identity a == (a/b)*b + a%b). Index expressions
-// built by split+fuse produce these pairs.
+// floordiv(x, c)*(c*k) + floormod(x, c)*k == x*k, and the same for trunc Div/Mod (C's identity
+// a == (a/b)*b + a%b). Index expressions built by split+fuse produce these pairs.
 bool merge_div_mod_pair(LinearForm& f) {
   for (size_t i = 0; i < f.terms.size(); ++i) {
     const Expr& d = f.terms[i].term;
@@ -392,7 +377,7 @@ bool merge_div_mod_pair(LinearForm& f) {
         mx = op->a, mc = op->b;
       }
       const int64_t* mcv = as_const_int(mc);
-      if (!mcv || *mcv != *cv || !same_floor_residue(x, mx, *cv, floor_kind)) continue;
+      if (!mcv || *mcv != *cv || !expr_equal(mx, x)) continue;
       int64_t k = f.terms[j].coef;
       if (f.terms[i].coef != int64_t(uint64_t(k) * uint64_t(*cv))) continue;
       size_t hi = std::max(i, j), lo = std::min(i, j);

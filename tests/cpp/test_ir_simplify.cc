@@ -147,14 +147,6 @@ TEST(SimplifyDivMod, SplitsMultiplesOfTheDivisor) {
   // split/fuse index round trip: floordiv(x, 8)*8 + floormod(x, 8) == x.
   EXPECT_SIMPLIFY(floordiv(x, 8) * 8 + floormod(x, 8), x);
   EXPECT_SIMPLIFY(truncdiv(x, 8) * 8 + truncmod(x, 8), x);
-  // Fused then split again: floormod's argument is reduced modulo 7 (o*16 -> o*2) but floordiv's
-  // is not; the pair still recombines, since the arguments differ by a multiple of 7.
-  EXPECT_SIMPLIFY(floordiv(i * 16 + j, 7) * 7 + floormod(i * 16 + j, 7), i * 16 + j);
-  EXPECT_SIMPLIFY(floordiv(j + 16, 28) * 28 + floormod(j - 12, 28), j + 16);
-  // Arguments that differ by a non-multiple stay apart (floormod(j + 1, 7) != floormod(j, 7)).
-  Expr apart = simplify(floordiv(j + 1, 7) * 7 + floormod(j, 7));
-  EXPECT_FALSE(structural_equal(apart, j + 1)) << apart;
-  EXPECT_FALSE(structural_equal(apart, j)) << apart;
 }
 
 TEST(SimplifyDivMod, TruncNeedsNonNegativeOperands) {
