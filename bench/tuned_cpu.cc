@@ -7,6 +7,8 @@
 // random inputs with
 //   matmul: oneDNN dnnl_sgemm and OpenBLAS cblas_sgemm (run it with OPENBLAS_CORETYPE=SkylakeX);
 //   softmax, layer_norm: oneDNN's softmax_forward and layer_normalization_forward;
+//   depthwise_conv2d, max_pool2d, avg_pool2d: oneDNN's convolution (groups = channels) and
+//           pooling primitives, blocked and on NCHW (tuned_cpu_memops.cc);
 //   conv2d: the oneDNN convolution primitive in the layouts it chooses itself (format "any";
 //           the reorders into and out of them are done once, outside the timing), and the
 //           same primitive on plain NCHW tensors (what a caller with NCHW data gets without
@@ -34,6 +36,7 @@
 #include "te/autotune/task.h"
 #include "te/ops.h"
 #include "te/te.h"
+#include "tuned_cpu_memops.h"
 
 namespace at = te::autotune;
 
@@ -301,13 +304,14 @@ int run(int argc, char** argv) {
       if (!key) continue;
       const std::string& op = key->name;
       const std::vector<int64_t>& args = key->args;
-      if (op != "matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm") continue;
+      if (op != "matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm" && !memops::handles(op)) continue;
       at::Task task = at::create_task(op, args, record.target);
       if (!at::best_record(log.records, task.workload_key, task.target.str())) continue;
       at::Instance best = at::apply_history_best(argv[i], task);
       std::fprintf(stderr, "bench_tuned_cpu: %s ...\n", task.workload_key.c_str());
       if (op == "matmul") matmuls.push_back(bench_matmul(task, best, args));
       else if (op == "conv2d") convs.push_back(bench_conv(task, best, args));
+      else if (memops::handles(op)) memops::bench(op, task, best, args);
       else rowwise.push_back(bench_rowwise(op, task, best, args));
     }
   }
@@ -320,6 +324,7 @@ int run(int argc, char** argv) {
   print_table("conv2d NCHW (fp32; oneDNN = its own blocked layouts, reorders excluded; other = oneDNN on NCHW)",
               "oneDNN NCHW", convs);
   print_rowwise_table(rowwise);
+  memops::print_tables();
   return 0;
 }
 
