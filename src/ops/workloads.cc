@@ -61,7 +61,7 @@ std::vector<WorkloadSet> make_sets() {
   // The memory-bound operators on the shapes of real networks, for their benchmarks against
   // oneDNN and the roofline: MobileNetV2's 3x3 depthwise layers (numbered by their bottleneck
   // block; DW3 is ansor-ops' DEP), ResNet-18's max pool after C1 and global average pool,
-  // GoogLeNet's 3x3/1 average pool branch, BERT-base's attention softmax (12 heads x 128 rows
+  // GoogLeNet's 3x3/1 average pool branch, ansor-ops' 3x3/2 average pool, BERT-base's attention softmax (12 heads x 128 rows
   // of 128) and hidden-size softmax / layer_norm (128 x 768, ansor-ops' shapes), and
   // DRAM-sized shapes (inputs of 64 MiB and 25-29 MiB, far beyond the 2 MiB L2 per core) where
   // the bandwidth roofline is claimed: the 128 x 768 ones fit in L2 and measure cache.
@@ -78,6 +78,7 @@ std::vector<WorkloadSet> make_sets() {
                       {"R18-MAXPOOL-B8", "max_pool2d", {8, 64, 112, 112, 3, 2, 1}},
                       {"R18-GAP", "avg_pool2d", {1, 512, 7, 7, 7, 1, 0}},
                       {"GOOG-AVGPOOL", "avg_pool2d", {1, 192, 28, 28, 3, 1, 1}},
+                      {"AVGPOOL", "avg_pool2d", {1, 64, 56, 56, 3, 2, 1}},
                       {"BERT-ATTN-SOFTMAX", "softmax", {1536, 128}},
                       {"BERT-SOFTMAX", "softmax", {128, 768}},
                       {"SOFTMAX-DRAM", "softmax", {8192, 2048}},
