@@ -91,12 +91,13 @@ std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
   return "";
 }
 
+// "nChw16c"-like names for the 4-D layouts oneDNN picks: nchw, nhwc, or nChw<block>c.
 std::string layout_name(const memory::desc& md) {
+  if (md.data.format_kind != dnnl_blocked || md.data.ndims != 4) return "blocked";
   const auto& b = md.data.format_desc.blocking;
-  std::string s = "blocked";
-  if (md.data.format_kind != dnnl_blocked) return s;
-  for (int i = 0; i < b.inner_nblks; ++i) s += (i ? "x" : " ") + std::to_string(b.inner_blks[i]);
-  return b.inner_nblks ? s : "plain";
+  if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) return "nChw" + std::to_string(b.inner_blks[0]) + "c";
+  if (b.inner_nblks == 0) return b.strides[1] == 1 ? "nhwc" : "nchw";
+  return "blocked";
 }
 
 // The oneDNN side of one workload: the primitive built twice (blocked descriptors, plain ones).
