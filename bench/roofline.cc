@@ -9,7 +9,13 @@
 // apply_history_best and timed here again), prints GFLOP/s, its fraction of the FMA peak, the
 // kernel's arithmetic intensity (flop per byte of its arguments, each read or written once:
 // the least traffic any schedule can have) and its fraction of the roofline bound
-// min(peak, intensity x bandwidth).
+// min(peak, intensity x bandwidth). For the memory-bound kernels (below the ridge point) what
+// matters is the bandwidth: the table also gives the kernel's GB/s over those bytes, its
+// fraction of the triad bandwidth, and where its arguments live between the timed runs (they
+// are the same arrays every run): "L2" when they fit the threads' L2 caches — then the fraction
+// of the triad can exceed 100% and says nothing about DRAM — else "beyond L2", the level of the
+// triad's own 384 MiB arrays (L3/DRAM: the VM's L3 is the host's, shared). The triad is also measured over working sets of a few
+// sizes, so each level's bandwidth is printed.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -91,17 +97,21 @@ double peak_gflops(int threads, int* lanes_out) {
   return best;
 }
 
-// a[i] = b[i] + s * c[i] over 3 x 128 MiB, each thread its own slice; 12 bytes per element.
-double triad_gbps(int threads) {
-  const size_t n = size_t(32) << 20;
+// a[i] = b[i] + s * c[i] over 3 arrays of n floats (default 3 x 128 MiB), each thread its own
+// slice; 12 bytes per element. Small working sets repeat the triad so a run lasts ~10 ms.
+double triad_gbps(int threads, size_t n = size_t(32) << 20) {
   std::vector<float> a(n), b(n, 1.0f), c(n, 2.0f);
+  const int passes = int(std::max<size_t>(1, (size_t(32) << 20) / n));
   double best = 0;
   for (int r = 0; r < 5; ++r) {
     double seconds = run_threads(threads, [&](int t) {
       size_t begin = n * size_t(t) / size_t(threads), end = n * size_t(t + 1) / size_t(threads);
-      for (size_t i = begin; i < end; ++i) a[i] = b[i] + 3.0f * c[i];
+      for (int p = 0; p < passes; ++p) {
+        for (size_t i = begin; i < end; ++i) a[i] = b[i] + 3.0f * c[i];
+        asm volatile("" : : "r"(a.data()) : "memory");  // every pass is real work
+      }
     });
-    if (r > 0) best = std::max(best, 12.0 * double(n) / seconds / 1e9);  // run 0 faults the pages in
+    if (r > 0) best = std::max(best, 12.0 * double(n) * passes / seconds / 1e9);  // run 0 faults the pages in
   }
   return best;
 }
@@ -139,8 +149,20 @@ int run(int argc, char** argv) {
               "ridge point: %.1f flop/byte\n\n",
               at::hardware_description(te::Target::parse("llvm")).c_str(), threads, peak, lanes, bandwidth,
               peak / bandwidth);
-  std::printf("| workload | te ms | GFLOP/s | of FMA peak | flop/byte | roofline bound GFLOP/s | of bound |\n"
-              "|---|---:|---:|---:|---:|---:|---:|\n");
+  // The triad per level: working sets within L1, within L2 and far beyond (the cache sizes are
+  // lscpu's on the machines of BENCHMARKS.md; the sizes are per thread).
+  std::printf("triad bandwidth by working set (3 arrays, all threads):");
+  for (size_t kib : {24, 768, 8192, 49152}) {
+    const size_t n = kib * 1024 / 12 * size_t(threads);
+    std::printf(" %zu KiB/thread %.1f GB/s;", kib, triad_gbps(threads, n));
+  }
+  std::printf("\n\n");
+  // L2 per core (2 MiB on the machines of BENCHMARKS.md): arguments that fit in the threads' L2
+  // stay there between the timed runs.
+  const double l2_bytes = 2.0 * 1024 * 1024 * threads;
+  std::printf("| workload | te ms | GFLOP/s | of FMA peak | flop/byte | roofline bound GFLOP/s | of bound | GB/s | "
+              "of triad | data in |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
   std::set<std::string> seen;
   for (int i = 1; i < argc; ++i) {
     const at::LogContents log = at::read_log(argv[i]);
@@ -159,8 +181,11 @@ int run(int argc, char** argv) {
       for (const te::Tensor& t : best.args) bytes += tensor_bytes(t);
       const double gflops = task.flop / seconds / 1e9, intensity = task.flop / bytes;
       const double bound = std::min(peak, intensity * bandwidth);
-      std::printf("| %s | %.3f | %.1f | %.0f%% | %.1f | %.1f | %.0f%% |\n", task.workload_key.c_str(), seconds * 1e3,
-                  gflops, 100 * gflops / peak, intensity, bound, 100 * gflops / bound);
+      const double gbps = bytes / seconds / 1e9;
+      std::printf("| %s | %.3f | %.1f | %.0f%% | %.2f | %.1f | %.0f%% | %.1f | %.0f%% | %s (%.1f MiB) |\n",
+                  task.workload_key.c_str(), seconds * 1e3, gflops, 100 * gflops / peak, intensity, bound,
+                  100 * gflops / bound, gbps, 100 * gbps / bandwidth, bytes <= l2_bytes ? "L2" : "beyond L2",
+                  bytes / (1024.0 * 1024.0));
     }
   }
   return 0;

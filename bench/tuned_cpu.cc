@@ -8,6 +8,8 @@
 //   matmul: oneDNN dnnl_sgemm and OpenBLAS cblas_sgemm (run it with OPENBLAS_CORETYPE=SkylakeX);
 //   batch_matmul: oneDNN's matmul primitive with a batch dimension, OpenBLAS one sgemm per batch;
 //   softmax, layer_norm: oneDNN's softmax_forward and layer_normalization_forward;
+//   depthwise_conv2d, max_pool2d, avg_pool2d: oneDNN's convolution (groups = channels) and
+//           pooling primitives, blocked and on NCHW (tuned_cpu_memops.cc);
 //   conv2d: the oneDNN convolution primitive in the layouts it chooses itself (format "any";
 //           the reorders into and out of them are done once, outside the timing), and the
 //           same primitive on plain NCHW tensors (what a caller with NCHW data gets without
@@ -35,6 +37,7 @@
 #include "te/autotune/task.h"
 #include "te/ops.h"
 #include "te/te.h"
+#include "tuned_cpu_memops.h"
 
 namespace at = te::autotune;
 
@@ -348,7 +351,9 @@ int run(int argc, char** argv) {
       if (!key) continue;
       const std::string& op = key->name;
       const std::vector<int64_t>& args = key->args;
-      if (op != "matmul" && op != "batch_matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm") continue;
+      if (op != "matmul" && op != "batch_matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm" &&
+          !memops::handles(op))
+        continue;
       at::Task task = at::create_task(op, args, record.target);
       if (!at::best_record(log.records, task.workload_key, task.target.str())) continue;
       at::Instance best = at::apply_history_best(argv[i], task);
@@ -356,6 +361,7 @@ int run(int argc, char** argv) {
       if (op == "matmul") matmuls.push_back(bench_matmul(task, best, args));
       else if (op == "batch_matmul") matmuls.push_back(bench_batch_matmul(task, best, args));
       else if (op == "conv2d") convs.push_back(bench_conv(task, best, args));
+      else if (memops::handles(op)) memops::bench(op, task, best, args);
       else rowwise.push_back(bench_rowwise(op, task, best, args));
     }
   }
@@ -370,6 +376,7 @@ int run(int argc, char** argv) {
   print_table("conv2d NCHW (fp32; oneDNN = its own blocked layouts, reorders excluded; other = oneDNN on NCHW)",
               "oneDNN NCHW", convs);
   print_rowwise_table(rowwise);
+  memops::print_tables();
   return 0;
 }
 

@@ -88,6 +88,9 @@ class Stage : public Ref<StageNode> {
   // stride % factor == offset (TVM's storage_align); factor >= 1, 0 <= offset < factor. Applies to
   // buffers lowering allocates (cache stages, intermediates), not to function arguments.
   void storage_align(const IterVar& axis, int64_t factor, int64_t offset);
+  // Computes this stage inside parent's loop `scope` (parent must read it). Every other stage
+  // reading it must be computed inside parent too, at or below scope (checked by bound
+  // inference, te::Error otherwise).
   void compute_at(const Stage& parent, const IterVar& scope);
   void compute_inline();
   void compute_root();

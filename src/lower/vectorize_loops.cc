@@ -23,9 +23,10 @@ Expr broadcast_to(const Expr& e, int lanes) {
 // Widens the body of one vectorized loop. `failed()` reports a construct it refuses.
 class Vectorizer : public IRMutator {
  public:
-  Vectorizer(const Var& var, const Expr& min, int lanes)
+  Vectorizer(const Var& var, const Expr& min, int lanes, bool masked_if_then_else)
       : var_(var), lanes_(lanes),
-        ramp_(RampNode::make(min, make_const(var.dtype(), 1), lanes)) {}
+        ramp_(RampNode::make(min, make_const(var.dtype(), 1), lanes)),
+        masked_if_then_else_(masked_if_then_else) {}
 
   bool failed() const { return failed_; }
   // Guards dropped from the vector code: it is only valid where each holds on every lane.
@@ -99,8 +100,13 @@ class Vectorizer : public IRMutator {
     std::vector<Expr> args = mutate_all(op->args, &changed);
     if (!changed) return self;
     // if_then_else must not evaluate the untaken side (it guards out-of-bounds reads); a
-    // lane-wise version would evaluate both.
-    if (op->op == Intrinsic::kIfThenElse) return refuse(self);
+    // lane-wise version evaluates both. Allowed only where the code generator masks each
+    // side's loads by the lanes that take it (masked_if_then_else: the LLVM backend, see
+    // emit_if_then_else) and neither side divides integers by a variable (a lane dividing by
+    // zero would trap even though it is not taken).
+    if (op->op == Intrinsic::kIfThenElse &&
+        (!masked_if_then_else_ || has_integer_division(args[1]) || has_integer_division(args[2])))
+      return refuse(self);
     for (Expr& a : args) a = broadcast_to(a, lanes_);
     return CallNode::make(op->dtype.with_lanes(lanes_), op->op, args);
   }
@@ -214,6 +220,22 @@ class Vectorizer : public IRMutator {
   int lanes_;
   Expr ramp_;
   bool failed_ = false;
+  bool masked_if_then_else_ = false;
+  static bool has_integer_division(const Expr& e) {
+    bool found = false;
+    post_order_visit(e, [&found](const Expr& x) {
+      const Expr* divisor = nullptr;
+      if (const auto* d = x.as<DivNode>()) divisor = &d->b;
+      else if (const auto* m = x.as<ModNode>()) divisor = &m->b;
+      else if (const auto* fd = x.as<FloorDivNode>()) divisor = &fd->b;
+      else if (const auto* fm = x.as<FloorModNode>()) divisor = &fm->b;
+      if (divisor && !divisor->dtype().is_float()) {
+        const int64_t* c = as_const_int(*divisor);
+        if (!c || *c == 0) found = true;
+      }
+    });
+    return found;
+  }
   std::unordered_map<const VarNode*, Expr> widened_vars_;
   std::unordered_set<const VarNode*> inner_bound_;  // let variables bound inside the loop
   std::vector<Expr> guards_;
@@ -223,7 +245,11 @@ class Vectorizer : public IRMutator {
 
 
 class VectorizeLoops : public IRMutator {
+ public:
+  explicit VectorizeLoops(bool masked_if_then_else) : masked_if_then_else_(masked_if_then_else) {}
+
  protected:
+  bool masked_if_then_else_;
   Stmt mutate_node(const ForNode* op, const Stmt& self) override {
     Stmt body = mutate(op->body);  // inner loops first
     if (op->for_kind != ForKind::kVectorized) {
@@ -240,7 +266,7 @@ class VectorizeLoops : public IRMutator {
            " vector lanes supported; split it by a factor of at most ", kMaxVectorLanes,
            " and vectorize the inner axis");
     }
-    Vectorizer vectorizer(op->loop_var, op->min, int(*extent));
+    Vectorizer vectorizer(op->loop_var, op->min, int(*extent), masked_if_then_else_);
     Stmt vectorized = vectorizer.mutate(body);
     if (vectorizer.failed() || !vectorizer.memory_is_lane_private()) return serial();
     if (vectorizer.guards().empty()) return vectorized;
@@ -259,6 +285,6 @@ class VectorizeLoops : public IRMutator {
 
 }  // namespace
 
-Stmt vectorize_loops(const Stmt& s) { return VectorizeLoops().mutate(s); }
+Stmt vectorize_loops(const Stmt& s, bool masked_if_then_else) { return VectorizeLoops(masked_if_then_else).mutate(s); }
 
 }  // namespace te

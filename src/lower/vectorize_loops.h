@@ -13,6 +13,9 @@ constexpr int kMaxVectorLanes = 64;
 // A body that cannot be vectorized safely (inner loop, allocation, condition depending on the
 // variable, a store whose lanes could collide, a read of a location another lane writes...)
 // keeps the loop, as a serial one. A non-constant extent gives a serial loop. Inner first.
-Stmt vectorize_loops(const Stmt& s);
+// if_then_else depending on the variable is widened only with masked_if_then_else (for a code
+// generator that masks each side's loads by the lanes taking it: the LLVM backend), and not
+// when a side divides integers by a variable.
+Stmt vectorize_loops(const Stmt& s, bool masked_if_then_else = false);
 
 }  // namespace te

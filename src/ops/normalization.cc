@@ -7,14 +7,14 @@
 //   layer_norm : <name>_mean[i] = sum_k x[i, k] / n;  <name>_var[i] = sum_k (x[i, k] - mean[i])^2 / n;
 //                <name>_rstd[i] = rsqrt(var[i] + eps);
 //                out[i, j] = (x[i, j] - mean[i]) * rstd[i] * gamma[j] + beta[j]
-// CPU structure (the public computes): rows split by tile_i with the outer loop parallel,
-// columns split by tile_j (tile_e for softmax's exp) with the inner loop vectorized. te's
-// compute_at needs the attached stage's only consumer as the parent, so a statistic read by
-// two stages gets its own parallel pass over the rows (layer_norm's mean; softmax's exp with
-// the row max computed at its row) and every other one is computed at its consumer's row
-// (softmax's sum; layer_norm's variance and rstd). Each row reduction is vectorized through
-// rfactor (reduce_lanes interleaved accumulators, 16 by default; 1 = a serial loop, which is
-// latency-bound). Knobs also choose whether exp / rstd are inlined into their consumers.
+// CPU structure: rows split by tile_i with the outer loop parallel — the only parallel loop —
+// and every per-row stage computed at the output's row (a statistic read by two stages, such
+// as layer_norm's mean or softmax's exp, may be: both readers are computed there too), columns
+// split by tile_j (tile_e for softmax's exp) with the inner loop vectorized. softmax's output
+// multiplies by a per-row reciprocal (the template's own stage). Each row reduction is
+// vectorized through rfactor (reduce_lanes interleaved accumulators, 32 by default; 1 = a
+// serial loop, which is latency-bound) and its lanes folded into 8 by a second rfactor
+// (fold_lanes). Knobs also choose whether exp / rstd / the reciprocal are inlined.
 // GPU structure: one block per row, its threads (knob "threads") reducing across the row in a
 // cross-thread reduction and then writing the row's columns; a kernel has no room for a stage
 // at root, so each row's statistics are one multi-valued reduction in registers read only by
@@ -157,71 +157,125 @@ IterVar schedule_cpu_rows(Stage stage, const CpuKnobs& k, const std::vector<int6
 // vectorized), then summed (or maxed) across lanes. Floating-point rounding differs from the
 // serial order, as in any vectorized reduction. rfactor gives the stage a new op, so its rows
 // are split after this; the caller attaches the returned rf stage at the stage's row loop.
-Tensor vectorize_row_reduction(Schedule& s, const Tensor& t, int64_t lanes, bool vectorize) {
+// The stages a vectorized row reduction adds: rf (lanes interleaved partial results) and, when
+// folded, rf2 (the lanes folded into `fold` lanes by vector adds, so that the final reduction
+// across lanes — a serial chain, latency-bound — is `fold` steps instead of `lanes`).
+struct RowReduction {
+  Tensor rf, rf2;
+  // Computes the added stages at the reduction stage's row (call after the row splits).
+  void attach(Schedule& s, const Tensor& t) const {
+    if (!rf.defined()) return;
+    Stage st = s[t];
+    if (!rf2.defined()) {
+      s[rf].compute_at(st, compute_of(st)->axis[0]);
+      return;
+    }
+    s[rf2].compute_at(st, compute_of(st)->axis[0]);
+    s[rf].compute_at(s[rf2], compute_of(s[rf2])->axis[1]);
+  }
+};
+RowReduction vectorize_row_reduction(Schedule& s, const Tensor& t, int64_t lanes, int64_t fold, bool vectorize) {
+  RowReduction r;
+  if (lanes <= 1) return r;
   Stage st = s[t];
   auto [ko, ki] = st.split(compute_of(st)->reduce_axis[0], lanes);
-  Tensor rf = s.rfactor(t, ki);
-  Stage rs = s[rf];
+  r.rf = s.rfactor(t, ki);
+  Stage rs = s[r.rf];
   const ComputeOpNode* rop = compute_of(rs);  // rf[ki, i] = reduce over ko
   rs.reorder({rop->axis[1], rop->reduce_axis[0], rop->axis[0]});
   if (vectorize) rs.vectorize(rop->axis[0]);
-  return rf;
+  if (fold > 1 && lanes > fold && lanes % fold == 0) {
+    // t[i] = reduce over the rf lanes k: k = ko2 * fold + ki2, rf2[ki2, i] = reduce over ko2.
+    Stage st2 = s[t];
+    auto [ko2, ki2] = st2.split(compute_of(st2)->reduce_axis[0], fold);
+    r.rf2 = s.rfactor(t, ki2);
+    Stage r2 = s[r.rf2];
+    const ComputeOpNode* r2op = compute_of(r2);
+    r2.reorder({r2op->axis[1], r2op->reduce_axis[0], r2op->axis[0]});
+    if (vectorize) r2.vectorize(r2op->axis[0]);
+  }
+  return r;
 }
 
-// A stage computed at another stage must be that stage's only consumer (te's compute_at
-// today), and a CPU stage may have its own loop nest, so the CPU templates use the public
-// multi-stage computes: a row statistic read by two stages (softmax's exp, layer_norm's mean)
-// is computed in its own parallel pass over the rows, every other one at its consumer's row.
+// Softmax as the CPU template computes it: the public stages, but the output multiplies by a
+// per-row reciprocal <name>_rinv = 1 / sum (computed once per row, or inlined: a knob) — a
+// vector division costs ~10x a multiplication; at most 1 ulp apart. The compute never depends
+// on the config (records replay on the space-mode compute).
+SoftmaxStages softmax_llvm_stages(const Tensor& x, Tensor* rinv) {
+  SoftmaxStages st = softmax_stages(x, "softmax");
+  const Expr m = x.shape()[0], n = x.shape()[1];
+  *rinv = compute(
+      {m}, [&](const std::vector<Var>& i) { return constant(1.0, x.dtype()) / st.sum(i[0]); }, "softmax_rinv");
+  st.out = compute(
+      {m, n}, [&](const std::vector<Var>& i) { return st.exp(i[0], i[1]) * (*rinv)(i[0]); }, "softmax");
+  return st;
+}
+
+// One parallel loop over row tiles; every per-row stage is computed at the output's row (a
+// stage read by two stages may be computed there when both are: bound inference takes both
+// readers' regions), so a row's statistics and its exp stay in registers / L1 between the
+// passes: softmax reads the row for the max, writes exp(x - max) into a one-row buffer, sums
+// it, then scales it into the output — oneDNN's passes — or (inline_exp) recomputes exp in the
+// sum and in the output instead of buffering it.
 Instance softmax_llvm(Config& cfg, int64_t m, int64_t n) {
   CpuKnobs k = define_cpu_knobs(cfg, m, n);
-  // exp's vector lanes; 1 first: LLVM expands a vector exp into one expf call per lane, and the
-  // scalar loop measured faster (253 vs 342 us single-threaded at 128 x 768).
-  const std::vector<int64_t> tile_e = define_split_candidates(cfg, "tile_e", n, {{1}, {16}, {32}, {8}});
-  // 0: exp computed once into [m, n] (rows in parallel, the row max at its row), then the sum
-  // at the output's row; 1: exp recomputed in the sum and in the division, the row max in its
-  // own pass (measured 2.5x slower at 128 x 768: twice the expf calls).
+  // exp's vector tile (the one-row buffer's loop).
+  const std::vector<int64_t> tile_e = define_split_candidates(cfg, "tile_e", n, {{16}, {32}, {64}, {8}, {1}});
+  // 0: exp into a one-row buffer at the output's row; 1: exp recomputed in the sum and the output.
   const bool inline_exp = cfg.define_knob("inline_exp", {0, 1}) == 1;
-  // Lanes of the vectorized row reductions (rfactor); 1: a serial loop.
-  const int64_t lanes = cfg.define_knob("reduce_lanes", {16, 1, 8, 32});
+  // Lanes of the vectorized row reductions (rfactor): 32 and 64 are 2 and 4 independent
+  // AVX-512 accumulator chains (a single vmaxps/vaddps chain is latency-bound); 1: serial.
+  const int64_t lanes = cfg.define_knob("reduce_lanes", {32, 16, 64, 8, 1});
+  // Fold the lanes into 8 by vector operations before the serial reduction across lanes
+  // (8 dependent steps instead of `lanes`: it was about half of a 768-wide row's time); 0: no.
+  const int64_t fold = cfg.define_knob("fold_lanes", {8, 0});
+  // 1: the reciprocal 1 / sum once per row; 0: inlined into every element of the output.
+  const bool reciprocal = cfg.define_knob("reciprocal", {1, 0}) == 1;
   k.vectorize = cfg.define_knob("vectorize", {1, 0}) == 1;
   k.parallel = cfg.define_knob("parallel", {1, 0}) == 1;
 
   Tensor x = placeholder({m, n}, DataType::float32(), "X");
-  SoftmaxStages st = softmax_stages(x, "softmax");
+  Tensor rinv;
+  SoftmaxStages st = softmax_llvm_stages(x, &rinv);
   Schedule s = create_schedule({st.out.op()});
   // rfactor gives a reduction stage a new op (and fresh loops): first, then the row splits.
-  Tensor max_rf, sum_rf;
-  if (lanes > 1) {
-    max_rf = vectorize_row_reduction(s, st.max, lanes, k.vectorize);
-    sum_rf = vectorize_row_reduction(s, st.sum, lanes, k.vectorize);
-  }
+  const RowReduction max_rf = vectorize_row_reduction(s, st.max, lanes, fold, k.vectorize);
+  const RowReduction sum_rf = vectorize_row_reduction(s, st.sum, lanes, fold, k.vectorize);
   Stage out = s[st.out];
   IterVar row = schedule_cpu_rows(out, k, k.tile_j);
-  s[st.sum].compute_at(out, row);
+  if (reciprocal) {
+    s[rinv].compute_at(out, row);
+    s[st.sum].compute_at(s[rinv], compute_of(s[rinv])->axis[0]);
+  } else {
+    s[rinv].compute_inline();
+    s[st.sum].compute_at(out, row);
+  }
   Stage e = s[st.exp];
-  IterVar max_row;
   if (inline_exp) {
     e.compute_inline();
-    max_row = schedule_cpu_rows(s[st.max], k, {});
+    s[st.max].compute_at(out, row);  // read by the sum and the output, both at this row
   } else {
-    IterVar e_row = schedule_cpu_rows(e, k, tile_e);
-    s[st.max].compute_at(e, e_row);
-    max_row = compute_of(s[st.max])->axis[0];
+    e.compute_at(out, row);  // read by the sum and the output, both at this row
+    const ComputeOpNode* eop = compute_of(e);
+    std::vector<IterVar> js = split_by(e, eop->axis[1], tile_e);
+    if (k.vectorize) e.vectorize(js[1]);
+    s[st.max].compute_at(e, eop->axis[0]);
   }
-  if (lanes > 1) {
-    s[max_rf].compute_at(s[st.max], max_row);
-    s[sum_rf].compute_at(s[st.sum], compute_of(s[st.sum])->axis[0]);
-  }
+  max_rf.attach(s, st.max);
+  sum_rf.attach(s, st.sum);
   return {s, {x, st.out}};
 }
 
+// The same single parallel loop: the mean, the variance (two-pass, centered) and rstd at the
+// output's row, then the normalized row.
 Instance layer_norm_llvm(Config& cfg, int64_t m, int64_t n) {
   CpuKnobs k = define_cpu_knobs(cfg, m, n);
   // 0: rstd computed once per row (the variance at its row); 1: rsqrt inlined into every
   // element of the output (the variance at the output's row).
   const bool inline_rstd = cfg.define_knob("inline_rstd", {0, 1}) == 1;
-  // Lanes of the vectorized row reductions (rfactor); 1: a serial loop.
-  const int64_t lanes = cfg.define_knob("reduce_lanes", {16, 1, 8, 32});
+  // Lanes of the vectorized row reductions (rfactor) and their folding, as softmax's.
+  const int64_t lanes = cfg.define_knob("reduce_lanes", {32, 16, 64, 8, 1});
+  const int64_t fold = cfg.define_knob("fold_lanes", {8, 0});
   k.vectorize = cfg.define_knob("vectorize", {1, 0}) == 1;
   k.parallel = cfg.define_knob("parallel", {1, 0}) == 1;
 
@@ -230,14 +284,13 @@ Instance layer_norm_llvm(Config& cfg, int64_t m, int64_t n) {
   Tensor beta = placeholder({n}, DataType::float32(), "beta");
   LayerNormStages st = layer_norm_stages(x, gamma, beta, kLayerNormEpsilon, "layer_norm");
   Schedule s = create_schedule({st.out.op()});
-  if (lanes > 1)
-    s[vectorize_row_reduction(s, st.var, lanes, k.vectorize)].compute_at(s[st.var], compute_of(s[st.var])->axis[0]);
-  Tensor mean_rf = lanes > 1 ? vectorize_row_reduction(s, st.mean, lanes, k.vectorize) : Tensor();
+  const RowReduction var_rf = vectorize_row_reduction(s, st.var, lanes, fold, k.vectorize);
+  const RowReduction mean_rf = vectorize_row_reduction(s, st.mean, lanes, fold, k.vectorize);
   Stage out = s[st.out];
   IterVar row = schedule_cpu_rows(out, k, k.tile_j);
-  // The mean is read by the variance and the output: its own pass over the rows.
-  IterVar mean_row = schedule_cpu_rows(s[st.mean], k, {});
-  if (lanes > 1) s[mean_rf].compute_at(s[st.mean], mean_row);
+  // The mean is read by the variance and the output, both computed at this row.
+  s[st.mean].compute_at(out, row);
+  mean_rf.attach(s, st.mean);
   Stage rstd = s[st.rstd];
   if (inline_rstd) {
     rstd.compute_inline();
@@ -246,6 +299,7 @@ Instance layer_norm_llvm(Config& cfg, int64_t m, int64_t n) {
     rstd.compute_at(out, row);
     s[st.var].compute_at(rstd, compute_of(rstd)->axis[0]);
   }
+  var_rf.attach(s, st.var);
   return {s, {x, gamma, beta, st.out}};
 }
 

@@ -47,7 +47,15 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
   auto extent = [&](size_t a) { return *as_const_int(op->axis[a]->dom.extent); };
   // The innermost axis is vectorized (16 floats = one AVX-512 register), the one before it
   // split into a few rows of accumulators.
-  const std::vector<int64_t> tile_x = define_split_candidates(cfg, "tile_x", extent(rank - 1), {{16}, {8}, {32}, {4}, {1}});
+  // Rows that 16 does not divide (7, 14, 28, 56 in CNNs) get the whole row as one vector
+  // first (LLVM splits it into AVX-512 registers, the last one partial): a 16-wide tile would
+  // leave a guarded tail that stays scalar.
+  const int64_t row = extent(rank - 1);
+  constexpr int64_t kMaxRowVector = 64;  // the widest vector te's vectorizer makes
+  std::vector<std::vector<int64_t>> x_choices{{16}, {8}, {32}, {4}, {1}};
+  if (row <= kMaxRowVector && row % 16 != 0) x_choices.insert(x_choices.begin(), {row});
+  else if (row <= kMaxRowVector) x_choices.push_back({row});
+  const std::vector<int64_t> tile_x = define_split_candidates(cfg, "tile_x", row, x_choices);
   const std::vector<int64_t> tile_y = define_split_candidates(cfg, "tile_y", extent(rank - 2), {{2}, {1}, {4}, {8}});
   const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
   const bool vectorize = cfg.define_knob("vectorize", {1, 0}) == 1;
@@ -59,9 +67,12 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
     Stage p = s[pad];
     if (inline_pad) {
       p.compute_inline();
-    } else if (parallel) {
+    } else {
+      // The padded copy: rows of the innermost axis as vectors (masked loads at the borders),
+      // the two outer axes fused and parallel.
       const ComputeOpNode* pop = compute_of(p);
-      p.parallel(p.fuse(pop->axis[0], pop->axis[1]));
+      if (vectorize && pop->axis.size() > 2) p.vectorize(p.split(pop->axis.back(), 16).second);
+      if (parallel) p.parallel(p.fuse(pop->axis[0], pop->axis[1]));
     }
   }
   Stage acc = accumulator(s, out, reduction, false);

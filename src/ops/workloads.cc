@@ -65,7 +65,33 @@ std::vector<WorkloadSet> make_sets() {
                      {"AVGPOOL", "avg_pool2d", {1, 64, 56, 56, 3, 2, 1}},
                      {"SOFTMAX", "softmax", {128, 768}},
                      {"NRM", "layer_norm", {128, 768}}}};
-  return {resnet, bert, gemm, ansor};
+  // The memory-bound operators on the shapes of real networks, for their benchmarks against
+  // oneDNN and the roofline: MobileNetV2's 3x3 depthwise layers (numbered by their bottleneck
+  // block; DW3 is ansor-ops' DEP), ResNet-18's max pool after C1 and global average pool,
+  // GoogLeNet's 3x3/1 average pool branch, ansor-ops' 3x3/2 average pool, BERT-base's attention softmax (12 heads x 128 rows
+  // of 128) and hidden-size softmax / layer_norm (128 x 768, ansor-ops' shapes), and
+  // DRAM-sized shapes (inputs of 64 MiB and 25-29 MiB, far beyond the 2 MiB L2 per core) where
+  // the bandwidth roofline is claimed: the 128 x 768 ones fit in L2 and measure cache.
+  WorkloadSet memops{"cpu-memops",
+                     "memory-bound operators on real networks' shapes (MobileNetV2 depthwise, ResNet-18 and GoogLeNet "
+                     "pooling, BERT softmax/layer_norm) plus DRAM-sized shapes for the bandwidth roofline (float32)",
+                     {{"MB-DW1", "depthwise_conv2d", {1, 32, 112, 112, 3, 3, 1, 1, 1}},
+                      {"MB-DW2", "depthwise_conv2d", {1, 96, 112, 112, 3, 3, 2, 1, 1}},
+                      {"MB-DW3", "depthwise_conv2d", {1, 144, 56, 56, 3, 3, 1, 1, 1}},
+                      {"MB-DW5", "depthwise_conv2d", {1, 192, 28, 28, 3, 3, 1, 1, 1}},
+                      {"MB-DW8", "depthwise_conv2d", {1, 384, 14, 14, 3, 3, 1, 1, 1}},
+                      {"MB-DW3-B16", "depthwise_conv2d", {16, 144, 56, 56, 3, 3, 1, 1, 1}},
+                      {"R18-MAXPOOL", "max_pool2d", {1, 64, 112, 112, 3, 2, 1}},
+                      {"R18-MAXPOOL-B8", "max_pool2d", {8, 64, 112, 112, 3, 2, 1}},
+                      {"R18-GAP", "avg_pool2d", {1, 512, 7, 7, 7, 1, 0}},
+                      {"GOOG-AVGPOOL", "avg_pool2d", {1, 192, 28, 28, 3, 1, 1}},
+                      {"AVGPOOL", "avg_pool2d", {1, 64, 56, 56, 3, 2, 1}},
+                      {"BERT-ATTN-SOFTMAX", "softmax", {1536, 128}},
+                      {"BERT-SOFTMAX", "softmax", {128, 768}},
+                      {"SOFTMAX-DRAM", "softmax", {8192, 2048}},
+                      {"BERT-NRM", "layer_norm", {128, 768}},
+                      {"NRM-DRAM", "layer_norm", {8192, 2048}}}};
+  return {resnet, bert, gemm, ansor, memops};
 }
 
 }  // namespace

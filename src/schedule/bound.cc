@@ -159,11 +159,6 @@ class BoundInference {
     if (!parent->op.as<ComputeOpNode>() || parent->attach_type == AttachType::kInline)
       fail("compute_at: stage ", name, " is attached to stage ", parent->op->name,
            ", which has no loops (a placeholder or an inlined stage)");
-    for (StageNode* consumer : graph_.consumers[stage])
-      if (consumer != parent)
-        fail("compute_at: stage ", name, " is also read by stage ", consumer->op->name, "; attached at stage ",
-             parent->op->name, " it would not exist where ", consumer->op->name,
-             " reads it (compute it at root or inline instead)");
     infer(parent);
 
     const std::vector<IterVar>& leaves = parent->leaf_iter_vars;
@@ -198,18 +193,74 @@ class BoundInference {
     IntSetMap root_sets;
     for (const auto& [root, index] : root_index) root_sets[root->var.get()] = eval_set(index, relaxed);
 
-    std::vector<const TensorReadNode*> reads = reads_of(graph_.bodies.at(parent), stage_storage_op(*stage).get());
+    const OperationNode* storage = stage_storage_op(*stage).get();
+    std::vector<const TensorReadNode*> reads = reads_of(graph_.bodies.at(parent), storage);
     if (reads.empty())
       fail("compute_at: stage ", name, " is attached to stage ", parent->op->name,
            ", which does not read it; attach a stage inside one of its consumers");
+    // Other consumers must themselves be computed inside parent, at or inside the attach point
+    // (so the storage exists where they read it, and the stage, their producer, comes first):
+    // e.g. softmax's exp at the output's row, also read by the row sum attached there. Their
+    // reads count with their own loops (and those of the stages between) relaxed.
+    std::vector<std::pair<const TensorReadNode*, IntSetMap>> other_reads;
+    for (StageNode* consumer : graph_.consumers[stage]) {
+      if (consumer == parent) continue;
+      IntSetMap consumer_sets;
+      if (!nested_root_sets(consumer, parent, attach_pos, &consumer_sets))
+        fail("compute_at: stage ", name, " is also read by stage ", consumer->op->name, "; attached at stage ",
+             parent->op->name, " it would not exist where ", consumer->op->name,
+             " reads it (compute it at root or inline instead, or compute ", consumer->op->name,
+             " inside the same loop of ", parent->op->name, ")");
+      for (const TensorReadNode* read : reads_of(graph_.bodies.at(consumer), storage))
+        other_reads.push_back({read, consumer_sets});
+    }
     for (size_t d = 0; d < compute->axis.size(); ++d) {
       std::vector<IntSet> sets;
       for (const TensorReadNode* read : reads) sets.push_back(eval_set(read->indices.at(d), root_sets));
+      for (const auto& [read, consumer_sets] : other_reads) sets.push_back(eval_set(read->indices.at(d), consumer_sets));
       IntSet region = union_set(sets);
       const IterVar& axis = compute->axis[d];
       // Non-affine accesses give no bound: compute the whole dimension.
       bounds_[axis.get()] = region.is_bounded() ? constant_extent(region.to_range(ranges), axis->dom, ranges) : axis->dom;
     }
+  }
+
+  // The values the root axes of `consumer` take during one iteration of parent's leaf
+  // attach_pos, when consumer is computed inside parent there or deeper, directly or through
+  // other attached stages: consumer's axes over their inferred ranges, with the loops of the
+  // stages in between and parent's leaves inside attach_pos relaxed. False when consumer is
+  // computed elsewhere.
+  bool nested_root_sets(StageNode* consumer, StageNode* parent, size_t attach_pos, IntSetMap* sets) {
+    std::vector<StageNode*> between;
+    StageNode* s = consumer;
+    while (s->attach_type == AttachType::kScope && !s->is_output && s->attach_stage && s->attach_stage != parent) {
+      s = s->attach_stage;
+      between.push_back(s);
+    }
+    if (s->attach_type != AttachType::kScope || s->is_output || s->attach_stage != parent) return false;
+    const std::vector<IterVar>& leaves = parent->leaf_iter_vars;
+    size_t pos = leaves.size();
+    for (size_t j = 0; j < leaves.size(); ++j)
+      if (leaves[j].same_as(s->attach_ivar)) pos = j;
+    if (pos == leaves.size() || pos < attach_pos) return false;
+    infer(consumer);
+    IntSetMap relaxed;
+    auto relax = [&](const IterVar& leaf) {
+      auto it = bounds_.find(leaf.get());
+      if (it != bounds_.end())
+        relaxed[leaf->var.get()] = IntSet::from_range(Range(make_zero(it->second.extent.dtype()), it->second.extent));
+    };
+    for (size_t j = attach_pos + 1; j < leaves.size(); ++j) relax(leaves[j]);
+    for (StageNode* b : between)
+      for (const IterVar& leaf : b->leaf_iter_vars) relax(leaf);
+    const auto* compute = consumer->op.as<ComputeOpNode>();
+    for (const IterVar& axis : compute->axis) {
+      const Range& r = bound_of(bounds_, axis, *consumer);
+      IntSet lo = eval_set(r.min, relaxed), hi = eval_set(r.min + r.extent - make_const(r.extent.dtype(), 1), relaxed);
+      (*sets)[axis->var.get()] = IntSet::interval(lo.min, hi.max);
+    }
+    for (const IterVar& axis : compute->reduce_axis) (*sets)[axis->var.get()] = IntSet::from_range(axis->dom);
+    return true;
   }
 
   const Schedule& sch_;

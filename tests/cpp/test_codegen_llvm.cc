@@ -56,6 +56,28 @@ TEST(CodegenLLVM, StridedVectorLoadAndStoreUseGatherScatter) {
   }
 }
 
+// Unmasked loads with a small constant stride are one contiguous load of the lanes' span and
+// a shuffle (no gather); the span ends at the last lane, so the last window of an exactly sized
+// array reads nothing past it.
+TEST(CodegenLLVM, SmallStrideVectorLoadsAreContiguousLoadsAndShuffles) {
+  for (int stride : {2, 3, 4}) {
+    SCOPED_TRACE(stride);
+    const int lanes = 16, groups = 5, n = ((groups * lanes) - 1) * stride + 1;
+    auto A = buffer_arg("A", DataType::float32(), {Expr(n)});
+    auto C = buffer_arg("C", DataType::float32(), {Expr(groups * lanes)});
+    Var io("io");
+    Expr value = load(A, ramp(io * (lanes * stride), lanes, stride)) * BroadcastNode::make(Expr(2.0f), lanes);
+    Module m = compile(make_func("strided_load", {A, C}, loop(io, groups, store(C, value, ramp(io * lanes, lanes)))));
+    const std::string ll = m.get_source("ll");
+    EXPECT_NE(ll.find("shufflevector"), std::string::npos) << ll;
+    EXPECT_EQ(ll.find("masked.gather"), std::string::npos) << ll;
+    NDArray a = random_array({n}, DataType::float32(), 7), c = NDArray::empty({groups * lanes});
+    c.fill_poison();
+    m({a, c});
+    for (int k = 0; k < groups * lanes; ++k) ASSERT_EQ(c.data_as<float>()[k], a.data_as<float>()[k * stride] * 2.0f) << k;
+  }
+}
+
 TEST(CodegenLLVM, MatVecReduction) {
   const int rows = 37, cols = 53;
   auto A = buffer_arg("A", DataType::float32(), {Expr(rows), Expr(cols)});

@@ -146,6 +146,26 @@ TEST(LowerVectorize, UnsupportedBodiesFallBackToSerial) {
   EXPECT_EQ(loop->for_kind, ForKind::kSerial);
 }
 
+// For the LLVM backend (masked_if_then_else) a lane-dependent if_then_else is widened: the code
+// generator masks each side's loads by the lanes that take it. Not when a side divides
+// integers by a variable (an untaken lane could divide by zero).
+TEST(LowerVectorize, IfThenElseIsWidenedWhenLoadsAreMasked) {
+  Var a("A", DataType::handle()), c("C", DataType::handle()), d("D", DataType::handle());
+  Var j("j");
+  Stmt padded = ForNode::make(
+      j, Expr(0), Expr(8), ForKind::kVectorized,
+      StoreNode::make(c, if_then_else(j >= 1, f32_load(a, j - 1), Expr(0.0f)), j));
+  Stmt widened = vectorize_loops(padded, true);
+  EXPECT_EQ(count_for(widened, ForKind::kVectorized) + count_for(widened, ForKind::kSerial), 0) << widened;
+  EXPECT_EQ(vector_stores(widened, 8), 1) << widened;
+  EXPECT_EQ(count_for(vectorize_loops(padded, false), ForKind::kSerial), 1);  // the default (cuda) keeps it serial
+  Expr divisor = LoadNode::make(DataType::int32(), d, j);
+  Stmt dividing = ForNode::make(
+      j, Expr(0), Expr(8), ForKind::kVectorized,
+      StoreNode::make(c, if_then_else(divisor != 0, cast(DataType::float32(), Expr(7) / divisor), Expr(0.0f)), j));
+  EXPECT_EQ(count_for(vectorize_loops(dividing, true), ForKind::kSerial), 1);
+}
+
 // The tail guard of a non-dividing split: vector code where the guard holds on every lane,
 // the guarded serial loop elsewhere.
 TEST(LowerVectorize, MonotoneGuardGivesVectorAndSerialPaths) {

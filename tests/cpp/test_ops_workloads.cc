@@ -47,6 +47,24 @@ TEST(OpsWorkloads, AnsorOpsDefaultSchedulesBuildForLlvm) {
   }
 }
 
+// cpu-memops: the memory-bound operators' benchmark set; every workload is a known operator
+// with a valid shape whose default llvm schedule lowers (the DRAM-sized shapes included).
+TEST(OpsWorkloads, CpuMemopsWorkloadsLowerForLlvm) {
+  ops::register_builtin_templates();
+  const ops::WorkloadSet& set = ops::find_workload_set("cpu-memops");
+  std::set<std::string> ops_seen;
+  for (const ops::Workload& w : set.workloads) {
+    ops_seen.insert(w.op);
+    autotune::Task task = autotune::create_task(w.op, w.args, "llvm");
+    EXPECT_GT(task.flop, 0) << w.label;
+    autotune::Instance inst = task.instantiate(task.space);
+    LowerOptions options;
+    options.target = Target::parse("llvm");
+    EXPECT_NO_THROW(lower(inst.schedule, inst.args, "memops", options)) << w.label;
+  }
+  EXPECT_EQ(ops_seen, (std::set<std::string>{"depthwise_conv2d", "max_pool2d", "avg_pool2d", "softmax", "layer_norm"}));
+}
+
 TEST(OpsWorkloads, AnsorOpsDefaultSchedulesBuildForCuda) {
   ops::register_builtin_templates();
   std::string why;

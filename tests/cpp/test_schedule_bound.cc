@@ -248,6 +248,50 @@ TEST(ScheduleBound, ComputeAtWithAnotherReaderIsAnError) {
   EXPECT_TE_ERROR(infer_bound(s), "compute_at", "stage P", "also read by stage D");
 }
 
+// A stage read by two stages may be attached at one of them when the other is computed inside
+// the same parent at or below the attach point (directly or through another attached stage):
+// its region covers both readers (softmax's exp, read by the row sum and the output).
+TEST(ScheduleBound, ComputeAtWithAnotherReaderInsideTheSameLoop) {
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE(variant);
+    Tensor a = placeholder({8, 16}, DataType::float32(), "A");
+    Tensor p = compute({8, 16}, [&](const std::vector<Var>& i) { return a(i[0], i[1]) + 1.0f; }, "P");
+    IterVar k = reduce_axis(Range(0, 16), "k");
+    Tensor sm = compute({8}, [&](const std::vector<Var>& i) { return sum(p(i[0], k), {k}); }, "S");
+    Tensor r = compute({8}, [&](const std::vector<Var>& i) { return sm(i[0]) * 0.5f; }, "R");
+    Tensor y = compute({8, 16}, [&](const std::vector<Var>& i) { return p(i[0], i[1]) * r(i[0]); }, "Y");
+    Schedule s = create_schedule({y.op()});
+    const auto* yop = y.op().as<ComputeOpNode>();
+    auto [yo, yi] = s[y].split(yop->axis[0], 2);
+    s[p].compute_at(s[y], yo);
+    if (variant == 0) {  // S at the same loop, R inlined
+      s[r].compute_inline();
+      s[sm].compute_at(s[y], yo);
+    } else if (variant == 1) {  // S at a deeper loop of Y
+      s[r].compute_inline();
+      s[sm].compute_at(s[y], yi);
+    } else {  // S inside R, R at Y's loop
+      s[r].compute_at(s[y], yo);
+      s[sm].compute_at(s[r], r.op().as<ComputeOpNode>()->axis[0]);
+    }
+    BoundMap bounds = infer_bound(s);
+    const auto* pop = p.op().as<ComputeOpNode>();
+    EXPECT_EQ(const_of(bound(bounds, pop->axis[0]).extent), 2);
+    EXPECT_EQ(const_of(bound(bounds, pop->axis[1]).extent), 16);
+  }
+  // The other reader computed outside the attach point: P would not exist where S reads it.
+  Tensor a = placeholder({8, 16}, DataType::float32(), "A");
+  Tensor p = compute({8, 16}, [&](const std::vector<Var>& i) { return a(i[0], i[1]) + 1.0f; }, "P");
+  IterVar k = reduce_axis(Range(0, 16), "k");
+  Tensor sm = compute({8}, [&](const std::vector<Var>& i) { return sum(p(i[0], k), {k}); }, "S");
+  Tensor y = compute({8, 16}, [&](const std::vector<Var>& i) { return p(i[0], i[1]) * sm(i[0]); }, "Y");
+  Schedule s = create_schedule({y.op()});
+  auto [yo, yi] = s[y].split(y.op().as<ComputeOpNode>()->axis[0], 2);
+  s[p].compute_at(s[y], yi);
+  s[sm].compute_at(s[y], yo);
+  EXPECT_TE_ERROR(infer_bound(s), "compute_at", "stage P", "also read by stage S", "inside the same loop");
+}
+
 TEST(ScheduleBound, EveryIterVarHasARange) {
   Tensor a = placeholder({6, 10}, DataType::float32(), "A");
   IterVar k = reduce_axis(Range(0, 10), "k");

@@ -443,6 +443,23 @@ llvm::Value* CodeGenLLVM::emit_address(const Var& buffer, DataType elem, const E
 llvm::Value* CodeGenLLVM::emit_load(const LoadNode* op) {
   DataType t = op->dtype;
   DataType elem = t.element_of();
+  // Lanes a small constant stride apart (stride-2 pooling and convolution windows), unmasked:
+  // one load of the span they cover, then a shuffle keeping every stride-th element. It reads
+  // only elements between the first and the last lane's; a gather costs about a cycle per lane.
+  if (const auto* ramp = op->index.as<RampNode>(); ramp && !load_mask_ && t.lanes > 1 &&
+                                                   ramp->lanes == t.lanes && (elem.is_float() || elem.bits >= 8)) {
+    const int64_t* stride = as_const_int(ramp->stride);
+    if (stride && *stride >= 2 && *stride <= 4) {
+      const int span = (t.lanes - 1) * int(*stride) + 1;
+      bool unused = false;
+      llvm::Value* addr = emit_address(op->buffer, elem, ramp->base, &unused);
+      llvm::Type* wide = llvm::FixedVectorType::get(llvm_memory_type(elem), unsigned(span));
+      llvm::Value* all = builder_.CreateAlignedLoad(wide, addr, llvm::Align(elem.bytes()));
+      std::vector<int> picks;
+      for (int lane = 0; lane < t.lanes; ++lane) picks.push_back(lane * int(*stride));
+      return to_register(t, builder_.CreateShuffleVector(all, picks));
+    }
+  }
   bool contiguous = false;
   llvm::Value* addr = emit_address(op->buffer, elem, op->index, &contiguous);
   llvm::Align align(elem.bytes());

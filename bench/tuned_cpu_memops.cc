@@ -1,0 +1,267 @@
+// bench/tuned_cpu_memops.cc — bench_tuned_cpu's rows for depthwise conv2d and max/avg pooling
+// (NCHW, float32) against oneDNN, in the style of tuned_cpu.cc: median after a warm-up, te's
+// result checked against oneDNN's before anything is timed, "vs" = oneDNN's time over te's.
+//
+// Each te kernel (NCHW in, NCHW out) is compared with oneDNN three ways:
+//   blocked — the primitive in a blocked layout (depthwise: the one it picks itself, format
+//             "any"; pooling: nChw16c, since a pooling's source has no "any"), the reorders into
+//             and out of it done once outside the timing (as for conv2d: oneDNN's best case);
+//   NCHW    — the same primitive created on plain NCHW tensors (goihw weights);
+//   NCHW e2e — reorder NCHW -> blocked, the blocked primitive, reorder back: what a caller with
+//             NCHW data pays for the blocked kernel.
+// "vs oneDNN NCHW" uses the faster of the last two: the best oneDNN offers a caller with NCHW
+// data. GB/s counts each of te's arguments once (the least traffic any schedule can have).
+// The operators are memory-bound: 2 flops (depthwise: multiply-add) or 1 (pooling) per window
+// cell against one read of the input.
+#include "tuned_cpu_memops.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <dnnl.hpp>
+#include <functional>
+#include <random>
+#include <unordered_map>
+
+#include "te/ops.h"
+#include "te/te.h"
+
+namespace memops {
+namespace {
+
+namespace at = te::autotune;
+using namespace dnnl;
+using tag = memory::format_tag;
+
+// The same timing as tuned_cpu.cc: warm-up, repeats of at least 20 ms, median of 15.
+double median_seconds(const std::function<void()>& run) {
+  using Clock = std::chrono::steady_clock;
+  run();
+  int number = 1;
+  for (;;) {
+    auto t0 = Clock::now();
+    for (int i = 0; i < number; ++i) run();
+    if (std::chrono::duration<double>(Clock::now() - t0).count() >= 0.02 || number >= 1 << 20) break;
+    number *= 2;
+  }
+  std::vector<double> times;
+  for (int r = 0; r < 15; ++r) {
+    auto t0 = Clock::now();
+    for (int i = 0; i < number; ++i) run();
+    times.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / number);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+te::NDArray random_array(const std::vector<int64_t>& shape, uint64_t seed) {
+  te::NDArray a = te::NDArray::empty(shape);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  float* p = a.data_as<float>();
+  for (int64_t i = 0; i < a.numel(); ++i) p[i] = dist(rng);
+  return a;
+}
+
+// "" when every element agrees within a tolerance scaled by the reduction length.
+std::string compare(const te::NDArray& got, const te::NDArray& ref, int64_t reduction, const char* what) {
+  const double tolerance = 1e-5 * double(reduction) + 1e-4;
+  const float* g = got.data_as<float>();
+  const float* r = ref.data_as<float>();
+  for (int64_t i = 0; i < got.numel(); ++i)
+    if (!(std::fabs(double(g[i]) - double(r[i])) <= tolerance * (1 + std::fabs(double(r[i])))))
+      return std::string("MISMATCH vs ") + what + " at " + std::to_string(i) + ": te " + std::to_string(g[i]) +
+             " vs " + std::to_string(r[i]);
+  return "";
+}
+
+struct Row {
+  std::string op, label, workload;
+  double bytes = 0;
+  double te_s = 0, blocked_s = 0, nchw_s = 0, e2e_s = 0;
+  std::string blocked_layout, check;
+};
+std::vector<Row> rows;
+
+std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
+  for (const te::ops::WorkloadSet& set : te::ops::workload_sets())
+    for (const te::ops::Workload& w : set.workloads)
+      if (w.op == op && w.args == args) return w.label;
+  return "";
+}
+
+// "nChw16c"-like names for the 4-D layouts oneDNN picks: nchw, nhwc, or nChw<block>c.
+std::string layout_name(const memory::desc& md) {
+  if (md.data.format_kind != dnnl_blocked || md.data.ndims != 4) return "blocked";
+  const auto& b = md.data.format_desc.blocking;
+  if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) return "nChw" + std::to_string(b.inner_blks[0]) + "c";
+  if (b.inner_nblks == 0) return b.strides[1] == 1 ? "nhwc" : "nchw";
+  return "blocked";
+}
+
+// The oneDNN side of one workload: the primitive built twice (blocked descriptors, plain ones).
+struct Built {
+  primitive prim;
+  primitive_desc_base pd;
+};
+struct OneDnn {
+  engine eng{engine::kind::cpu, 0};
+  stream strm{eng};
+  std::function<Built(tag src, tag dst, bool any)> make;  // any: let oneDNN pick the layouts
+};
+
+void finish_row(Row& row, OneDnn& d, const memory::desc& user_src_md, const memory::desc& user_dst_md, te::NDArray& data,
+                const memory::desc* user_wei_md, te::NDArray* weight, const std::function<void()>& run_te,
+                te::NDArray& te_out, int64_t reduction, tag blocked_tag) {
+  engine& eng = d.eng;
+  stream& strm = d.strm;
+  memory user_src(user_src_md, eng, data.data());
+  te::NDArray ref = te::NDArray::empty(te_out.shape()), plain_out = te::NDArray::empty(te_out.shape());
+  memory user_dst(user_dst_md, eng, ref.data()), plain_dst(user_dst_md, eng, plain_out.data());
+  memory user_wei = weight ? memory(*user_wei_md, eng, weight->data()) : memory();
+
+  // Blocked: reorders once, outside the timing.
+  Built b = d.make(blocked_tag, blocked_tag, true);
+  const primitive_desc_base& bpd = b.pd;
+  row.blocked_layout = layout_name(bpd.src_desc());
+  memory src(bpd.src_desc(), eng), dst(bpd.dst_desc(), eng);
+  memory wei = weight ? memory(bpd.weights_desc(), eng) : memory();
+  memory workspace = bpd.workspace_desc().get_size() ? memory(bpd.workspace_desc(), eng) : memory();
+  reorder(user_src, src).execute(strm, user_src, src);
+  if (weight) reorder(user_wei, wei).execute(strm, user_wei, wei);
+  primitive& blocked = b.prim;
+  std::unordered_map<int, memory> blocked_args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
+  if (weight) blocked_args[DNNL_ARG_WEIGHTS] = wei;
+  if (workspace) blocked_args[DNNL_ARG_WORKSPACE] = workspace;
+  auto run_blocked = [&] {
+    blocked.execute(strm, blocked_args);
+    strm.wait();
+  };
+  reorder to_blocked(user_src, src), from_blocked(dst, user_dst);
+  auto run_e2e = [&] {
+    to_blocked.execute(strm, user_src, src);
+    blocked.execute(strm, blocked_args);
+    from_blocked.execute(strm, dst, user_dst);
+    strm.wait();
+  };
+  // Plain NCHW: the primitive on the user's tensors.
+  Built p = d.make(tag::nchw, tag::nchw, false);
+  const primitive_desc_base& ppd = p.pd;
+  primitive& plain = p.prim;
+  memory plain_ws = ppd.workspace_desc().get_size() ? memory(ppd.workspace_desc(), eng) : memory();
+  std::unordered_map<int, memory> plain_args{{DNNL_ARG_SRC, user_src}, {DNNL_ARG_DST, plain_dst}};
+  if (weight) plain_args[DNNL_ARG_WEIGHTS] = user_wei;
+  if (plain_ws) plain_args[DNNL_ARG_WORKSPACE] = plain_ws;
+  auto run_plain = [&] {
+    plain.execute(strm, plain_args);
+    strm.wait();
+  };
+
+  run_e2e();  // ref: blocked result in NCHW
+  run_plain();
+  run_te();
+  row.check = compare(te_out, ref, reduction, "oneDNN blocked");
+  if (row.check.empty()) row.check = compare(te_out, plain_out, reduction, "oneDNN NCHW");
+  row.te_s = median_seconds(run_te);
+  row.blocked_s = median_seconds(run_blocked);
+  row.nchw_s = median_seconds(run_plain);
+  row.e2e_s = median_seconds(run_e2e);
+}
+
+void bench_depthwise(Row& row, const at::Instance& best, const std::vector<int64_t>& args) {
+  const int64_t n = args[0], c = args[1], h = args[2], w = args[3], r = args[4], s = args[5], stride = args[6],
+                pad = args[7], dilation = args[8];
+  const int64_t oh = (h + 2 * pad - dilation * (r - 1) - 1) / stride + 1;
+  const int64_t ow = (w + 2 * pad - dilation * (s - 1) - 1) / stride + 1;
+  te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
+  te::NDArray data = random_array({n, c, h, w}, 1), weight = random_array({c, 1, r, s}, 2);
+  te::NDArray out = te::NDArray::empty({n, c, oh, ow});
+  OneDnn d;
+  const memory::dims src_dims{n, c, h, w}, wei_dims{c, 1, 1, r, s}, dst_dims{n, c, oh, ow};
+  d.make = [&](tag src_tag, tag dst_tag, bool any) -> Built {
+    memory::desc src_md(src_dims, memory::data_type::f32, any ? tag::any : src_tag);
+    memory::desc wei_md(wei_dims, memory::data_type::f32, any ? tag::any : tag::goihw);
+    memory::desc dst_md(dst_dims, memory::data_type::f32, any ? tag::any : dst_tag);
+    convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, src_md, wei_md,
+                                   dst_md, {stride, stride}, {dilation - 1, dilation - 1}, {pad, pad}, {pad, pad});
+    convolution_forward::primitive_desc pd(desc, d.eng);
+    return {convolution_forward(pd), pd};
+  };
+  const memory::desc user_src(src_dims, memory::data_type::f32, tag::nchw);
+  const memory::desc user_dst(dst_dims, memory::data_type::f32, tag::nchw);
+  const memory::desc user_wei(wei_dims, memory::data_type::f32, tag::goihw);
+  finish_row(row, d, user_src, user_dst, data, &user_wei, &weight, [&] { f({data, weight, out}); }, out, r * s, tag::any);
+}
+
+void bench_pool(Row& row, bool is_max, const at::Instance& best, const std::vector<int64_t>& args) {
+  const int64_t n = args[0], c = args[1], h = args[2], w = args[3], kernel = args[4], stride = args[5], pad = args[6];
+  const int64_t oh = (h + 2 * pad - kernel) / stride + 1, ow = (w + 2 * pad - kernel) / stride + 1;
+  te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
+  te::NDArray data = random_array({n, c, h, w}, 1);
+  te::NDArray out = te::NDArray::empty({n, c, oh, ow});
+  OneDnn d;
+  const memory::dims src_dims{n, c, h, w}, dst_dims{n, c, oh, ow};
+  d.make = [&](tag src_tag, tag dst_tag, bool) -> Built {
+    memory::desc src_md(src_dims, memory::data_type::f32, src_tag);
+    memory::desc dst_md(dst_dims, memory::data_type::f32, dst_tag);
+    // te's avg_pool2d template counts padded cells (count_include_pad).
+    pooling_forward::desc desc(prop_kind::forward_inference,
+                               is_max ? algorithm::pooling_max : algorithm::pooling_avg_include_padding, src_md,
+                               dst_md, {stride, stride}, {kernel, kernel}, {pad, pad}, {pad, pad});
+    pooling_forward::primitive_desc pd(desc, d.eng);
+    return {pooling_forward(pd), pd};
+  };
+  const memory::desc user_src(src_dims, memory::data_type::f32, tag::nchw);
+  const memory::desc user_dst(dst_dims, memory::data_type::f32, tag::nchw);
+  finish_row(row, d, user_src, user_dst, data, nullptr, nullptr, [&] { f({data, out}); }, out, kernel * kernel, tag::nChw16c);
+}
+
+}  // namespace
+
+bool handles(const std::string& op) {
+  return op == "depthwise_conv2d" || op == "max_pool2d" || op == "avg_pool2d";
+}
+
+void bench(const std::string& op, const at::Task& task, const at::Instance& best, const std::vector<int64_t>& args) {
+  Row row;
+  row.op = op, row.label = label_of(op, args), row.workload = task.workload_key;
+  for (const te::Tensor& t : best.args) {
+    double elements = 1;
+    for (const te::Expr& e : t.shape()) elements *= double(*te::as_const_int(e));
+    row.bytes += elements * t.dtype().bytes();
+  }
+  if (op == "depthwise_conv2d") bench_depthwise(row, best, args);
+  else bench_pool(row, op == "max_pool2d", best, args);
+  rows.push_back(row);
+}
+
+void print_tables() {
+  for (const char* op : {"depthwise_conv2d", "max_pool2d", "avg_pool2d"}) {
+    std::vector<const Row*> of_op;
+    for (const Row& r : rows)
+      if (r.op == op) of_op.push_back(&r);
+    if (of_op.empty()) continue;
+    std::printf("\n%s NCHW (fp32; oneDNN blocked = its blocked layout, reorders excluded; NCHW = the primitive on "
+                "NCHW tensors; e2e = reorder + blocked + reorder)\n\n"
+                "| layer | workload | te ms | te GB/s | oneDNN blocked ms | oneDNN NCHW ms | oneDNN e2e ms | "
+                "vs oneDNN blocked | vs oneDNN NCHW (best of NCHW, e2e) | check |\n"
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+                op);
+    double log_blocked = 0, log_nchw = 0;
+    for (const Row* r : of_op) {
+      const double nchw_best = std::min(r->nchw_s, r->e2e_s);
+      log_blocked += std::log(r->blocked_s / r->te_s);
+      log_nchw += std::log(nchw_best / r->te_s);
+      std::printf("| %s | %s | %.4f | %.1f | %.4f (%s) | %.4f | %.4f | %.2f | %.2f | %s |\n", r->label.c_str(),
+                  r->workload.c_str(), r->te_s * 1e3, r->bytes / r->te_s / 1e9, r->blocked_s * 1e3,
+                  r->blocked_layout.c_str(), r->nchw_s * 1e3, r->e2e_s * 1e3, r->blocked_s / r->te_s,
+                  nchw_best / r->te_s, r->check.empty() ? "ok" : r->check.c_str());
+    }
+    if (of_op.size() > 1)
+      std::printf("\ngeometric mean of te vs oneDNN blocked: %.2f; vs oneDNN NCHW (best): %.2f\n",
+                  std::exp(log_blocked / double(of_op.size())), std::exp(log_nchw / double(of_op.size())));
+  }
+}
+
+}  // namespace memops
