@@ -403,6 +403,7 @@ class InterpreterImpl {
     Value r;
     r.dtype = op->dtype;
     for (int l = 0; l < op->dtype.lanes; ++l) {
+      if (in_.on_load) in_.on_load(op->buffer.get(), idx.i[l]);
       Value x = read_element(b, idx.i[l]);
       if (r.dtype.is_float()) r.f.push_back(x.as_float());
       else r.i.push_back(x.as_int());

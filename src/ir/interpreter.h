@@ -39,8 +39,14 @@ class Interpreter {
   // Called for TensorStore nodes (pre-flattening statements).
   std::function<void(const Tensor&, const std::vector<int64_t>&, const Value&)> tensor_store;
 
+  // Called before every element a Load reads (lane by lane), with the buffer's handle and the
+  // element index; it may throw (the CUDA emulator checks bounds and races here).
+  std::function<void(const VarNode* buffer, int64_t index)> on_load;
+
   void bind(const Var& v, Value value);
   void bind_buffer(const Var& handle, InterpBuffer buffer);
+  void unbind(const Var& v) { vars_.erase(v.get()); }
+  void unbind_buffer(const Var& handle) { buffers_.erase(handle.get()); }
   Value eval(const Expr& e);
   void run(const Stmt& s);  // Allocate'd buffers are created and freed by run()
 
