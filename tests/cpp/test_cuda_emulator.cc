@@ -165,6 +165,31 @@ TEST(CudaEmulator, UnwrittenSharedMemoryReadsAsNaN) {
   for (int64_t i = 0; i < args[2].numel(); ++i) ASSERT_TRUE(std::isnan(c[i])) << i;
 }
 
+// Found by the emulator (te_fuzz seeds 17, 225): a shared cache computed inside a stage that
+// binds threadIdx.x with extent 1 while the cache's load binds 2 threads. codegen_cuda printed
+// the load and its __syncthreads() under `if (threadIdx.x < 1)`: thread 1 skipped the barrier
+// and its load, thread 0 read an unwritten element. Now a te::Error at build time.
+TEST(CudaEmulator, BarrierInsideANarrowerThreadLoopIsRefused) {
+  Tensor in = placeholder({2}, DataType::float32(), "in");
+  Tensor T0 = compute({2}, [&](const std::vector<Var>& i) { return in(i[0]) * 2.0f; }, "T0");
+  IterVar k = reduce_axis(Range(0, 2), "k");
+  Tensor T1 = compute({1}, [&](const std::vector<Var>&) { return sum(T0(k), {k}); }, "T1");
+  Schedule s = create_schedule({T1.op()});
+  Tensor shared = s.cache_read(T0, "shared", {T1.op()});
+  auto [io, ii] = s[T1].split(compute_op(T1)->axis[0], 32);
+  (void)io;
+  s[T1].bind(ii, thread_axis("threadIdx.x"));
+  auto [ko, ki] = s[T1].split(compute_op(T1)->reduce_axis[0], 8);
+  (void)ki;
+  s[shared].compute_at(s[T1], ko);
+  auto [ao, ai] = s[shared].split(compute_op(shared)->axis[0], 32);
+  (void)ao;
+  s[shared].bind(ai, thread_axis("threadIdx.x"));
+  s[T0].compute_at(s[shared], ai);
+  EXPECT_TE_ERROR(build(s, {in, T1}, "cuda", "narrow"), "stage T1", "__syncthreads()", "threadIdx.x with extent 1",
+                  "the block has 2 threads", "same extent in every stage");
+}
+
 TEST(CudaEmulator, Misuse) {
   Tensor A = placeholder({16}, DataType::float32(), "A");
   Tensor B = compute({16}, [&](const std::vector<Var>& i) { return A(i[0]) * 2.0f; }, "B");
