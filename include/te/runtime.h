@@ -118,8 +118,13 @@ Module build(const LoweredFunc& func, const Target& target);
 // cross-thread reductions as the printed shuffles) and checks every shared/global access for
 // races and bounds (te::Error naming kernel, buffer, element and threads). It verifies the
 // lowered schedule, not the NVRTC-compiled binary. Slow: use small shapes.
-void cuda_emulate(const Module& m, const std::vector<NDArray>& args);
-void cuda_emulate(const Module& m, const std::vector<DLTensor*>& args);
+struct CudaEmulateOptions {
+  // The most statements executed (all threads together) before a te::Error says the run is too
+  // big to emulate (the fuzzer's guard against slow cases); 0: no limit.
+  int64_t max_statements = 0;
+};
+void cuda_emulate(const Module& m, const std::vector<NDArray>& args, const CudaEmulateOptions& options = {});
+void cuda_emulate(const Module& m, const std::vector<DLTensor*>& args, const CudaEmulateOptions& options = {});
 
 // The reference interpreter: evaluates the unscheduled compute of `outputs` on `inputs`
 // (placeholders in order of `placeholders`), with symbolic sizes bound from the inputs.

@@ -135,12 +135,17 @@ int run_case(const FuzzCase& c, std::string& message, const std::function<void(c
     call.push_back(outs.back());
   }
   try {
-    if (c.target == "cuda") cuda_emulate(m, call);
+    // A statement budget keeps big GPU cases (every thread interpreted) well within the timeout.
+    CudaEmulateOptions emulate;
+    emulate.max_statements = 5'000'000;
+    if (c.target == "cuda") cuda_emulate(m, call, emulate);
     else m(call);
   } catch (const Error& e) {
     message = e.what();
-    // float16 is the emulator's one stated limit: a clean refusal, not a failure.
-    if (c.target == "cuda" && message.find("does not run") != std::string::npos) return kRefused;
+    // float16 and the statement budget are the emulator's stated limits: clean refusals.
+    if (c.target == "cuda" && (message.find("does not run") != std::string::npos ||
+                               message.find("max_statements") != std::string::npos))
+      return kRefused;
     return kRunError;
   } catch (const std::exception& e) {
     message = e.what();

@@ -93,8 +93,9 @@ struct Thread {
 class KernelRun {
  public:
   KernelRun(std::string kernel, const Stmt& body, const GpuLaunchConfig& launch, const int64_t grid[3],
-            const std::vector<std::pair<Var, Value>>& scalars, const std::vector<std::pair<Var, EmuBuffer*>>& globals)
-      : kernel_(std::move(kernel)), body_(body), launch_(launch) {
+            const std::vector<std::pair<Var, Value>>& scalars, const std::vector<std::pair<Var, EmuBuffer*>>& globals,
+            int64_t* executed, int64_t max_statements)
+      : kernel_(std::move(kernel)), body_(body), launch_(launch), executed_(executed), max_statements_(max_statements) {
     for (int d = 0; d < 3; ++d) grid_[d] = grid[d];
     T_ = launch.threads_per_block();
     for (int64_t t = 0; t < T_; ++t) {
@@ -285,6 +286,9 @@ class KernelRun {
 
   void exec_thread(Thread& t, const Stmt& s) {
     if (!s.defined()) return;
+    if (max_statements_ && ++*executed_ > max_statements_)
+      fail(where(), "stopped after ", max_statements_, " statements (CudaEmulateOptions::max_statements): the "
+           "emulator interprets every thread, so emulate smaller shapes");
     switch (s->kind) {
       case StmtKind::LetStmt: {
         const auto* op = s.as<LetStmtNode>();
@@ -464,6 +468,8 @@ class KernelRun {
   std::vector<std::unique_ptr<Thread>> threads_;
   std::unordered_map<const AllocateNode*, std::unique_ptr<EmuBuffer>> shared_;
   std::unordered_set<const StmtNode*> sync_;
+  int64_t* executed_;
+  int64_t max_statements_;
 };
 
 // A cross-thread reduction, step by step as CudaPrinter::print_allreduce prints it (the
@@ -656,7 +662,8 @@ bool uses_float16(const LoweredFunc& func) {
 
 }  // namespace
 
-void cuda_emulate_lowered(const LoweredFunc& func, const Target& target, const std::vector<DLTensor*>& args) {
+void cuda_emulate_lowered(const LoweredFunc& func, const Target& target, const std::vector<DLTensor*>& args,
+                          const CudaEmulateOptions& options) {
   if (uses_float16(func))
     fail("cuda_emulate: ", func.name, " uses float16, which the CUDA emulator does not run (its interpreter has "
          "no half arithmetic); emulate a float32 version of the schedule");
@@ -682,6 +689,7 @@ void cuda_emulate_lowered(const LoweredFunc& func, const Target& target, const s
     globals.emplace_back(func.args[i].data, owned.back().get());
   }
   GpuKernelSplit split = split_gpu_kernels(func.body, func.name);
+  int64_t executed = 0;
   for (const GpuIntermediate& im : split.intermediates) {
     int64_t n = 1;
     for (const Expr& e : im.extents) n *= host.eval(e).as_int();
@@ -697,25 +705,26 @@ void cuda_emulate_lowered(const LoweredFunc& func, const Target& target, const s
       if (grid[d] < 1 || grid[d] > 0x7fffffff)
         fail("cuda_emulate: kernel ", name, ": grid dimension ", "xyz"[d], " is ", grid[d], "; expected 1..2^31-1");
     }
-    KernelRun(name, split.single() ? func.body : split.kernels[k].body, launch, grid, scalars, globals).run();
+    KernelRun(name, split.single() ? func.body : split.kernels[k].body, launch, grid, scalars, globals, &executed,
+              options.max_statements).run();
   }
 }
 
-void cuda_emulate(const Module& m, const std::vector<DLTensor*>& args) {
+void cuda_emulate(const Module& m, const std::vector<DLTensor*>& args, const CudaEmulateOptions& options) {
   if (!m.node()) fail("cuda_emulate: an empty module (build one with te::build(..., \"cuda\"))");
   if (m.target().kind != "cuda")
     fail("cuda_emulate: module ", m.func().name, " was built for target ", m.target().str(),
          "; the CUDA emulator runs modules built for target \"cuda\"");
-  cuda_emulate_lowered(m.func(), m.target(), args);
+  cuda_emulate_lowered(m.func(), m.target(), args, options);
 }
 
-void cuda_emulate(const Module& m, const std::vector<NDArray>& args) {
+void cuda_emulate(const Module& m, const std::vector<NDArray>& args, const CudaEmulateOptions& options) {
   std::vector<DLTensor*> tensors;
   for (size_t i = 0; i < args.size(); ++i) {
     if (!args[i].defined()) fail("cuda_emulate: argument ", i, " of ", m.func().name, " is an undefined NDArray");
     tensors.push_back(const_cast<DLTensor*>(args[i].dltensor()));
   }
-  cuda_emulate(m, tensors);
+  cuda_emulate(m, tensors, options);
 }
 
 }  // namespace te

@@ -28,6 +28,7 @@ namespace te {
 
 // Runs func on host arrays (one per argument, as the CUDA module takes them). te::Error for a
 // race, an out-of-bounds access, divergent barriers, float16 (not emulated) or device arrays.
-void cuda_emulate_lowered(const LoweredFunc& func, const Target& target, const std::vector<DLTensor*>& args);
+void cuda_emulate_lowered(const LoweredFunc& func, const Target& target, const std::vector<DLTensor*>& args,
+                          const CudaEmulateOptions& options = {});
 
 }  // namespace te
