@@ -62,6 +62,10 @@ std::string compare(const NDArray& got, const NDArray& want, double rtol, double
   return testing::compare_arrays(got, want, rtol, atol * scale);
 }
 
+// The CUDA emulator's statement budget per case (--emulate-statements): a case over it is a
+// clean refusal, so big GPU cases (every thread interpreted) stay well within the timeout.
+int64_t g_emulate_statements = 5'000'000;
+
 // --self-test: a fault injected into every kernel output of a program with a reduction, so the
 // harness itself is shown to catch, shrink and replay a wrong number.
 bool g_inject_fault = false;
@@ -135,9 +139,8 @@ int run_case(const FuzzCase& c, std::string& message, const std::function<void(c
     call.push_back(outs.back());
   }
   try {
-    // A statement budget keeps big GPU cases (every thread interpreted) well within the timeout.
     CudaEmulateOptions emulate;
-    emulate.max_statements = 5'000'000;
+    emulate.max_statements = g_emulate_statements;
     if (c.target == "cuda") cuda_emulate(m, call, emulate);
     else m(call);
   } catch (const Error& e) {
@@ -375,7 +378,8 @@ int self_test(const std::string& out, int timeout_s) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: te_fuzz [--seed N] [--cases N] [--seconds S] [--out DIR] [--timeout S] [--no-cuda] [--verbose]\n"
+               "usage: te_fuzz [--seed N] [--cases N] [--seconds S] [--out DIR] [--timeout S] [--no-cuda]\n"
+               "               [--emulate-statements N] [--verbose]\n"
                "       te_fuzz --replay CASE.json | --replay-dir DIR | --print SEED\n");
   return 2;
 }
@@ -399,6 +403,7 @@ int main_impl(int argc, char** argv) {
     else if (a == "--out") out = next();
     else if (a == "--timeout") timeout_s = std::stoi(next());
     else if (a == "--no-cuda") with_cuda = false;
+    else if (a == "--emulate-statements") g_emulate_statements = std::stoll(next());
     else if (a == "--verbose") verbose = true;
     else if (a == "--replay") return replay(next());
     else if (a == "--self-test") self = true;
