@@ -110,9 +110,11 @@ class KernelRun {
       th->in.on_load = [this, self](const VarNode* buf, int64_t e) { on_read(*self, buf, e); };
       threads_.push_back(std::move(th));
     }
-    for (const auto& [v, b] : globals) {
-      std::fill(b->writer.begin(), b->writer.end(), kNobody);  // a launch boundary orders everything
+    for (const auto& [v, b] : globals) {  // a launch boundary orders everything before it
+      std::fill(b->writer.begin(), b->writer.end(), kNobody);
       std::fill(b->reader.begin(), b->reader.end(), kNobody);
+      std::fill(b->wepoch.begin(), b->wepoch.end(), 0);  // epochs restart with each launch
+      std::fill(b->repoch.begin(), b->repoch.end(), 0);
       b->writers.clear();
     }
     mark_sync(body_);
@@ -186,7 +188,7 @@ class KernelRun {
     } else if (conflicts(w, b->wepoch[size_t(e)], me)) {
       race(b, e, who(w) + " wrote it", who(me) + " read it");
     }
-    if (b->repoch[size_t(e)] != epoch_) {
+    if (b->repoch[size_t(e)] != epoch_ || b->reader[size_t(e)] == kNobody) {
       b->reader[size_t(e)] = me;
       b->repoch[size_t(e)] = epoch_;
     } else if (b->reader[size_t(e)] != me) {
