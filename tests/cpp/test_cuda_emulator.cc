@@ -190,6 +190,68 @@ TEST(CudaEmulator, BarrierInsideANarrowerThreadLoopIsRefused) {
                   "the block has 2 threads", "same extent in every stage");
 }
 
+// The emulator replays the printed reduction protocol (shuffles, shared slots), not the
+// reference: with the combine step removed the result is wrong — the threads of a group store
+// different partials (a race on the output) or agree on one partial (wrong numbers) — for each
+// of the printer's three ways (xor butterfly, shuffle down with pieces in shared memory,
+// interleaved tree).
+bool wrong_result(const Module& m, const NDArray& a, NDArray b, const NDArray& expected) {
+  b.fill_poison();
+  try {
+    cuda_emulate(m, {a, b});
+  } catch (const Error& e) {
+    return std::string(e.what()).find("data race on global buffer B") != std::string::npos;
+  }
+  return !compare_arrays(b, expected, 1e-4, 1e-4).empty();
+}
+
+TEST(CudaEmulator, CrossThreadReductionFollowsTheShuffles) {
+  struct DropCombine : IRMutator {
+    Stmt mutate_node(const AttrStmtNode* op, const Stmt& self) override {
+      if (op->key == kGpuAllreduceCombine)
+        return AttrStmtNode::make(op->key, op->value, EvaluateNode::make(make_const(DataType::int32(), 0)));
+      return IRMutator::mutate_node(op, self);
+    }
+  };
+  for (int threads : {16, 33}) {
+    const int N = 3, M = 2 * threads + 3;
+    Tensor A = placeholder({N, M}, DataType::float32(), "A");
+    IterVar k = reduce_axis(Range(0, M), "k");
+    Tensor B = compute({N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k), {k}); }, "B");
+    Schedule s = create_schedule({B.op()});
+    auto [ko, ki] = s[B].split(k, threads);
+    (void)ko;
+    s[B].bind(compute_op(B)->axis[0], thread_axis("blockIdx.x"));
+    s[B].bind(ki, thread_axis("threadIdx.x"));
+    Module m = build(s, {A, B}, "cuda", "emu_rowsum");
+    NDArray a = random_array({N, M}, DataType::float32(), 9), b = NDArray::empty({N}, DataType::float32());
+    NDArray expected = evaluate_reference({A}, {a}, {B})[0];
+    b.fill_poison();
+    cuda_emulate(m, {a, b});
+    EXPECT_EQ(compare_arrays(b, expected, 1e-4, 1e-4), "") << threads;
+    DropCombine drop;
+    EXPECT_TRUE(wrong_result(rebuilt(m, drop), a, b, expected)) << threads;
+  }
+  // Interleaved: threadIdx.y reduced inside data-parallel threadIdx.x (a tree in shared memory).
+  const int N = 8, M = 12;
+  Tensor A = placeholder({N, M}, DataType::float32(), "A");
+  IterVar k = reduce_axis(Range(0, M), "k");
+  Tensor B = compute({N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k), {k}); }, "B");
+  Schedule s = create_schedule({B.op()});
+  auto [ko, ki] = s[B].split(k, 6);
+  (void)ko;
+  s[B].bind(compute_op(B)->axis[0], thread_axis("threadIdx.x"));
+  s[B].bind(ki, thread_axis("threadIdx.y"));
+  Module m = build(s, {A, B}, "cuda", "emu_tree");
+  NDArray a = random_array({N, M}, DataType::float32(), 10), b = NDArray::empty({N}, DataType::float32());
+  NDArray expected = evaluate_reference({A}, {a}, {B})[0];
+  b.fill_poison();
+  cuda_emulate(m, {a, b});
+  EXPECT_EQ(compare_arrays(b, expected, 1e-4, 1e-4), "");
+  DropCombine drop;
+  EXPECT_TRUE(wrong_result(rebuilt(m, drop), a, b, expected));
+}
+
 TEST(CudaEmulator, Misuse) {
   Tensor A = placeholder({16}, DataType::float32(), "A");
   Tensor B = compute({16}, [&](const std::vector<Var>& i) { return A(i[0]) * 2.0f; }, "B");
