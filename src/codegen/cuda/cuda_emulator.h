@@ -14,8 +14,9 @@
 // Race checker: per element of every shared and global buffer, the thread that last wrote it
 // and the threads that read it in the current barrier interval. A read of an element another
 // thread wrote in the same interval, a write of an element another thread read or wrote in the
-// same interval (with a different value), and any such pair between two blocks of one launch
-// are te::Errors naming the kernel, the buffer, the element and both threads. Out-of-bounds
+// same interval (with a different value), and a write/read or write/write pair between two
+// blocks of one launch are te::Errors naming the kernel, the buffer, the element and both
+// threads (a read in one block then a write in another is not tracked). Out-of-bounds
 // accesses are te::Errors too; shared and local memory starts as NaN (integers 0xAB bytes), so
 // a read of what nobody wrote shows up in the comparison.
 #pragma once
