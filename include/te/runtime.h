@@ -113,6 +113,19 @@ Module build(const Schedule& sch, const std::vector<Tensor>& args, const std::st
              const std::string& name = "default_function");
 Module build(const LoweredFunc& func, const Target& target);
 
+// The CUDA emulator (src/codegen/cuda/cuda_emulator.h): runs a module built for target "cuda" on
+// host arrays, on the CPU, with GPU semantics (every block, its threads in lockstep at barriers,
+// cross-thread reductions as the printed shuffles) and checks every shared/global access for
+// races and bounds (te::Error naming kernel, buffer, element and threads). It verifies the
+// lowered schedule, not the NVRTC-compiled binary. Slow: use small shapes.
+struct CudaEmulateOptions {
+  // The most statements executed (all threads together) before a te::Error says the run is too
+  // big to emulate (the fuzzer's guard against slow cases); 0: no limit.
+  int64_t max_statements = 0;
+};
+void cuda_emulate(const Module& m, const std::vector<NDArray>& args, const CudaEmulateOptions& options = {});
+void cuda_emulate(const Module& m, const std::vector<DLTensor*>& args, const CudaEmulateOptions& options = {});
+
 // The reference interpreter: evaluates the unscheduled compute of `outputs` on `inputs`
 // (placeholders in order of `placeholders`), with symbolic sizes bound from the inputs.
 std::vector<NDArray> evaluate_reference(const std::vector<Tensor>& placeholders,

@@ -228,8 +228,8 @@ class InterpreterImpl {
     }
   }
 
-  static Value lanes_of(const Value& v, int lanes) {
-    if (v.dtype.lanes == lanes) return v;
+  static Value lanes_of(Value v, int lanes) {
+    if (v.dtype.lanes == lanes) return v;  // moved, not copied
     Value r = v;
     r.dtype = v.dtype.with_lanes(lanes);
     if (v.dtype.is_float()) r.f.assign(lanes, v.f[0]);
@@ -240,7 +240,7 @@ class InterpreterImpl {
   Value binary(const Expr& e) {
     BinaryOperands op = binary_operands(e);
     int lanes = e.dtype().lanes;
-    Value a = lanes_of(eval(*op.a), lanes), b = lanes_of(eval(*op.b), lanes);
+    Value a = lanes_of(eval(*op.a), lanes), b = lanes_of(eval(*op.b), lanes);  // temporaries: moved
     DataType in = op.a->dtype();
     Value r;
     r.dtype = e.dtype();
@@ -403,6 +403,7 @@ class InterpreterImpl {
     Value r;
     r.dtype = op->dtype;
     for (int l = 0; l < op->dtype.lanes; ++l) {
+      if (in_.on_load) in_.on_load(op->buffer.get(), idx.i[l]);
       Value x = read_element(b, idx.i[l]);
       if (r.dtype.is_float()) r.f.push_back(x.as_float());
       else r.i.push_back(x.as_int());

@@ -4,7 +4,9 @@
 // and output on the same data.
 #pragma once
 
+#include <algorithm>
 #include <functional>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -12,12 +14,50 @@
 
 namespace te {
 
+// The lanes of a Value: up to four inline (no heap allocation for scalars and short vectors:
+// the interpreter creates a Value per node it evaluates, which made malloc its hot spot).
+template <typename T>
+class ValueLanes {
+ public:
+  size_t size() const { return n_; }
+  T* begin() { return n_ <= kInline ? small_ : big_.data(); }
+  T* end() { return begin() + n_; }
+  const T* begin() const { return n_ <= kInline ? small_ : big_.data(); }
+  const T* end() const { return begin() + n_; }
+  T& operator[](size_t k) { return begin()[k]; }
+  const T& operator[](size_t k) const { return begin()[k]; }
+  const T& at(size_t k) const {
+    if (k >= n_) throw std::out_of_range("Value lane out of range");
+    return begin()[k];
+  }
+  void push_back(T v) {
+    if (n_ < kInline) {
+      small_[n_++] = v;
+      return;
+    }
+    if (n_ == kInline) big_.assign(small_, small_ + kInline);
+    big_.push_back(v);
+    ++n_;
+  }
+  void assign(size_t n, T v) {
+    n_ = n;
+    if (n <= kInline) std::fill(small_, small_ + n, v);
+    else big_.assign(n, v);
+  }
+
+ private:
+  static constexpr size_t kInline = 4;
+  T small_[kInline] = {};
+  size_t n_ = 0;
+  std::vector<T> big_;
+};
+
 // One scalar or vector value. Integers and bools are held as int64, floats as double; a
 // value with lanes > 1 holds one entry per lane.
 struct Value {
   DataType dtype;
-  std::vector<int64_t> i;  // integer / bool lanes
-  std::vector<double> f;   // float lanes
+  ValueLanes<int64_t> i;  // integer / bool lanes
+  ValueLanes<double> f;   // float lanes
   static Value from_int(DataType t, int64_t v);
   static Value from_float(DataType t, double v);
   int64_t as_int(int lane = 0) const;
@@ -39,8 +79,14 @@ class Interpreter {
   // Called for TensorStore nodes (pre-flattening statements).
   std::function<void(const Tensor&, const std::vector<int64_t>&, const Value&)> tensor_store;
 
+  // Called before every element a Load reads (lane by lane), with the buffer's handle and the
+  // element index; it may throw (the CUDA emulator checks bounds and races here).
+  std::function<void(const VarNode* buffer, int64_t index)> on_load;
+
   void bind(const Var& v, Value value);
   void bind_buffer(const Var& handle, InterpBuffer buffer);
+  void unbind(const Var& v) { vars_.erase(v.get()); }
+  void unbind_buffer(const Var& handle) { buffers_.erase(handle.get()); }
   Value eval(const Expr& e);
   void run(const Stmt& s);  // Allocate'd buffers are created and freed by run()
 

@@ -117,12 +117,31 @@ class LaunchInference : public IRVisitor {
 
 // A cross-thread reduction synchronizes the whole block, so every thread must reach it in the
 // same way, and the threads it combines must all want the same result. Checked against the
-// launch configuration (stage names from the loops around it).
+// launch configuration (stage names from the loops around it). A barrier (insert_shared_barriers;
+// codegen_cuda checks the final body through split_gpu_kernels) must not be inside a threadIdx
+// loop narrower than the block either: found by the CUDA emulator (te_fuzz seeds 17 and 225,
+// a shared cache compute_at inside a stage that binds fewer threads than the cache's load).
 class AllreducePlacement : public IRVisitor {
  public:
   explicit AllreducePlacement(const GpuLaunchConfig& launch) : launch_(launch) {}
 
  protected:
+  void check_barrier() const {
+    for (const ForNode* loop : enclosing_) {
+      bool is_block = false;
+      int dim = 0;
+      if (loop->for_kind != ForKind::kThreadBinding || !parse_thread_tag(loop->thread_tag, &is_block, &dim) || is_block)
+        continue;
+      const int64_t* extent = as_const_int(simplify(loop->extent));
+      if (extent && *extent < launch_.block[dim])
+        fail(stage_label(loop->body), ": a __syncthreads() for shared memory computed inside it is inside loop ",
+             loop->loop_var.name(), " bound to ", loop->thread_tag, " with extent ", *extent, ", but the block has ",
+             launch_.block[dim], " threads in that dimension (bound by another stage); the other threads would skip "
+             "the barrier and the shared loads they own. Bind ", loop->thread_tag,
+             " with the same extent in every stage of the kernel, or compute_at the shared stage outside that loop");
+    }
+  }
+
   void visit_node(const ForNode* op) override {
     enclosing_.push_back(op);
     IRVisitor::visit_node(op);
@@ -134,6 +153,10 @@ class AllreducePlacement : public IRVisitor {
     conditions_.pop_back();
   }
   void visit_node(const AttrStmtNode* op) override {
+    if (op->key == kGpuBarrierAttr) {
+      check_barrier();
+      return;
+    }
     if (op->key != kGpuAllreduceAttr) {
       IRVisitor::visit_node(op);
       return;

@@ -345,6 +345,16 @@ void bind_runtime(py::module_& m) {
         py::gil_scoped_release release;
         mod(views.pointers);
       })
+      .def("emulate", [](const Module& mod, py::args args) {
+        ArgumentViews views;
+        collect_arguments(mod, args, views);
+        py::gil_scoped_release release;
+        cuda_emulate(mod, views.pointers);
+      },
+           "Runs a module built for target \"cuda\" on host arrays in te's CUDA emulator (CPU, no GPU needed): "
+           "every block, threads in lockstep at barriers, shuffles as printed; raises TEError on a shared/global "
+           "memory race, an out-of-bounds access or a barrier in divergent control flow. Checks the lowered "
+           "schedule, not the NVRTC binary; slow, so use small shapes.")
       .def_property_readonly("name", [](const Module& mod) { return mod.func().name; },
                              "The kernel's name (te.build's name=).")
       .def_property_readonly("target", [](const Module& mod) { return mod.target().str(); },

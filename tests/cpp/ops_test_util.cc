@@ -28,6 +28,21 @@ std::string build_run_compare(const autotune::Instance& inst, const std::string&
   return compare_arrays(out, ref.expected, 1e-4, atol);
 }
 
+std::string emulate_compare(const autotune::Instance& inst, const Reference& ref, double atol) {
+  Module m = build(inst.schedule, inst.args, "cuda", "emulated");
+  NDArray out = NDArray::empty(const_shape(inst.args.back()), inst.args.back().dtype());
+  out.fill_poison();
+  std::vector<NDArray> arrays = ref.inputs;
+  arrays.push_back(out);
+  try {
+    cuda_emulate(m, arrays);
+  } catch (const Error& e) {
+    return std::string("CUDA emulator: ") + e.what();
+  }
+  std::string diff = compare_arrays(out, ref.expected, 1e-4, atol);
+  return diff.empty() ? diff : "CUDA emulator: " + diff;
+}
+
 std::string build_run_compare(const autotune::Instance& inst, const std::string& target, uint64_t seed) {
   return build_run_compare(inst, target, make_reference(inst, seed));
 }
@@ -73,9 +88,11 @@ bool nvrtc_works(std::string& why) {
 namespace te::testing {
 namespace {
 
-// Runs inst on a GPU and compares with the reference (computed on first use); false (and no
-// failure) when there is no GPU here.
+// Runs inst in the CUDA emulator and on a GPU, comparing both with the reference (computed on
+// first use); false (and no failure) when there is no GPU here.
 bool run_on_gpu_if_present(const autotune::Instance& inst, std::optional<Reference>& reference) {
+  if (!reference) reference = make_reference(inst, 5);
+  EXPECT_EQ(emulate_compare(inst, *reference), "") << inst.schedule.steps_python();
   Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
   std::vector<NDArray> probe;
   for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));
@@ -161,12 +178,15 @@ void sweep_derived_space(const std::string& op, const std::vector<int64_t>& args
   if (!cuda_too || !nvrtc_works(why)) return;
   autotune::Task gpu = autotune::auto_task(autotune::create_task(op, args, "cuda").default_instance().args, "cuda");
   int compiled = 0;
+  std::optional<Reference> gpu_ref;
   for (int64_t index : random_indices(gpu, count, seed + 1)) {
     autotune::Config cfg = gpu.space.from_index(index);
     try {
       autotune::Instance inst = gpu.instantiate(cfg);
       build(inst.schedule, inst.args, "cuda", "derived").get_source("ptx");
       ++compiled;
+      if (!gpu_ref) gpu_ref = make_reference(inst, seed);
+      EXPECT_EQ(emulate_compare(inst, *gpu_ref), "") << op << " derived cuda config " << cfg.to_string();
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()), "") << cfg.to_string();
     }

@@ -46,9 +46,14 @@ namespace te::testing {
 // against the reference interpreter (outputs NaN-prefilled); every CPU config must be legal.
 void sweep_llvm_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
                         double atol = 1e-4);
+// Builds inst for "cuda" and runs it in the CUDA emulator (te::cuda_emulate: GPU semantics, race
+// and bounds checks) on ref's inputs, output NaN-prefilled: "" or what differs / the
+// emulator's error. Needs no GPU, so GPU schedules are checked numerically everywhere.
+std::string emulate_compare(const autotune::Instance& inst, const Reference& ref, double atol = 1e-4);
+
 // The default and `count` random "cuda" configs of op(args): those within the CUDA limits (the
 // others must be te::Errors naming a limit) generate CUDA C that NVRTC compiles, and run and
-// match the reference where a GPU exists. At least `min_compiled` must compile. Call only when
+// match the reference in the CUDA emulator, and on the GPU where one exists. At least `min_compiled` must compile. Call only when
 // nvrtc_works().
 void sweep_cuda_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
                         int min_compiled = 3);

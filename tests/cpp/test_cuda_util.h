@@ -76,8 +76,9 @@ inline std::string expect_ptx_entry(const Module& m) {
   return ptx;
 }
 
-// Runs m on random inputs (every argument but the last is an input) and compares with the
-// reference interpreter; without a GPU checks the error and skips.
+// Runs m on random inputs (every argument but the last is an input) in the CUDA emulator (on
+// every machine: numbers, races, bounds) and, where a GPU exists, on the GPU; both are compared
+// with the reference interpreter. Without a GPU the launch's error is checked.
 inline void run_or_skip(const Module& m, const std::vector<Tensor>& inputs, const Tensor& output,
                         const std::vector<std::vector<int64_t>>& shapes, double rtol = 1e-4) {
   std::vector<NDArray> args;
@@ -85,6 +86,13 @@ inline void run_or_skip(const Module& m, const std::vector<Tensor>& inputs, cons
   NDArray out = NDArray::empty(shapes.back(), output.dtype());
   out.fill_poison();
   args.push_back(out);
+  {
+    std::vector<NDArray> in(args.begin(), args.end() - 1);
+    std::vector<NDArray> expected = evaluate_reference(inputs, in, {output});
+    cuda_emulate(m, args);
+    EXPECT_EQ(compare_arrays(out, expected[0], rtol, 1e-4), "") << "CUDA emulator, kernel " << m.func().name;
+    out.fill_poison();
+  }
   if (!cuda_device_available()) {
     // The codegen + NVRTC part of the test has run; only the launch needs a GPU.
     EXPECT_TE_ERROR(m(args), "no CUDA device available", m.func().name.c_str());

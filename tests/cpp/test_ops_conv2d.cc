@@ -176,9 +176,11 @@ TEST(OpsConv2d, LlvmRecordReplaysOnTheSpaceModeCompute) {
   }
 }
 
-// Runs inst (target cuda) on a GPU and compares with the reference (computed on first use);
+// Runs inst (target cuda) in the CUDA emulator and on a GPU and compares with the reference (computed on first use);
 // false when there is no GPU here.
 bool run_on_gpu_or_skip(const Instance& inst, std::optional<Reference>& reference) {
+  if (!reference) reference = make_reference(inst, 5);
+  EXPECT_EQ(emulate_compare(inst, *reference), "") << inst.schedule.steps_python();
   Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
   std::vector<NDArray> probe;
   for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));

@@ -203,8 +203,10 @@ TEST(OpsNormalization, LlvmRecordReplaysOnTheSpaceModeCompute) {
 
 // ---------------------------------------------------------------- cuda templates
 
-// Runs inst on the GPU and compares with the reference; false when there is no GPU here.
+// Runs inst in the CUDA emulator and on the GPU, comparing with the reference; false when there is no GPU here.
 bool run_on_gpu_or_skip(const Instance& inst, std::optional<Reference>& reference) {
+  if (!reference) reference = make_reference(inst, 5);
+  EXPECT_EQ(emulate_compare(inst, *reference, 1e-5), "") << inst.schedule.steps_python();
   Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
   std::vector<NDArray> probe;
   for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));

@@ -279,3 +279,53 @@ def test_torch_cuda_interop_zero_copy():
     assert float(np.abs(ty.numpy()).max()) == 0.0
     back = torch.from_dlpack(te.nd.array(np.arange(4, dtype="float32"), device=te.cuda(0)))
     assert back.is_cuda and back.cpu().tolist() == [0, 1, 2, 3]
+
+
+def test_emulator_runs_gpu_schedules_without_a_gpu():
+    """Module.emulate runs the CUDA kernels on the CPU with GPU semantics (blocks, threads in
+    lockstep at barriers, race and bounds checks): the benchmark schedules and a four-kernel
+    function match NumPy on every machine, outputs NaN-prefilled."""
+    rng = np.random.default_rng(5)
+    s, args = cuda_schedules.matmul(128, 128, 16)
+    f = te.build(s, args, "cuda")
+    a = rng.standard_normal((128, 16)).astype("float32")
+    b = rng.standard_normal((16, 128)).astype("float32")
+    c = np.full((128, 128), np.nan, "float32")
+    f.emulate(a, b, c)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
+
+    s, args = cuda_schedules.conv2d(1, 16, 8, 16)
+    f = te.build(s, args, "cuda")
+    x = rng.standard_normal((1, 16, 8, 8)).astype("float32")
+    w = rng.standard_normal((16, 16, 3, 3)).astype("float32")
+    out = te.nd.array(np.full((1, 16, 8, 8), np.nan, "float32"))
+    f.emulate(te.nd.array(x), te.nd.array(w), out)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ref = np.zeros((1, 16, 8, 8), "float32")
+    for ry in range(3):
+        for rx in range(3):
+            ref += np.einsum("nchw,fc->nfhw", padded[:, :, ry:ry + 8, rx:rx + 8], w[:, :, ry, rx])
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-3)
+
+    s, args = softmax_root_kernels(50, 40)
+    f = te.build(s, args, "cuda")
+    x = rng.standard_normal((50, 40)).astype("float32")
+    ref = np.exp(x - x.max(axis=1, keepdims=True))
+    ref /= ref.sum(axis=1, keepdims=True)
+    sm = np.full((50, 40), np.nan, "float32")
+    f.emulate(x, sm)
+    np.testing.assert_allclose(sm, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_emulator_errors():
+    s, args = scale_schedule()
+    f = te.build(s, args, "cuda", name="scale")
+    with pytest.raises(te.TEError, match="scale"):
+        f.emulate(np.zeros(100, "float32"))  # one argument short: the call's own checks
+    with pytest.raises(te.TEError, match="N is 100 .*100|shape|B"):
+        f.emulate(np.zeros(100, "float32"), np.zeros(99, "float32"))
+    A = te.placeholder((8,), name="A")
+    B = te.compute((8,), lambda i: A[i] + 1.0, name="B")
+    cpu = te.build(te.create_schedule(B.op), [A, B], "llvm", name="on_cpu")
+    with pytest.raises(te.TEError, match='on_cpu .*runs modules built for target "cuda"'):
+        cpu.emulate(np.zeros(8, "float32"), np.zeros(8, "float32"))
