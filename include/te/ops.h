@@ -11,8 +11,11 @@
 
 namespace te::ops {
 
-// C[m, n] = sum_k A[m, k] * B[k, n]
-Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C");
+// C[m, n] = sum_k A[m, k] * B[k, n]. A and B share one dtype (te::Error otherwise). float16
+// inputs accumulate in float32 (sum_k float32(A) * float32(B)); out_dtype "" or "float16" then
+// gives two stages, `<name>_acc` (the float32 sum) and `<name>` = float16(<name>_acc), and
+// "float32" one stage `<name>` (the float32 sum). Other inputs: out_dtype "" or their dtype.
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C", const std::string& out_dtype = "");
 // C[b, i, j] = sum_k A[b, i, k] * B[b, k, j], with A given as [b, k, i] when trans_a and B as
 // [b, j, k] when trans_b (NN, NT, TN, TT). te::Error for inputs that are not 3-D or whose batch
 // or reduction sizes differ.

@@ -12,7 +12,7 @@
 
 namespace te::ops {
 
-Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name) {
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name, const std::string& out_dtype) {
   if (a.ndim() != 2 || b.ndim() != 2)
     fail("matmul: A and B must be 2-D, got ", a.name(), " with ", a.ndim(), " and ", b.name(), " with ",
          b.ndim(), " dimensions");
@@ -21,10 +21,31 @@ Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name) {
   if (ak && bk && *ak != *bk)
     fail("matmul: the reduction sizes differ: ", a.name(), " has ", *ak, " columns but ", b.name(), " has ",
          *bk, " rows");
+  if (a.dtype() != b.dtype())
+    fail("matmul: ", a.name(), " is ", a.dtype().str(), " but ", b.name(), " is ", b.dtype().str(),
+         "; give both inputs the same dtype");
+  const bool half = a.dtype() == DataType::float16();
+  DataType out = a.dtype();
+  if (!out_dtype.empty()) out = DataType::parse(out_dtype);
+  if (out != a.dtype() && !(half && out == DataType::float32()))
+    fail("matmul: out_dtype '", out_dtype, "' is not supported for ", a.dtype().str(), " inputs; use ",
+         half ? "float16 or float32" : a.dtype().str(), " (or leave it empty for the inputs' dtype)");
   IterVar k = reduce_axis(Range(0, a.shape()[1]), "k");
+  if (!half)
+    return compute(
+        {a.shape()[0], b.shape()[1]},
+        [&](const std::vector<Var>& i) { return sum(a(i[0], k) * b(k, i[1]), {k}); }, name);
+  // float16: products and sums in float32 (float16 would lose about 3 digits over k ~ 1000 and
+  // overflow past 65504); only the result is rounded, once, when out is float16.
+  const DataType f32 = DataType::float32();
+  Tensor acc = compute(
+      {a.shape()[0], b.shape()[1]},
+      [&](const std::vector<Var>& i) { return sum(cast(f32, a(i[0], k)) * cast(f32, b(k, i[1])), {k}); },
+      out == f32 ? name : name + "_acc");
+  if (out == f32) return acc;
   return compute(
       {a.shape()[0], b.shape()[1]},
-      [&](const std::vector<Var>& i) { return sum(a(i[0], k) * b(k, i[1]), {k}); }, name);
+      [&](const std::vector<Var>& i) { return cast(DataType::float16(), acc(i[0], i[1])); }, name);
 }
 
 namespace detail {
@@ -129,7 +150,11 @@ Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
   return {s, {a, b, c}};
 }
 
-Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
+// float16 (half): A and B are float16 and C = float16(sum_k float32(A) * float32(B)) (te::ops::
+// matmul's two stages): the same block/thread tiles and shared staging (of float16 tiles, half
+// the bytes), with each thread's tile accumulated in float32 in a per-thread "C_acc" computed
+// at the thread loop, then rounded once into C.
+Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, bool half = false) {
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   const std::vector<int64_t> tile_i = define_split_candidates(
       cfg, "tile_i", m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}});
@@ -143,38 +168,61 @@ Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
   if (threads > kMaxThreadsPerBlock)
     fail("matmul cuda: config ", cfg.to_string(), " needs ", threads, " threads per block (",
          tile_i[1], " x ", tile_j[1], "); the limit is ", kMaxThreadsPerBlock);
-  const int64_t shared_bytes = (tile_i[1] * tile_i[2] + tile_j[1] * tile_j[2]) * tile_k[1] * 4;
+  const int64_t elem_bytes = half ? 2 : 4;
+  const int64_t shared_bytes = (tile_i[1] * tile_i[2] + tile_j[1] * tile_j[2]) * tile_k[1] * elem_bytes;
   if (shared_bytes > kMaxSharedBytes)
     fail("matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
          " bytes of shared memory per block; the limit is ", kMaxSharedBytes);
 
-  Tensor a = placeholder({m, k}, DataType::float32(), "A");
-  Tensor b = placeholder({k, n}, DataType::float32(), "B");
+  const DataType dtype = half ? DataType::float16() : DataType::float32();
+  Tensor a = placeholder({m, k}, dtype, "A");
+  Tensor b = placeholder({k, n}, dtype, "B");
   Tensor c = matmul(a, b, "C");
+  // The reduction stage: C itself (float32), or C_acc, the float32 accumulator C rounds (half).
+  Tensor acc = half ? c.op()->input_tensors()[0] : c;
   Schedule s = create_schedule({c.op()});
-  // C accumulates in place. A local accumulator (cache_write at the thread loop, shared
-  // loads at its k loop) would need bound inference to relax the thread loops of the
-  // accumulator's parent; today only the direct parent's thread loops are relaxed, so the
-  // shared tiles are loaded at C's own k loop.
-  Tensor a_shared = s.cache_read(a, "shared", {c.op()});
-  Tensor b_shared = s.cache_read(b, "shared", {c.op()});
+  // float32: C accumulates in place, the shared tiles loaded at C's own k loop.
+  Tensor a_shared = s.cache_read(a, "shared", {acc.op()});
+  Tensor b_shared = s.cache_read(b, "shared", {acc.op()});
 
   Stage out = s[c];
   const ComputeOpNode* op = compute_of(out);
   std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
-  std::vector<IterVar> ks = split_by(out, op->reduce_axis[0], tile_k);
-  out.reorder({is[0], js[0], is[1], js[1], ks[0], ks[1], is[2], js[2]});
+  // float32 (the steps as before float16 existed, so committed records stay identical): C's
+  // own k loop, split and reordered inside the thread loops.
+  std::vector<IterVar> ks;
+  if (!half) {
+    ks = split_by(out, op->reduce_axis[0], tile_k);
+    out.reorder({is[0], js[0], is[1], js[1], ks[0], ks[1], is[2], js[2]});
+  } else {
+    out.reorder({is[0], js[0], is[1], js[1], is[2], js[2]});
+  }
   IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
   out.bind(is[0], thread_axis("blockIdx.y"));
   out.bind(js[0], thread_axis("blockIdx.x"));
   out.bind(is[1], ty);
   out.bind(js[1], tx);
-  if (unroll_tile) unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
-  if (unroll_k) out.unroll(ks[1]);
+  Stage red = out;  // the stage whose k loop the shared tiles are loaded at
+  if (!half) {
+    if (unroll_tile) unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
+    if (unroll_k) out.unroll(ks[1]);
+  } else {
+    // The thread's tile_i[2] x tile_j[2] float32 accumulators, k outside the tile.
+    red = s[acc];
+    red.compute_at(out, js[1]);
+    const ComputeOpNode* acc_op = compute_of(red);
+    ks = split_by(red, acc_op->reduce_axis[0], tile_k);
+    red.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
+    if (unroll_tile) {
+      unroll_within(red, {{acc_op->axis[1], tile_j[2]}, {acc_op->axis[0], tile_i[2]}});
+      unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
+    }
+    if (unroll_k) red.unroll(ks[1]);
+  }
 
   for (const Tensor& cached : {a_shared, b_shared}) {
     Stage load = s[cached];
-    load.compute_at(out, ks[0]);
+    load.compute_at(red, ks[0]);
     const ComputeOpNode* load_op = compute_of(load);
     bind_cooperative_load(load, {load_op->axis[0], load_op->axis[1]}, {{tx, tile_j[1]}, {ty, tile_i[1]}});
   }
@@ -191,6 +239,16 @@ autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int6
   if (target.kind == "cuda") return matmul_cuda(cfg, args[0], args[1], args[2]);
   if (target.kind == "llvm") return matmul_llvm(cfg, args[0], args[1], args[2]);
   fail("matmul: no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+autotune::Instance matmul_fp16_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                        const Target& target) {
+  if (args.size() != 3) fail("matmul_fp16: expects 3 arguments (m, n, k), got ", args.size());
+  const char* names[] = {"m", "n", "k"};
+  for (size_t i = 0; i < 3; ++i) check_arg_at_least("matmul_fp16", names[i], args[i], 1);
+  if (target.kind == "cuda") return matmul_cuda(cfg, args[0], args[1], args[2], /*half=*/true);
+  fail("matmul_fp16: no schedule for target '", target.kind,
+       "'; float16 matmul has a cuda schedule only (use --target cuda, or float32 matmul on llvm)");
 }
 
 }  // namespace detail

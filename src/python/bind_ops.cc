@@ -25,8 +25,10 @@ py::dict op_info(const ops::OpInfo& op) {
 
 void bind_ops(py::module_& m) {
   py::module_ o = m.def_submodule("_ops", "The operator library's C++ side; use it through te.ops.");
-  o.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::arg("name") = "C",
-        "C[m, n] = sum_k A[m, k] * B[k, n] as a compute (te.Tensor).");
+  o.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::arg("name") = "C", py::arg("out_dtype") = "",
+        "C[m, n] = sum_k A[m, k] * B[k, n] as a compute (te.Tensor). float16 A and B accumulate in float32 "
+        "(sum_k float32(A) * float32(B)); out_dtype '' or 'float16' rounds the result to float16 in a second "
+        "stage '<name>' over '<name>_acc', 'float32' keeps the float32 sum as one stage.");
   o.def("batch_matmul", &ops::batch_matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("name") = "C",
         "C[b, i, j] = sum_k A[b, i, k] * B[b, k, j] as a compute; A is [b, k, i] when trans_a, B is [b, j, k] "
