@@ -13,8 +13,9 @@ def _cooperative_load(s, cache, threads_y, threads_x):
     s[cache].bind(lane_x, te.thread_axis("threadIdx.x"))
 
 
-def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1):
-    """C[n, m] = A[n, k] @ B[k, m] in fp32. Each block computes a block x block tile of C with
+def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32"):
+    """C[n, m] = A[n, k] @ B[k, m] in fp32 (dtype "float16": float16 A, B and C with float32
+    accumulation, te.ops.matmul's C = float16(C_acc), C_acc the float32 sum). Each block computes a block x block tile of C with
     threads x threads threads; each thread keeps a (block/threads)^2 tile of C in registers
     (cache_write "local"), and A/B pass through shared memory kstep columns/rows at a time,
     loaded cooperatively. vthreads > 1: each axis of the block tile is first split into
@@ -23,14 +24,24 @@ def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1):
     then read neighbouring shared-memory words). Returns (schedule, [A, B, C])."""
     if n % block or m % block or k % kstep or block % (threads * vthreads):
         raise ValueError(f"matmul: sizes {n}x{m}x{k} must be multiples of block={block} / kstep={kstep}")
-    A = te.placeholder((n, k), name="A")
-    B = te.placeholder((k, m), name="B")
-    r = te.reduce_axis((0, k), name="k")
-    C = te.compute((n, m), lambda i, j: te.sum(A[i, r] * B[r, j], axis=r), name="C")
-    s = te.create_schedule(C.op)
-    AS = s.cache_read(A, "shared", [C.op])
-    BS = s.cache_read(B, "shared", [C.op])
-    CL = s.cache_write(C, "local")
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"matmul: dtype {dtype!r} is not supported; use float32 or float16")
+    A = te.placeholder((n, k), dtype=dtype, name="A")
+    B = te.placeholder((k, m), dtype=dtype, name="B")
+    if dtype == "float16":
+        # The float32 accumulator stage is the register tile itself (computed at the thread,
+        # so it is a per-thread array); C rounds it to float16 once.
+        C = te.ops.matmul(A, B, name="C")
+        CL = C.op.input_tensors[0]
+        s = te.create_schedule(C.op)
+    else:
+        r = te.reduce_axis((0, k), name="k")
+        C = te.compute((n, m), lambda i, j: te.sum(A[i, r] * B[r, j], axis=r), name="C")
+        s = te.create_schedule(C.op)
+    AS = s.cache_read(A, "shared", [C.op if dtype == "float32" else CL.op])
+    BS = s.cache_read(B, "shared", [C.op if dtype == "float32" else CL.op])
+    if dtype == "float32":
+        CL = s.cache_write(C, "local")
     i, j = C.op.axis
     by, yi = s[C].split(i, factor=block)
     bx, xi = s[C].split(j, factor=block)

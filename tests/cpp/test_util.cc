@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "ir/half.h"
+#include "ops_test_util.h"  // compare_half_arrays
 
 namespace te::testing {
 

@@ -10,18 +10,13 @@
 
 namespace te::testing {
 
-// Fills a float/int array with uniform values from a fixed seed (floats in [-1, 1], float16
-// rounded to binary16; ints in [-8, 8]).
+// Fills a float/int array with uniform values from a fixed seed (ints in [-8, 8]).
 void fill_random(NDArray& a, uint64_t seed);
 NDArray random_array(const std::vector<int64_t>& shape, DataType dtype, uint64_t seed);
 // Element-wise |a-b| <= atol + rtol*|b|; NaN anywhere is a mismatch. Returns "" on success,
 // else a message naming the first bad index and both values.
 std::string compare_arrays(const NDArray& actual, const NDArray& expected, double rtol = 1e-4,
                            double atol = 1e-5);
-// float16 arrays: |a - b| <= ulps units in the last place of binary16 at b (2^(e-10) for
-// |b| in [2^e, 2^(e+1)), 2^-24 below 2^-14), so a float32-accumulated result rounded to
-// float16 may differ from the reference by a rounding flip of `ulps` and no more. "" on success.
-std::string compare_half_arrays(const NDArray& actual, const NDArray& expected, double ulps = 1);
 // Concrete shape of a tensor whose shape is constant (te::Error otherwise).
 std::vector<int64_t> const_shape(const Tensor& t);
 
