@@ -2,6 +2,7 @@
 bench/conv2d_cuda.py and tests/python/test_cuda.py (which generates and NVRTC-compiles them on
 every machine and runs them against NumPy on a GPU)."""
 import te
+import te.ops  # te.ops.matmul (float16)
 
 
 def _cooperative_load(s, cache, threads_y, threads_x):
@@ -29,19 +30,21 @@ def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32")
     A = te.placeholder((n, k), dtype=dtype, name="A")
     B = te.placeholder((k, m), dtype=dtype, name="B")
     if dtype == "float16":
-        # The float32 accumulator stage is the register tile itself (computed at the thread,
-        # so it is a per-thread array); C rounds it to float16 once.
+        # C = float16(C_acc); C_acc, the float32 sum, accumulates in a "local" cache (the
+        # register tile) and its global copy is inlined into C's rounding.
         C = te.ops.matmul(A, B, name="C")
-        CL = C.op.input_tensors[0]
+        acc = C.op.input_tensors[0]
         s = te.create_schedule(C.op)
     else:
         r = te.reduce_axis((0, k), name="k")
         C = te.compute((n, m), lambda i, j: te.sum(A[i, r] * B[r, j], axis=r), name="C")
         s = te.create_schedule(C.op)
-    AS = s.cache_read(A, "shared", [C.op if dtype == "float32" else CL.op])
-    BS = s.cache_read(B, "shared", [C.op if dtype == "float32" else CL.op])
-    if dtype == "float32":
-        CL = s.cache_write(C, "local")
+    red = C if dtype == "float32" else acc
+    AS = s.cache_read(A, "shared", [red.op])
+    BS = s.cache_read(B, "shared", [red.op])
+    CL = s.cache_write(red, "local")
+    if dtype == "float16":
+        s[acc].compute_inline()
     i, j = C.op.axis
     by, yi = s[C].split(i, factor=block)
     bx, xi = s[C].split(j, factor=block)

@@ -152,8 +152,8 @@ Instance matmul_llvm(Config& cfg, int64_t m, int64_t n, int64_t k) {
 
 // float16 (half): A and B are float16 and C = float16(sum_k float32(A) * float32(B)) (te::ops::
 // matmul's two stages): the same block/thread tiles and shared staging (of float16 tiles, half
-// the bytes), with each thread's tile accumulated in float32 in a per-thread "C_acc" computed
-// at the thread loop, then rounded once into C.
+// the bytes), with each thread's tile accumulated in float32 in a "local" cache of C_acc
+// computed at the thread loop, then rounded once into C.
 Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, bool half = false) {
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   const std::vector<int64_t> tile_i = define_split_candidates(
@@ -207,8 +207,10 @@ Instance matmul_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, bool half = f
     if (unroll_tile) unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
     if (unroll_k) out.unroll(ks[1]);
   } else {
-    // The thread's tile_i[2] x tile_j[2] float32 accumulators, k outside the tile.
-    red = s[acc];
+    // The thread's tile_i[2] x tile_j[2] float32 accumulators ("local": registers), k outside
+    // the tile; C_acc itself, now a copy of them, is inlined into C's rounding.
+    red = s[s.cache_write(acc, "local")];
+    s[acc].compute_inline();
     red.compute_at(out, js[1]);
     const ComputeOpNode* acc_op = compute_of(red);
     ks = split_by(red, acc_op->reduce_axis[0], tile_k);

@@ -146,7 +146,7 @@ def test_fp16_matmul_compute_and_benchmark_schedule():
     cu = f.get_source("cuda")
     assert "#include <cuda_fp16.h>" in cu and "__half* __restrict__ C" in cu
     assert "__half A_shared[1024]" in cu  # the block's 128x8 float16 tile
-    assert "float C_acc[64]" in cu  # 8x8 float32 accumulators per thread
+    assert "float C_acc_local[64]" in cu  # 8x8 float32 accumulators per thread (registers)
     assert ".entry hgemm_kernel(" in f.get_source("ptx")
 
 
