@@ -6,7 +6,8 @@
 // accumulated in a local buffer (cache_write) with rows unrolled and columns vectorized, or,
 // without the cache, C itself accumulates with the k loop blocked outside the row tiles.
 // GPU structure: block tiles of C staged through shared memory (cooperative loads of the A
-// and B tiles per k block), each thread computing a tile_i[2] x tile_j[2] tile of C.
+// and B tiles per k block), each thread computing a tile_i[2] x tile_j[2] tile of C; the
+// "matmul_fp16" template stages float16 tiles and accumulates each thread's tile in float32.
 #include "ops/templates.h"
 #include "te/ops.h"
 
