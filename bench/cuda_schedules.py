@@ -2,6 +2,7 @@
 bench/conv2d_cuda.py and tests/python/test_cuda.py (which generates and NVRTC-compiles them on
 every machine and runs them against NumPy on a GPU)."""
 import te
+import te.ops  # te.ops.matmul (float16)
 
 
 def _cooperative_load(s, cache, threads_y, threads_x):
@@ -13,8 +14,9 @@ def _cooperative_load(s, cache, threads_y, threads_x):
     s[cache].bind(lane_x, te.thread_axis("threadIdx.x"))
 
 
-def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1):
-    """C[n, m] = A[n, k] @ B[k, m] in fp32. Each block computes a block x block tile of C with
+def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32"):
+    """C[n, m] = A[n, k] @ B[k, m] in fp32 (dtype "float16": float16 A, B and C with float32
+    accumulation, te.ops.matmul's C = float16(C_acc), C_acc the float32 sum). Each block computes a block x block tile of C with
     threads x threads threads; each thread keeps a (block/threads)^2 tile of C in registers
     (cache_write "local"), and A/B pass through shared memory kstep columns/rows at a time,
     loaded cooperatively. vthreads > 1: each axis of the block tile is first split into
@@ -23,14 +25,26 @@ def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1):
     then read neighbouring shared-memory words). Returns (schedule, [A, B, C])."""
     if n % block or m % block or k % kstep or block % (threads * vthreads):
         raise ValueError(f"matmul: sizes {n}x{m}x{k} must be multiples of block={block} / kstep={kstep}")
-    A = te.placeholder((n, k), name="A")
-    B = te.placeholder((k, m), name="B")
-    r = te.reduce_axis((0, k), name="k")
-    C = te.compute((n, m), lambda i, j: te.sum(A[i, r] * B[r, j], axis=r), name="C")
-    s = te.create_schedule(C.op)
-    AS = s.cache_read(A, "shared", [C.op])
-    BS = s.cache_read(B, "shared", [C.op])
-    CL = s.cache_write(C, "local")
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"matmul: dtype {dtype!r} is not supported; use float32 or float16")
+    A = te.placeholder((n, k), dtype=dtype, name="A")
+    B = te.placeholder((k, m), dtype=dtype, name="B")
+    if dtype == "float16":
+        # C = float16(C_acc); C_acc, the float32 sum, accumulates in a "local" cache (the
+        # register tile) and its global copy is inlined into C's rounding.
+        C = te.ops.matmul(A, B, name="C")
+        acc = C.op.input_tensors[0]
+        s = te.create_schedule(C.op)
+    else:
+        r = te.reduce_axis((0, k), name="k")
+        C = te.compute((n, m), lambda i, j: te.sum(A[i, r] * B[r, j], axis=r), name="C")
+        s = te.create_schedule(C.op)
+    red = C if dtype == "float32" else acc
+    AS = s.cache_read(A, "shared", [red.op])
+    BS = s.cache_read(B, "shared", [red.op])
+    CL = s.cache_write(red, "local")
+    if dtype == "float16":
+        s[acc].compute_inline()
     i, j = C.op.axis
     by, yi = s[C].split(i, factor=block)
     bx, xi = s[C].split(j, factor=block)

@@ -5,6 +5,14 @@ one GPU. Correctness is checked against torch in the same run (outputs pre-fille
   python bench/matmul_cuda.py [--sizes 4096 2048] [--repeat 20] [--warmup 5]
   python bench/matmul_cuda.py --dry-run   # no GPU: build + NVRTC-compile the kernels only
   python bench/matmul_cuda.py --vthreads 2   # the strided (vthread) register tiles
+  python bench/matmul_cuda.py --dtype float16   # fp16 GEMM, float32 accumulation, vs cuBLAS fp16
+
+--dtype float16: A, B and C are float16. te accumulates in float32 on the CUDA cores (FFMA on
+values converted from __half; te emits no tensor-core instructions) and rounds C to float16
+once. cuBLAS (torch.matmul on half tensors) runs on the tensor cores (HMMA); with
+torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False, set here, it
+accumulates in float32 too. Both are checked against a float32 matmul of the same float16
+inputs (TF32 off): within one float16 ulp at the output's largest magnitude.
 
 Prints one line per size: te and cuBLAS median milliseconds, TFLOP/s, ratio te/cuBLAS."""
 import argparse
@@ -19,9 +27,9 @@ import cuda_schedules  # noqa: E402
 import te  # noqa: E402
 
 
-def build(n, target, vthreads=1):
-    s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads)
-    f = te.build(s, args, target, name=f"matmul_{n}")
+def build(n, target, vthreads=1, dtype="float32"):
+    s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads, dtype=dtype)
+    f = te.build(s, args, target, name=f"matmul_{n}" if dtype == "float32" else f"hgemm_{n}")
     f.get_source("ptx")  # NVRTC now, so a compile error shows before any timing
     return f
 
@@ -47,13 +55,17 @@ def main():
     p.add_argument("--target", default="cuda")
     p.add_argument("--dry-run", action="store_true", help="build and compile only (no GPU needed)")
     p.add_argument("--vthreads", type=int, default=1, help="virtual threads per tile axis (cuda_schedules.matmul)")
+    p.add_argument("--dtype", choices=["float32", "float16"], default="float32",
+                   help="float16: fp16 A/B/C with float32 accumulation, next to cuBLAS fp16")
     a = p.parse_args()
     for n in a.sizes:
-        f = build(n, a.target, a.vthreads)
+        f = build(n, a.target, a.vthreads, a.dtype)
         if a.dry_run:
-            print(f"matmul {n}^3: built for '{a.target}', PTX {len(f.get_source('ptx'))} bytes (dry run)")
+            print(f"matmul {n}^3 {a.dtype}: built for '{a.target}', PTX {len(f.get_source('ptx'))} bytes (dry run)")
     if a.dry_run:
         return 0
+    if a.dtype == "float16":
+        return run_float16(a)
     import torch
     if not torch.cuda.is_available() or not te.cuda(0).exist:
         print("no CUDA device: nothing measured (use --dry-run to only compile)", file=sys.stderr)
@@ -79,6 +91,43 @@ def main():
         flops = 2.0 * n ** 3
         print(f"{n:>6} {te_ms:>9.3f} {ref_ms:>10.3f} {flops / te_ms / 1e9:>11.2f} {flops / ref_ms / 1e9:>15.2f} "
               f"{ref_ms / te_ms:>10.2f}  {err:.2e}{'' if ok else '  WRONG (tolerance %.2e)' % tol}")
+        if not ok:
+            return 1
+    return 0
+
+
+def run_float16(a):
+    import torch
+    if not torch.cuda.is_available() or not te.cuda(0).exist:
+        print("no CUDA device: nothing measured (use --dry-run to only compile)", file=sys.stderr)
+        return 2
+    torch.backends.cuda.matmul.allow_tf32 = False  # the float32 reference
+    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False  # cuBLAS: fp32 accumulation
+    print(f"device: {te.cuda(0).name} (torch {torch.__version__}); float16 A, B, C; median of {a.repeat} after "
+          f"{a.warmup} warm-up")
+    print("te: CUDA cores, float32 accumulation (no tensor cores); cuBLAS: torch.matmul on half tensors, "
+          "tensor cores, float32 accumulation (reduced-precision reduction off)")
+    print(f"te schedule: cuda_schedules.matmul(dtype='float16'), vthreads={a.vthreads}")
+    print(f"{'size':>6} {'te ms':>9} {'cuBLAS ms':>10} {'te TFLOP/s':>11} {'cuBLAS TFLOP/s':>15} {'te/cuBLAS':>10}"
+          "  te max|err|  cuBLAS max|err|")
+    for n in a.sizes:
+        f = build(n, a.target, a.vthreads, "float16")
+        A = torch.randn(n, n, device="cuda").half()
+        B = torch.randn(n, n, device="cuda").half()
+        C = torch.full((n, n), float("nan"), device="cuda", dtype=torch.float16)
+        ta, tb, tc = (te.nd.from_dlpack(x) for x in (A, B, C))  # zero copy
+        f(ta, tb, tc)
+        ref = torch.matmul(A.float(), B.float())  # the same float16 inputs, float32 math
+        out = torch.matmul(A, B)
+        tol = 2.0 ** -10 * ref.abs().max().item()  # one float16 ulp at the largest output
+        err = (C.float() - ref).abs().max().item()
+        err_ref = (out.float() - ref).abs().max().item()
+        ok = bool(torch.isfinite(C).all().item()) and err <= tol
+        te_ms = median_ms(lambda: f(ta, tb, tc), torch.cuda.synchronize, a.repeat, a.warmup)
+        ref_ms = median_ms(lambda: torch.matmul(A, B, out=out), torch.cuda.synchronize, a.repeat, a.warmup)
+        flops = 2.0 * n ** 3
+        print(f"{n:>6} {te_ms:>9.3f} {ref_ms:>10.3f} {flops / te_ms / 1e9:>11.2f} {flops / ref_ms / 1e9:>15.2f} "
+              f"{ref_ms / te_ms:>10.2f}  {err:.2e}     {err_ref:.2e}{'' if ok else '  WRONG (tolerance %.2e)' % tol}")
         if not ok:
             return 1
     return 0

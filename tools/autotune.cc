@@ -63,6 +63,7 @@ struct TuneArgs {
   std::string workloads;  // a named set instead of --op (te/ops.h workload_sets)
   std::string target = "llvm";
   std::string shape;
+  std::string dtype;  // "" / float32, or float16 (matmul only: the matmul_fp16 template)
   int trials = 100;
   std::string log;
   std::string tuner = "xgb";
@@ -81,6 +82,7 @@ struct BestArgs {
   std::string log;
   std::string op;
   std::string shape;
+  std::string dtype;
   std::string target;
   bool json = false;
 };
@@ -185,6 +187,22 @@ int list_ops(bool as_json) {
 
 // ---------------------------------------------------------------- autotune --op ...
 
+// The template of --op at --dtype: float32 is every operator's own name; float16 exists for
+// matmul only, as "matmul_fp16" (float16 A, B and C, float32 accumulation), a name of its own
+// so float16 records never share a workload key with float32 ones.
+std::string op_for_dtype(const std::string& op, const std::string& dtype) {
+  if (dtype.empty()) return op;
+  if (dtype == "float32") {
+    if (op == "matmul_fp16") throw UsageError("--op matmul_fp16 is float16; use --op matmul for float32");
+    return op;
+  }
+  if (dtype != "float16")
+    throw UsageError("--dtype '" + dtype + "' is not supported; use float32 (the default) or float16 (matmul only)");
+  if (op == "matmul" || op == "matmul_fp16") return "matmul_fp16";
+  throw UsageError("--dtype float16 is available for --op matmul only (the matmul_fp16 template); '" + op +
+                   "' is float32");
+}
+
 struct ErrorCounts {
   int total = 0;
   std::map<std::string, int> by_kind;
@@ -230,7 +248,8 @@ int run_tuning(const TuneArgs& a) {
       return join(names);
     }() + ") or --workloads SET; see autotune --list-ops, or autotune --help");
   }
-  const te::ops::OpInfo& op = te::ops::find_op(a.op);  // te::Error listing the known names
+  // te::Error listing the known names
+  const te::ops::OpInfo& op = te::ops::find_op(op_for_dtype(a.op, a.dtype));
   std::vector<int64_t> args = te::ops::parse_shape(op, a.shape);
   check_target(op, a.target);
   std::string log_path =
@@ -352,8 +371,9 @@ int run_tuning(const TuneArgs& a) {
 // Tunes every workload of a named set in one job: one trial budget spread over the tasks by
 // the task scheduler (tune_tasks), every record in one log.
 int run_workload_set(const TuneArgs& a) {
-  if (!a.op.empty() || !a.shape.empty())
-    throw UsageError("--workloads tunes a whole set; leave out --op and --shape (or tune one operator with --op)");
+  if (!a.op.empty() || !a.shape.empty() || !a.dtype.empty())
+    throw UsageError(
+        "--workloads tunes a whole set; leave out --op, --shape and --dtype (or tune one operator with --op)");
   const te::ops::WorkloadSet& set = te::ops::find_workload_set(a.workloads);  // te::Error naming the sets
   const std::string kind = te::Target::parse(a.target).kind;
   const std::string log_path = a.log.empty() ? "./" + set.name + "_" + kind + ".jsonl" : a.log;
@@ -438,7 +458,7 @@ int run_best(const BestArgs& a) {
   te::ops::register_builtin_templates();  // the templates that turn steps back into Python
   std::optional<std::string> only_key;
   if (!a.op.empty()) {
-    const te::ops::OpInfo& op = te::ops::find_op(a.op);
+    const te::ops::OpInfo& op = te::ops::find_op(op_for_dtype(a.op, a.dtype));
     std::vector<int64_t> args = te::ops::parse_shape(op, a.shape);
     only_key = at::create_task(op.name, args, a.target.empty() ? op.targets.front() : a.target).workload_key;
   } else if (!a.shape.empty()) {
@@ -555,6 +575,9 @@ int main(int argc, char** argv) {
                  "tune a named set of workloads in one job instead of one --op: " + set_names +
                      " (see --list-ops); --trials is then the budget of the whole set");
   app.add_option("--target", tune_args.target, "llvm (this CPU) or cuda")->capture_default_str();
+  app.add_option("--dtype", tune_args.dtype,
+                 "float32 (default) or float16: with --op matmul, the float16 GEMM with float32 accumulation "
+                 "(template matmul_fp16, cuda only; workload key matmul_fp16(m,n,k))");
   app.add_option("--shape", tune_args.shape,
                  "workload as key=value,... over the operator's defaults, e.g. m=512,n=512,k=512");
   app.add_option("--trials", tune_args.trials,
@@ -596,6 +619,7 @@ int main(int argc, char** argv) {
   best->add_option("--shape", best_args.shape,
                    "the workload's shape, as for tuning (default: the operator's)");
   best->add_option("--target", best_args.target, "only records of this target");
+  best->add_option("--dtype", best_args.dtype, "with --op matmul: float16 selects matmul_fp16's workload");
   best->add_flag("--json", best_args.json, "print a JSON array instead of text");
   ExportArgs export_args;
   CLI::App* exp = app.add_subcommand(

@@ -11,11 +11,20 @@
 
 namespace te::ops {
 
-// C[m, n] = sum_k A[m, k] * B[k, n]
-Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C");
+// C[m, n] = sum_k A[m, k] * B[k, n]. A and B share one dtype (te::Error otherwise). float16
+// inputs accumulate in float32 (sum_k float32(A) * float32(B)); out_dtype "" or "float16" then
+// gives two stages, `<name>_acc` (the float32 sum) and `<name>` = float16(<name>_acc), and
+// "float32" one stage `<name>` (the float32 sum). Other inputs: out_dtype "" or their dtype.
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name = "C", const std::string& out_dtype = "");
 // The same with A given as [k, m] when trans_a and B as [n, k] when trans_b (NT: B is a PyTorch
 // Linear weight or K in Q.K^T). Both flags are required, so matmul(a, b, "C") stays the NN one.
-Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, const std::string& name = "C");
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, const std::string& name = "C",
+              const std::string& out_dtype = "");
+// Without this, matmul(a, b, "C", "float32") would convert both string literals to bool (a
+// standard conversion beats std::string's) and silently pick the transposed overload.
+inline Tensor matmul(const Tensor& a, const Tensor& b, const char* name, const char* out_dtype) {
+  return matmul(a, b, std::string(name), std::string(out_dtype));
+}
 // C[b, i, j] = sum_k A[b, i, k] * B[b, k, j], with A given as [b, k, i] when trans_a and B as
 // [b, j, k] when trans_b (NN, NT, TN, TT). te::Error for inputs that are not 3-D or whose batch
 // or reduction sizes differ.

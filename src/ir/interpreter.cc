@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "ir/half.h"
 #include "te/ir_functor.h"
 
 namespace te {
@@ -20,7 +21,15 @@ int64_t wrap(DataType t, int64_t v) {
   uint64_t sign = uint64_t(1) << (t.bits - 1);
   return (u & sign) ? int64_t(u | ~mask) : int64_t(u);
 }
-double round_float(DataType t, double v) { return t.bits == 32 || t.bits == 16 ? double(float(v)) : v; }
+// A float value of dtype t: float16 rounds to binary16 (as a __half store or __float2half does).
+double round_float(DataType t, double v) {
+  if (t.bits == 16) {
+    uint16_t h;
+    detail::store_half(&h, 0, v);
+    return detail::load_half(&h, 0);
+  }
+  return t.bits == 32 ? double(float(v)) : v;
+}
 int64_t floordiv_i(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
@@ -371,6 +380,7 @@ class InterpreterImpl {
     if (t.is_float()) {
       if (t.bits == 32) { float v; std::memcpy(&v, p, 4); return Value::from_float(t, v); }
       if (t.bits == 64) { double v; std::memcpy(&v, p, 8); return Value::from_float(t, v); }
+      if (t.bits == 16) return Value::from_float(t, detail::load_half(p, 0));
       TE_ICHECK(false, "interpreter: float", int(t.bits), " buffers are not supported");
     }
     int64_t v = 0;
@@ -390,6 +400,7 @@ class InterpreterImpl {
     if (t.is_float()) {
       double x = v.as_float(lane);
       if (t.bits == 32) { float f = float(x); std::memcpy(p, &f, 4); return; }
+      if (t.bits == 16) { detail::store_half(p, 0, x); return; }
       std::memcpy(p, &x, 8);
       return;
     }

@@ -8,13 +8,15 @@
 // accumulated in a local buffer (cache_write) with rows unrolled and columns vectorized, or,
 // without the cache, C itself accumulates with the k loop blocked outside the row tiles.
 // GPU structure: block tiles of C staged through shared memory (cooperative loads of the A
-// and B tiles per k block), each thread computing a tile_i[2] x tile_j[2] tile of C.
+// and B tiles per k block), each thread computing a tile_i[2] x tile_j[2] tile of C; the
+// "matmul_fp16" template stages float16 tiles and accumulates each thread's tile in float32.
 #include "ops/templates.h"
 #include "te/ops.h"
 
 namespace te::ops {
 
-Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, const std::string& name) {
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, const std::string& name,
+              const std::string& out_dtype) {
   if (a.ndim() != 2 || b.ndim() != 2)
     fail("matmul: A and B must be 2-D, got ", a.name(), " with ", a.ndim(), " and ", b.name(), " with ",
          b.ndim(), " dimensions");
@@ -27,18 +29,36 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b, cons
     fail("matmul: the reduction sizes differ: ", a.name(), " has ", *ak, trans_a ? " rows" : " columns",
          " (trans_a=", trans_a, ") but ", b.name(), " has ", *bk, trans_b ? " columns" : " rows", " (trans_b=",
          trans_b, ")");
+  if (a.dtype() != b.dtype())
+    fail("matmul: ", a.name(), " is ", a.dtype().str(), " but ", b.name(), " is ", b.dtype().str(),
+         "; give both inputs the same dtype");
+  const bool half = a.dtype() == DataType::float16();
+  DataType out = a.dtype();
+  if (!out_dtype.empty()) out = DataType::parse(out_dtype);
+  if (out != a.dtype() && !(half && out == DataType::float32()))
+    fail("matmul: out_dtype '", out_dtype, "' is not supported for ", a.dtype().str(), " inputs; use ",
+         half ? "float16 or float32" : a.dtype().str(), " (or leave it empty for the inputs' dtype)");
   IterVar k = reduce_axis(Range(0, a_k), "k");
+  const std::vector<Expr> shape{a.shape()[trans_a ? 1 : 0], b.shape()[trans_b ? 0 : 1]};
+  auto lhs = [&](const Var& i) { return trans_a ? a(k, i) : a(i, k); };
+  auto rhs = [&](const Var& j) { return trans_b ? b(j, k) : b(k, j); };
+  if (!half)
+    return compute(
+        shape, [&](const std::vector<Var>& i) { return sum(lhs(i[0]) * rhs(i[1]), {k}); }, name);
+  // float16: products and sums in float32 (float16 would lose about 3 digits over k ~ 1000 and
+  // overflow past 65504); only the result is rounded, once, when out is float16.
+  const DataType f32 = DataType::float32();
+  Tensor acc = compute(
+      shape, [&](const std::vector<Var>& i) { return sum(cast(f32, lhs(i[0])) * cast(f32, rhs(i[1])), {k}); },
+      out == f32 ? name : name + "_acc");
+  if (out == f32) return acc;
   return compute(
-      {a.shape()[trans_a ? 1 : 0], b.shape()[trans_b ? 0 : 1]},
-      [&](const std::vector<Var>& i) {
-        Expr lhs = trans_a ? a(k, i[0]) : a(i[0], k);
-        Expr rhs = trans_b ? b(i[1], k) : b(k, i[1]);
-        return sum(lhs * rhs, {k});
-      },
-      name);
+      shape, [&](const std::vector<Var>& i) { return cast(DataType::float16(), acc(i[0], i[1])); }, name);
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name) { return matmul(a, b, false, false, name); }
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& name, const std::string& out_dtype) {
+  return matmul(a, b, false, false, name, out_dtype);
+}
 
 namespace detail {
 namespace {
@@ -58,13 +78,12 @@ struct MatmulShape {
   bool trans_a, trans_b;
 };
 
-Tensor input_a(const MatmulShape& sh) {
-  return placeholder(sh.trans_a ? std::vector<Expr>{sh.k, sh.m} : std::vector<Expr>{sh.m, sh.k}, DataType::float32(),
-                     "A");
+DataType input_dtype(bool half) { return half ? DataType::float16() : DataType::float32(); }
+Tensor input_a(const MatmulShape& sh, bool half = false) {
+  return placeholder(sh.trans_a ? std::vector<Expr>{sh.k, sh.m} : std::vector<Expr>{sh.m, sh.k}, input_dtype(half), "A");
 }
-Tensor input_b(const MatmulShape& sh) {
-  return placeholder(sh.trans_b ? std::vector<Expr>{sh.n, sh.k} : std::vector<Expr>{sh.k, sh.n}, DataType::float32(),
-                     "B");
+Tensor input_b(const MatmulShape& sh, bool half = false) {
+  return placeholder(sh.trans_b ? std::vector<Expr>{sh.n, sh.k} : std::vector<Expr>{sh.k, sh.n}, input_dtype(half), "B");
 }
 
 Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
@@ -176,7 +195,11 @@ Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
   return {s, {a, b, c}};
 }
 
-Instance matmul_cuda(Config& cfg, const MatmulShape& sh) {
+// float16 (half): A and B are float16 and C = float16(sum_k float32(A) * float32(B)) (te::ops::
+// matmul's two stages): the same block/thread tiles and shared staging (of float16 tiles, half
+// the bytes), with each thread's tile accumulated in float32 in a "local" cache of C_acc
+// computed at the thread loop, then rounded once into C.
+Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
   const int64_t m = sh.m, n = sh.n, k = sh.k;
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   const std::vector<int64_t> tile_i = define_split_candidates(
@@ -191,37 +214,61 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh) {
   if (threads > kMaxThreadsPerBlock)
     fail("matmul cuda: config ", cfg.to_string(), " needs ", threads, " threads per block (",
          tile_i[1], " x ", tile_j[1], "); the limit is ", kMaxThreadsPerBlock);
-  const int64_t shared_bytes = (tile_i[1] * tile_i[2] + tile_j[1] * tile_j[2]) * tile_k[1] * 4;
+  const int64_t elem_bytes = half ? 2 : 4;
+  const int64_t shared_bytes = (tile_i[1] * tile_i[2] + tile_j[1] * tile_j[2]) * tile_k[1] * elem_bytes;
   if (shared_bytes > kMaxSharedBytes)
     fail("matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
          " bytes of shared memory per block; the limit is ", kMaxSharedBytes);
 
-  Tensor a = input_a(sh), b = input_b(sh);
+  Tensor a = input_a(sh, half), b = input_b(sh, half);
   Tensor c = matmul(a, b, sh.trans_a, sh.trans_b, "C");
+  // The reduction stage: C itself (float32), or C_acc, the float32 accumulator C rounds (half).
+  Tensor acc = half ? c.op()->input_tensors()[0] : c;
   Schedule s = create_schedule({c.op()});
-  // C accumulates in place. A local accumulator (cache_write at the thread loop, shared
-  // loads at its k loop) would need bound inference to relax the thread loops of the
-  // accumulator's parent; today only the direct parent's thread loops are relaxed, so the
-  // shared tiles are loaded at C's own k loop.
-  Tensor a_shared = s.cache_read(a, "shared", {c.op()});
-  Tensor b_shared = s.cache_read(b, "shared", {c.op()});
+  // float32: C accumulates in place, the shared tiles loaded at C's own k loop.
+  Tensor a_shared = s.cache_read(a, "shared", {acc.op()});
+  Tensor b_shared = s.cache_read(b, "shared", {acc.op()});
 
   Stage out = s[c];
   const ComputeOpNode* op = compute_of(out);
   std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
-  std::vector<IterVar> ks = split_by(out, op->reduce_axis[0], tile_k);
-  out.reorder({is[0], js[0], is[1], js[1], ks[0], ks[1], is[2], js[2]});
+  // float32 (the steps as before float16 existed, so committed records stay identical): C's
+  // own k loop, split and reordered inside the thread loops.
+  std::vector<IterVar> ks;
+  if (!half) {
+    ks = split_by(out, op->reduce_axis[0], tile_k);
+    out.reorder({is[0], js[0], is[1], js[1], ks[0], ks[1], is[2], js[2]});
+  } else {
+    out.reorder({is[0], js[0], is[1], js[1], is[2], js[2]});
+  }
   IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
   out.bind(is[0], thread_axis("blockIdx.y"));
   out.bind(js[0], thread_axis("blockIdx.x"));
   out.bind(is[1], ty);
   out.bind(js[1], tx);
-  if (unroll_tile) unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
-  if (unroll_k) out.unroll(ks[1]);
+  Stage red = out;  // the stage whose k loop the shared tiles are loaded at
+  if (!half) {
+    if (unroll_tile) unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
+    if (unroll_k) out.unroll(ks[1]);
+  } else {
+    // The thread's tile_i[2] x tile_j[2] float32 accumulators ("local": registers), k outside
+    // the tile; C_acc itself, now a copy of them, is inlined into C's rounding.
+    red = s[s.cache_write(acc, "local")];
+    s[acc].compute_inline();
+    red.compute_at(out, js[1]);
+    const ComputeOpNode* acc_op = compute_of(red);
+    ks = split_by(red, acc_op->reduce_axis[0], tile_k);
+    red.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
+    if (unroll_tile) {
+      unroll_within(red, {{acc_op->axis[1], tile_j[2]}, {acc_op->axis[0], tile_i[2]}});
+      unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
+    }
+    if (unroll_k) red.unroll(ks[1]);
+  }
 
   for (const Tensor& cached : {a_shared, b_shared}) {
     Stage load = s[cached];
-    load.compute_at(out, ks[0]);
+    load.compute_at(red, ks[0]);
     const ComputeOpNode* load_op = compute_of(load);
     bind_cooperative_load(load, {load_op->axis[0], load_op->axis[1]}, {{tx, tile_j[1]}, {ty, tile_i[1]}});
   }
@@ -245,6 +292,16 @@ autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int6
   if (target.kind == "cuda") return matmul_cuda(cfg, sh);
   if (target.kind == "llvm") return matmul_llvm(cfg, sh);
   fail("matmul: no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+autotune::Instance matmul_fp16_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                        const Target& target) {
+  if (args.size() != 3) fail("matmul_fp16: expects 3 arguments (m, n, k), got ", args.size());
+  const char* names[] = {"m", "n", "k"};
+  for (size_t i = 0; i < 3; ++i) check_arg_at_least("matmul_fp16", names[i], args[i], 1);
+  if (target.kind == "cuda") return matmul_cuda(cfg, MatmulShape{args[0], args[1], args[2], false, false}, /*half=*/true);
+  fail("matmul_fp16: no schedule for target '", target.kind,
+       "'; float16 matmul has a cuda schedule only (use --target cuda, or float32 matmul on llvm)");
 }
 
 }  // namespace detail

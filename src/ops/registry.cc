@@ -34,6 +34,14 @@ std::vector<OpInfo> make_op_list() {
   matmul.default_args = {1024, 1024, 1024, 0, 0};
   matmul.required_args = 3;
   matmul.targets = {"llvm", "cuda"};
+  // float16 GEMM with float32 accumulation (`autotune --op matmul --dtype float16`): its own
+  // name, so its workload keys never mix with float32 matmul's records.
+  OpInfo matmul_fp16 = matmul;
+  matmul_fp16.name = "matmul_fp16";
+  matmul_fp16.description =
+      "C[m, n] = float16(sum_k float32(A[m, k]) * float32(B[k, n])): float16 inputs and output, float32 "
+      "accumulation (no tensor cores)";
+  matmul_fp16.targets = {"cuda"};
 
   OpInfo bmm;
   bmm.name = "batch_matmul";
@@ -118,7 +126,7 @@ std::vector<OpInfo> make_op_list() {
                      "NCDHW conv3d, weight [k, c, t, r, s], the same stride and zero padding in all dimensions "
                      "(float32); default is a C3D 3x3x3 layer",
                      {"n", "c", "d", "h", "w", "k", "t", "r", "s", "stride", "pad"}, {1, 64, 8, 28, 28, 64, 3, 3, 3, 1, 1});
-  return {matmul,    bmm,      conv,      softmax, ln,      dense_bias, dense_gelu, conv_relu,
+  return {matmul,    matmul_fp16, bmm,      conv,      softmax, ln,      dense_bias, dense_gelu, conv_relu,
           max_pool,  avg_pool, depthwise, nhwc,    grouped, transpose,  conv3d};
 }
 
@@ -135,6 +143,7 @@ void register_builtin_templates() {
   // so a later call retries.
   std::call_once(once, [] {
     autotune::register_template("matmul", detail::matmul_template);
+    autotune::register_template("matmul_fp16", detail::matmul_fp16_template);
     autotune::register_template("batch_matmul", detail::batch_matmul_template);
     autotune::register_template("conv2d", detail::conv2d_template);
     autotune::register_template("softmax", detail::softmax_template);

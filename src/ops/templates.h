@@ -15,6 +15,10 @@ namespace te::ops::detail {
 // matmul(m, n, k): C[m, n] = A[m, k] x B[k, n].
 autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target);
+// matmul_fp16(m, n, k): float16 A and B, C = float16(sum_k float32(A) * float32(B)) (float32
+// accumulation); matmul's knobs; cuda only (te::Error naming the target elsewhere).
+autotune::Instance matmul_fp16_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                        const Target& target);
 // batch_matmul(b, m, n, k, trans_a, trans_b): C[b, m, n] = op(A)[b] x op(B)[b], the trans
 // flags 0 or 1 (A stored [b, k, m] when trans_a, B stored [b, n, k] when trans_b).
 autotune::Instance batch_matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,

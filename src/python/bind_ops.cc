@@ -25,16 +25,17 @@ py::dict op_info(const ops::OpInfo& op) {
 
 void bind_ops(py::module_& m) {
   py::module_ o = m.def_submodule("_ops", "The operator library's C++ side; use it through te.ops.");
-  // name stays the third positional argument (te.ops.matmul(A, B, "C") as before); the layout
-  // flags are keyword-only.
+  // name (and out_dtype) stay positional (te.ops.matmul(A, B, "C") as before); the layout flags
+  // are keyword-only.
   o.def("matmul",
-        [](const Tensor& a, const Tensor& b, const std::string& name, bool trans_a, bool trans_b) {
-          return ops::matmul(a, b, trans_a, trans_b, name);
-        },
-        py::arg("a"), py::arg("b"), py::arg("name") = "C", py::kw_only(), py::arg("trans_a") = false,
-        py::arg("trans_b") = false,
+        [](const Tensor& a, const Tensor& b, const std::string& name, const std::string& out_dtype, bool trans_a,
+           bool trans_b) { return ops::matmul(a, b, trans_a, trans_b, name, out_dtype); },
+        py::arg("a"), py::arg("b"), py::arg("name") = "C", py::arg("out_dtype") = "", py::kw_only(),
+        py::arg("trans_a") = false, py::arg("trans_b") = false,
         "C[m, n] = sum_k A[m, k] * B[k, n] as a compute (te.Tensor); A is [k, m] when trans_a, B is [n, k] when "
-        "trans_b.");
+        "trans_b. float16 A and B accumulate in float32 (sum_k float32(A) * float32(B)); out_dtype '' or "
+        "'float16' rounds the result to float16 in a second stage '<name>' over '<name>_acc', 'float32' keeps "
+        "the float32 sum as one stage.");
   o.def("batch_matmul", &ops::batch_matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("name") = "C",
         "C[b, i, j] = sum_k A[b, i, k] * B[b, k, j] as a compute; A is [b, k, i] when trans_a, B is [b, j, k] "

@@ -7,7 +7,7 @@
 
 #include "ir/interpreter.h"
 #include "te/operation.h"
-#include "te/half.h"
+#include "ir/half.h"
 #include "te/runtime.h"
 
 namespace te {

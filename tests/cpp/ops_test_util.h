@@ -12,6 +12,15 @@
 
 namespace te::testing {
 
+// float16 (declared here, defined in test_util.cc next to compare_arrays; test_util.h is left
+// unchanged so every other test keeps its compiled object): fill_random / random_array fill
+// float16 arrays with uniform values in [-1, 1] rounded to binary16. compare_half_arrays: |a - b|
+// <= ulps units in the last place of binary16 at b (2^(e-10) for |b| in [2^e, 2^(e+1)), 2^-24
+// below 2^-14), so a float32-accumulated result rounded to float16 may differ from the reference
+// by a rounding flip of `ulps` and no more. "" on success. build_run_compare uses it (1 ulp)
+// for float16 outputs.
+std::string compare_half_arrays(const NDArray& actual, const NDArray& expected, double ulps = 1);
+
 // Random inputs (every argument but the last is an input) and the expected output for them,
 // computed once per task: the interpreter is slow, and every config computes the same function.
 struct Reference {

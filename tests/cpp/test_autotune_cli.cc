@@ -301,5 +301,31 @@ TEST_F(CliTest, KilledJobResumesWithoutLosingOrRepeatingRecords) {
   }
 }
 
+
+TEST_F(CliTest, DtypeFloat16SelectsTheFp16MatmulWorkload) {
+  // float16 exists for matmul only, on cuda; each misuse is a usage error saying so.
+  Outcome llvm = run({"--op", "matmul", "--dtype", "float16", "--target", "llvm", "--trials", "2"});
+  EXPECT_EQ(llvm.exit_code, 1) << llvm.err;
+  EXPECT_NE(llvm.err.find("cuda"), std::string::npos) << llvm.err;
+  Outcome conv = run({"--op", "conv2d", "--dtype", "float16", "--target", "cuda", "--trials", "2"});
+  EXPECT_EQ(conv.exit_code, 1) << conv.err;
+  EXPECT_NE(conv.err.find("matmul only"), std::string::npos) << conv.err;
+  Outcome bf = run({"--op", "matmul", "--dtype", "bfloat16", "--target", "cuda", "--trials", "2"});
+  EXPECT_EQ(bf.exit_code, 1) << bf.err;
+  EXPECT_NE(bf.err.find("bfloat16"), std::string::npos) << bf.err;
+  Outcome set = run({"--workloads", "bert-gemm", "--dtype", "float16", "--target", "cuda", "--trials", "2"});
+  EXPECT_EQ(set.exit_code, 1) << set.err;
+  EXPECT_NE(set.err.find("--dtype"), std::string::npos) << set.err;
+  // The task is matmul_fp16's: its own workload key, so float32 matmul logs stay valid. Without
+  // a GPU no candidate runs (exit 2), but the records name the float16 workload either way.
+  Outcome o = run({"--op", "matmul", "--dtype", "float16", "--target", "cuda", "--shape", "m=16,n=16,k=16",
+                   "--trials", "2", "--tuner", "random", "--batch", "2", "--log", "fp16.jsonl", "--no-progress"});
+  EXPECT_TRUE(o.exit_code == 0 || o.exit_code == 2) << o.err;
+  EXPECT_NE(o.err.find("matmul_fp16(16,16,16)"), std::string::npos) << o.err;
+  LogContents log = read_log((dir_ / "fp16.jsonl").string());
+  ASSERT_EQ(log.records.size(), 2u) << o.err;
+  for (const Record& r : log.records) EXPECT_EQ(r.workload_key, "matmul_fp16(16,16,16)");
+}
+
 }  // namespace
 }  // namespace te::autotune

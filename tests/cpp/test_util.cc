@@ -3,6 +3,9 @@
 #include <cmath>
 #include <sstream>
 
+#include "ir/half.h"
+#include "ops_test_util.h"  // compare_half_arrays
+
 namespace te::testing {
 
 void fill_random(NDArray& a, uint64_t seed) {
@@ -14,6 +17,7 @@ void fill_random(NDArray& a, uint64_t seed) {
   for (int64_t i = 0; i < n; ++i) {
     if (t == DataType::float32()) a.data_as<float>()[i] = float(real(rng));
     else if (t == DataType::float64()) a.data_as<double>()[i] = real(rng);
+    else if (t == DataType::float16()) detail::store_half(a.data(), i, real(rng));  // rounded to binary16
     else if (t == DataType::int32()) a.data_as<int32_t>()[i] = integer(rng);
     else if (t == DataType::int64()) a.data_as<int64_t>()[i] = integer(rng);
     else if (t == DataType::int8()) a.data_as<int8_t>()[i] = int8_t(integer(rng));
@@ -33,6 +37,7 @@ static double element(const NDArray& a, int64_t i) {
   DataType t = a.dtype();
   if (t == DataType::float32()) return a.data_as<float>()[i];
   if (t == DataType::float64()) return a.data_as<double>()[i];
+  if (t == DataType::float16()) return detail::load_half(a.data(), i);
   if (t == DataType::int32()) return a.data_as<int32_t>()[i];
   if (t == DataType::int64()) return double(a.data_as<int64_t>()[i]);
   if (t == DataType::int8()) return a.data_as<int8_t>()[i];
@@ -52,6 +57,27 @@ std::string compare_arrays(const NDArray& actual, const NDArray& expected, doubl
     if (std::isinf(y) && x == y) bad = false;
     if (bad) {
       os << "element " << i << ": got " << x << ", expected " << y;
+      return os.str();
+    }
+  }
+  return "";
+}
+
+std::string compare_half_arrays(const NDArray& actual, const NDArray& expected, double ulps) {
+  if (actual.dtype() != DataType::float16() || expected.dtype() != DataType::float16())
+    return "compare_half_arrays: float16 arrays expected, got " + actual.dtype().str() + " and " +
+           expected.dtype().str();
+  if (actual.shape() != expected.shape()) return "shape mismatch";
+  for (int64_t i = 0; i < actual.numel(); ++i) {
+    double x = element(actual, i), y = element(expected, i);
+    double ulp = std::fabs(y) < std::ldexp(1.0, -14) ? std::ldexp(1.0, -24)
+                                                     : std::ldexp(1.0, std::ilogb(std::fabs(y)) - 10);
+    bool bad = std::isnan(x) || std::isnan(y) || std::fabs(x - y) > ulps * ulp;
+    if (std::isinf(y) && x == y) bad = false;
+    if (bad) {
+      std::ostringstream os;
+      os << "element " << i << ": got " << x << ", expected " << y << " (more than " << ulps
+         << " float16 ulp apart)";
       return os.str();
     }
   }

@@ -116,8 +116,44 @@ def test_benchmark_schedules_compile(name):
         assert "float C_local[64]" in cu  # 8x8 per thread (with vthreads: 2x2 slices of 4x4)
 
 
+def test_fp16_matmul_compute_and_benchmark_schedule():
+    """te.ops.matmul on float16 accumulates in float32 (C = float16(C_acc)); the fp16 benchmark
+    schedule keeps the float32 accumulators per thread and stages float16 tiles in shared memory.
+    The compute's numbers are checked against NumPy here on the CPU (the plain llvm schedule)."""
+    A = te.placeholder((33, 70), dtype="float16", name="A")
+    B = te.placeholder((70, 20), dtype="float16", name="B")
+    C = te.ops.matmul(A, B)
+    assert C.dtype == "float16" and C.name == "C"
+    (acc,) = C.op.input_tensors
+    assert acc.dtype == "float32" and acc.name == "C_acc"
+    assert te.ops.matmul(A, B, name="D", out_dtype="float32").dtype == "float32"
+    with pytest.raises(te.TEError, match="same dtype"):
+        te.ops.matmul(A, te.placeholder((70, 20), name="B32"))
+    with pytest.raises(te.TEError, match="out_dtype 'int8'"):
+        te.ops.matmul(A, B, out_dtype="int8")
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1, 1, (33, 70)).astype("float16")
+    b = rng.uniform(-1, 1, (70, 20)).astype("float16")
+    f = te.build(te.create_schedule(C.op), [A, B, C], "llvm")
+    c = np.full((33, 20), np.nan, "float16")
+    f(a, b, c)
+    ref = a.astype("float32") @ b.astype("float32")
+    # Rounded once to float16: within one float16 ulp of the float32 result.
+    np.testing.assert_array_less(np.abs(c.astype("float32") - ref), np.spacing(np.abs(ref).astype("float16")).astype("float32") + 1e-6)
+
+    s, args = cuda_schedules.matmul(256, 256, 64, dtype="float16")
+    f = te.build(s, args, "cuda", name="hgemm")
+    cu = f.get_source("cuda")
+    assert "#include <cuda_fp16.h>" in cu and "__half* __restrict__ C" in cu
+    assert "__half A_shared[1024]" in cu  # the block's 128x8 float16 tile
+    assert "float C_acc_local[64]" in cu  # 8x8 float32 accumulators per thread (registers)
+    assert ".entry hgemm_kernel(" in f.get_source("ptx")
+
+
 def test_benchmarks_dry_run():
-    for script, args in (("matmul_cuda.py", ["--sizes", "4096", "--dry-run"]), ("conv2d_cuda.py", ["--dry-run"])):
+    for script, args in (("matmul_cuda.py", ["--sizes", "4096", "--dry-run"]),
+                         ("matmul_cuda.py", ["--sizes", "1024", "--dtype", "float16", "--dry-run"]),
+                         ("conv2d_cuda.py", ["--dry-run"])):
         out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", script)] + args, capture_output=True,
                              text=True, env=dict(os.environ), timeout=300)
         assert out.returncode == 0, out.stderr
@@ -246,6 +282,22 @@ def test_benchmark_schedules_match_numpy_on_gpu():
         for rx in range(3):
             ref += np.einsum("nchw,fc->nfhw", padded[:, :, ry:ry + 16, rx:rx + 16], w[:, :, ry, rx])
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-3)
+
+
+@gpu
+def test_fp16_matmul_matches_numpy_on_gpu():
+    """The fp16 benchmark kernel against NumPy's float32
+    product of the same float16 inputs, within one float16 ulp (plus float32 rounding)."""
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((256, 64)).astype("float16")
+    b = rng.standard_normal((64, 384)).astype("float16")
+    ref = a.astype("float32") @ b.astype("float32")
+    tol = np.spacing(np.abs(ref).astype("float16")).astype("float32") + 1e-4
+    s, args = cuda_schedules.matmul(256, 384, 64, dtype="float16")
+    f = te.build(s, args, "cuda")
+    c = te.nd.array(np.full((256, 384), np.nan, "float16"), device=te.cuda(0))
+    f(te.nd.array(a, device=te.cuda(0)), te.nd.array(b, device=te.cuda(0)), c)
+    np.testing.assert_array_less(np.abs(c.numpy().astype("float32") - ref), tol)
 
 
 @gpu

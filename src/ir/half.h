@@ -1,4 +1,4 @@
-// src/te/half.h — float16 storage for the reference evaluator. The compiler's _Float16 where
+// src/ir/half.h — float16 storage for the reference evaluator and the IR interpreter. The compiler's _Float16 where
 // it has one (gcc 12, clang >= 15 on x86); otherwise (clang-14, which builds the sanitizer
 // and fuzzing tree) the same IEEE binary16 conversions in bit arithmetic, rounding to
 // nearest even directly from double, as _Float16(double) does.

@@ -1,0 +1,178 @@
+// float16 GEMM with float32 accumulation: te::ops::matmul on float16 inputs (its stages and
+// out_dtype), and the "matmul_fp16" cuda template — random configs of its space lowered and run
+// through the IR interpreter (thread loops serially: exact for these kernels, each thread loop
+// nest covers what its threads do between barriers) against the reference interpreter and an
+// independent double-precision loop over the same float16 inputs, the CUDA C compiled with NVRTC
+// for sm_90, and run on a GPU where there is one.
+#include <cmath>
+#include <optional>
+
+#include "ir/half.h"
+#include "ir/interpreter.h"
+#include "te/autotune/task.h"
+#include "te/ops.h"
+#include "ops_test_util.h"
+
+namespace te::testing {
+namespace {
+
+using autotune::Config;
+using autotune::Instance;
+using autotune::Task;
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+TEST(OpsMatmulFp16, ComputeAccumulatesInFloat32) {
+  Tensor a = placeholder({5, 7}, DataType::float16(), "A");
+  Tensor b = placeholder({7, 3}, DataType::float16(), "B");
+  Tensor c = ops::matmul(a, b);
+  EXPECT_EQ(c.dtype(), DataType::float16());
+  ASSERT_EQ(c.op()->input_tensors().size(), 1u);
+  Tensor acc = c.op()->input_tensors()[0];
+  EXPECT_EQ(acc.name(), "C_acc");
+  EXPECT_EQ(acc.dtype(), DataType::float32());
+  Tensor c32 = ops::matmul(a, b, "D", "float32");
+  EXPECT_EQ(c32.dtype(), DataType::float32());
+  EXPECT_EQ(c32.name(), "D");
+  EXPECT_EQ(ops::matmul(a, b, "E", "float16").dtype(), DataType::float16());
+
+  // A sum whose float16 partial sums would lose it: 2048 + 1 + 1 + ... stays exact in float32.
+  // Through the reference evaluator: k = 7 products of 1 x {2048, 1, 1, 1, 1, 1, 1}.
+  NDArray av = NDArray::empty({5, 7}, DataType::float16()), bv = NDArray::empty({7, 3}, DataType::float16());
+  for (int64_t i = 0; i < 35; ++i) detail::store_half(av.data(), i, 1.0);
+  for (int64_t i = 0; i < 21; ++i) detail::store_half(bv.data(), i, i < 3 ? 2048.0 : 1.0);
+  NDArray got32 = evaluate_reference({a, b}, {av, bv}, {c32})[0];
+  EXPECT_EQ(got32.data_as<float>()[0], 2054.0f);  // float16 accumulation would give 2048
+  NDArray got16 = evaluate_reference({a, b}, {av, bv}, {c})[0];
+  EXPECT_EQ(detail::load_half(got16.data(), 0), 2054.0);  // 2054 is a float16 (ulp 2 above 2048)
+}
+
+TEST(OpsMatmulFp16, ComputeErrors) {
+  Tensor a16 = placeholder({4, 5}, DataType::float16(), "A");
+  Tensor b32 = placeholder({5, 3}, DataType::float32(), "B");
+  Tensor a32 = placeholder({4, 5}, DataType::float32(), "A");
+  Tensor b16 = placeholder({5, 3}, DataType::float16(), "B");
+  EXPECT_TE_ERROR(ops::matmul(a16, b32), "A", "float16", "B", "float32", "same dtype");
+  EXPECT_TE_ERROR(ops::matmul(a32, b32, "C", "float16"), "out_dtype", "float16", "float32 inputs");
+  EXPECT_TE_ERROR(ops::matmul(a16, b16, "C", "int32"), "out_dtype", "int32", "float16 or float32");
+  EXPECT_TE_ERROR(ops::matmul(a16, b16, "C", "half"), "half");
+}
+
+TEST(OpsMatmulFp16, TemplateIsCudaOnlyWithItsOwnWorkloadKey) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul_fp16", {64, 32, 16}, "cuda");
+  EXPECT_EQ(task.workload_key, "matmul_fp16(64,32,16)");
+  EXPECT_NE(task.workload_key, autotune::create_task("matmul", {64, 32, 16}, "cuda").workload_key);
+  EXPECT_DOUBLE_EQ(task.flop, 2.0 * 64 * 32 * 16);
+  // matmul's knobs, so the two spaces are the same size.
+  EXPECT_EQ(task.space.space_size(), autotune::create_task("matmul", {64, 32, 16}, "cuda").space.space_size());
+  Instance inst = task.default_instance();
+  EXPECT_EQ(inst.args[0].dtype(), DataType::float16());
+  EXPECT_EQ(inst.args[2].dtype(), DataType::float16());
+  EXPECT_TE_ERROR(autotune::create_task("matmul_fp16", {64, 32, 16}, "llvm"), "matmul_fp16", "cuda");
+  EXPECT_TE_ERROR(autotune::create_task("matmul_fp16", {64, 0, 16}, "cuda"), "matmul_fp16", "n");
+  const ops::OpInfo& op = ops::find_op("matmul_fp16");
+  EXPECT_EQ(op.targets, (std::vector<std::string>{"cuda"}));
+  EXPECT_EQ(op.arg_names, (std::vector<std::string>{"m", "n", "k"}));
+}
+
+// The lowered cuda function of inst run in the IR interpreter on `inputs` (float16 buffers
+// included); returns the output, prefilled with NaN.
+NDArray interpret_cuda(const Instance& inst, const std::vector<NDArray>& inputs) {
+  LowerOptions options;
+  options.target = Target::parse("cuda");
+  LoweredFunc f = lower(inst.schedule, inst.args, "mm_fp16", options);
+  NDArray out = NDArray::empty(const_shape(inst.args.back()), inst.args.back().dtype());
+  out.fill_poison();
+  std::vector<NDArray> arrays = inputs;
+  arrays.push_back(out);
+  Interpreter interp;
+  for (size_t i = 0; i < f.args.size(); ++i)
+    interp.bind_buffer(f.args[i].data, InterpBuffer{arrays[i].data(), arrays[i].dtype(), arrays[i].numel()});
+  interp.run(f.body);
+  return out;
+}
+
+// C = float16(sum_k A * B) in double from the float16 inputs: an oracle independent of te.
+// Within 1 float16 ulp plus the float32 accumulation error (k * 2^-24 * sum |a b|).
+std::string check_against_double_loop(const NDArray& a, const NDArray& b, const NDArray& c, int64_t m, int64_t n,
+                                      int64_t k) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0, mag = 0;
+      for (int64_t r = 0; r < k; ++r) {
+        double p = detail::load_half(a.data(), i * k + r) * detail::load_half(b.data(), r * n + j);
+        sum += p;
+        mag += std::fabs(p);
+      }
+      double got = detail::load_half(c.data(), i * n + j);
+      double ulp = std::ldexp(1.0, std::max(std::ilogb(std::max(std::fabs(sum), 1e-30)), -14) - 10);
+      double tol = ulp + double(k) * std::ldexp(mag, -24);
+      if (!(std::fabs(got - sum) <= tol))
+        return "C[" + std::to_string(i) + ", " + std::to_string(j) + "] = " + std::to_string(got) + ", exact " +
+               std::to_string(sum);
+    }
+  return "";
+}
+
+// The default config and `count` random ones of matmul_fp16(m, n, k) on cuda: those within the
+// limits (the others are te::Errors naming a limit) match both references in the interpreter,
+// compile with NVRTC (when it works here) to sm_90 PTX with __half and a float32 accumulator,
+// and run against the reference on a GPU where there is one.
+void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul_fp16", {m, n, k}, "cuda");
+  std::string why;
+  const bool nvrtc = nvrtc_works(why);
+  const Reference ref = make_reference(task.default_instance(), seed);
+  ASSERT_EQ(ref.inputs[0].dtype(), DataType::float16());
+  EXPECT_EQ(check_against_double_loop(ref.inputs[0], ref.inputs[1], ref.expected, m, n, k), "");
+  std::vector<int64_t> indices = random_indices(task, count, seed);
+  if (std::find(indices.begin(), indices.end(), 0) == indices.end()) indices.insert(indices.begin(), 0);
+  int checked = 0;
+  for (int64_t index : indices) {
+    Config cfg = task.space.from_index(index);
+    Instance inst;
+    try {
+      inst = task.instantiate(cfg);
+    } catch (const Error& e) {
+      EXPECT_TRUE(contains(e.what(), "limit")) << cfg.to_string() << ": " << e.what();
+      continue;
+    }
+    NDArray out = interpret_cuda(inst, ref.inputs);
+    EXPECT_EQ(compare_half_arrays(out, ref.expected, 1), "") << cfg.to_string() << "\n" << inst.schedule.steps_python();
+    EXPECT_EQ(check_against_double_loop(ref.inputs[0], ref.inputs[1], out, m, n, k), "") << cfg.to_string();
+    ++checked;
+    if (!nvrtc) continue;
+    Module mod = build(inst.schedule, inst.args, "cuda", "hgemm_cfg");
+    std::string cu = mod.get_source("cuda");
+    for (const char* part : {"#include <cuda_fp16.h>", "const __half* __restrict__ A", "__half* __restrict__ C",
+                             "__shared__ __align__(16) __half A_shared[", "float C_acc_local[", "__half2float(",
+                             "__float2half("})
+      EXPECT_TRUE(contains(cu, part)) << cfg.to_string() << ": missing '" << part << "' in\n" << cu;
+    // The accumulators are the thread's tile only (tile_i[2] x tile_j[2]), not all of C.
+    const std::vector<int64_t> ti = cfg.get("tile_i"), tj = cfg.get("tile_j");
+    EXPECT_TRUE(contains(cu, "float C_acc_local[" + std::to_string(ti[2] * tj[2]) + "]")) << cfg.to_string() << cu;
+    const std::string ptx = mod.get_source("ptx");  // the default arch here: sm_90 without a GPU
+    EXPECT_TRUE(contains(ptx, ".entry hgemm_cfg_kernel(")) << cfg.to_string();
+    // On a GPU: the same kernel against the same reference (skipped without a device).
+    std::vector<NDArray> probe;
+    for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));
+    try {
+      mod(probe);
+    } catch (const Error& e) {
+      EXPECT_TRUE(contains(e.what(), "no CUDA device")) << e.what();
+      continue;
+    }
+    EXPECT_EQ(build_run_compare(inst, "cuda", ref), "") << cfg.to_string();
+  }
+  EXPECT_GE(checked, count > 0 ? 2 : 1) << task.workload_key;  // the default always fits
+  if (!nvrtc) std::cerr << "NVRTC not available (" << why << "): CUDA C not compiled\n";
+}
+
+TEST(OpsMatmulFp16, RandomConfigsMatchInTheInterpreterAndCompile) { sweep_fp16(67, 45, 23, 6, 20261206); }
+
+TEST(OpsMatmulFp16, DivisibleShapeConfigs) { sweep_fp16(64, 64, 32, 3, 77); }
+
+}  // namespace
+}  // namespace te::testing
