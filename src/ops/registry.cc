@@ -42,6 +42,8 @@ std::vector<OpInfo> make_op_list() {
       "C[m, n] = float16(sum_k float32(A[m, k]) * float32(B[k, n])): float16 inputs and output, float32 "
       "accumulation (no tensor cores)";
   matmul_fp16.targets = {"cuda"};
+  matmul_fp16.arg_names = {"m", "n", "k"};  // NN only (its template takes no layout flags)
+  matmul_fp16.default_args = {1024, 1024, 1024};
 
   OpInfo bmm;
   bmm.name = "batch_matmul";
