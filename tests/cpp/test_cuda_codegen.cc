@@ -53,6 +53,26 @@ TEST(CudaCodegen, Float4WhenVectorizedByFour) {
   run_or_skip(m, {A}, C, {{4096}, {4096}});
 }
 
+TEST(CudaCodegen, Float2WhenVectorizedByTwo) {
+  Tensor A = placeholder({1024}, DataType::float32(), "A");
+  Tensor B = placeholder({1024}, DataType::float32(), "B");
+  Tensor C = compute({1024}, [&](const std::vector<Var>& i) { return A(i[0]) * B(i[0]) + 1.0f; }, "C");
+  Schedule s = create_schedule({C.op()});
+  auto [xo, xv] = s[C].split(compute_op(C)->axis[0], 2);
+  auto [bx, tx] = s[C].split(xo, 64);
+  s[C].bind(bx, thread_axis("blockIdx.x"));
+  s[C].bind(tx, thread_axis("threadIdx.x"));
+  s[C].vectorize(xv);
+  Module m = build(s, {A, B, C}, "cuda", "fma2");
+  std::string cu = m.get_source("cuda");
+  EXPECT_TRUE(contains(cu, "make_float2(")) << cu;
+  EXPECT_TRUE(contains(cu, "*(const float2*)(A + ")) << cu;
+  EXPECT_FALSE(contains(cu, "float4")) << cu;
+  std::string ptx = expect_ptx_entry(m);
+  EXPECT_TRUE(contains(ptx, ".v2.f32")) << "no vector load/store in PTX";
+  run_or_skip(m, {A, B}, C, {{1024}, {1024}, {1024}});
+}
+
 TEST(CudaCodegen, VectorizedOddExtentIsScalarized) {
   Tensor A = placeholder({30}, DataType::float32(), "A");
   Tensor C = compute({30}, [&](const std::vector<Var>& i) { return A(i[0]) + 1.0f; }, "C");

@@ -4,7 +4,7 @@
 // infer_gpu_launch), shared buffers `__shared__` arrays, local/intermediate buffers per-thread
 // arrays, barriers `__syncthreads()`. float16 is `__half` (cuda_fp16.h) with its math done in
 // float. Vector statements are printed lane by lane, except that float32x4 accesses at a
-// provably 4-aligned contiguous index become single float4 loads/stores.
+// provably 4-aligned (2-aligned) contiguous index become single float4 (float2) loads/stores.
 #include "codegen/cuda/codegen_cuda.h"
 
 #include <cmath>
@@ -58,10 +58,14 @@ bool divisible_by(const Expr& e, int64_t k) {
   return false;
 }
 
-// A contiguous float32x4 access at a 16-byte aligned element index: one float4 access.
-bool is_float4_access(DataType t, const Expr& index) {
+// A contiguous float32x4 / float32x2 access at an element index aligned to its size (16 / 8
+// bytes; buffers are at least 16-byte aligned): one float4 / float2 access, else nullptr.
+const char* vector_access_type(DataType t, const Expr& index) {
   const auto* ramp = index.as<RampNode>();
-  return t == DataType::float32().with_lanes(4) && ramp && is_one(ramp->stride) && divisible_by(ramp->base, 4);
+  if (!ramp || !is_one(ramp->stride)) return nullptr;
+  if (t == DataType::float32().with_lanes(4) && divisible_by(ramp->base, 4)) return "float4";
+  if (t == DataType::float32().with_lanes(2) && divisible_by(ramp->base, 2)) return "float2";
+  return nullptr;
 }
 
 class CudaPrinter {
@@ -349,7 +353,7 @@ class CudaPrinter {
     return out.str();
   }
 
-  // Hoists float4 loads of a vector statement into temporaries (not under if_then_else,
+  // Hoists float4 / float2 loads of a vector statement into temporaries (not under if_then_else,
   // whose untaken branch must not be read).
   void hoist_vector_loads(const Expr& value, int indent, std::ostringstream& out) {
     std::function<void(const Expr&, bool)> walk = [&](const Expr& e, bool guarded) {
@@ -359,9 +363,10 @@ class CudaPrinter {
         return;
       }
       if (const auto* load = e.as<LoadNode>()) {
-        if (!guarded && is_float4_access(load->dtype, load->index) && !hoisted_.count(load)) {
-          std::string tmp = "v4_" + std::to_string(hoisted_.size());
-          out << pad(indent) << "const float4 " << tmp << " = *(const float4*)(" << name_of(load->buffer) << " + "
+        const char* vtype = vector_access_type(load->dtype, load->index);
+        if (!guarded && vtype && !hoisted_.count(load)) {
+          std::string tmp = "v" + std::to_string(load->dtype.lanes) + "_" + std::to_string(hoisted_.size());
+          out << pad(indent) << "const " << vtype << " " << tmp << " = *(const " << vtype << "*)(" << name_of(load->buffer) << " + "
               << print(load->index.as<RampNode>()->base) << ");\n";
           hoisted_.emplace(load, tmp);
         }
@@ -395,10 +400,10 @@ class CudaPrinter {
     }
     out << pad(indent) << "{\n";
     hoist_vector_loads(op->value, indent + 1, out);
-    if (is_float4_access(t, op->index)) {
-      out << pad(indent + 1) << "*(float4*)(" << buf << " + " << print(op->index.as<RampNode>()->base)
-          << ") = make_float4(";
-      for (int l = 0; l < 4; ++l) out << (l ? ", " : "") << print(op->value, l);
+    if (const char* vtype = vector_access_type(t, op->index)) {
+      out << pad(indent + 1) << "*(" << vtype << "*)(" << buf << " + " << print(op->index.as<RampNode>()->base)
+          << ") = make_" << vtype << "(";
+      for (int l = 0; l < t.lanes; ++l) out << (l ? ", " : "") << print(op->value, l);
       out << ");\n";
     } else {
       for (int l = 0; l < t.lanes; ++l)
