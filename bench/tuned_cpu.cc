@@ -37,43 +37,15 @@
 #include "te/autotune/task.h"
 #include "te/ops.h"
 #include "te/te.h"
+#include "bench_util.h"
 #include "tuned_cpu_memops.h"
 
 namespace at = te::autotune;
 
 namespace {
 
-constexpr int kRepeats = 15;
-constexpr double kMinRepeatSeconds = 0.02;
-
-double median_seconds(const std::function<void()>& run) {
-  using Clock = std::chrono::steady_clock;
-  run();  // warm-up (and first-touch of the outputs)
-  int number = 1;
-  for (;;) {  // calibrate: a repeat lasts at least kMinRepeatSeconds
-    auto t0 = Clock::now();
-    for (int i = 0; i < number; ++i) run();
-    if (std::chrono::duration<double>(Clock::now() - t0).count() >= kMinRepeatSeconds || number >= 1 << 20) break;
-    number *= 2;
-  }
-  std::vector<double> times;
-  for (int r = 0; r < kRepeats; ++r) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < number; ++i) run();
-    times.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / number);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
-te::NDArray random_array(const std::vector<int64_t>& shape, uint64_t seed) {
-  te::NDArray a = te::NDArray::empty(shape);
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  float* p = a.data_as<float>();
-  for (int64_t i = 0; i < a.numel(); ++i) p[i] = dist(rng);
-  return a;
-}
+using bench::median_seconds;
+using bench::random_array;
 
 // Max |te - ref| relative to the reduction length; "" when they agree.
 std::string compare(const float* got, const float* ref, int64_t n, int64_t reduction) {

@@ -26,6 +26,7 @@
 
 #include "te/ops.h"
 #include "te/te.h"
+#include "bench_util.h"
 
 namespace memops {
 namespace {
@@ -34,35 +35,8 @@ namespace at = te::autotune;
 using namespace dnnl;
 using tag = memory::format_tag;
 
-// The same timing as tuned_cpu.cc: warm-up, repeats of at least 20 ms, median of 15.
-double median_seconds(const std::function<void()>& run) {
-  using Clock = std::chrono::steady_clock;
-  run();
-  int number = 1;
-  for (;;) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < number; ++i) run();
-    if (std::chrono::duration<double>(Clock::now() - t0).count() >= 0.02 || number >= 1 << 20) break;
-    number *= 2;
-  }
-  std::vector<double> times;
-  for (int r = 0; r < 15; ++r) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < number; ++i) run();
-    times.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / number);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
-te::NDArray random_array(const std::vector<int64_t>& shape, uint64_t seed) {
-  te::NDArray a = te::NDArray::empty(shape);
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  float* p = a.data_as<float>();
-  for (int64_t i = 0; i < a.numel(); ++i) p[i] = dist(rng);
-  return a;
-}
+using bench::median_seconds;
+using bench::random_array;
 
 // "" when every element agrees within a tolerance scaled by the reduction length.
 std::string compare(const te::NDArray& got, const te::NDArray& ref, int64_t reduction, const char* what) {
