@@ -2,7 +2,11 @@
 // variant). Both keep a cost model retrained after every update on every measured config
 // (features from task.instantiate + lower + extract_features, cached per config; failed
 // configs score 0) and choose each batch as the top (1-ε)·n unmeasured configs by predicted
-// score plus ε·n random ones. Before the model is trained a batch is random.
+// score plus ε·n random ones. Before the model is trained a batch is random, except that the
+// first batch always holds the space's default config (every knob's first choice: the
+// template's documented default schedule) when it is valid and not yet measured — a template's
+// default is a good schedule, and measuring it first means a short tuning run never ends worse
+// than the kernel the user gets without tuning.
 //   "xgb"          : simulated annealing over the model's predictions from the best measured
 //                    configs plus random starts (kAnnealPoints points, at most kAnnealSteps
 //                    steps); spaces of at most kExhaustiveLimit configs are scored whole,
@@ -61,6 +65,14 @@ class ModelTuner : public SpaceTuner {
   std::vector<Config> next_batch(int n) override {
     std::vector<std::vector<int64_t>> picked;
     ChoiceSet picked_set;
+    if (!default_offered_ && n > 0) {
+      default_offered_ = true;
+      std::vector<int64_t> first_choices(task_.space.knobs().size(), 0);
+      if (!visited(first_choices) && features_of(first_choices) != nullptr) {
+        picked_set.insert(first_choices);
+        picked.push_back(std::move(first_choices));
+      }
+    }
     if (model_->trained() && n > 0) {
       int from_model = n - int(std::lround(epsilon_ * n));
       ChoiceMap<double> scored = kind_ == "xgb" ? anneal() : evolve();
@@ -72,6 +84,7 @@ class ModelTuner : public SpaceTuner {
       });
       for (auto& entry : ranked) {
         if (int(picked.size()) >= from_model) break;
+        if (picked_set.count(entry.second)) continue;
         picked_set.insert(entry.second);
         picked.push_back(std::move(entry.second));
       }
@@ -329,6 +342,7 @@ class ModelTuner : public SpaceTuner {
   size_t transfer_seen_ = 0;
   ChoiceMap<double> batch_predictions_;  // predictions for the batch last proposed
   std::optional<double> last_accuracy_;
+  bool default_offered_ = false;  // the default config went into a batch (or was measured)
   bool fit_failure_reported_ = false;
   bool internal_error_reported_ = false;
 };
