@@ -7,15 +7,4 @@
 #
 # One --op job per workload rather than `--workloads cpu-memops`: the task scheduler spends
 # nearly every trial of a set job on the DRAM-sized shapes, whose time dominates the set's.
-# --trials counts the records already in the log, so rerunning resumes. 2 threads.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-TRIALS=${1:-24}
-LOG=${2:-tuning_logs/cpu_memops_llvm.jsonl}
-BUILD=${BUILD_DIR:-build}
-export TE_NUM_THREADS=${TE_NUM_THREADS:-2}
-# "  LABEL op key=value,..." lines of the set in --list-ops
-"$BUILD/autotune" --list-ops | awk '/^  cpu-memops$/ {on = 1; next} on && /^  [^ ]/ {on = 0} on && NF == 3 {print $2, $3}' |
-  while read -r op shape; do
-    "$BUILD/autotune" --op "$op" --shape "$shape" --target llvm --trials "$TRIALS" --tuner xgb --log "$LOG" --no-progress
-  done
+exec bash "$(dirname "$0")/tune_set_per_op.sh" cpu-memops "${1:-24}" "${2:-tuning_logs/cpu_memops_llvm.jsonl}"
