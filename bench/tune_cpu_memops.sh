@@ -1,7 +1,7 @@
 #!/bin/bash
 # Tunes every workload of the `cpu-memops` set (depthwise conv2d, pooling, softmax, layer_norm
-# on real networks' shapes, plus DRAM-sized shapes) into one log, for bench_tuned_cpu and
-# bench_roofline.
+# on real networks' shapes, plus DRAM-sized shapes) and of `cpu-memops-nchwc` (the depthwise and
+# pooling shapes in NCHW16c) into one log, for bench_tuned_cpu and bench_roofline.
 #
 #   bash bench/tune_cpu_memops.sh [TRIALS_PER_WORKLOAD [LOG]]    (defaults: 24, tuning_logs/cpu_memops_llvm.jsonl)
 #
@@ -14,8 +14,8 @@ TRIALS=${1:-24}
 LOG=${2:-tuning_logs/cpu_memops_llvm.jsonl}
 BUILD=${BUILD_DIR:-build}
 export TE_NUM_THREADS=${TE_NUM_THREADS:-2}
-# "  LABEL op key=value,..." lines of the set in --list-ops
-"$BUILD/autotune" --list-ops | awk '/^  cpu-memops$/ {on = 1; next} on && /^  [^ ]/ {on = 0} on && NF == 3 {print $2, $3}' |
+# "  LABEL op key=value,..." lines of the sets cpu-memops and cpu-memops-nchwc in --list-ops
+"$BUILD/autotune" --list-ops | awk '/^  cpu-memops(-nchwc)?$/ {on = 1; next} on && /^  [^ ]/ {on = 0} on && NF == 3 {print $2, $3}' |
   while read -r op shape; do
     "$BUILD/autotune" --op "$op" --shape "$shape" --target llvm --trials "$TRIALS" --tuner xgb --log "$LOG" --no-progress
   done
