@@ -75,7 +75,10 @@ std::string layout_name(const memory::desc& md) {
   return "blocked";
 }
 
+// The label in cpu-memops-nchwc (the NCHW rows' labels), else in any set.
 std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
+  for (const te::ops::Workload& w : te::ops::find_workload_set("cpu-memops-nchwc").workloads)
+    if (w.op == op && w.args == args) return w.label;
   for (const te::ops::WorkloadSet& set : te::ops::workload_sets())
     for (const te::ops::Workload& w : set.workloads)
       if (w.op == op && w.args == args) return w.label;

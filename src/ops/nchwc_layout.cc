@@ -43,9 +43,18 @@ Schedule schedule_layout_transform(const Tensor& transform) {
     fail("schedule_layout_transform: ", transform.name(), " is not a layout transform (a compute of rank >= 3)");
   Schedule s = create_schedule({transform.op()});
   Stage st = s[transform];
-  // The innermost axis vectorized (the block: one vector of the blocked side; the NCHW side is
-  // then read or written with a stride), the outer two fused into the parallel loop.
-  st.vectorize(op->axis.back());
+  // The innermost axis vectorized (the block: one vector of the blocked side, the NCHW side then
+  // read with a stride; or an NCHW row, in pieces of its largest divisor up to 64 lanes, the
+  // widest vector te makes), the outer two fused into the parallel loop.
+  const IterVar& inner = op->axis.back();
+  const int64_t* extent = as_const_int(inner->dom.extent);
+  if (extent && *extent > 64) {
+    int64_t piece = 64;
+    while (*extent % piece != 0) --piece;
+    st.vectorize(st.split(inner, piece).second);
+  } else {
+    st.vectorize(inner);
+  }
   st.parallel(st.fuse(op->axis[0], op->axis[1]));
   return s;
 }

@@ -126,7 +126,7 @@ void schedule_blocked_llvm(Config& cfg, Schedule& s, const Tensor& out, const Te
   // a vector accumulator (up to 32 registers).
   const std::vector<int64_t> tile_x =
       define_split_candidates(cfg, "tile_x", ow, {{blocked_x_tile(ow)}, {4}, {8}, {7}, {14}, {2}, {1}, {16}});
-  const std::vector<int64_t> tile_y = define_split_candidates(cfg, "tile_y", oh, {{1}, {2}, {4}});
+  const std::vector<int64_t> tile_y = define_split_candidates(cfg, "tile_y", oh, {{2}, {1}, {4}});
   const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
   const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
   // 1: padding computed while reading (the border test is per position, the same for every lane
