@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "bench_util.h"
+#include "onednn_util.h"
 #include "te/ops.h"
 #include "te/te.h"
 
@@ -28,6 +29,8 @@ using namespace dnnl;
 using tag = memory::format_tag;
 using bench::median_seconds;
 using bench::random_array;
+using bench::const_shape;
+using bench::layout_name;
 
 struct Row {
   std::string op, label, workload;
@@ -37,53 +40,18 @@ struct Row {
 };
 std::vector<Row> rows;
 
-std::vector<int64_t> shape_of(const te::Tensor& t) {
-  std::vector<int64_t> shape;
-  for (const te::Expr& e : t.shape()) shape.push_back(*te::as_const_int(e));
-  return shape;
-}
-
 // A layout transform of `input` as its own kernel (te::ops::schedule_layout_transform).
 struct Transform {
   te::Module f;
   te::NDArray out;
   Transform(const te::Tensor& input, const te::Tensor& transform, const char* name)
       : f(te::build(te::ops::schedule_layout_transform(transform), {input, transform}, "llvm", name)),
-        out(te::NDArray::empty(shape_of(transform))) {}
+        out(te::NDArray::empty(const_shape(transform))) {}
   double run_and_time(te::NDArray& in) {
     f({in, out});
     return median_seconds([&] { f({in, out}); });
   }
 };
-
-// "" when every element agrees within a tolerance scaled by the reduction length.
-std::string compare(const te::NDArray& got, const float* ref, int64_t reduction, const char* what) {
-  const double tolerance = 1e-5 * double(reduction) + 1e-4;
-  const float* g = got.data_as<float>();
-  for (int64_t i = 0; i < got.numel(); ++i)
-    if (!(std::fabs(double(g[i]) - double(ref[i])) <= tolerance * (1 + std::fabs(double(ref[i])))))
-      return std::string("MISMATCH vs ") + what + " at " + std::to_string(i) + ": te " + std::to_string(g[i]) +
-             " vs " + std::to_string(ref[i]);
-  return "";
-}
-
-std::string layout_name(const memory::desc& md) {
-  if (md.data.format_kind != dnnl_blocked || md.data.ndims != 4) return "blocked";
-  const auto& b = md.data.format_desc.blocking;
-  if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) return "nChw" + std::to_string(b.inner_blks[0]) + "c";
-  if (b.inner_nblks == 0) return b.strides[1] == 1 ? "nhwc" : "nchw";
-  return "blocked";
-}
-
-// The label in cpu-memops-nchwc (the NCHW rows' labels), else in any set.
-std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
-  for (const te::ops::Workload& w : te::ops::find_workload_set("cpu-memops-nchwc").workloads)
-    if (w.op == op && w.args == args) return w.label;
-  for (const te::ops::WorkloadSet& set : te::ops::workload_sets())
-    for (const te::ops::Workload& w : set.workloads)
-      if (w.op == op && w.args == args) return w.label;
-  return "";
-}
 
 // Runs a primitive once per call and waits.
 struct Prim {
@@ -106,7 +74,7 @@ void bench_depthwise(Row& row, const at::Instance& best, const std::vector<int64
   row.to_blocked_s = to_blocked.run_and_time(data);
   row.pack_s = pack.run_and_time(weight);
   te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
-  te::NDArray out = te::NDArray::empty(shape_of(best.args[2]));
+  te::NDArray out = te::NDArray::empty(const_shape(best.args[2]));
   te::Tensor out_t = te::placeholder(best.args[2].shape(), te::DataType::float32(), "out_nchwc");
   Transform to_nchw(out_t, te::ops::nchwc_to_nchw(out_t), "to_nchw");
   auto run_te = [&] { f({to_blocked.out, pack.out, out}); };
@@ -115,7 +83,7 @@ void bench_depthwise(Row& row, const at::Instance& best, const std::vector<int64
 
   engine eng(engine::kind::cpu, 0);
   stream strm(eng);
-  const std::vector<int64_t> os = shape_of(best.args[2]);
+  const std::vector<int64_t> os = const_shape(best.args[2]);
   const memory::dims src_dims{n, c, h, w}, wei_dims{c, 1, 1, r, s}, dst_dims{n, c, os[2], os[3]};
   auto make = [&](tag layout, Prim& prim, memory& src, memory& dst) {
     memory::desc src_md(src_dims, memory::data_type::f32, layout);
@@ -145,13 +113,16 @@ void bench_depthwise(Row& row, const at::Instance& best, const std::vector<int64
   row.own_layout = layout_name(own_pd.src_desc());
   blocked(strm);
   own(strm);
-  row.check = compare(out, static_cast<const float*>(bdst.get_data_handle()), r * s, "oneDNN nChw16c");
+  row.check = bench::compare_close(out.data_as<float>(), static_cast<const float*>(bdst.get_data_handle()),
+                                   out.numel(), r * s, "oneDNN nChw16c");
   // oneDNN's own pick, back in NCHW, against te's output through te's back transform.
   te::NDArray own_nchw = te::NDArray::empty({n, c, os[2], os[3]});
   memory own_user({dst_dims, memory::data_type::f32, tag::nchw}, eng, own_nchw.data());
   reorder(odst, own_user).execute(strm, odst, own_user);
   strm.wait();
-  if (row.check.empty()) row.check = compare(to_nchw.out, own_nchw.data_as<float>(), r * s, "oneDNN own layout");
+  if (row.check.empty())
+    row.check = bench::compare_close(to_nchw.out.data_as<float>(), own_nchw.data_as<float>(), own_nchw.numel(),
+                                     r * s, "oneDNN own layout");
   row.te_s = median_seconds(run_te);
   row.blocked_s = median_seconds([&] { blocked(strm); });
   row.own_s = median_seconds([&] { own(strm); });
@@ -164,7 +135,7 @@ void bench_pool(Row& row, bool is_max, const at::Instance& best, const std::vect
   te::NDArray data = random_array({n, c, h, w}, 1);
   row.to_blocked_s = to_blocked.run_and_time(data);
   te::Module f = te::build(best.schedule, best.args, "llvm", "tuned");
-  const std::vector<int64_t> os = shape_of(best.args[1]);
+  const std::vector<int64_t> os = const_shape(best.args[1]);
   te::NDArray out = te::NDArray::empty(os);
   te::Tensor out_t = te::placeholder(best.args[1].shape(), te::DataType::float32(), "out_nchwc");
   Transform to_nchw(out_t, te::ops::nchwc_to_nchw(out_t), "to_nchw");
@@ -187,7 +158,8 @@ void bench_pool(Row& row, bool is_max, const at::Instance& best, const std::vect
   if (pd.workspace_desc().get_size()) blocked.args[DNNL_ARG_WORKSPACE] = memory(pd.workspace_desc(), eng);
   blocked(strm);
   row.own_layout = "nChw16c";
-  row.check = compare(out, static_cast<const float*>(dst.get_data_handle()), kernel * kernel, "oneDNN nChw16c");
+  row.check = bench::compare_close(out.data_as<float>(), static_cast<const float*>(dst.get_data_handle()),
+                                   out.numel(), kernel * kernel, "oneDNN nChw16c");
   row.te_s = median_seconds(run_te);
   row.blocked_s = median_seconds([&] { blocked(strm); });
   row.own_s = row.blocked_s;
@@ -201,12 +173,8 @@ bool handles(const std::string& op) {
 
 void bench(const std::string& op, const at::Task& task, const at::Instance& best, const std::vector<int64_t>& args) {
   Row row;
-  row.op = op, row.label = label_of(op, args), row.workload = task.workload_key;
-  for (const te::Tensor& t : best.args) {
-    double elements = 1;
-    for (int64_t d : shape_of(t)) elements *= double(d);
-    row.bytes += elements * t.dtype().bytes();
-  }
+  row.op = op, row.label = bench::workload_label(op, args, "cpu-memops-nchwc"), row.workload = task.workload_key;
+  row.bytes = bench::argument_bytes(best.args);
   if (op == "depthwise_conv2d_nchwc") bench_depthwise(row, best, args);
   else bench_pool(row, op == "max_pool2d_nchwc", best, args);
   rows.push_back(row);

@@ -23,9 +23,7 @@ Tensor depthwise_spatial(const char* fn, const Tensor& data, int64_t r, int64_t 
                          int64_t dilation, const std::function<Expr(const std::vector<Var>&, const IterVar&,
                                                                     const IterVar&)>& weight_at,
                          const std::string& name) {
-  if (stride < 1) fail(fn, ": stride = ", stride, " must be at least 1");
-  if (pad < 0) fail(fn, ": pad = ", pad, " must not be negative");
-  if (dilation < 1) fail(fn, ": dilation = ", dilation, " must be at least 1");
+  detail::check_conv_params(fn, stride, pad, dilation);
   const std::vector<Expr>& ds = data.shape();
   const int64_t h = *as_const_int(ds[2]), w = *as_const_int(ds[3]);
   const int64_t span_h = h + 2 * pad - dilation * (r - 1), span_w = w + 2 * pad - dilation * (s - 1);
@@ -48,17 +46,6 @@ Tensor depthwise_spatial(const char* fn, const Tensor& data, int64_t r, int64_t 
       name);
 }
 
-// The constant dimensions of t (te::Error naming fn and t otherwise).
-std::vector<int64_t> const_dims(const char* fn, const Tensor& t) {
-  std::vector<int64_t> dims;
-  for (const Expr& e : t.shape()) {
-    const int64_t* v = as_const_int(e);
-    if (!v) fail(fn, ": the shape of ", t.name(), " must be constant");
-    dims.push_back(*v);
-  }
-  return dims;
-}
-
 }  // namespace
 
 Tensor depthwise_conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation,
@@ -66,7 +53,8 @@ Tensor depthwise_conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t s
   if (data.ndim() != 4 || weight.ndim() != 4)
     fail("depthwise_conv2d_nchw: data (NCHW) and weight ([C, 1, R, S]) must be 4-D, got ", data.name(), " with ",
          data.ndim(), " and ", weight.name(), " with ", weight.ndim(), " dimensions");
-  const std::vector<int64_t> d = const_dims("depthwise_conv2d_nchw", data), w = const_dims("depthwise_conv2d_nchw", weight);
+  const std::vector<int64_t> d = detail::constant_shape("depthwise_conv2d_nchw", data),
+                             w = detail::constant_shape("depthwise_conv2d_nchw", weight);
   if (w[0] != d[1] || w[1] != 1)
     fail("depthwise_conv2d_nchw: ", weight.name(), " must be [C, 1, R, S] with C = ", d[1], " (the channels of ",
          data.name(), ", multiplier 1), got [", w[0], ", ", w[1], ", ", w[2], ", ", w[3], "]");
@@ -84,8 +72,8 @@ Tensor depthwise_conv2d_nchwc(const Tensor& data, const Tensor& weight, int64_t 
     fail("depthwise_conv2d_nchwc: data must be 5-D ([N, C/block, H, W, block]) and weight 4-D ([C/block, R, S, "
          "block], depthwise_pack_weight), got ",
          data.name(), " with ", data.ndim(), " and ", weight.name(), " with ", weight.ndim(), " dimensions");
-  const std::vector<int64_t> d = const_dims("depthwise_conv2d_nchwc", data),
-                             w = const_dims("depthwise_conv2d_nchwc", weight);
+  const std::vector<int64_t> d = detail::constant_shape("depthwise_conv2d_nchwc", data),
+                             w = detail::constant_shape("depthwise_conv2d_nchwc", weight);
   if (w[0] != d[1] || w[3] != d[4])
     fail("depthwise_conv2d_nchwc: ", weight.name(), " must be [C/block, R, S, block] = [", d[1], ", R, S, ", d[4],
          "] to match ", data.name(), " [", d[0], ", ", d[1], ", ", d[2], ", ", d[3], ", ", d[4], "], got [", w[0],
@@ -100,7 +88,7 @@ Tensor depthwise_pack_weight(const Tensor& weight, int64_t block, const std::str
   if (weight.ndim() != 4)
     fail("depthwise_pack_weight: the weight must be 4-D ([C, 1, R, S]), got ", weight.name(), " with ",
          weight.ndim(), " dimensions");
-  const std::vector<int64_t> w = const_dims("depthwise_pack_weight", weight);
+  const std::vector<int64_t> w = detail::constant_shape("depthwise_pack_weight", weight);
   if (w[1] != 1)
     fail("depthwise_pack_weight: ", weight.name(), " must be [C, 1, R, S] (channel multiplier 1), got a second "
          "dimension of ", w[1]);

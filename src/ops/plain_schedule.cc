@@ -38,6 +38,26 @@ void reduction_inside_tile(Stage acc) {
   acc.reorder(order);
 }
 
+// The padding stages: computed while reading (inline_pad), or a padded copy first — rows of the
+// innermost axis as vectors in pieces of 16 (masked loads at the borders), the outermost
+// `parallel_axes` axes fused and parallel.
+void schedule_pads_llvm(Schedule& s, const std::vector<Tensor>& pads, bool inline_pad, bool vectorize, bool parallel,
+                        size_t parallel_axes) {
+  for (const Tensor& pad : pads) {
+    Stage p = s[pad];
+    if (inline_pad) {
+      p.compute_inline();
+      continue;
+    }
+    const ComputeOpNode* pop = compute_of(p);
+    if (vectorize && pop->axis.size() > 2) p.vectorize(p.split(pop->axis.back(), 16).second);
+    if (!parallel) continue;
+    IterVar fused = pop->axis[0];
+    for (size_t a = 1; a < parallel_axes; ++a) fused = p.fuse(fused, pop->axis[a]);
+    p.parallel(fused);
+  }
+}
+
 }  // namespace
 
 void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tensor& reduction,
@@ -64,18 +84,7 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
   // 1: padding computed while reading (branches in the inner loop); 0: a padded copy first.
   const bool inline_pad = cfg.define_knob("inline_pad", {1, 0}) == 1;
 
-  for (const Tensor& pad : pads) {
-    Stage p = s[pad];
-    if (inline_pad) {
-      p.compute_inline();
-    } else {
-      // The padded copy: rows of the innermost axis as vectors (masked loads at the borders),
-      // the two outer axes fused and parallel.
-      const ComputeOpNode* pop = compute_of(p);
-      if (vectorize && pop->axis.size() > 2) p.vectorize(p.split(pop->axis.back(), 16).second);
-      if (parallel) p.parallel(p.fuse(pop->axis[0], pop->axis[1]));
-    }
-  }
+  schedule_pads_llvm(s, pads, inline_pad, vectorize, parallel, 2);
   Stage acc = accumulator(s, out, reduction, false);
   Stage o = s[out];
   op = compute_of(o);
@@ -133,16 +142,7 @@ void schedule_blocked_llvm(Config& cfg, Schedule& s, const Tensor& out, const Te
   // of a vector); 0: a padded copy first.
   const bool inline_pad = cfg.define_knob("inline_pad", {1, 0}) == 1;
 
-  for (const Tensor& pad : pads) {
-    Stage p = s[pad];
-    if (inline_pad) {
-      p.compute_inline();
-    } else {
-      const ComputeOpNode* pop = compute_of(p);
-      p.vectorize(pop->axis[4]);
-      if (parallel) p.parallel(p.fuse(p.fuse(pop->axis[0], pop->axis[1]), pop->axis[2]));
-    }
-  }
+  schedule_pads_llvm(s, pads, inline_pad, true, parallel, 3);
   Stage acc = accumulator(s, out, reduction, false);
   Stage o = s[out];
   op = compute_of(o);  // a cache_write replaced the output's operation

@@ -312,6 +312,22 @@ void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& 
   }
 }
 
+std::vector<int64_t> constant_shape(const std::string& op, const Tensor& t) {
+  std::vector<int64_t> shape;
+  for (const Expr& e : t.shape()) {
+    const int64_t* v = as_const_int(e);
+    if (!v) fail(op, ": the shape of ", t.name(), " must be constant");
+    shape.push_back(*v);
+  }
+  return shape;
+}
+
+void check_conv_params(const std::string& op, int64_t stride, int64_t pad, int64_t dilation) {
+  if (stride < 1) fail(op, ": stride = ", stride, " must be at least 1");
+  if (pad < 0) fail(op, ": pad = ", pad, " must not be negative");
+  if (dilation < 1) fail(op, ": dilation = ", dilation, " must be at least 1");
+}
+
 void check_arg_at_least(const std::string& op, const std::string& arg, int64_t value, int64_t minimum) {
   if (value < minimum) fail(op, ": argument ", arg, " = ", value, " must be at least ", minimum);
 }

@@ -135,6 +135,10 @@ IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t
 void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& inner_first,
                    int64_t max_copies = 32);
 
+// The constant shape of t (te::Error naming op and t when a dimension is not constant).
+std::vector<int64_t> constant_shape(const std::string& op, const Tensor& t);
+// te::Error naming op unless stride >= 1, pad >= 0 and dilation >= 1.
+void check_conv_params(const std::string& op, int64_t stride, int64_t pad, int64_t dilation);
 // te::Error naming the operator and the argument unless value >= minimum.
 void check_arg_at_least(const std::string& op, const std::string& arg, int64_t value, int64_t minimum);
 
