@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "te/ops.h"
 #include "te/te.h"
 
 namespace bench {
@@ -47,6 +48,50 @@ inline te::NDArray random_array(const std::vector<int64_t>& shape, uint64_t seed
   float* p = a.data_as<float>();
   for (int64_t i = 0; i < a.numel(); ++i) p[i] = dist(rng);
   return a;
+}
+
+// "" when every element of got[0, n) agrees with ref within 1e-5 * reduction + 1e-4 (relative to
+// 1 + |ref|: the error of a float32 sum grows with its length); else the first difference.
+inline std::string compare_close(const float* got, const float* ref, int64_t n, int64_t reduction,
+                                 const std::string& what) {
+  const double tolerance = 1e-5 * double(reduction) + 1e-4;
+  for (int64_t i = 0; i < n; ++i)
+    if (!(std::fabs(double(got[i]) - double(ref[i])) <= tolerance * (1 + std::fabs(double(ref[i])))))
+      return "MISMATCH vs " + what + " at " + std::to_string(i) + ": te " + std::to_string(got[i]) + " vs " +
+             std::to_string(ref[i]);
+  return "";
+}
+
+// The constant shape of t.
+inline std::vector<int64_t> const_shape(const te::Tensor& t) {
+  std::vector<int64_t> shape;
+  for (const te::Expr& e : t.shape()) shape.push_back(*te::as_const_int(e));
+  return shape;
+}
+
+// The bytes of a kernel's arguments, each read or written once (the least traffic any schedule has).
+inline double argument_bytes(const std::vector<te::Tensor>& args) {
+  double bytes = 0;
+  for (const te::Tensor& t : args) {
+    double elements = 1;
+    for (int64_t d : const_shape(t)) elements *= double(d);
+    bytes += elements * t.dtype().bytes();
+  }
+  return bytes;
+}
+
+// The label of workload (op, args) in the set `preferred` when it is there, else in the first set
+// that has it; "" in none.
+inline std::string workload_label(const std::string& op, const std::vector<int64_t>& args,
+                                  const std::string& preferred = "") {
+  std::string first;
+  for (const te::ops::WorkloadSet& set : te::ops::workload_sets())
+    for (const te::ops::Workload& w : set.workloads)
+      if (w.op == op && w.args == args) {
+        if (set.name == preferred) return w.label;
+        if (first.empty()) first = w.label;
+      }
+  return first;
 }
 
 }  // namespace bench

@@ -10,6 +10,8 @@
 //   softmax, layer_norm: oneDNN's softmax_forward and layer_normalization_forward;
 //   depthwise_conv2d, max_pool2d, avg_pool2d: oneDNN's convolution (groups = channels) and
 //           pooling primitives, blocked and on NCHW (tuned_cpu_memops.cc);
+//   their NCHW16c forms (*_nchwc): oneDNN's primitives on the same nChw16c arrays, te's layout
+//           transforms timed apart (tuned_cpu_nchwc.cc);
 //   conv2d: the oneDNN convolution primitive in the layouts it chooses itself (format "any";
 //           the reorders into and out of them are done once, outside the timing), and the
 //           same primitive on plain NCHW tensors (what a caller with NCHW data gets without
@@ -39,6 +41,7 @@
 #include "te/te.h"
 #include "bench_util.h"
 #include "tuned_cpu_memops.h"
+#include "tuned_cpu_nchwc.h"
 
 namespace at = te::autotune;
 
@@ -324,7 +327,7 @@ int run(int argc, char** argv) {
       const std::string& op = key->name;
       const std::vector<int64_t>& args = key->args;
       if (op != "matmul" && op != "batch_matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm" &&
-          !memops::handles(op))
+          !memops::handles(op) && !nchwc::handles(op))
         continue;
       at::Task task = at::create_task(op, args, record.target);
       if (!at::best_record(log.records, task.workload_key, task.target.str())) continue;
@@ -334,6 +337,7 @@ int run(int argc, char** argv) {
       else if (op == "batch_matmul") matmuls.push_back(bench_batch_matmul(task, best, args));
       else if (op == "conv2d") convs.push_back(bench_conv(task, best, args));
       else if (memops::handles(op)) memops::bench(op, task, best, args);
+      else if (nchwc::handles(op)) nchwc::bench(op, task, best, args);
       else rowwise.push_back(bench_rowwise(op, task, best, args));
     }
   }
@@ -349,6 +353,7 @@ int run(int argc, char** argv) {
               "oneDNN NCHW", convs);
   print_rowwise_table(rowwise);
   memops::print_tables();
+  nchwc::print_tables();
   return 0;
 }
 

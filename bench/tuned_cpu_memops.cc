@@ -27,6 +27,7 @@
 #include "te/ops.h"
 #include "te/te.h"
 #include "bench_util.h"
+#include "onednn_util.h"
 
 namespace memops {
 namespace {
@@ -37,18 +38,7 @@ using tag = memory::format_tag;
 
 using bench::median_seconds;
 using bench::random_array;
-
-// "" when every element agrees within a tolerance scaled by the reduction length.
-std::string compare(const te::NDArray& got, const te::NDArray& ref, int64_t reduction, const char* what) {
-  const double tolerance = 1e-5 * double(reduction) + 1e-4;
-  const float* g = got.data_as<float>();
-  const float* r = ref.data_as<float>();
-  for (int64_t i = 0; i < got.numel(); ++i)
-    if (!(std::fabs(double(g[i]) - double(r[i])) <= tolerance * (1 + std::fabs(double(r[i])))))
-      return std::string("MISMATCH vs ") + what + " at " + std::to_string(i) + ": te " + std::to_string(g[i]) +
-             " vs " + std::to_string(r[i]);
-  return "";
-}
+using bench::layout_name;
 
 struct Row {
   std::string op, label, workload;
@@ -57,22 +47,6 @@ struct Row {
   std::string blocked_layout, check;
 };
 std::vector<Row> rows;
-
-std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
-  for (const te::ops::WorkloadSet& set : te::ops::workload_sets())
-    for (const te::ops::Workload& w : set.workloads)
-      if (w.op == op && w.args == args) return w.label;
-  return "";
-}
-
-// "nChw16c"-like names for the 4-D layouts oneDNN picks: nchw, nhwc, or nChw<block>c.
-std::string layout_name(const memory::desc& md) {
-  if (md.data.format_kind != dnnl_blocked || md.data.ndims != 4) return "blocked";
-  const auto& b = md.data.format_desc.blocking;
-  if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) return "nChw" + std::to_string(b.inner_blks[0]) + "c";
-  if (b.inner_nblks == 0) return b.strides[1] == 1 ? "nhwc" : "nchw";
-  return "blocked";
-}
 
 // The oneDNN side of one workload: the primitive built twice (blocked descriptors, plain ones).
 struct Built {
@@ -135,8 +109,10 @@ void finish_row(Row& row, OneDnn& d, const memory::desc& user_src_md, const memo
   run_e2e();  // ref: blocked result in NCHW
   run_plain();
   run_te();
-  row.check = compare(te_out, ref, reduction, "oneDNN blocked");
-  if (row.check.empty()) row.check = compare(te_out, plain_out, reduction, "oneDNN NCHW");
+  const float* got = te_out.data_as<float>();
+  row.check = bench::compare_close(got, ref.data_as<float>(), te_out.numel(), reduction, "oneDNN blocked");
+  if (row.check.empty())
+    row.check = bench::compare_close(got, plain_out.data_as<float>(), te_out.numel(), reduction, "oneDNN NCHW");
   row.te_s = median_seconds(run_te);
   row.blocked_s = median_seconds(run_blocked);
   row.nchw_s = median_seconds(run_plain);
@@ -199,12 +175,8 @@ bool handles(const std::string& op) {
 
 void bench(const std::string& op, const at::Task& task, const at::Instance& best, const std::vector<int64_t>& args) {
   Row row;
-  row.op = op, row.label = label_of(op, args), row.workload = task.workload_key;
-  for (const te::Tensor& t : best.args) {
-    double elements = 1;
-    for (const te::Expr& e : t.shape()) elements *= double(*te::as_const_int(e));
-    row.bytes += elements * t.dtype().bytes();
-  }
+  row.op = op, row.label = bench::workload_label(op, args, "cpu-memops"), row.workload = task.workload_key;
+  row.bytes = bench::argument_bytes(best.args);
   if (op == "depthwise_conv2d") bench_depthwise(row, best, args);
   else bench_pool(row, op == "max_pool2d", best, args);
   rows.push_back(row);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 #include "te/operation.h"
+#include "te/schedule.h"
 
 namespace te::ops {
 
@@ -99,6 +100,26 @@ Tensor conv3d_ncdhw(const Tensor& data, const Tensor& weight, int64_t stride, in
 // is reported apart from the convolution's, as oneDNN's reorders are. CUDA kernels take KCRS.
 constexpr int64_t kConv2dChannelBlock = 16;
 Tensor conv2d_pack_weight(const Tensor& weight, const std::string& name = "weight_packed");
+
+// Depthwise conv2d and pooling in the blocked layout NCHW{b}c (oneDNN's nChw16c): data
+// [N, C/b, H, W, b] (channel c at [c / b][.., c % b]), output blocked the same way, b taken from
+// data's last dimension; the CPU templates use b = kNchwcBlock (one AVX-512 vector). Semantics
+// as depthwise_conv2d_nchw / pool2d. The depthwise weight is pre-packed [C/b, R, S, b]
+// (depthwise_pack_weight: weight[c, 0, r, s] at [c / b, r, s, c % b]; te::Error unless b divides C).
+constexpr int64_t kNchwcBlock = 16;
+Tensor depthwise_conv2d_nchwc(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad,
+                              int64_t dilation = 1, const std::string& name = "depthwise");
+Tensor depthwise_pack_weight(const Tensor& weight, int64_t block = kNchwcBlock,
+                             const std::string& name = "weight_nchwc");
+Tensor pool2d_nchwc(const Tensor& data, const std::string& kind, int64_t kernel, int64_t stride, int64_t pad,
+                    bool count_include_pad = true, const std::string& name = "pool");
+// The layout transforms (each a compute to build as its own kernel, timed apart from the
+// operator): NCHW -> NCHW{block}c (te::Error unless block divides C) and NCHW{b}c -> NCHW.
+// schedule_layout_transform gives either (and depthwise_pack_weight) a CPU schedule: the outer
+// two axes fused and parallel, the innermost vectorized.
+Tensor nchw_to_nchwc(const Tensor& data, int64_t block, const std::string& name = "data_nchwc");
+Tensor nchwc_to_nchw(const Tensor& data, const std::string& name = "data_nchw");
+Schedule schedule_layout_transform(const Tensor& transform);
 
 // One tunable operator as the command line sees it.
 struct OpInfo {

@@ -18,6 +18,10 @@ pool2d (max/avg), softmax, layer_norm. Each has a built-in tuning template (list
 The CPU ("llvm") conv2d kernels of the built-in template take their weight pre-packed in blocks
 of 16 filters (OIHW16o); `pack_conv2d_weight` does that transform on a NumPy array, and
 `conv2d_pack_weight` gives it as a compute to build as a kernel.
+
+Depthwise conv2d and pooling also come in the blocked layout NCHW16c (depthwise_conv2d_nchwc,
+pool2d_nchwc; templates "<op>_nchwc"), with the transforms nchw_to_nchwc / nchwc_to_nchw /
+depthwise_pack_weight as computes (schedule_layout_transform schedules them for the CPU).
 """
 import numpy as _np
 
@@ -27,7 +31,9 @@ _ops = _core._ops
 
 __all__ = ["matmul", "batch_matmul", "linear", "softmax", "layer_norm", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight", "CONV2D_CHANNEL_BLOCK",
            "dense", "conv2d_nchw_bias_relu", "pool2d", "depthwise_conv2d_nchw", "conv2d_nhwc", "conv2d_nchw_grouped",
-           "conv2d_transpose_nchw", "conv3d_ncdhw", "list_ops", "workload_sets"]
+           "conv2d_transpose_nchw", "conv3d_ncdhw", "list_ops", "workload_sets",
+           "NCHWC_BLOCK", "depthwise_conv2d_nchwc", "depthwise_pack_weight", "pool2d_nchwc", "nchw_to_nchwc",
+           "nchwc_to_nchw", "schedule_layout_transform"]
 
 #: Filters per block of the CPU conv2d weight layout (OIHW16o).
 CONV2D_CHANNEL_BLOCK = _ops.conv2d_channel_block
@@ -47,6 +53,14 @@ conv2d_nhwc = _ops.conv2d_nhwc
 conv2d_nchw_grouped = _ops.conv2d_nchw_grouped
 conv2d_transpose_nchw = _ops.conv2d_transpose_nchw
 conv3d_ncdhw = _ops.conv3d_ncdhw
+#: Channels per block of the NCHWc depthwise/pooling templates (NCHW16c: one AVX-512 vector).
+NCHWC_BLOCK = _ops.nchwc_block
+depthwise_conv2d_nchwc = _ops.depthwise_conv2d_nchwc
+depthwise_pack_weight = _ops.depthwise_pack_weight
+pool2d_nchwc = _ops.pool2d_nchwc
+nchw_to_nchwc = _ops.nchw_to_nchwc
+nchwc_to_nchw = _ops.nchwc_to_nchw
+schedule_layout_transform = _ops.schedule_layout_transform
 list_ops = _ops.list_ops
 workload_sets = _ops.workload_sets
 

@@ -16,21 +16,8 @@
 namespace te::ops {
 namespace {
 
-std::vector<int64_t> constant_shape(const char* op, const Tensor& t) {
-  std::vector<int64_t> shape;
-  for (const Expr& e : t.shape()) {
-    const int64_t* v = as_const_int(e);
-    if (!v) fail(op, ": the shape of ", t.name(), " must be constant");
-    shape.push_back(*v);
-  }
-  return shape;
-}
-
-void check_conv_params(const char* op, int64_t stride, int64_t pad, int64_t dilation) {
-  if (stride < 1) fail(op, ": stride = ", stride, " must be at least 1");
-  if (pad < 0) fail(op, ": pad = ", pad, " must not be negative");
-  if (dilation < 1) fail(op, ": dilation = ", dilation, " must be at least 1");
-}
+using detail::check_conv_params;
+using detail::constant_shape;
 
 // Output size of one spatial dimension; te::Error when the dilated kernel does not fit.
 int64_t out_extent(const char* op, const char* dim, int64_t in, int64_t kernel, int64_t stride, int64_t pad,

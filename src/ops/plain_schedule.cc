@@ -1,7 +1,8 @@
 // src/ops/plain_schedule.cc — the schedule shared by the operators whose templates are "plain"
 // (pooling, depthwise conv2d, the conv2d variants, and the CUDA side of the fused-epilogue
 // operators): one output stage, at most one reduction stage feeding it (or the output itself
-// being the reduction), and padding stages. See templates.h (schedule_plain_llvm/_cuda).
+// being the reduction), and padding stages; and its NCHWc form for blocked depthwise conv2d and
+// pooling. See templates.h (schedule_plain_llvm/_cuda, schedule_blocked_llvm).
 #include <algorithm>
 
 #include "ops/templates.h"
@@ -37,6 +38,26 @@ void reduction_inside_tile(Stage acc) {
   acc.reorder(order);
 }
 
+// The padding stages: computed while reading (inline_pad), or a padded copy first — rows of the
+// innermost axis as vectors in pieces of 16 (masked loads at the borders), the outermost
+// `parallel_axes` axes fused and parallel.
+void schedule_pads_llvm(Schedule& s, const std::vector<Tensor>& pads, bool inline_pad, bool vectorize, bool parallel,
+                        size_t parallel_axes) {
+  for (const Tensor& pad : pads) {
+    Stage p = s[pad];
+    if (inline_pad) {
+      p.compute_inline();
+      continue;
+    }
+    const ComputeOpNode* pop = compute_of(p);
+    if (vectorize && pop->axis.size() > 2) p.vectorize(p.split(pop->axis.back(), 16).second);
+    if (!parallel) continue;
+    IterVar fused = pop->axis[0];
+    for (size_t a = 1; a < parallel_axes; ++a) fused = p.fuse(fused, pop->axis[a]);
+    p.parallel(fused);
+  }
+}
+
 }  // namespace
 
 void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tensor& reduction,
@@ -63,18 +84,7 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
   // 1: padding computed while reading (branches in the inner loop); 0: a padded copy first.
   const bool inline_pad = cfg.define_knob("inline_pad", {1, 0}) == 1;
 
-  for (const Tensor& pad : pads) {
-    Stage p = s[pad];
-    if (inline_pad) {
-      p.compute_inline();
-    } else {
-      // The padded copy: rows of the innermost axis as vectors (masked loads at the borders),
-      // the two outer axes fused and parallel.
-      const ComputeOpNode* pop = compute_of(p);
-      if (vectorize && pop->axis.size() > 2) p.vectorize(p.split(pop->axis.back(), 16).second);
-      if (parallel) p.parallel(p.fuse(pop->axis[0], pop->axis[1]));
-    }
-  }
+  schedule_pads_llvm(s, pads, inline_pad, vectorize, parallel, 2);
   Stage acc = accumulator(s, out, reduction, false);
   Stage o = s[out];
   op = compute_of(o);
@@ -100,6 +110,59 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
     const IterVar& last_r = aop->reduce_axis.back();
     unrolled.push_back({last_r, *as_const_int(last_r->dom.extent)});
     unroll_within(acc, unrolled);
+  }
+}
+
+namespace {
+
+// The default register tile along an NCHWc output row: the largest divisor of the width in
+// [4, 8] (7 for 7/14/28, 8 for 56/112: no tail), else 8.
+int64_t blocked_x_tile(int64_t width) {
+  for (int64_t f = 8; f >= 4; --f)
+    if (width % f == 0) return f;
+  return 8;
+}
+
+}  // namespace
+
+void schedule_blocked_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tensor& reduction,
+                           const std::vector<Tensor>& pads) {
+  const ComputeOpNode* op = compute_of(s[out]);
+  TE_ICHECK(op->axis.size() == 5, "schedule_blocked_llvm needs an NCHWc output [n, cb, oh, ow, block]");
+  auto extent = [&](size_t a) { return *as_const_int(op->axis[a]->dom.extent); };
+  const int64_t ow = extent(3), oh = extent(2);
+  // Output positions per register tile: tile_y rows x tile_x columns of one channel block, each
+  // a vector accumulator (up to 32 registers).
+  const std::vector<int64_t> tile_x =
+      define_split_candidates(cfg, "tile_x", ow, {{blocked_x_tile(ow)}, {4}, {8}, {7}, {14}, {2}, {1}, {16}});
+  const std::vector<int64_t> tile_y = define_split_candidates(cfg, "tile_y", oh, {{2}, {1}, {4}});
+  const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
+  const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
+  // 1: padding computed while reading (the border test is per position, the same for every lane
+  // of a vector); 0: a padded copy first.
+  const bool inline_pad = cfg.define_knob("inline_pad", {1, 0}) == 1;
+
+  schedule_pads_llvm(s, pads, inline_pad, true, parallel, 3);
+  Stage acc = accumulator(s, out, reduction, false);
+  Stage o = s[out];
+  op = compute_of(o);  // a cache_write replaced the output's operation
+  std::vector<IterVar> ys = split_by(o, op->axis[2], tile_y), xs = split_by(o, op->axis[3], tile_x);
+  o.reorder({op->axis[0], op->axis[1], ys[0], xs[0], ys[1], xs[1], op->axis[4]});
+  // (n, channel block, row tile): enough parallel work even for one image of 32 channels.
+  IterVar outer = o.fuse(o.fuse(op->axis[0], op->axis[1]), ys[0]);
+  if (parallel) o.parallel(outer);
+  o.vectorize(op->axis[4]);
+  if (!acc.defined()) return;
+  acc.compute_at(o, xs[0]);
+  reduction_inside_tile(acc);
+  const ComputeOpNode* aop = compute_of(acc);
+  acc.vectorize(aop->axis[4]);
+  if (unroll) {
+    // The tile first (its accumulators become registers), then the window taps.
+    std::vector<std::pair<IterVar, int64_t>> unrolled{{aop->axis[3], tile_x.back()}, {aop->axis[2], tile_y.back()}};
+    for (size_t r = aop->reduce_axis.size(); r-- > 0;)
+      unrolled.push_back({aop->reduce_axis[r], *as_const_int(aop->reduce_axis[r]->dom.extent)});
+    unroll_within(acc, unrolled, 256);
   }
 }
 

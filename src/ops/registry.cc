@@ -24,6 +24,19 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
+// The NCHWc forms of depthwise conv2d and pooling: the NCHW operators' arguments and defaults.
+void append_nchwc_memops(std::vector<OpInfo>& ops, OpInfo max_pool, OpInfo avg_pool, OpInfo depthwise) {
+  const char* layout =
+      " -- in the blocked layout NCHW16c: data [n, c/16, h, w, 16] and output blocked the same way (c a multiple of "
+      "16; te::ops::nchw_to_nchwc / nchwc_to_nchw are the transforms)";
+  for (OpInfo* op : {&max_pool, &avg_pool, &depthwise}) {
+    op->name += "_nchwc";
+    op->description += layout;
+  }
+  depthwise.description += "; weight pre-packed [c/16, r, s, 16] (te::ops::depthwise_pack_weight)";
+  ops.insert(ops.end(), {max_pool, avg_pool, depthwise});
+}
+
 std::vector<OpInfo> make_op_list() {
   OpInfo matmul;
   matmul.name = "matmul";
@@ -128,8 +141,10 @@ std::vector<OpInfo> make_op_list() {
                      "NCDHW conv3d, weight [k, c, t, r, s], the same stride and zero padding in all dimensions "
                      "(float32); default is a C3D 3x3x3 layer",
                      {"n", "c", "d", "h", "w", "k", "t", "r", "s", "stride", "pad"}, {1, 64, 8, 28, 28, 64, 3, 3, 3, 1, 1});
-  return {matmul,    matmul_fp16, bmm,      conv,      softmax, ln,      dense_bias, dense_gelu, conv_relu,
-          max_pool,  avg_pool, depthwise, nhwc,    grouped, transpose,  conv3d};
+  std::vector<OpInfo> ops{matmul,   matmul_fp16, bmm,       conv, softmax, ln,        dense_bias, dense_gelu,
+                          conv_relu, max_pool,   avg_pool, depthwise, nhwc, grouped, transpose, conv3d};
+  append_nchwc_memops(ops, max_pool, avg_pool, depthwise);
+  return ops;
 }
 
 const std::vector<OpInfo>& op_list() {
@@ -160,6 +175,9 @@ void register_builtin_templates() {
     autotune::register_template("conv2d_grouped", detail::conv2d_grouped_template);
     autotune::register_template("conv2d_transpose", detail::conv2d_transpose_template);
     autotune::register_template("conv3d", detail::conv3d_template);
+    autotune::register_template("max_pool2d_nchwc", detail::max_pool2d_nchwc_template);
+    autotune::register_template("avg_pool2d_nchwc", detail::avg_pool2d_nchwc_template);
+    autotune::register_template("depthwise_conv2d_nchwc", detail::depthwise_conv2d_nchwc_template);
   });
 }
 
@@ -292,6 +310,22 @@ void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& 
     copies *= extent;
     stage.unroll(axis);
   }
+}
+
+std::vector<int64_t> constant_shape(const std::string& op, const Tensor& t) {
+  std::vector<int64_t> shape;
+  for (const Expr& e : t.shape()) {
+    const int64_t* v = as_const_int(e);
+    if (!v) fail(op, ": the shape of ", t.name(), " must be constant");
+    shape.push_back(*v);
+  }
+  return shape;
+}
+
+void check_conv_params(const std::string& op, int64_t stride, int64_t pad, int64_t dilation) {
+  if (stride < 1) fail(op, ": stride = ", stride, " must be at least 1");
+  if (pad < 0) fail(op, ": pad = ", pad, " must not be negative");
+  if (dilation < 1) fail(op, ": dilation = ", dilation, " must be at least 1");
 }
 
 void check_arg_at_least(const std::string& op, const std::string& arg, int64_t value, int64_t minimum) {

@@ -56,6 +56,20 @@ autotune::Instance avg_pool2d_template(autotune::Config& cfg, const std::vector<
 // depthwise_conv2d(n, c, h, w, r, s, stride, pad, dilation): NCHW data, weight [c, 1, r, s].
 autotune::Instance depthwise_conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                              const Target& target);
+// The NCHWc (NCHW16c) memory-bound operators, the same arguments as their NCHW templates (c a
+// multiple of kNchwcBlock, te::Error otherwise): data [n, c/16, h, w, 16], depthwise weight
+// [c/16, r, s, 16] (depthwise_pack_weight), output blocked the same way.
+autotune::Instance depthwise_conv2d_nchwc_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                                   const Target& target);
+autotune::Instance max_pool2d_nchwc_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                             const Target& target);
+autotune::Instance avg_pool2d_nchwc_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                             const Target& target);
+// [n, c/16, h, w, 16] for an NCHWc template's (n, c, h, w); te::Error naming op unless 16 divides c.
+std::vector<Expr> nchwc_shape(const std::string& op, int64_t n, int64_t c, int64_t h, int64_t w);
+// data padded by `pad` cells of `fill` on both sides of axes 2 and 3 (H and W in NCHW and NCHWc),
+// a stage `name`; data itself when pad is 0. The shape must be constant.
+Tensor pad_hw(const Tensor& data, int64_t pad, const Expr& fill, const std::string& name);
 // The generalized convolutions (conv_variants.cc), plain schedules:
 // conv2d_nhwc(n, h, w, c, k, r, s, stride, pad, dilation): NHWC data, RSCK weight;
 // conv2d_grouped(n, c, h, w, k, r, s, stride, pad, dilation, groups): NCHW, weight [k, c/groups, r, s];
@@ -80,6 +94,14 @@ void schedule_plain_llvm(autotune::Config& cfg, Schedule& s, const Tensor& out, 
                          const std::vector<Tensor>& pads);
 void schedule_plain_cuda(autotune::Config& cfg, Schedule& s, const Tensor& out, const Tensor& reduction,
                          const std::vector<Tensor>& pads, const std::string& op_name);
+
+// The CPU schedule of an NCHWc output [n, cb, oh, ow, block] (the same stages as
+// schedule_plain_llvm's): the block is the vector (16 floats: one AVX-512 register, every load
+// whole and aligned), a tile_y x tile_x tile of output positions the register accumulators with
+// the window loops outside it (unrolled), (n, cb, row tiles) fused and parallel. Knobs tile_x,
+// tile_y, parallel, unroll, inline_pad.
+void schedule_blocked_llvm(autotune::Config& cfg, Schedule& s, const Tensor& out, const Tensor& reduction,
+                           const std::vector<Tensor>& pads);
 
 // Split choices for an axis of `extent` as full size tuples {-1, inner...}, in the order
 // given (the first is the default). Inner sizes are clamped (outermost inner first) so their
@@ -113,6 +135,10 @@ IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t
 void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& inner_first,
                    int64_t max_copies = 32);
 
+// The constant shape of t (te::Error naming op and t when a dimension is not constant).
+std::vector<int64_t> constant_shape(const std::string& op, const Tensor& t);
+// te::Error naming op unless stride >= 1, pad >= 0 and dilation >= 1.
+void check_conv_params(const std::string& op, int64_t stride, int64_t pad, int64_t dilation);
 // te::Error naming the operator and the argument unless value >= minimum.
 void check_arg_at_least(const std::string& op, const std::string& arg, int64_t value, int64_t minimum);
 

@@ -19,6 +19,18 @@ Workload conv(const char* label, int64_t c, int64_t hw, int64_t k, int64_t rs, i
   return {label, "conv2d", {1, c, hw, hw, k, rs, rs, stride, pad}};
 }
 
+// cpu-memops' depthwise and pooling rows in the blocked layout NCHW16c (the same shapes and
+// labels; the operators "<op>_nchwc"), for the comparison with oneDNN in its own layout.
+WorkloadSet nchwc_memops(const WorkloadSet& memops) {
+  WorkloadSet set{"cpu-memops-nchwc",
+                  "cpu-memops' depthwise conv2d and pooling shapes in the blocked layout NCHW16c (float32)",
+                  {}};
+  for (const Workload& w : memops.workloads)
+    if (w.op == "depthwise_conv2d" || w.op == "max_pool2d" || w.op == "avg_pool2d")
+      set.workloads.push_back({w.label, w.op + "_nchwc", w.args});
+  return set;
+}
+
 std::vector<WorkloadSet> make_sets() {
   WorkloadSet resnet{"resnet18-conv",
                      "ResNet-18's twelve conv2d layers C1-C12 at batch 1 (NCHW, float32)",
@@ -65,6 +77,10 @@ std::vector<WorkloadSet> make_sets() {
                      {"AVGPOOL", "avg_pool2d", {1, 64, 56, 56, 3, 2, 1}},
                      {"SOFTMAX", "softmax", {128, 768}},
                      {"NRM", "layer_norm", {128, 768}}}};
+  // The blocked (NCHW16c) forms of the depthwise and pooling shapes.
+  ansor.workloads.push_back({"DEP-NCHWC", "depthwise_conv2d_nchwc", {1, 144, 56, 56, 3, 3, 1, 1, 1}});
+  ansor.workloads.push_back({"MAXPOOL-NCHWC", "max_pool2d_nchwc", {1, 64, 112, 112, 3, 2, 1}});
+  ansor.workloads.push_back({"AVGPOOL-NCHWC", "avg_pool2d_nchwc", {1, 64, 56, 56, 3, 2, 1}});
   // The memory-bound operators on the shapes of real networks, for their benchmarks against
   // oneDNN and the roofline: MobileNetV2's 3x3 depthwise layers (numbered by their bottleneck
   // block; DW3 is ansor-ops' DEP), ResNet-18's max pool after C1 and global average pool,
@@ -91,7 +107,7 @@ std::vector<WorkloadSet> make_sets() {
                       {"SOFTMAX-DRAM", "softmax", {8192, 2048}},
                       {"BERT-NRM", "layer_norm", {128, 768}},
                       {"NRM-DRAM", "layer_norm", {8192, 2048}}}};
-  return {resnet, bert, gemm, ansor, memops};
+  return {resnet, bert, gemm, ansor, memops, nchwc_memops(memops)};
 }
 
 }  // namespace

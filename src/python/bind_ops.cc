@@ -67,6 +67,23 @@ void bind_ops(py::module_& m) {
   o.def("depthwise_conv2d_nchw", &ops::depthwise_conv2d_nchw, py::arg("data"), py::arg("weight"),
         py::arg("stride") = 1, py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "depthwise",
         "Depthwise NCHW conv2d (multiplier 1) of data [N, C, H, W] with weight [C, 1, R, S] as a compute.");
+  // The blocked (NCHW16c) depthwise conv2d and pooling, and their layout transforms.
+  o.attr("nchwc_block") = ops::kNchwcBlock;
+  o.def("depthwise_conv2d_nchwc", &ops::depthwise_conv2d_nchwc, py::arg("data"), py::arg("weight"),
+        py::arg("stride") = 1, py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "depthwise",
+        "Depthwise conv2d of NCHWc data [N, C/b, H, W, b] with a packed weight [C/b, R, S, b] as a compute.");
+  o.def("depthwise_pack_weight", &ops::depthwise_pack_weight, py::arg("weight"), py::arg("block") = ops::kNchwcBlock,
+        py::arg("name") = "weight_nchwc",
+        "The depthwise weight [C, 1, R, S] packed as [C/block, R, S, block], as a compute.");
+  o.def("pool2d_nchwc", &ops::pool2d_nchwc, py::arg("data"), py::arg("kind"), py::arg("kernel"), py::arg("stride"),
+        py::arg("pad") = 0, py::arg("count_include_pad") = true, py::arg("name") = "pool",
+        "pool2d over NCHWc data [N, C/b, H, W, b] as a compute (output blocked the same way).");
+  o.def("nchw_to_nchwc", &ops::nchw_to_nchwc, py::arg("data"), py::arg("block"), py::arg("name") = "data_nchwc",
+        "The layout transform NCHW -> NCHW{block}c as a compute (block must divide C).");
+  o.def("nchwc_to_nchw", &ops::nchwc_to_nchw, py::arg("data"), py::arg("name") = "data_nchw",
+        "The layout transform NCHW{b}c -> NCHW as a compute.");
+  o.def("schedule_layout_transform", &ops::schedule_layout_transform, py::arg("transform"),
+        "A CPU schedule for a layout transform compute: outer axes parallel, innermost vectorized.");
   o.def("conv2d_nhwc", &ops::conv2d_nhwc, py::arg("data"), py::arg("weight"), py::arg("stride") = 1,
         py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv",
         "NHWC conv2d of data [N, H, W, C] with weight [R, S, C, K] as a compute.");

@@ -119,6 +119,7 @@ def _build_and_run(out_tensor, inputs, arrays):
 def test_ops_listed_with_workload_set():
     names = {op["name"] for op in te.ops.list_ops()}
     new = {"dense_bias", "dense_bias_gelu", "conv2d_bias_relu", "max_pool2d", "avg_pool2d", "depthwise_conv2d",
+           "max_pool2d_nchwc", "avg_pool2d_nchwc", "depthwise_conv2d_nchwc",
            "conv2d_nhwc", "conv2d_grouped", "conv2d_transpose", "conv3d"}
     assert new <= names
     covered = {w["op"] for w in te.ops.workload_sets()["ansor-ops"]}
@@ -251,3 +252,70 @@ def test_linear_weight_layout_matches_numpy(rng):
         np.testing.assert_allclose(y, a.astype("float64") @ w.T + bias, rtol=1e-4, atol=1e-4, err_msg=f"config {index}")
     with pytest.raises(te.TEError, match="W2 has 7 columns"):
         te.ops.linear(A, te.placeholder((6, 7), name="W2"), Bias)
+
+
+def _to_nchwc(x, block):
+    n, c, h, w = x.shape
+    return np.ascontiguousarray(x.reshape(n, c // block, block, h, w).transpose(0, 1, 3, 4, 2))
+
+
+def _from_nchwc(x):
+    n, cb, h, w, b = x.shape
+    return np.ascontiguousarray(x.transpose(0, 1, 4, 2, 3).reshape(n, cb * b, h, w))
+
+
+def test_nchwc_transforms_and_computes(rng):
+    x = rng.standard_normal((2, 8, 7, 6)).astype("float32")
+    X = te.placeholder(x.shape, name="x")
+    blocked = te.ops.nchw_to_nchwc(X, 4)
+    xb = _build_and_run(blocked, [X], [x])
+    np.testing.assert_array_equal(xb, _to_nchwc(x, 4))
+    XB = te.placeholder(xb.shape, name="xb")
+    np.testing.assert_array_equal(_build_and_run(te.ops.nchwc_to_nchw(XB), [XB], [xb]), x)
+    # pooling and depthwise in NCHW4c against the NCHW computes' NumPy-checked numbers
+    got = _build_and_run(te.ops.pool2d_nchwc(XB, "max", 3, 2, 1), [XB], [xb])
+    want = _build_and_run(te.ops.pool2d(X, "max", 3, 2, 1), [X], [x])
+    np.testing.assert_allclose(_from_nchwc(got), want, rtol=1e-6)
+    got = _build_and_run(te.ops.pool2d_nchwc(XB, "avg", 3, 1, 1, count_include_pad=False), [XB], [xb])
+    want = _build_and_run(te.ops.pool2d(X, "avg", 3, 1, 1, count_include_pad=False), [X], [x])
+    np.testing.assert_allclose(_from_nchwc(got), want, rtol=1e-5, atol=1e-6)
+    w = rng.standard_normal((8, 1, 3, 3)).astype("float32")
+    W = te.placeholder(w.shape, name="w")
+    wp = _build_and_run(te.ops.depthwise_pack_weight(W, 4), [W], [w])
+    np.testing.assert_array_equal(wp, w[:, 0].reshape(2, 4, 3, 3).transpose(0, 2, 3, 1))
+    WP = te.placeholder(wp.shape, name="wp")
+    got = _build_and_run(te.ops.depthwise_conv2d_nchwc(XB, WP, 2, 1), [XB, WP], [xb, wp])
+    want = _build_and_run(te.ops.depthwise_conv2d_nchw(X, W, 2, 1), [X, W], [x, w])
+    np.testing.assert_allclose(_from_nchwc(got), want, rtol=1e-5, atol=1e-5)
+    with pytest.raises(te.TEError, match="block .16. must divide the channels"):
+        te.ops.nchw_to_nchwc(X, 16)
+
+
+def test_builtin_nchwc_cpu_kernels_match_numpy(rng):
+    """The tuned-kernel path: the NCHWc templates' default CPU kernels (and the transform schedule)."""
+    n, c, h, w = 1, 32, 9, 10
+    x = rng.standard_normal((n, c, h, w)).astype("float32")
+    X = te.placeholder(x.shape, name="x")
+    to = te.ops.nchw_to_nchwc(X, te.ops.NCHWC_BLOCK)
+    xb = np.full(tuple(int(d) for d in to.shape), np.nan, "float32")
+    te.build(te.ops.schedule_layout_transform(to), [X, to])(x, xb)
+    np.testing.assert_array_equal(xb, _to_nchwc(x, 16))
+    wt = rng.standard_normal((c, 1, 3, 3)).astype("float32")
+    task = at.create_task("depthwise_conv2d_nchwc", (n, c, h, w, 3, 3, 1, 1, 1), target="llvm")
+    s, args = task.instantiate(0)
+    out = np.full(tuple(int(d) for d in args[-1].shape), np.nan, "float32")
+    te.build(s, args)(xb, np.ascontiguousarray(wt[:, 0].reshape(2, 16, 3, 3).transpose(0, 2, 3, 1)), out)
+    zp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expected = sum(zp[:, :, dy:dy + h, dx:dx + w] * wt[None, :, 0, dy, dx, None, None]
+                   for dy in range(3) for dx in range(3))
+    np.testing.assert_allclose(_from_nchwc(out), expected, rtol=1e-4, atol=1e-4)
+    task = at.create_task("max_pool2d_nchwc", (n, c, h, w, 3, 2, 1), target="llvm")
+    s, args = task.instantiate(0)
+    out = np.full(tuple(int(d) for d in args[-1].shape), np.nan, "float32")
+    te.build(s, args)(xb, out)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    expected = np.stack([xp[:, :, dy:dy + 2 * out.shape[2]:2, dx:dx + 2 * out.shape[3]:2]
+                         for dy in range(3) for dx in range(3)]).max(0)
+    np.testing.assert_allclose(_from_nchwc(out), expected, rtol=1e-6)
+    with pytest.raises(te.TEError, match="c = 24 is not a multiple of the channel block 16"):
+        at.create_task("avg_pool2d_nchwc", (1, 24, 8, 8, 3, 2, 1), target="llvm")
