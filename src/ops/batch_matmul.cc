@@ -8,7 +8,8 @@
 // inlined); each tile is accumulated in a local buffer (cache_write) with rows unrolled and
 // columns vectorized. A is read as one broadcast scalar per row and k, so either layout of A is
 // read in place (for A^T the tile's rows at one k are even adjacent). The batch and the outer
-// tile loops are fused into one parallel loop.
+// tile loops are fused into one parallel loop. The schedule is the GEMM templates' shared one
+// (gemm_llvm.cc: schedule_gemm_llvm, with matmul's choices).
 // GPU structure: matmul_cuda's block/thread tiles with the A and B tiles staged in shared
 // memory per k block, the batch on blockIdx.z.
 #include "ops/templates.h"

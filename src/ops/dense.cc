@@ -10,7 +10,8 @@
 // output tile: the matmul stage is the tile's local accumulator and the bias and activation are
 // applied as the tile is stored.
 // CPU structure: matmul's (8x32 register tiles over packed B panels, k outside the tile, tiles
-// in parallel), the reduction computed at the epilogue's tile. GPU structure: the plain
+// in parallel; gemm_llvm.cc's schedule_gemm_llvm, matmul's choices), the reduction computed at
+// the epilogue's tile. GPU structure: the plain
 // schedule (per-thread local accumulators; see schedule_plain_cuda).
 #include <cmath>
 

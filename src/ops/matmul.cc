@@ -6,7 +6,8 @@
 // register tiles tile_i x tile_j; B is repacked into 32-column panels (packedB[j / 32][k]
 // [j % 32], or the packing is inlined) so the innermost loop reads it contiguously; each tile is
 // accumulated in a local buffer (cache_write) with rows unrolled and columns vectorized, or,
-// without the cache, C itself accumulates with the k loop blocked outside the row tiles.
+// without the cache, C itself accumulates with the k loop blocked outside the row tiles. The
+// schedule is the GEMM templates' shared one (gemm_llvm.cc: schedule_gemm_llvm).
 // GPU structure: block tiles of C staged through shared memory (cooperative loads of the A
 // and B tiles per k block), each thread computing a tile_i[2] x tile_j[2] tile of C; the
 // "matmul_fp16" template stages float16 tiles and accumulates each thread's tile in float32.
