@@ -8,7 +8,8 @@
 // inlined); each tile is accumulated in a local buffer (cache_write) with rows unrolled and
 // columns vectorized. A is read as one broadcast scalar per row and k, so either layout of A is
 // read in place (for A^T the tile's rows at one k are even adjacent). The batch and the outer
-// tile loops are fused into one parallel loop.
+// tile loops are fused into one parallel loop. The schedule is the GEMM templates' shared one
+// (gemm_llvm.cc: schedule_gemm_llvm, with matmul's choices).
 // GPU structure: matmul_cuda's block/thread tiles with the A and B tiles staged in shared
 // memory per k block, the batch on blockIdx.z.
 #include "ops/templates.h"
@@ -53,9 +54,6 @@ using autotune::Instance;
 
 const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
 
-// Columns per packed panel of B: one 8x32 register tile of C reads one panel row per k.
-constexpr int64_t kPanelWidth = 32;
-
 struct Shape {
   int64_t batch, m, n, k;
   bool trans_a, trans_b;
@@ -70,34 +68,19 @@ Tensor input_b(const Shape& sh) {
                      DataType::float32(), "B");
 }
 
+// The compute the committed records were tuned on (B always read through packedB; pack_b = 0
+// inlines it), scheduled by the GEMM templates' shared CPU schedule (gemm_llvm.cc), the batch
+// fused with the outer tile loops into the parallel loop.
 Instance batch_matmul_llvm(Config& cfg, const Shape& sh) {
   const int64_t m = sh.m, n = sh.n, k = sh.k;
-  // Register tile: 8 rows x 32 columns (two AVX-512 vectors per row) by default.
-  const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}});
-  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{32}, {16}, {64}, {8}, {1}});
-  const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", k, {{4}, {1}, {8}, {16}, {64}});
-  const bool cache = cfg.define_knob("cache_write", {1, 0}) == 1;
-  const bool pack = cfg.define_knob("pack_b", {1, 0}) == 1;
-  // 0: batch and column panels fused into the parallel loop, row tiles inside (a panel of
-  // packed B stays in L1/L2 for every row tile); 1: batch and row tiles parallel, panels
-  // inside; 2: batch, panels and row tiles all fused into one parallel loop.
-  const int64_t order = cfg.define_knob("order", {0, 1, 2});
-  const bool unroll_i = cfg.define_knob("unroll_i", {1, 0}) == 1;
-  const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
-  const bool vectorize = cfg.define_knob("vectorize_j", {1, 0}) == 1;
-  const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
-
-  const int64_t ti = tile_i.back(), tk = tile_k.back();
-  // The compute depends on the arguments only (never on the config), so a record's steps
-  // replay on the space-mode compute: B is always read through packedB; pack_b = 0 inlines it.
-  const int64_t panels = (n + kPanelWidth - 1) / kPanelWidth;
+  const int64_t panels = (n + kGemmPanelWidth - 1) / kGemmPanelWidth;
   Tensor a = input_a(sh), b = input_b(sh);
   Tensor packed = compute(
-      {sh.batch, panels, k, kPanelWidth},
+      {sh.batch, panels, k, kGemmPanelWidth},
       [&](const std::vector<Var>& i) {
-        Expr col = i[1] * kPanelWidth + i[3];
+        Expr col = i[1] * kGemmPanelWidth + i[3];
         Expr value = sh.trans_b ? b(i[0], col, i[2]) : b(i[0], i[2], col);
-        return n % kPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
+        return n % kGemmPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
       },
       "packedB");
   IterVar kv = reduce_axis(Range(0, k), "k");
@@ -105,59 +88,11 @@ Instance batch_matmul_llvm(Config& cfg, const Shape& sh) {
       {sh.batch, m, n},
       [&](const std::vector<Var>& i) {
         Expr lhs = sh.trans_a ? a(i[0], kv, i[1]) : a(i[0], i[1], kv);
-        return sum(lhs * packed(i[0], floordiv(i[2], kPanelWidth), kv, floormod(i[2], kPanelWidth)), {kv});
+        return sum(lhs * packed(i[0], floordiv(i[2], kGemmPanelWidth), kv, floormod(i[2], kGemmPanelWidth)), {kv});
       },
       "C");
-
   Schedule s = create_schedule({c.op()});
-  Stage pack_stage = s[packed];
-  if (pack) {
-    const ComputeOpNode* pack_op = compute_of(pack_stage);
-    if (vectorize) pack_stage.vectorize(pack_op->axis[3]);
-    if (parallel) pack_stage.parallel(pack_stage.fuse(pack_op->axis[0], pack_op->axis[1]));
-  } else {
-    pack_stage.compute_inline();
-  }
-  // cache_write comes before any other primitive on C.
-  Tensor acc = cache ? s.cache_write(c, "local") : Tensor();
-  Stage out = s[c];
-  const ComputeOpNode* op = compute_of(out);
-  const IterVar batch = op->axis[0];
-  std::vector<IterVar> is = split_by(out, op->axis[1], tile_i), js = split_by(out, op->axis[2], tile_j);
-  if (cache) {
-    const bool rows_outer = order == 1;
-    out.reorder(rows_outer ? std::vector<IterVar>{batch, is[0], js[0], is[1], js[1]}
-                           : std::vector<IterVar>{batch, js[0], is[0], is[1], js[1]});
-    IterVar outer = out.fuse(batch, rows_outer ? is[0] : js[0]);
-    IterVar tile_loop = rows_outer ? js[0] : is[0];
-    if (order == 2) outer = tile_loop = out.fuse(outer, is[0]);
-    if (vectorize) out.vectorize(js[1]);
-    if (parallel) out.parallel(outer);
-
-    Stage acc_stage = s[acc];
-    acc_stage.compute_at(out, tile_loop);
-    const ComputeOpNode* acc_op = compute_of(acc_stage);
-    std::vector<IterVar> ks = split_by(acc_stage, acc_op->reduce_axis[0], tile_k);
-    // k outside the tile: the ti x tj accumulators stay in registers for the whole k loop.
-    acc_stage.reorder({ks[0], ks[1], acc_op->axis[1], acc_op->axis[2]});
-    std::vector<std::pair<IterVar, int64_t>> unrolled;
-    if (unroll_i) unrolled.push_back({acc_op->axis[1], std::min(ti, m)});
-    if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
-    unroll_within(acc_stage, unrolled);
-    if (vectorize) acc_stage.vectorize(split_panel_tile(acc_stage, acc_op->axis[2], tile_j.back(), kPanelWidth, true));
-  } else {
-    std::vector<IterVar> ks = split_by(out, op->reduce_axis[0], tile_k);
-    if (order == 0) out.reorder({batch, js[0], is[0], ks[0], ks[1], is[1], js[1]});
-    if (order == 1) out.reorder({batch, is[0], js[0], ks[0], ks[1], is[1], js[1]});
-    if (order == 2) out.reorder({batch, js[0], ks[0], is[0], ks[1], is[1], js[1]});
-    std::vector<std::pair<IterVar, int64_t>> unrolled;
-    if (unroll_i) unrolled.push_back({is[1], std::min(ti, m)});
-    if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
-    unroll_within(out, unrolled);
-    if (vectorize) out.vectorize(split_panel_tile(out, js[1], tile_j.back(), kPanelWidth, true));
-    IterVar outer = out.fuse(batch, order == 1 ? is[0] : js[0]);
-    if (parallel) out.parallel(outer);
-  }
+  schedule_gemm_llvm(cfg, s, GemmLlvm{packed, c, Tensor(), true, m, n, k});
   return {s, {a, b, c}};
 }
 

@@ -10,7 +10,8 @@
 // output tile: the matmul stage is the tile's local accumulator and the bias and activation are
 // applied as the tile is stored.
 // CPU structure: matmul's (8x32 register tiles over packed B panels, k outside the tile, tiles
-// in parallel), the reduction computed at the epilogue's tile. GPU structure: the plain
+// in parallel; gemm_llvm.cc's schedule_gemm_llvm, matmul's choices), the reduction computed at
+// the epilogue's tile. GPU structure: the plain
 // schedule (per-thread local accumulators; see schedule_plain_cuda).
 #include <cmath>
 
@@ -97,10 +98,6 @@ namespace {
 using autotune::Config;
 using autotune::Instance;
 
-const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
-
-constexpr int64_t kPanelWidth = 32;  // as matmul's packed B
-
 // The CPU compute: matmul's, reading B through 32-column panels (packedB[j / 32][k][j % 32],
 // inlined when pack_b = 0), then the epilogue.
 struct DenseCompute {
@@ -112,21 +109,21 @@ DenseCompute make_dense_llvm(int64_t m, int64_t n, int64_t k, bool trans_b, cons
   d.a = placeholder({m, k}, DataType::float32(), "A");
   d.b = placeholder(trans_b ? std::vector<Expr>{n, k} : std::vector<Expr>{k, n}, DataType::float32(), "B");
   d.bias = placeholder({n}, DataType::float32(), "bias");
-  const int64_t panels = (n + kPanelWidth - 1) / kPanelWidth;
+  const int64_t panels = (n + kGemmPanelWidth - 1) / kGemmPanelWidth;
   d.packed = compute(
-      {panels, k, kPanelWidth},
+      {panels, k, kGemmPanelWidth},
       [&](const std::vector<Var>& i) {
-        Expr col = i[0] * kPanelWidth + i[2];
+        Expr col = i[0] * kGemmPanelWidth + i[2];
         // A Linear weight [n, k] is transposed by the packing (the kernel reads panels either way).
         Expr value = trans_b ? d.b(col, i[1]) : d.b(i[1], col);
-        return n % kPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
+        return n % kGemmPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
       },
       "packedB");
   IterVar kv = reduce_axis(Range(0, k), "k");
   d.mm = compute(
       {m, n},
       [&](const std::vector<Var>& i) {
-        return sum(d.a(i[0], kv) * d.packed(floordiv(i[1], kPanelWidth), kv, floormod(i[1], kPanelWidth)), {kv});
+        return sum(d.a(i[0], kv) * d.packed(floordiv(i[1], kGemmPanelWidth), kv, floormod(i[1], kGemmPanelWidth)), {kv});
       },
       "dense_mm");
   d.out = compute(
@@ -135,50 +132,12 @@ DenseCompute make_dense_llvm(int64_t m, int64_t n, int64_t k, bool trans_b, cons
   return d;
 }
 
+// The GEMM templates' shared CPU schedule (gemm_llvm.cc), the matmul stage the accumulator of
+// the epilogue's tile (the bias and activation applied as the tile is stored).
 Instance dense_llvm(Config& cfg, int64_t m, int64_t n, int64_t k, bool trans_b, const std::string& activation) {
-  const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}});
-  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{32}, {16}, {64}, {8}, {1}});
-  const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", k, {{4}, {1}, {8}, {16}, {64}, {256}});
-  const bool pack = cfg.define_knob("pack_b", {1, 0}) == 1;
-  // 0: column panels outermost, 1: row tiles outermost, 2: both fused into one parallel loop.
-  const int64_t order = cfg.define_knob("order", {0, 1, 2});
-  const bool unroll_i = cfg.define_knob("unroll_i", {1, 0}) == 1;
-  const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
-  const bool vectorize = cfg.define_knob("vectorize_j", {1, 0}) == 1;
-  const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
-
   DenseCompute d = make_dense_llvm(m, n, k, trans_b, activation);
   Schedule s = create_schedule({d.out.op()});
-  Stage pack_stage = s[d.packed];
-  if (pack) {
-    const ComputeOpNode* pack_op = compute_of(pack_stage);
-    if (vectorize) pack_stage.vectorize(pack_op->axis[2]);
-    if (parallel) pack_stage.parallel(pack_op->axis[0]);
-  } else {
-    pack_stage.compute_inline();
-  }
-  Stage out = s[d.out];
-  const ComputeOpNode* op = compute_of(out);
-  std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
-  const bool rows_outer = order == 1;
-  out.reorder(rows_outer ? std::vector<IterVar>{is[0], js[0], is[1], js[1]}
-                         : std::vector<IterVar>{js[0], is[0], is[1], js[1]});
-  IterVar outer = rows_outer ? is[0] : js[0], tile_loop = rows_outer ? js[0] : is[0];
-  if (order == 2) outer = tile_loop = out.fuse(js[0], is[0]);
-  if (vectorize) out.vectorize(js[1]);
-  if (parallel) out.parallel(outer);
-
-  // The matmul is the tile's accumulator (the epilogue is applied as the tile is stored).
-  Stage acc = s[d.mm];
-  acc.compute_at(out, tile_loop);
-  const ComputeOpNode* acc_op = compute_of(acc);
-  std::vector<IterVar> ks = split_by(acc, acc_op->reduce_axis[0], tile_k);
-  acc.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
-  std::vector<std::pair<IterVar, int64_t>> unrolled;
-  if (unroll_i) unrolled.push_back({acc_op->axis[0], std::min(tile_i.back(), m)});
-  if (unroll_k) unrolled.push_back({ks[1], std::min(tile_k.back(), k)});
-  unroll_within(acc, unrolled);
-  if (vectorize) acc.vectorize(split_panel_tile(acc, acc_op->axis[1], tile_j.back(), kPanelWidth, true));
+  schedule_gemm_llvm(cfg, s, GemmLlvm{d.packed, d.mm, d.out, false, m, n, k});
   return {s, {d.a, d.b, d.bias, d.out}};
 }
 

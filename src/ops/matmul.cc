@@ -6,7 +6,8 @@
 // register tiles tile_i x tile_j; B is repacked into 32-column panels (packedB[j / 32][k]
 // [j % 32], or the packing is inlined) so the innermost loop reads it contiguously; each tile is
 // accumulated in a local buffer (cache_write) with rows unrolled and columns vectorized, or,
-// without the cache, C itself accumulates with the k loop blocked outside the row tiles.
+// without the cache, C itself accumulates with the k loop blocked outside the row tiles. The
+// schedule is the GEMM templates' shared one (gemm_llvm.cc: schedule_gemm_llvm).
 // GPU structure: block tiles of C staged through shared memory (cooperative loads of the A
 // and B tiles per k block), each thread computing a tile_i[2] x tile_j[2] tile of C; the
 // "matmul_fp16" template stages float16 tiles and accumulates each thread's tile in float32.
@@ -68,9 +69,6 @@ using autotune::Instance;
 
 const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
 
-// Columns per packed panel of B: one 8x32 register tile of C reads one panel row per k.
-constexpr int64_t kPanelWidth = 32;
-
 // The template's arguments: sizes and the stored layouts (A [k, m] when trans_a, B [n, k] when
 // trans_b).
 struct MatmulShape {
@@ -86,46 +84,20 @@ Tensor input_b(const MatmulShape& sh, bool half = false) {
   return placeholder(sh.trans_b ? std::vector<Expr>{sh.n, sh.k} : std::vector<Expr>{sh.k, sh.n}, input_dtype(half), "B");
 }
 
+// The compute the committed records were tuned on (B always read through packedB, in panels
+// of kGemmPanelWidth columns; pack_b = 0 inlines the packing), scheduled by the GEMM templates'
+// shared CPU schedule (gemm_llvm.cc). For B^T ([n, k]) the packing is the transpose; A^T is
+// read in place (a tile's rows at one k are adjacent).
 Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
   const int64_t m = sh.m, n = sh.n, k = sh.k;
-  // Register tile: 8 rows x 32 columns (two AVX-512 vectors per row) by default.
-  const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, {{8}, {4}, {16}, {2}, {1}, {32}, {6}});
-  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, {{32}, {16}, {64}, {8}, {1}});
-  const std::vector<int64_t> tile_k =
-      define_split_candidates(cfg, "tile_k", k, {{4}, {1}, {8}, {16}, {64}, {256}, {128}, {32}, {512}});
-  const bool cache = cfg.define_knob("cache_write", {1, 0}) == 1;
-  // 1: packedB computed whole before C; 0: packing inlined (C reads B); 2 (appended, so older
-  // records keep their meaning): packedB computed block by block where it is used — without
-  // cache_write at C's column-block loop (order 0, 1) or k-block loop (order 2: a tile_k x
-  // tile_j block that stays in L1 for every row tile, oneDNN's outer k blocking); with it, at
-  // the accumulator's k-block loop — so the packed panel is written and read while in cache
-  // instead of going through memory (at K or N = 3072 the separate pack moved 9.4 MB out and
-  // back per call: a third of the time of the feed-forward GEMMs at 128 rows).
-  const int64_t pack_mode = cfg.define_knob("pack_b", {1, 0, 2});
-  const bool pack = pack_mode != 0;
-  // 0: column panels outermost (a panel of packed B stays in L2 for every row tile);
-  // 1: row tiles outermost; 2: with cache_write, panels and row tiles fused into one parallel
-  // loop; without, panels, then k blocks, then row tiles (a k block of a panel stays in L1).
-  const int64_t order = cfg.define_knob("order", {0, 1, 2});
-  const bool unroll_i = cfg.define_knob("unroll_i", {1, 0}) == 1;
-  const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
-  const bool vectorize = cfg.define_knob("vectorize_j", {1, 0}) == 1;
-  const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
-
-  const int64_t ti = tile_i.back(), tj = tile_j.back(), tk = tile_k.back();
-  // The compute depends on the arguments only (never on the config), so a tuning record's
-  // steps replay on the space-mode compute: B is always read through packedB, in panels of
-  // kPanelWidth columns; pack_b = 0 inlines the packing (C then reads B directly).
-  const int64_t panels = (n + kPanelWidth - 1) / kPanelWidth;
-  // For B^T ([n, k]) the packing is the transpose; A^T is read in place (a tile's rows at one k
-  // are adjacent). NN builds exactly the compute the committed records were tuned on.
+  const int64_t panels = (n + kGemmPanelWidth - 1) / kGemmPanelWidth;
   Tensor a = input_a(sh), b = input_b(sh);
   Tensor packed = compute(
-      {panels, k, kPanelWidth},
+      {panels, k, kGemmPanelWidth},
       [&](const std::vector<Var>& i) {
-        Expr col = i[0] * kPanelWidth + i[2];
+        Expr col = i[0] * kGemmPanelWidth + i[2];
         Expr value = sh.trans_b ? b(col, i[1]) : b(i[1], col);
-        return n % kPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
+        return n % kGemmPanelWidth == 0 ? value : if_then_else(col < n, value, constant(0.0));
       },
       "packedB");
   IterVar kv = reduce_axis(Range(0, k), "k");
@@ -133,65 +105,11 @@ Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
       {m, n},
       [&](const std::vector<Var>& i) {
         Expr lhs = sh.trans_a ? a(kv, i[0]) : a(i[0], kv);
-        return sum(lhs * packed(floordiv(i[1], kPanelWidth), kv, floormod(i[1], kPanelWidth)), {kv});
+        return sum(lhs * packed(floordiv(i[1], kGemmPanelWidth), kv, floormod(i[1], kGemmPanelWidth)), {kv});
       },
       "C");
-
   Schedule s = create_schedule({c.op()});
-  Stage pack_stage = s[packed];
-  if (pack) {
-    const ComputeOpNode* pack_op = compute_of(pack_stage);
-    if (vectorize) pack_stage.vectorize(pack_op->axis[2]);
-    if (parallel && pack_mode == 1) pack_stage.parallel(pack_op->axis[0]);
-  } else {
-    pack_stage.compute_inline();
-  }
-  if (cache) {
-    Tensor acc = s.cache_write(c, "local");
-    Stage out = s[c];
-    const ComputeOpNode* op = compute_of(out);
-    std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
-    // Order 2 here fuses the panel and row-tile loops, for more parallel iterations.
-    const bool rows_outer = order == 1;
-    out.reorder(rows_outer ? std::vector<IterVar>{is[0], js[0], is[1], js[1]}
-                           : std::vector<IterVar>{js[0], is[0], is[1], js[1]});
-    IterVar outer = rows_outer ? is[0] : js[0], tile_loop = rows_outer ? js[0] : is[0];
-    if (order == 2) outer = tile_loop = out.fuse(js[0], is[0]);
-    if (vectorize) out.vectorize(js[1]);
-    if (parallel) out.parallel(outer);
-
-    Stage acc_stage = s[acc];
-    acc_stage.compute_at(out, tile_loop);
-    const ComputeOpNode* acc_op = compute_of(acc_stage);
-    std::vector<IterVar> ks = split_by(acc_stage, acc_op->reduce_axis[0], tile_k);
-    // k outside the tile: the ti x tj accumulators stay in registers for the whole k loop.
-    acc_stage.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
-    // Only C's direct consumer loops can hold the packing (bound inference follows one
-    // consumer edge), so with the cache it is repacked per row tile: right when m fits a tile.
-    if (pack_mode == 2) pack_stage.compute_at(acc_stage, ks[0]);
-    IterVar lanes = split_panel_tile(acc_stage, acc_op->axis[1], tj, kPanelWidth, vectorize);
-    std::vector<std::pair<IterVar, int64_t>> unrolled;
-    if (unroll_i) unrolled.push_back({acc_op->axis[0], std::min(ti, m)});
-    if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
-    unroll_within(acc_stage, unrolled);
-    if (vectorize) acc_stage.vectorize(lanes);
-  } else {
-    Stage out = s[c];
-    const ComputeOpNode* op = compute_of(out);
-    std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
-    std::vector<IterVar> ks = split_by(out, op->reduce_axis[0], tile_k);
-    if (order == 0) out.reorder({js[0], is[0], ks[0], ks[1], is[1], js[1]});
-    if (order == 1) out.reorder({is[0], js[0], ks[0], ks[1], is[1], js[1]});
-    if (order == 2) out.reorder({js[0], ks[0], is[0], ks[1], is[1], js[1]});
-    IterVar lanes = split_panel_tile(out, js[1], tj, kPanelWidth, vectorize);
-    std::vector<std::pair<IterVar, int64_t>> unrolled;
-    if (unroll_i) unrolled.push_back({is[1], std::min(ti, m)});
-    if (unroll_k) unrolled.push_back({ks[1], std::min(tk, k)});
-    unroll_within(out, unrolled);
-    if (vectorize) out.vectorize(lanes);
-    if (parallel) out.parallel(order == 1 ? is[0] : js[0]);
-    if (pack_mode == 2) pack_stage.compute_at(out, order == 2 ? ks[0] : js[0]);
-  }
+  schedule_gemm_llvm(cfg, s, GemmLlvm{packed, c, Tensor(), false, m, n, k});
   return {s, {a, b, c}};
 }
 

@@ -139,6 +139,26 @@ void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& 
 std::vector<int64_t> constant_shape(const std::string& op, const Tensor& t);
 // te::Error naming op unless stride >= 1, pad >= 0 and dilation >= 1.
 void check_conv_params(const std::string& op, int64_t stride, int64_t pad, int64_t dilation);
+// Columns per packed panel of B in the CPU GEMM templates: one register tile row of 32 columns
+// (two AVX-512 vectors) reads one panel row per k.
+constexpr int64_t kGemmPanelWidth = 32;
+
+// A CPU GEMM's stages for schedule_gemm_llvm: `packed` (packedB, [(batch,) panels, k,
+// kGemmPanelWidth]), `c` (the reduction, [(batch,) m, n], reading B only through packed) and,
+// for an operator with an epilogue (dense + bias + activation), `epilogue`, the output computed
+// element-wise from c (undefined otherwise). The compute is the operator's own and never
+// depends on the config, so a record's steps replay on it.
+struct GemmLlvm {
+  Tensor packed, c, epilogue;
+  bool batched = false;
+  int64_t m = 0, n = 0, k = 0;
+};
+
+// The one CPU schedule of matmul, batch_matmul and dense (gemm_llvm.cc): defines the knobs
+// tile_i, tile_j, tile_k, cache_write (only without an epilogue), pack_b, order, unroll_i,
+// unroll_k, vectorize_j, parallel, in that order, and schedules g's stages in s.
+void schedule_gemm_llvm(autotune::Config& cfg, Schedule& s, const GemmLlvm& g);
+
 // te::Error naming the operator and the argument unless value >= minimum.
 void check_arg_at_least(const std::string& op, const std::string& arg, int64_t value, int64_t minimum);
 

@@ -65,6 +65,48 @@ std::vector<int64_t> random_indices(const autotune::Task& task, int count, uint6
   return picked;
 }
 
+int sweep_llvm_against(const autotune::Task& task, const Reference& ref, const std::vector<int64_t>& indices,
+                       double atol) {
+  int ran = 0;
+  for (int64_t index : indices) {
+    autotune::Config cfg = task.space.from_index(index);
+    try {
+      autotune::Instance inst = task.instantiate(cfg);
+      EXPECT_EQ(build_run_compare(inst, "llvm", ref, atol), "")
+          << task.workload_key << " config " << cfg.to_string() << "\n" << inst.schedule.steps_python();
+      ++ran;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << task.workload_key << " config " << cfg.to_string() << " threw: " << e.what();
+    }
+  }
+  return ran;
+}
+
+bool instantiate_within_cuda_limits(const autotune::Task& task, const autotune::Config& cfg,
+                                    autotune::Instance& inst) {
+  try {
+    inst = task.instantiate(cfg);
+    return true;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos)
+        << task.workload_key << " " << cfg.to_string() << ": " << e.what();
+    return false;
+  }
+}
+
+bool run_cuda_if_device(const autotune::Instance& inst, const Reference& ref, double atol) {
+  std::string diff;
+  try {
+    diff = build_run_compare(inst, "cuda", ref, atol);
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("no CUDA device") != std::string::npos) return false;
+    ADD_FAILURE() << e.what() << "\n" << inst.schedule.steps_python();
+    return false;
+  }
+  EXPECT_EQ(diff, "") << inst.schedule.steps_python();
+  return true;
+}
+
 bool has_step(const Schedule& s, const std::string& primitive) {
   for (const Step& step : s.steps())
     if (step.primitive == primitive) return true;
@@ -95,18 +137,7 @@ namespace {
 bool run_on_gpu_if_present(const autotune::Instance& inst, std::optional<Reference>& reference) {
   if (!reference) reference = make_reference(inst, 5);
   EXPECT_EQ(emulate_compare(inst, *reference), "") << inst.schedule.steps_python();
-  Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
-  std::vector<NDArray> probe;
-  for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));
-  try {
-    m(probe);
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
-    return false;
-  }
-  if (!reference) reference = make_reference(inst, 5);
-  EXPECT_EQ(build_run_compare(inst, "cuda", *reference), "") << inst.schedule.steps_python();
-  return true;
+  return run_cuda_if_device(inst, *reference);
 }
 
 }  // namespace
@@ -117,17 +148,7 @@ void sweep_llvm_configs(const std::string& op, const std::vector<int64_t>& args,
   autotune::Task task = autotune::create_task(op, args, "llvm");
   std::vector<int64_t> indices = random_indices(task, count, seed);
   if (std::find(indices.begin(), indices.end(), 0) == indices.end()) indices.insert(indices.begin(), 0);
-  const Reference ref = make_reference(task.default_instance(), seed);
-  for (int64_t index : indices) {
-    autotune::Config cfg = task.space.from_index(index);
-    try {
-      autotune::Instance inst = task.instantiate(cfg);
-      EXPECT_EQ(build_run_compare(inst, "llvm", ref, atol), "")
-          << task.workload_key << " config " << cfg.to_string() << "\n" << inst.schedule.steps_python();
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << task.workload_key << " config " << cfg.to_string() << " threw: " << e.what();
-    }
-  }
+  sweep_llvm_against(task, make_reference(task.default_instance(), seed), indices, atol);
 }
 
 void sweep_cuda_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
@@ -141,12 +162,7 @@ void sweep_cuda_configs(const std::string& op, const std::vector<int64_t>& args,
   for (int64_t index : indices) {
     autotune::Config cfg = task.space.from_index(index);
     autotune::Instance inst;
-    try {
-      inst = task.instantiate(cfg);
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << cfg.to_string() << ": " << e.what();
-      continue;
-    }
+    if (!instantiate_within_cuda_limits(task, cfg, inst)) continue;
     Module m = build(inst.schedule, inst.args, "cuda", "op_cfg");
     EXPECT_NE(m.get_source("ptx").find(".entry op_cfg_kernel("), std::string::npos)
         << task.workload_key << " " << cfg.to_string();

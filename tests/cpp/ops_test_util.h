@@ -40,6 +40,19 @@ std::string build_run_compare(const autotune::Instance& inst, const std::string&
 // space is smaller).
 std::vector<int64_t> random_indices(const autotune::Task& task, int count, uint64_t seed);
 
+// The run-and-compare loops the GEMM tests share. sweep_llvm_against: every config of `indices`
+// instantiates (a te::Error is a failure: every CPU config of these templates is legal by
+// construction), builds for llvm and matches ref (output NaN-prefilled); returns how many ran.
+int sweep_llvm_against(const autotune::Task& task, const Reference& ref, const std::vector<int64_t>& indices,
+                       double atol = 1e-4);
+// Instantiates cfg of a cuda task into inst: false when the config is over a CUDA limit (the
+// te::Error must name the limit; anything else is a failure).
+bool instantiate_within_cuda_limits(const autotune::Task& task, const autotune::Config& cfg,
+                                    autotune::Instance& inst);
+// Runs inst built for cuda on ref's inputs and expects ref's output: true when it ran, false
+// (no failure) when this machine has no CUDA device.
+bool run_cuda_if_device(const autotune::Instance& inst, const Reference& ref, double atol = 1e-4);
+
 // Whether the schedule applied `primitive` ("split", "compute_at", ...).
 bool has_step(const Schedule& s, const std::string& primitive);
 

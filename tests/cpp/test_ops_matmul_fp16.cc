@@ -133,12 +133,7 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
   for (int64_t index : indices) {
     Config cfg = task.space.from_index(index);
     Instance inst;
-    try {
-      inst = task.instantiate(cfg);
-    } catch (const Error& e) {
-      EXPECT_TRUE(contains(e.what(), "limit")) << cfg.to_string() << ": " << e.what();
-      continue;
-    }
+    if (!instantiate_within_cuda_limits(task, cfg, inst)) continue;
     NDArray out = interpret_cuda(inst, ref.inputs);
     EXPECT_EQ(compare_half_arrays(out, ref.expected, 1), "") << cfg.to_string() << "\n" << inst.schedule.steps_python();
     EXPECT_EQ(check_against_double_loop(ref.inputs[0], ref.inputs[1], out, m, n, k), "") << cfg.to_string();
@@ -156,15 +151,7 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
     const std::string ptx = mod.get_source("ptx");  // the default arch here: sm_90 without a GPU
     EXPECT_TRUE(contains(ptx, ".entry hgemm_cfg_kernel(")) << cfg.to_string();
     // On a GPU: the same kernel against the same reference (skipped without a device).
-    std::vector<NDArray> probe;
-    for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));
-    try {
-      mod(probe);
-    } catch (const Error& e) {
-      EXPECT_TRUE(contains(e.what(), "no CUDA device")) << e.what();
-      continue;
-    }
-    EXPECT_EQ(build_run_compare(inst, "cuda", ref), "") << cfg.to_string();
+    run_cuda_if_device(inst, ref);
   }
   EXPECT_GE(checked, count > 0 ? 2 : 1) << task.workload_key;  // the default always fits
   if (!nvrtc) std::cerr << "NVRTC not available (" << why << "): CUDA C not compiled\n";

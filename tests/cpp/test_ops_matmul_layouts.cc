@@ -3,6 +3,7 @@
 // layout arguments (NN keeps the 3-argument workload key), random configs of the "llvm"
 // templates against direct loops (outputs NaN-prefilled), and "cuda" configs compiled by NVRTC.
 #include <cmath>
+#include <map>
 #include <optional>
 
 #include "te/autotune/task.h"
@@ -50,21 +51,12 @@ Reference direct_reference(const Instance& inst, bool trans_a, bool trans_b, uin
   return ref;
 }
 
-// Random llvm configs of task against the direct loops; every CPU config must be legal.
+// Random llvm configs of task (and the default) against the direct loops; every CPU config must
+// be legal.
 void sweep_llvm_direct(const Task& task, bool ta, bool tb, int count, uint64_t seed) {
-  const Reference ref = direct_reference(task.default_instance(), ta, tb, 7);
   std::vector<int64_t> indices = random_indices(task, count, seed);
   indices.insert(indices.begin(), 0);  // the default
-  for (int64_t index : indices) {
-    Config cfg = task.space.from_index(index);
-    try {
-      Instance inst = task.instantiate(cfg);
-      EXPECT_EQ(build_run_compare(inst, "llvm", ref), "")
-          << task.workload_key << " config " << cfg.to_string() << "\n" << inst.schedule.steps_python();
-    } catch (const Error& e) {
-      ADD_FAILURE() << task.workload_key << " config " << cfg.to_string() << " rejected: " << e.what();
-    }
-  }
+  sweep_llvm_against(task, direct_reference(task.default_instance(), ta, tb, 7), indices);
 }
 
 // The default and random cuda configs generate CUDA C that NVRTC compiles (those over a CUDA
@@ -76,12 +68,7 @@ void compile_cuda_configs(const Task& task, int count, uint64_t seed, int min_co
   for (int64_t index : indices) {
     Config cfg = task.space.from_index(index);
     Instance inst;
-    try {
-      inst = task.instantiate(cfg);
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
-      continue;
-    }
+    if (!instantiate_within_cuda_limits(task, cfg, inst)) continue;
     Module m = build(inst.schedule, inst.args, "cuda", "layout_cfg");
     EXPECT_NE(m.get_source("ptx").find(".entry layout_cfg_kernel("), std::string::npos) << cfg.to_string();
     ++compiled;
@@ -215,6 +202,67 @@ TEST(OpsGemmTemplates, WideTilesOverTwoPanelsMatchReference) {
       EXPECT_TRUE(has_step(inst.schedule, "split")) << op;
       EXPECT_EQ(build_run_compare(inst, "llvm", ref), "") << op << " " << json << "\n" << inst.schedule.steps_python();
     }
+  }
+}
+
+// The config of task whose every named knob has the given value (a split knob: its innermost
+// size), the other knobs at choice 0; fails the test when a value is not a choice.
+Config config_with(const Task& task, const std::map<std::string, int64_t>& values) {
+  std::vector<int64_t> choices;
+  for (const autotune::Knob& knob : task.space.knobs()) {
+    auto wanted = values.find(knob.name);
+    int64_t choice = 0;
+    if (wanted != values.end()) {
+      choice = -1;
+      for (size_t i = 0; i < knob.choices.size() && choice < 0; ++i)
+        if (knob.choices[i].back() == wanted->second) choice = int64_t(i);
+      EXPECT_GE(choice, 0) << task.workload_key << ": " << knob.name << " has no choice " << wanted->second;
+      choice = std::max<int64_t>(choice, 0);
+    }
+    choices.push_back(choice);
+  }
+  return task.space.with_choices(choices);
+}
+
+// The shared CPU schedule (gemm_llvm.cc) gives every GEMM template the same choices: pack_b = 2
+// (B packed block by block where it is used) in every order, with and without the write cache
+// (dense: always its epilogue tile's accumulator), 6-row and 64-column tiles, k blocks of 128,
+// 32 and 512 — against the reference interpreter, outputs NaN-prefilled, on shapes no tile
+// divides.
+TEST(OpsGemmTemplates, BlockedPackingInEveryTemplateMatchesReference) {
+  ops::register_builtin_templates();
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> tasks = {
+      {"matmul", {27, 70, 300, 0, 1}},
+      {"batch_matmul", {2, 13, 70, 300, 1, 1}},
+      {"dense_bias", {13, 70, 300, 1}},
+      {"dense_bias_gelu", {13, 70, 300}}};
+  for (const auto& [op, args] : tasks) {
+    Task task = autotune::create_task(op, args, "llvm");
+    const Reference ref = make_reference(task.default_instance(), 21);
+    const bool has_cache_knob = task.space.to_json().find("cache_write") != std::string::npos;
+    EXPECT_EQ(has_cache_knob, op.rfind("dense", 0) != 0) << op;
+    int checked = 0;
+    for (int64_t cache : {1, 0}) {
+      if (!cache && !has_cache_knob) continue;
+      for (int64_t order : {0, 1, 2}) {
+        // Each order gets a different tile and k block per path (k 512 is clamped to 300).
+        const int t = int(order + cache) % 3;
+        std::map<std::string, int64_t> values{{"pack_b", 2},
+                                              {"order", order},
+                                              {"tile_i", t == 0 ? 6 : 4},
+                                              {"tile_j", t == 1 ? 32 : 64},
+                                              {"tile_k", std::vector<int64_t>{128, 32, 300}[size_t(t)]},
+                                              {"unroll_i", t == 0 ? 0 : 1},
+                                              {"parallel", t == 2 ? 0 : 1}};
+        if (has_cache_knob) values["cache_write"] = cache;
+        Config cfg = config_with(task, values);
+        Instance inst = task.instantiate(cfg);
+        EXPECT_EQ(build_run_compare(inst, "llvm", ref), "")
+            << op << " " << cfg.to_string() << "\n" << inst.schedule.steps_python();
+        ++checked;
+      }
+    }
+    EXPECT_EQ(checked, has_cache_knob ? 6 : 3) << op;
   }
 }
 
