@@ -65,15 +65,6 @@ std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
   return "";
 }
 
-// "nChw16c"-like names for the 4-D layouts oneDNN picks: nchw, nhwc, or nChw<block>c.
-std::string layout_name(const memory::desc& md) {
-  if (md.data.format_kind != dnnl_blocked || md.data.ndims != 4) return "blocked";
-  const auto& b = md.data.format_desc.blocking;
-  if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) return "nChw" + std::to_string(b.inner_blks[0]) + "c";
-  if (b.inner_nblks == 0) return b.strides[1] == 1 ? "nhwc" : "nchw";
-  return "blocked";
-}
-
 // The oneDNN side of one workload: the primitive built twice (blocked descriptors, plain ones).
 struct Built {
   primitive prim;
@@ -236,6 +227,14 @@ void print_tables() {
       std::printf("\ngeometric mean of te vs oneDNN blocked: %.2f; vs oneDNN NCHW (best): %.2f\n",
                   std::exp(log_blocked / double(of_op.size())), std::exp(log_nchw / double(of_op.size())));
   }
+}
+
+std::string layout_name(const dnnl::memory::desc& md) {
+  if (md.data.format_kind != dnnl_blocked || md.data.ndims != 4) return "blocked";
+  const auto& b = md.data.format_desc.blocking;
+  if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) return "nChw" + std::to_string(b.inner_blks[0]) + "c";
+  if (b.inner_nblks == 0) return b.strides[1] == 1 ? "nhwc" : "nchw";
+  return "blocked";
 }
 
 }  // namespace memops
