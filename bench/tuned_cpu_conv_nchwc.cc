@@ -51,7 +51,13 @@ te::Module build_transform(const te::Tensor& in, const te::Tensor& out, const ch
   te::Stage st = s[out];
   const auto* op = out.op().as<te::ComputeOpNode>();
   st.parallel(st.fuse(op->axis[0], op->axis[1]));
-  st.vectorize(op->axis.back());
+  const te::IterVar& inner = op->axis.back();
+  if (*te::as_const_int(inner->dom.extent) <= 64) {
+    st.vectorize(inner);
+  } else {  // te vectorizes at most 64 lanes (C1's 112-wide output rows)
+    auto [rows, lanes] = st.split(inner, 16);
+    st.vectorize(lanes);
+  }
   return te::build(s, {in, out}, "llvm", name);
 }
 
