@@ -5,8 +5,11 @@
 // (both brought back to NCHW) before anything is timed, "vs" = oneDNN's time over te's.
 //
 // Columns:
-//   te ms / oneDNN ms   — the convolution alone, each in its own blocked layouts, inputs already
-//                         there (oneDNN's reorders excluded; te's transforms excluded): like for like;
+//   te ms / oneDNN ms   — the convolution alone, each in its own layouts, inputs already there
+//                         (oneDNN's reorders excluded; te's transforms excluded). oneDNN 2.6
+//                         picks nhwc at batch 1 on this machine, so
+//   oneDNN nChw16c ms   — the same primitive forced into te's layouts (nChw16c in and out; C1's
+//                         3-channel source nchw), the same-layout comparison;
 //   data / weight / out ms — te's layout transforms (nchw_to_nchwc, conv2d_nchwc_pack_weight,
 //                         nchwc_to_nchw), each its own kernel, timed apart;
 //   NCHW->NCHW ms       — end to end from NCHW data to NCHW output: te = data pack + conv + unpack,
@@ -33,7 +36,7 @@ using bench::random_array;
 struct Row {
   std::string label, workload, onednn_layout;
   double flop = 0;
-  double te_s = 0, onednn_s = 0, data_s = 0, weight_s = 0, out_s = 0, te_e2e_s = 0, onednn_e2e_s = 0;
+  double te_s = 0, onednn_s = 0, onednn_16c_s = 0, data_s = 0, weight_s = 0, out_s = 0, te_e2e_s = 0, onednn_e2e_s = 0;
   std::string check;
 };
 std::vector<Row> rows;
@@ -154,12 +157,36 @@ void bench(const std::string& op, const at::Task& task, const at::Instance& best
     strm.wait();
   };
 
+  // The same primitive forced into te's own layouts (nChw16c data and output, C1's 3-channel
+  // source as nchw, weights "any"): the same-layout comparison, since oneDNN 2.6 picks nhwc here.
+  const memory::desc src_16c(src_dims, memory::data_type::f32, c % 16 == 0 ? tag::nChw16c : tag::nchw);
+  const memory::desc dst_16c(dst_dims, memory::data_type::f32, tag::nChw16c);
+  convolution_forward::primitive_desc pd_16c(
+      convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src_16c, any_wei,
+                                dst_16c, strides, padding, padding),
+      eng);
+  memory src_b(pd_16c.src_desc(), eng), wei_b(pd_16c.weights_desc(), eng), dst_b(pd_16c.dst_desc(), eng);
+  te::NDArray ref_16c = te::NDArray::empty({n, k, oh, ow});
+  memory user_dst_16c({dst_dims, memory::data_type::f32, tag::nchw}, eng, ref_16c.data());
+  reorder(user_src, src_b).execute(strm, user_src, src_b);
+  reorder(user_wei, wei_b).execute(strm, user_wei, wei_b);
+  convolution_forward conv_16c(pd_16c);
+  auto run_onednn_16c = [&] {
+    conv_16c.execute(strm, {{DNNL_ARG_SRC, src_b}, {DNNL_ARG_WEIGHTS, wei_b}, {DNNL_ARG_DST, dst_b}});
+    strm.wait();
+  };
+  run_onednn_16c();
+  reorder(dst_b, user_dst_16c).execute(strm, dst_b, user_dst_16c);
+  strm.wait();
+
   out.fill_poison();
   run_onednn_e2e();
   run_te_e2e();
   row.check = compare(out, ref, c * r * s);
+  if (row.check.empty()) row.check = compare(out, ref_16c, c * r * s);
   row.te_s = median_seconds(run_te);
   row.onednn_s = median_seconds(run_onednn);
+  row.onednn_16c_s = median_seconds(run_onednn_16c);
   row.data_s = median_seconds([&] { pack_data({data, data_packed}); });
   row.weight_s = median_seconds([&] { pack_weight({weight, weight_packed}); });
   row.out_s = median_seconds([&] { unpack_out({out_blocked, out}); });
@@ -174,22 +201,27 @@ void print_table() {
       "\nconv2d in blocked layouts (fp32; te conv2d_nchwc vs the oneDNN convolution in the layouts it picks, both "
       "without reorders; te's transforms timed apart; NCHW->NCHW: te data pack + conv + unpack vs oneDNN reorder + "
       "conv + reorder, weights packed once outside both)\n\n"
-      "| layer | workload | oneDNN layout | te ms | oneDNN ms | te GFLOP/s | vs oneDNN | te data pack ms | te weight "
-      "pack ms | te out unpack ms | te NCHW->NCHW ms | oneDNN NCHW->NCHW ms | vs oneDNN NCHW->NCHW | check |\n"
-      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
-  double log_sum = 0, log_sum_e2e = 0;
+      "| layer | workload | oneDNN layout | te ms | oneDNN ms | oneDNN nChw16c ms | te GFLOP/s | vs oneDNN | vs oneDNN "
+      "nChw16c | te data pack ms | te weight pack ms | te out unpack ms | te NCHW->NCHW ms | oneDNN NCHW->NCHW ms | vs "
+      "oneDNN NCHW->NCHW | check |\n"
+      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+  double log_sum = 0, log_sum_16c = 0, log_sum_e2e = 0;
   for (const Row& r : rows) {
     log_sum += std::log(r.onednn_s / r.te_s);
+    log_sum_16c += std::log(r.onednn_16c_s / r.te_s);
     log_sum_e2e += std::log(r.onednn_e2e_s / r.te_e2e_s);
-    std::printf("| %s | %s | %s | %.3f | %.3f | %.1f | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %s |\n",
-                r.label.c_str(), r.workload.c_str(), r.onednn_layout.c_str(), r.te_s * 1e3, r.onednn_s * 1e3,
-                r.flop / r.te_s / 1e9, r.onednn_s / r.te_s, r.data_s * 1e3, r.weight_s * 1e3, r.out_s * 1e3,
-                r.te_e2e_s * 1e3, r.onednn_e2e_s * 1e3, r.onednn_e2e_s / r.te_e2e_s,
-                r.check.empty() ? "ok" : r.check.c_str());
+    std::printf(
+        "| %s | %s | %s | %.3f | %.3f | %.3f | %.1f | %.2f | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %s |\n",
+        r.label.c_str(), r.workload.c_str(), r.onednn_layout.c_str(), r.te_s * 1e3, r.onednn_s * 1e3,
+        r.onednn_16c_s * 1e3, r.flop / r.te_s / 1e9, r.onednn_s / r.te_s, r.onednn_16c_s / r.te_s, r.data_s * 1e3,
+        r.weight_s * 1e3, r.out_s * 1e3, r.te_e2e_s * 1e3, r.onednn_e2e_s * 1e3, r.onednn_e2e_s / r.te_e2e_s,
+        r.check.empty() ? "ok" : r.check.c_str());
   }
+  const double count = double(rows.size());
   if (rows.size() > 1)
-    std::printf("\ngeometric mean of te vs oneDNN (blocked, no reorders): %.2f; NCHW->NCHW: %.2f\n",
-                std::exp(log_sum / double(rows.size())), std::exp(log_sum_e2e / double(rows.size())));
+    std::printf("\ngeometric mean of te vs oneDNN (its own layouts, no reorders): %.2f; vs oneDNN in nChw16c: %.2f; "
+                "NCHW->NCHW: %.2f\n",
+                std::exp(log_sum / count), std::exp(log_sum_16c / count), std::exp(log_sum_e2e / count));
 }
 
 }  // namespace conv_nchwc
