@@ -16,7 +16,10 @@
 //           the reorders into and out of them are done once, outside the timing), and the
 //           same primitive on plain NCHW tensors (what a caller with NCHW data gets without
 //           reordering). te's kernel takes NCHW data and pre-packed weights (OIHW16o); the
-//           packing is its own kernel, timed apart and charged to te in the NCHW comparison.
+//           packing is its own kernel, timed apart and charged to te in the NCHW comparison;
+//   conv2d_nchwc: the same oneDNN primitive in its own layouts, te's blocked kernel in its own,
+//           with te's layout transforms and an end-to-end NCHW -> NCHW column for both
+//           (tuned_cpu_conv_nchwc.cc).
 // Every te result is checked against oneDNN's before it is timed. Times: median of 15
 // repeats after a warm-up, each repeat long enough to last 20 ms. "vs oneDNN" is oneDNN's
 // median time over te's (above 1: te is faster). The last line is the geometric mean of
@@ -40,6 +43,7 @@
 #include "te/ops.h"
 #include "te/te.h"
 #include "bench_util.h"
+#include "tuned_cpu_conv_nchwc.h"
 #include "tuned_cpu_memops.h"
 #include "tuned_cpu_nchwc.h"
 
@@ -327,7 +331,8 @@ int run(int argc, char** argv) {
       const std::string& op = key->name;
       const std::vector<int64_t>& args = key->args;
       if (op != "matmul" && op != "batch_matmul" && op != "conv2d" && op != "softmax" && op != "layer_norm" &&
-          !memops::handles(op) && !nchwc::handles(op))
+          !memops::handles(op) && !nchwc::handles(op) &&
+          !conv_nchwc::handles(op))
         continue;
       at::Task task = at::create_task(op, args, record.target);
       if (!at::best_record(log.records, task.workload_key, task.target.str())) continue;
@@ -338,6 +343,7 @@ int run(int argc, char** argv) {
       else if (op == "conv2d") convs.push_back(bench_conv(task, best, args));
       else if (memops::handles(op)) memops::bench(op, task, best, args);
       else if (nchwc::handles(op)) nchwc::bench(op, task, best, args);
+      else if (conv_nchwc::handles(op)) conv_nchwc::bench(op, task, best, args);
       else rowwise.push_back(bench_rowwise(op, task, best, args));
     }
   }
@@ -351,6 +357,7 @@ int run(int argc, char** argv) {
               "OpenBLAS", matmuls);
   print_table("conv2d NCHW (fp32; oneDNN = its own blocked layouts, reorders excluded; other = oneDNN on NCHW)",
               "oneDNN NCHW", convs);
+  conv_nchwc::print_table();
   print_rowwise_table(rowwise);
   memops::print_tables();
   nchwc::print_tables();

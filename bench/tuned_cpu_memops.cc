@@ -210,4 +210,12 @@ void print_tables() {
   }
 }
 
+std::string layout_name(const dnnl::memory::desc& md) {
+  if (md.data.format_kind != dnnl_blocked || md.data.ndims != 4) return "blocked";
+  const auto& b = md.data.format_desc.blocking;
+  if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) return "nChw" + std::to_string(b.inner_blks[0]) + "c";
+  if (b.inner_nblks == 0) return b.strides[1] == 1 ? "nhwc" : "nchw";
+  return "blocked";
+}
+
 }  // namespace memops

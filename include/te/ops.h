@@ -120,6 +120,23 @@ Tensor pool2d_nchwc(const Tensor& data, const std::string& kind, int64_t kernel,
 Tensor nchw_to_nchwc(const Tensor& data, int64_t block, const std::string& name = "data_nchwc");
 Tensor nchwc_to_nchw(const Tensor& data, const std::string& name = "data_nchw");
 Schedule schedule_layout_transform(const Tensor& transform);
+// The blocked ("NCHWc") conv2d, oneDNN's nChw16c / TVM's conv2d_NCHWc layouts, in and out:
+//   data   [N, C/cb, H, W, cb]            (input channel c at [c / cb][.., c % cb])
+//   weight [K/kb, C/cb, R, S, cb, kb]     (OIHW{cb}i{kb}o)
+//   out    [N, K/kb, OH, OW, kb]
+//   out[n, ko, y, x, kk] = sum_{ci, r, s, c} data[n, ci, y*stride + r*dilation - pad,
+//                                                 x*stride + s*dilation - pad, c] * weight[ko, ci, r, s, c, kk]
+// The blocks cb and kb come from the shapes (data's and weight's last dimensions); zero
+// padding is a separate "pad" stage when pad > 0. te::Error for ranks, blocks or channel
+// counts that do not match, naming both tensors.
+Tensor conv2d_nchwc(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation = 1,
+                    const std::string& name = "conv");
+// The layout transforms around it (each a compute to build as its own kernel; they are timed
+// apart from the convolution): NCHW -> NCHW{block}c (te::Error unless block divides C),
+// NCHW{b}c -> NCHW, and the weight KCRS -> OIHW{in_block}i{out_block}o (te::Error unless
+// in_block divides C and out_block divides K).
+Tensor conv2d_nchwc_pack_weight(const Tensor& weight, int64_t in_block, int64_t out_block,
+                                const std::string& name = "weight_nchwc");
 
 // One tunable operator as the command line sees it.
 struct OpInfo {

@@ -11,7 +11,8 @@ lists of tunable operators and workload sets.
 matmul takes trans_a / trans_b (keywords: A given [k, m], B given [n, k]); linear is dense with
 a PyTorch Linear weight [n, k] (out_features, in_features).
 
-Operators: matmul (NN/NT/TN/TT), batch_matmul, dense (bias, relu/gelu), linear, conv2d_nchw, conv2d_nchw_bias_relu,
+Operators: matmul (NN/NT/TN/TT), batch_matmul, dense (bias, relu/gelu), linear, conv2d_nchw, conv2d_nchwc (blocked
+layouts; nchw_to_nchwc, nchwc_to_nchw and conv2d_nchwc_pack_weight convert), conv2d_nchw_bias_relu,
 conv2d_nhwc, conv2d_nchw_grouped, conv2d_transpose_nchw, conv3d_ncdhw, depthwise_conv2d_nchw,
 pool2d (max/avg), softmax, layer_norm. Each has a built-in tuning template (list_ops()).
 
@@ -29,7 +30,8 @@ from te import _core
 
 _ops = _core._ops
 
-__all__ = ["matmul", "batch_matmul", "linear", "softmax", "layer_norm", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight", "CONV2D_CHANNEL_BLOCK",
+__all__ = ["matmul", "batch_matmul", "linear", "softmax", "layer_norm", "conv2d_nchw", "conv2d_pack_weight", "pack_conv2d_weight",
+           "conv2d_nchwc", "nchw_to_nchwc", "nchwc_to_nchw", "conv2d_nchwc_pack_weight", "CONV2D_CHANNEL_BLOCK",
            "dense", "conv2d_nchw_bias_relu", "pool2d", "depthwise_conv2d_nchw", "conv2d_nhwc", "conv2d_nchw_grouped",
            "conv2d_transpose_nchw", "conv3d_ncdhw", "list_ops", "workload_sets",
            "NCHWC_BLOCK", "depthwise_conv2d_nchwc", "depthwise_pack_weight", "pool2d_nchwc", "nchw_to_nchwc",
@@ -44,6 +46,10 @@ softmax = _ops.softmax
 layer_norm = _ops.layer_norm
 conv2d_nchw = _ops.conv2d_nchw
 conv2d_pack_weight = _ops.conv2d_pack_weight
+conv2d_nchwc = _ops.conv2d_nchwc
+nchw_to_nchwc = _ops.nchw_to_nchwc
+nchwc_to_nchw = _ops.nchwc_to_nchw
+conv2d_nchwc_pack_weight = _ops.conv2d_nchwc_pack_weight
 dense = _ops.dense
 linear = _ops.linear
 conv2d_nchw_bias_relu = _ops.conv2d_nchw_bias_relu

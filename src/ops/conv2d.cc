@@ -26,33 +26,9 @@ Tensor conv2d_nchw(const Tensor& data, const Tensor& weight, int64_t stride, int
          *weight_c);
   const std::vector<Expr>& ds = data.shape();
   const std::vector<Expr>& ws = weight.shape();
-  // Output size: (in + 2 pad - dilation (kernel - 1) - 1) / stride + 1.
-  auto out_size = [&](const Expr& in, const Expr& kernel, const char* dim) {
-    Expr size = floordiv(in + Expr(2 * pad) - Expr(dilation) * (kernel - 1) - 1, Expr(stride)) + 1;
-    const int64_t* in_c = as_const_int(in);
-    const int64_t* kernel_c = as_const_int(kernel);
-    if (in_c && kernel_c) {
-      const int64_t span = *in_c + 2 * pad - dilation * (*kernel_c - 1);
-      if (span < 1)
-        fail("conv2d_nchw: the ", dim, " of the padded input (", *in_c + 2 * pad, ") is smaller than the kernel (",
-             dilation * (*kernel_c - 1) + 1, "); the output would be empty");
-    }
-    return size;
-  };
-  const Expr out_h = out_size(ds[2], ws[2], "height");
-  const Expr out_w = out_size(ds[3], ws[3], "width");
-
-  Tensor padded = data;
-  if (pad > 0) {
-    padded = compute(
-        {ds[0], ds[1], ds[2] + Expr(2 * pad), ds[3] + Expr(2 * pad)},
-        [&](const std::vector<Var>& i) {
-          Expr inside = i[2] >= Expr(pad) && i[2] < ds[2] + Expr(pad) && i[3] >= Expr(pad) && i[3] < ds[3] + Expr(pad);
-          return if_then_else(inside, data(i[0], i[1], i[2] - Expr(pad), i[3] - Expr(pad)),
-                              constant(0.0, data.dtype()));
-        },
-        "pad");
-  }
+  const Expr out_h = detail::conv_output_extent("conv2d_nchw", ds[2], ws[2], stride, pad, dilation, "height");
+  const Expr out_w = detail::conv_output_extent("conv2d_nchw", ds[3], ws[3], stride, pad, dilation, "width");
+  const Tensor padded = detail::zero_pad_spatial(data, pad, 2);
   IterVar rc = reduce_axis(Range(0, ws[1]), "rc");
   IterVar ry = reduce_axis(Range(0, ws[2]), "ry");
   IterVar rx = reduce_axis(Range(0, ws[3]), "rx");
@@ -103,16 +79,71 @@ Tensor conv2d_pack_weight(const Tensor& weight, const std::string& name) {
 }
 
 namespace detail {
+
+Expr conv_output_extent(const char* op, const Expr& in, const Expr& kernel, int64_t stride, int64_t pad,
+                        int64_t dilation, const char* dim) {
+  const int64_t* in_c = as_const_int(in);
+  const int64_t* kernel_c = as_const_int(kernel);
+  if (in_c && kernel_c && *in_c + 2 * pad - dilation * (*kernel_c - 1) < 1)
+    fail(op, ": the ", dim, " of the padded input (", *in_c + 2 * pad, ") is smaller than the kernel (",
+         dilation * (*kernel_c - 1) + 1, "); the output would be empty");
+  return floordiv(in + Expr(2 * pad) - Expr(dilation) * (kernel - 1) - 1, Expr(stride)) + 1;
+}
+
+Tensor zero_pad_spatial(const Tensor& data, int64_t pad, size_t h_axis) {
+  if (pad == 0) return data;
+  const std::vector<Expr>& ds = data.shape();
+  const size_t w_axis = h_axis + 1;
+  std::vector<Expr> shape = ds;
+  shape[h_axis] = ds[h_axis] + Expr(2 * pad);
+  shape[w_axis] = ds[w_axis] + Expr(2 * pad);
+  return compute(
+      shape,
+      [&](const std::vector<Var>& i) {
+        Expr inside = i[h_axis] >= Expr(pad) && i[h_axis] < ds[h_axis] + Expr(pad) && i[w_axis] >= Expr(pad) &&
+                      i[w_axis] < ds[w_axis] + Expr(pad);
+        std::vector<Expr> at(i.begin(), i.end());
+        at[h_axis] = i[h_axis] - Expr(pad);
+        at[w_axis] = i[w_axis] - Expr(pad);
+        return if_then_else(inside, data(at), constant(0.0, data.dtype()));
+      },
+      "pad");
+}
+
+int64_t register_x_tile(int64_t width) {
+  for (int64_t f = 14; f >= 4; --f)
+    if (width % f == 0) return f;
+  return 14;
+}
+
+std::vector<IterVar> tile_conv_output(Stage stage, const IterVar& n, const IterVar& k, const IterVar& y,
+                                      const IterVar& x, const std::vector<int64_t>& tile_k,
+                                      const std::vector<int64_t>& tile_y, const std::vector<int64_t>& tile_x,
+                                      int64_t order) {
+  std::vector<IterVar> ks = split_by(stage, k, tile_k);
+  std::vector<IterVar> ys = split_by(stage, y, tile_y);
+  std::vector<IterVar> xs = split_by(stage, x, tile_x);
+  std::vector<IterVar> axes = order == 0 ? std::vector<IterVar>{n, ks[0], ys[0], xs[0], ks[1], ys[1], xs[1]}
+                                         : std::vector<IterVar>{n, ys[0], ks[0], xs[0], ks[1], ys[1], xs[1]};
+  stage.reorder(axes);
+  return axes;
+}
+
+ConvShape conv_shape(const char* op, const std::vector<int64_t>& args) {
+  static const char* names[] = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
+  if (args.size() != 9) fail(op, ": expects 9 arguments (n, c, h, w, k, r, s, stride, pad), got ", args.size());
+  for (size_t i = 0; i < 9; ++i) check_arg_at_least(op, names[i], args[i], i == 8 ? 0 : 1);
+  ConvShape cs{args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8]};
+  if (cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
+    fail(op, ": the kernel (r=", cs.r, ", s=", cs.s, ") is larger than the padded input (",
+         cs.h + 2 * cs.pad, " x ", cs.w + 2 * cs.pad, ")");
+  return cs;
+}
+
 namespace {
 
 using autotune::Config;
 using autotune::Instance;
-
-struct ConvShape {
-  int64_t n, c, h, w, k, r, s, stride, pad;
-  int64_t out_h() const { return (h + 2 * pad - r) / stride + 1; }
-  int64_t out_w() const { return (w + 2 * pad - s) / stride + 1; }
-};
 
 const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
 
@@ -148,17 +179,8 @@ BlockedConv make_blocked_conv(const ConvShape& cs, bool bias_relu) {
   bc.data = placeholder({cs.n, cs.c, cs.h, cs.w}, DataType::float32(), "data");
   const int64_t blocks = (cs.k + kConv2dChannelBlock - 1) / kConv2dChannelBlock;
   bc.wpack = placeholder({blocks, cs.c, cs.r, cs.s, kConv2dChannelBlock}, DataType::float32(), "weight_packed");
-  Tensor input = bc.data;
-  if (cs.pad > 0) {
-    const int64_t p = cs.pad;
-    bc.padded = input = compute(
-        {cs.n, cs.c, cs.h + 2 * p, cs.w + 2 * p},
-        [&](const std::vector<Var>& i) {
-          Expr inside = i[2] >= Expr(p) && i[2] < Expr(cs.h + p) && i[3] >= Expr(p) && i[3] < Expr(cs.w + p);
-          return if_then_else(inside, bc.data(i[0], i[1], i[2] - Expr(p), i[3] - Expr(p)), constant(0.0));
-        },
-        "pad");
-  }
+  const Tensor input = zero_pad_spatial(bc.data, cs.pad, 2);
+  if (cs.pad > 0) bc.padded = input;
   IterVar rc = reduce_axis(Range(0, cs.c), "rc");
   IterVar ry = reduce_axis(Range(0, cs.r), "ry");
   IterVar rx = reduce_axis(Range(0, cs.s), "rx");
@@ -178,14 +200,6 @@ BlockedConv make_blocked_conv(const ConvShape& cs, bool bias_relu) {
       },
       "conv");
   return bc;
-}
-
-// A width tile for the register tile: the largest divisor of the width in [4, 14] (with two
-// rows, at most 28 of the 32 vector registers hold accumulators), else 14.
-int64_t register_x_tile(int64_t width) {
-  for (int64_t f = 14; f >= 4; --f)
-    if (width % f == 0) return f;
-  return 14;
 }
 
 // A width tile for the GPU threads: the largest divisor of the width in [8, 16], else 16.
@@ -234,17 +248,13 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
 
   Stage out = s[bc.out];
   const ComputeOpNode* op = compute_of(out);
-  std::vector<IterVar> ks = split_by(out, op->axis[1], tile_k);
-  std::vector<IterVar> ys = split_by(out, op->axis[2], tile_y);
-  std::vector<IterVar> xs = split_by(out, op->axis[3], tile_x);
-  std::vector<IterVar> outer = order == 0 ? std::vector<IterVar>{op->axis[0], ks[0], ys[0], xs[0]}
-                                          : std::vector<IterVar>{op->axis[0], ys[0], ks[0], xs[0]};
-  out.reorder({outer[0], outer[1], outer[2], outer[3], ks[1], ys[1], xs[1]});
-  if (parallel) out.parallel(out.fuse(outer[0], outer[1]));
-  if (vectorize_unpack) out.vectorize(xs[1]);
+  const std::vector<IterVar> tiled =
+      tile_conv_output(out, op->axis[0], op->axis[1], op->axis[2], op->axis[3], tile_k, tile_y, tile_x, order);
+  if (parallel) out.parallel(out.fuse(tiled[0], tiled[1]));
+  if (vectorize_unpack) out.vectorize(tiled[6]);
 
   Stage blk = s[bc.blocked];
-  blk.compute_at(out, xs[0]);
+  blk.compute_at(out, tiled[3]);
   const ComputeOpNode* bop = compute_of(blk);
   std::vector<IterVar> cs_axes = split_by(blk, bop->reduce_axis[0], tile_c);
   const IterVar &ry = bop->reduce_axis[1], &rx = bop->reduce_axis[2];
@@ -340,17 +350,6 @@ Instance conv2d_bias_relu_cuda(Config& cfg, const ConvShape& cs) {
   if (cc.padded.defined()) pads.push_back(cc.padded);
   schedule_plain_cuda(cfg, s, out, cc.out, pads, "conv2d_bias_relu");
   return {s, {cc.data, cc.weight, bias, out}};
-}
-
-ConvShape conv_shape(const char* op, const std::vector<int64_t>& args) {
-  static const char* names[] = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
-  if (args.size() != 9) fail(op, ": expects 9 arguments (n, c, h, w, k, r, s, stride, pad), got ", args.size());
-  for (size_t i = 0; i < 9; ++i) check_arg_at_least(op, names[i], args[i], i == 8 ? 0 : 1);
-  ConvShape cs{args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8]};
-  if (cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
-    fail(op, ": the kernel (r=", cs.r, ", s=", cs.s, ") is larger than the padded input (",
-         cs.h + 2 * cs.pad, " x ", cs.w + 2 * cs.pad, ")");
-  return cs;
 }
 
 }  // namespace

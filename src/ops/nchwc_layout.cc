@@ -1,41 +1,12 @@
-// src/ops/nchwc_layout.cc — the layout transforms around the blocked (NCHWc) operators: NCHW ->
-// NCHW{b}c and back, each a compute built as its own kernel so that its time is reported apart
-// from the operator's (as oneDNN's reorders are), and their CPU schedule.
+// src/ops/nchwc_layout.cc — the CPU schedule of the layout transforms around the blocked (NCHWc)
+// operators (nchw_to_nchwc / nchwc_to_nchw, defined with conv2d_nchwc in conv2d_nchwc.cc, and
+// depthwise_pack_weight): each is built as its own kernel so that its time is reported apart
+// from the operator's, as oneDNN's reorders are; and the NCHW16c shape of the memory-bound
+// blocked templates.
 #include "ops/templates.h"
 #include "te/ops.h"
 
 namespace te::ops {
-
-Tensor nchw_to_nchwc(const Tensor& data, int64_t block, const std::string& name) {
-  if (data.ndim() != 4)
-    fail("nchw_to_nchwc: data must be 4-D (NCHW), got ", data.name(), " with ", data.ndim(), " dimensions");
-  const int64_t* c = as_const_int(data.shape()[1]);
-  if (!c) fail("nchw_to_nchwc: the channels of ", data.name(), " must be constant");
-  if (block < 1 || *c % block != 0)
-    fail("nchw_to_nchwc: the block (", block, ") must divide the channels of ", data.name(), " (", *c,
-         "); pad the channels to a multiple of the block");
-  const std::vector<Expr>& ds = data.shape();
-  return compute(
-      {ds[0], Expr(*c / block), ds[2], ds[3], Expr(block)},
-      [&](const std::vector<Var>& i) { return data(i[0], i[1] * Expr(block) + i[4], i[2], i[3]); }, name);
-}
-
-Tensor nchwc_to_nchw(const Tensor& data, const std::string& name) {
-  if (data.ndim() != 5)
-    fail("nchwc_to_nchw: data must be 5-D (NCHWc: [N, C/block, H, W, block]), got ", data.name(), " with ",
-         data.ndim(), " dimensions");
-  const std::vector<Expr>& ds = data.shape();
-  const int64_t* cb = as_const_int(ds[1]);
-  const int64_t* b = as_const_int(ds[4]);
-  if (!cb || !b) fail("nchwc_to_nchw: the channel blocks and block size of ", data.name(), " must be constant");
-  const int64_t block = *b;
-  return compute(
-      {ds[0], Expr(*cb * block), ds[2], ds[3]},
-      [&](const std::vector<Var>& i) {
-        return data(i[0], floordiv(i[1], Expr(block)), i[2], i[3], floormod(i[1], Expr(block)));
-      },
-      name);
-}
 
 Schedule schedule_layout_transform(const Tensor& transform) {
   const ComputeOpNode* op = transform.op().as<ComputeOpNode>();

@@ -75,6 +75,17 @@ std::vector<OpInfo> make_op_list() {
   conv.arg_names = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad"};
   conv.default_args = {1, 128, 28, 28, 128, 3, 3, 1, 1};
   conv.targets = {"llvm", "cuda"};
+  // The blocked conv2d: its own name (and the block sizes as arguments), so "conv2d"'s keys and
+  // logs stay valid.
+  OpInfo conv_nchwc = conv;
+  conv_nchwc.name = "conv2d_nchwc";
+  conv_nchwc.description =
+      "blocked 2-D convolution in oneDNN's/TVM's layouts, zero padding, dilation 1 (float32): data "
+      "[n, c/ic_block, h, w, ic_block], weight [k/oc_block, c/ic_block, r, s, ic_block, oc_block], output "
+      "[n, k/oc_block, oh, ow, oc_block] (te::ops::nchw_to_nchwc, conv2d_nchwc_pack_weight, nchwc_to_nchw "
+      "convert); the blocks must divide c and k; default is ResNet-18 conv C6 with blocks of 16";
+  conv_nchwc.arg_names = {"n", "c", "h", "w", "k", "r", "s", "stride", "pad", "ic_block", "oc_block"};
+  conv_nchwc.default_args = {1, 128, 28, 28, 128, 3, 3, 1, 1, 16, 16};
   OpInfo softmax;
   softmax.name = "softmax";
   softmax.description =
@@ -141,8 +152,9 @@ std::vector<OpInfo> make_op_list() {
                      "NCDHW conv3d, weight [k, c, t, r, s], the same stride and zero padding in all dimensions "
                      "(float32); default is a C3D 3x3x3 layer",
                      {"n", "c", "d", "h", "w", "k", "t", "r", "s", "stride", "pad"}, {1, 64, 8, 28, 28, 64, 3, 3, 3, 1, 1});
-  std::vector<OpInfo> ops{matmul,   matmul_fp16, bmm,       conv, softmax, ln,        dense_bias, dense_gelu,
-                          conv_relu, max_pool,   avg_pool, depthwise, nhwc, grouped, transpose, conv3d};
+  std::vector<OpInfo> ops{matmul,    matmul_fp16, bmm,       conv,      conv_nchwc, softmax, ln,      dense_bias,
+                          dense_gelu, conv_relu, max_pool, avg_pool, depthwise,  nhwc,    grouped, transpose,
+                          conv3d};
   append_nchwc_memops(ops, max_pool, avg_pool, depthwise);
   return ops;
 }
@@ -163,6 +175,7 @@ void register_builtin_templates() {
     autotune::register_template("matmul_fp16", detail::matmul_fp16_template);
     autotune::register_template("batch_matmul", detail::batch_matmul_template);
     autotune::register_template("conv2d", detail::conv2d_template);
+    autotune::register_template("conv2d_nchwc", detail::conv2d_nchwc_template);
     autotune::register_template("softmax", detail::softmax_template);
     autotune::register_template("layer_norm", detail::layer_norm_template);
     autotune::register_template("dense_bias", detail::dense_bias_template);

@@ -27,6 +27,40 @@ autotune::Instance batch_matmul_template(autotune::Config& cfg, const std::vecto
 autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target);
 
+// conv2d_nchwc(n, c, h, w, k, r, s, stride, pad, ic_block, oc_block): data NCHW[ic_block]c,
+// weight OIHW[ic_block]i[oc_block]o, output NCHW[oc_block]c (conv2d_nchwc.cc); the blocks must
+// divide c and k.
+autotune::Instance conv2d_nchwc_template(autotune::Config& cfg, const std::vector<int64_t>& args,
+                                         const Target& target);
+
+// What the conv2d templates share (conv2d.cc): the shape of (n, c, h, w, k, r, s, stride, pad)
+// (dilation 1), parsed by conv_shape (te::Error naming `op` for a wrong count or bad values).
+struct ConvShape {
+  int64_t n, c, h, w, k, r, s, stride, pad;
+  int64_t out_h() const { return (h + 2 * pad - r) / stride + 1; }
+  int64_t out_w() const { return (w + 2 * pad - s) / stride + 1; }
+};
+ConvShape conv_shape(const char* op, const std::vector<int64_t>& args);
+// A width tile for a CPU register tile: the largest divisor of the width in [4, 14] (with two
+// rows, at most 28 of the 32 vector registers hold accumulators), else 14.
+int64_t register_x_tile(int64_t width);
+// A conv output extent (in + 2 pad - dilation (kernel - 1) - 1) / stride + 1; te::Error naming
+// `op` and `dim` when the padded input is smaller than the (dilated) kernel.
+Expr conv_output_extent(const char* op, const Expr& in, const Expr& kernel, int64_t stride, int64_t pad,
+                        int64_t dilation, const char* dim);
+// The CPU conv templates' output tiling: axes k, y, x of `stage` split by the {rest, inner} tuples
+// tile_k, tile_y, tile_x, ordered (n, k_outer, y_outer, x_outer, k_inner, y_inner, x_inner) for
+// order 0 (channel tiles outside row tiles: a tile's weights stay in cache over the rows) or with
+// y_outer and k_outer swapped for order 1 (an input row block stays in cache over the channels);
+// axes after x (a channel block) stay innermost. Returns the seven axes in that order.
+std::vector<IterVar> tile_conv_output(Stage stage, const IterVar& n, const IterVar& k, const IterVar& y,
+                                      const IterVar& x, const std::vector<int64_t>& tile_k,
+                                      const std::vector<int64_t>& tile_y, const std::vector<int64_t>& tile_x,
+                                      int64_t order);
+// data zero-padded by `pad` on both sides of axes h_axis and h_axis + 1, as a stage "pad"; data
+// itself when pad == 0.
+Tensor zero_pad_spatial(const Tensor& data, int64_t pad, size_t h_axis);
+
 // The epsilon of the "layer_norm" template (PyTorch's and BERT's default).
 constexpr double kLayerNormEpsilon = 1e-5;
 // softmax(m, n): X[m, n] -> softmax over n. Kernel arguments (X, out).

@@ -40,6 +40,19 @@ std::vector<WorkloadSet> make_sets() {
                       conv("C7", 128, 28, 256, 3, 2, 1), conv("C8", 128, 28, 256, 1, 2, 0),
                       conv("C9", 256, 14, 256, 3, 1, 1), conv("C10", 256, 14, 512, 3, 2, 1),
                       conv("C11", 256, 14, 512, 1, 2, 0), conv("C12", 512, 7, 512, 3, 1, 1)}};
+  // The same layers in the blocked layouts (conv2d_nchwc) with blocks of 16 channels (one
+  // AVX-512 vector): C1's 3 input channels are one block of 3 (its data is NCHW3c, i.e. NHWC-like
+  // per image; padding to 16 channels would multiply its arithmetic by 5.3).
+  WorkloadSet resnet_nchwc{"resnet18-conv-nchwc",
+                           "ResNet-18's conv2d layers C1-C12 at batch 1 in the blocked layouts NCHW16c / "
+                           "OIHW16i16o (C1: input block 3) (float32)",
+                           {}};
+  for (const Workload& w : resnet.workloads) {
+    std::vector<int64_t> args = w.args;
+    args.push_back(args[1] % 16 == 0 ? 16 : args[1]);  // ic_block
+    args.push_back(16);                               // oc_block
+    resnet_nchwc.workloads.push_back({w.label, "conv2d_nchwc", args});
+  }
   WorkloadSet bert{"bert-gemm",
                    "BERT-base GEMMs at sequence length 128: projections, feed-forward and batched attention (float32)",
                    {{"qkv-proj", "matmul", {128, 768, 768}},
@@ -66,6 +79,7 @@ std::vector<WorkloadSet> make_sets() {
                      {"DENSE", "dense_bias", {128, 768, 768}},
                      {"DENSE-GELU", "dense_bias_gelu", {128, 3072, 768}},
                      {"C2D", "conv2d", {1, 128, 28, 28, 128, 3, 3, 1, 1}},
+                     {"C2D-NCHWC", "conv2d_nchwc", {1, 128, 28, 28, 128, 3, 3, 1, 1, 16, 16}},
                      {"C2D-BIAS-RELU", "conv2d_bias_relu", {1, 128, 28, 28, 128, 3, 3, 1, 1}},
                      {"C2D-NHWC", "conv2d_nhwc", {1, 28, 28, 128, 128, 3, 3, 1, 1, 1}},
                      {"GRP", "conv2d_grouped", {1, 128, 56, 56, 128, 3, 3, 1, 1, 1, 32}},
@@ -107,7 +121,7 @@ std::vector<WorkloadSet> make_sets() {
                       {"SOFTMAX-DRAM", "softmax", {8192, 2048}},
                       {"BERT-NRM", "layer_norm", {128, 768}},
                       {"NRM-DRAM", "layer_norm", {8192, 2048}}}};
-  return {resnet, bert, gemm, ansor, memops, nchwc_memops(memops)};
+  return {resnet, resnet_nchwc, bert, gemm, ansor, memops, nchwc_memops(memops)};
 }
 
 }  // namespace

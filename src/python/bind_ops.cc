@@ -51,6 +51,18 @@ void bind_ops(py::module_& m) {
   o.def("conv2d_pack_weight", &ops::conv2d_pack_weight, py::arg("weight"), py::arg("name") = "weight_packed",
         "The CPU conv2d kernels' weight layout OIHW16o as a compute of weight [K, C, R, S]: "
         "packed[kb, c, r, s, kk] = weight[kb*16 + kk, c, r, s], zero beyond K; build it once per weight.");
+  o.def("conv2d_nchwc", &ops::conv2d_nchwc, py::arg("data"), py::arg("weight"), py::arg("stride") = 1,
+        py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv",
+        "Blocked conv2d as a compute: data [N, C/cb, H, W, cb], weight [K/kb, C/cb, R, S, cb, kb] -> "
+        "[N, K/kb, OH, OW, kb] (oneDNN's nChw16c / TVM's conv2d_NCHWc layouts; blocks from the shapes).");
+  o.def("nchw_to_nchwc", &ops::nchw_to_nchwc, py::arg("data"), py::arg("block"), py::arg("name") = "data_nchwc",
+        "NCHW -> NCHW{block}c ([N, C/block, H, W, block]) as a compute; block must divide C.");
+  o.def("nchwc_to_nchw", &ops::nchwc_to_nchw, py::arg("data"), py::arg("name") = "data_nchw",
+        "NCHW{b}c -> NCHW as a compute.");
+  o.def("conv2d_nchwc_pack_weight", &ops::conv2d_nchwc_pack_weight, py::arg("weight"), py::arg("in_block"),
+        py::arg("out_block"), py::arg("name") = "weight_nchwc",
+        "KCRS -> [K/out_block, C/in_block, R, S, in_block, out_block] (conv2d_nchwc's weight) as a compute; "
+        "the blocks must divide C and K.");
   o.def("conv2d_nchw_bias_relu", &ops::conv2d_nchw_bias_relu, py::arg("data"), py::arg("weight"), py::arg("bias"),
         py::arg("stride") = 1, py::arg("pad") = 0, py::arg("dilation") = 1, py::arg("name") = "conv_bias_relu",
         "relu(conv2d_nchw(data, weight) + bias[k]) as a compute; the epilogue fuses into the convolution's tile.");

@@ -152,7 +152,7 @@ void sweep_llvm_configs(const std::string& op, const std::vector<int64_t>& args,
 }
 
 void sweep_cuda_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
-                        int min_compiled) {
+                        int min_compiled, const std::string& required_source) {
   ops::register_builtin_templates();
   autotune::Task task = autotune::create_task(op, args, "cuda");
   std::vector<int64_t> indices = random_indices(task, count, seed);
@@ -166,6 +166,9 @@ void sweep_cuda_configs(const std::string& op, const std::vector<int64_t>& args,
     Module m = build(inst.schedule, inst.args, "cuda", "op_cfg");
     EXPECT_NE(m.get_source("ptx").find(".entry op_cfg_kernel("), std::string::npos)
         << task.workload_key << " " << cfg.to_string();
+    if (!required_source.empty())
+      EXPECT_NE(m.get_source("cuda").find(required_source), std::string::npos)
+          << task.workload_key << " " << cfg.to_string() << ": no " << required_source;
     ++compiled;
     run_on_gpu_if_present(inst, reference);
   }

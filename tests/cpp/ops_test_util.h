@@ -75,10 +75,11 @@ std::string emulate_compare(const autotune::Instance& inst, const Reference& ref
 
 // The default and `count` random "cuda" configs of op(args): those within the CUDA limits (the
 // others must be te::Errors naming a limit) generate CUDA C that NVRTC compiles, and run and
-// match the reference in the CUDA emulator, and on the GPU where one exists. At least `min_compiled` must compile. Call only when
-// nvrtc_works().
+// match the reference in the CUDA emulator, and on the GPU where one exists. At least
+// `min_compiled` must compile; each CUDA C source must contain `required_source` when given
+// (e.g. "__shared__" for a template that stages tiles). Call only when nvrtc_works().
 void sweep_cuda_configs(const std::string& op, const std::vector<int64_t>& args, int count, uint64_t seed,
-                        int min_compiled = 3);
+                        int min_compiled = 3, const std::string& required_source = "");
 // The derived (template-free) space on the template's compute (auto_task over its default
 // instance's arguments): `count` random llvm configs match the reference; when cuda_too and NVRTC
 // works, random cuda configs compile (at least one).

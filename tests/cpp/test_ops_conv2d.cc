@@ -3,10 +3,6 @@
 // kernels, no padding) give the reference interpreter's numbers with outputs poisoned first,
 // every rejected config is a te::Error, and "cuda" configs compile with NVRTC (and run and
 // match where a GPU exists).
-#include <algorithm>
-#include <optional>
-#include <random>
-
 #include "te/autotune/task.h"
 #include "te/ops.h"
 #include "ops_test_util.h"
@@ -17,31 +13,6 @@ namespace {
 using autotune::Config;
 using autotune::Instance;
 using autotune::Task;
-
-// Runs count random configs (plus the default) of conv2d(shape) for llvm; returns how many
-// were rejected (a te::Error), failing the test on wrong numbers or other exceptions.
-int sweep_llvm(const std::vector<int64_t>& shape, int count, uint64_t seed) {
-  ops::register_builtin_templates();
-  Task task = autotune::create_task("conv2d", shape, "llvm");
-  std::vector<int64_t> indices = random_indices(task, count, seed);
-  indices.insert(indices.begin(), 0);
-  const Reference ref = make_reference(task.default_instance(), 31);
-  int rejected = 0;
-  for (int64_t index : indices) {
-    Config cfg = task.space.from_index(index);
-    try {
-      Instance inst = task.instantiate(cfg);
-      EXPECT_EQ(build_run_compare(inst, "llvm", ref), "")
-          << task.workload_key << " config " << cfg.to_string() << "\n" << inst.schedule.steps_python();
-    } catch (const Error& e) {
-      ++rejected;
-      ADD_FAILURE() << task.workload_key << " config " << cfg.to_string() << " rejected: " << e.what();
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "config " << cfg.to_string() << " threw a non-te::Error: " << e.what();
-    }
-  }
-  return rejected;
-}
 
 TEST(OpsConv2d, ComputeMatchesDirectLoops) {
   // Stride 2, pad 1, dilation 2, non-square: checks the index arithmetic against plain loops.
@@ -154,17 +125,11 @@ TEST(OpsConv2d, PackWeight) {
                   "must be constant");
 }
 
-TEST(OpsConv2d, LlvmRandomConfigsStride2Pad1) {
-  EXPECT_EQ(sweep_llvm({1, 3, 13, 11, 4, 3, 3, 2, 1}, 30, 424242), 0);
-}
+TEST(OpsConv2d, LlvmRandomConfigsStride2Pad1) { sweep_llvm_configs("conv2d", {1, 3, 13, 11, 4, 3, 3, 2, 1}, 30, 424242); }
 
-TEST(OpsConv2d, LlvmRandomConfigsNonSquareKernelBatch2) {
-  EXPECT_EQ(sweep_llvm({2, 5, 9, 7, 6, 3, 2, 1, 1}, 10, 77), 0);
-}
+TEST(OpsConv2d, LlvmRandomConfigsNonSquareKernelBatch2) { sweep_llvm_configs("conv2d", {2, 5, 9, 7, 6, 3, 2, 1, 1}, 10, 77); }
 
-TEST(OpsConv2d, LlvmRandomConfigsNoPadding) {
-  EXPECT_EQ(sweep_llvm({1, 4, 6, 8, 3, 1, 1, 1, 0}, 8, 5), 0);
-}
+TEST(OpsConv2d, LlvmRandomConfigsNoPadding) { sweep_llvm_configs("conv2d", {1, 4, 6, 8, 3, 1, 1, 1, 0}, 8, 5); }
 
 TEST(OpsConv2d, LlvmRecordReplaysOnTheSpaceModeCompute) {
   ops::register_builtin_templates();
@@ -176,53 +141,12 @@ TEST(OpsConv2d, LlvmRecordReplaysOnTheSpaceModeCompute) {
   }
 }
 
-// Runs inst (target cuda) in the CUDA emulator and on a GPU and compares with the reference (computed on first use);
-// false when there is no GPU here.
-bool run_on_gpu_or_skip(const Instance& inst, std::optional<Reference>& reference) {
-  if (!reference) reference = make_reference(inst, 5);
-  EXPECT_EQ(emulate_compare(inst, *reference), "") << inst.schedule.steps_python();
-  Module m = build(inst.schedule, inst.args, "cuda", "gpu_kernel");
-  std::vector<NDArray> probe;
-  for (const Tensor& t : inst.args) probe.push_back(NDArray::empty(const_shape(t), t.dtype()));
-  try {
-    m(probe);
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
-    return false;
-  }
-  if (!reference) reference = make_reference(inst, 5);
-  EXPECT_EQ(build_run_compare(inst, "cuda", *reference), "") << inst.schedule.steps_python();
-  return true;
-}
-
 TEST(OpsConv2d, CudaConfigsCompileWithNvrtc) {
   std::string why;
   if (!nvrtc_works(why)) GTEST_SKIP() << "no CUDA code generation here: " << why;
-  ops::register_builtin_templates();
-  for (const std::vector<int64_t>& shape :
-       {std::vector<int64_t>{1, 3, 13, 11, 4, 3, 3, 2, 1}, std::vector<int64_t>{2, 5, 9, 7, 6, 3, 2, 1, 0}}) {
-    Task task = autotune::create_task("conv2d", shape, "cuda");
-    std::vector<int64_t> indices = random_indices(task, 5, 3);
-    indices.insert(indices.begin(), 0);
-    int compiled = 0;
-    std::optional<Reference> reference;
-    for (int64_t index : indices) {
-      Config cfg = task.space.from_index(index);
-      Instance inst;
-      try {
-        inst = task.instantiate(cfg);
-      } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
-        continue;
-      }
-      Module m = build(inst.schedule, inst.args, "cuda", "conv_cfg");
-      EXPECT_NE(m.get_source("ptx").find(".entry conv_cfg_kernel("), std::string::npos) << cfg.to_string();
-      EXPECT_NE(m.get_source("cuda").find("__shared__"), std::string::npos) << cfg.to_string();
-      ++compiled;
-      run_on_gpu_or_skip(inst, reference);
-    }
-    EXPECT_GE(compiled, 3) << task.workload_key;
-  }
+  // Every config stages its input window and weights in shared memory.
+  sweep_cuda_configs("conv2d", {1, 3, 13, 11, 4, 3, 3, 2, 1}, 5, 3, 3, "__shared__");
+  sweep_cuda_configs("conv2d", {2, 5, 9, 7, 6, 3, 2, 1, 0}, 5, 3, 3, "__shared__");
 }
 
 TEST(OpsConv2d, CudaConfigOverThreadLimitIsATeError) {

@@ -109,6 +109,32 @@ def test_builtin_conv2d_cpu_kernel_takes_packed_weights(rng):
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
 
 
+def test_builtin_conv2d_nchwc_end_to_end_with_te_transforms(rng):
+    # n, c, h, w, k, r, s, stride, pad, ic_block, oc_block
+    shape = (1, 6, 9, 8, 16, 3, 3, 2, 1, 3, 8)
+    n, c, h, w, k, r, s_, stride, pad, cb, kb = shape
+    x = rng.standard_normal((n, c, h, w)).astype("float32")
+    wt = rng.standard_normal((k, c, r, s_)).astype("float32")
+    X = te.placeholder((n, c, h, w), name="x")
+    W = te.placeholder((k, c, r, s_), name="w")
+    xp = _build_and_run(te.ops.nchw_to_nchwc(X, cb), [X], [x])
+    np.testing.assert_array_equal(xp, x.reshape(n, c // cb, cb, h, w).transpose(0, 1, 3, 4, 2))
+    wp = _build_and_run(te.ops.conv2d_nchwc_pack_weight(W, cb, kb), [W], [wt])
+    task = at.create_task("conv2d_nchwc", shape, target="llvm")
+    sch, args = task.instantiate(0)
+    f = te.build(sch, args, target="llvm")
+    oh, ow = (h + 2 * pad - r) // stride + 1, (w + 2 * pad - s_) // stride + 1
+    out = np.full((n, k // kb, oh, ow, kb), np.nan, "float32")
+    f(xp, wp, out)
+    Y = te.placeholder(out.shape, name="y")
+    back = _build_and_run(te.ops.nchwc_to_nchw(Y), [Y], [out])
+    np.testing.assert_allclose(back, conv2d_numpy(x, wt, stride, pad), rtol=1e-4, atol=1e-4)
+    with pytest.raises(te.TEError, match="does not divide"):
+        te.ops.nchw_to_nchwc(X, 4)
+    with pytest.raises(te.TEError, match="ic_block 4 does not divide"):
+        at.create_task("conv2d_nchwc", (1, 6, 9, 8, 16, 3, 3, 2, 1, 4, 8), target="llvm")
+
+
 def _build_and_run(out_tensor, inputs, arrays):
     f = te.build(te.create_schedule(out_tensor.op), inputs + [out_tensor])
     out = np.full(tuple(int(d) for d in out_tensor.shape), np.nan, "float32")
@@ -120,7 +146,7 @@ def test_ops_listed_with_workload_set():
     names = {op["name"] for op in te.ops.list_ops()}
     new = {"dense_bias", "dense_bias_gelu", "conv2d_bias_relu", "max_pool2d", "avg_pool2d", "depthwise_conv2d",
            "max_pool2d_nchwc", "avg_pool2d_nchwc", "depthwise_conv2d_nchwc",
-           "conv2d_nhwc", "conv2d_grouped", "conv2d_transpose", "conv3d"}
+           "conv2d_nhwc", "conv2d_grouped", "conv2d_transpose", "conv3d", "conv2d_nchwc"}
     assert new <= names
     covered = {w["op"] for w in te.ops.workload_sets()["ansor-ops"]}
     # Every operator with a CPU schedule; matmul_fp16 (float16 GEMM, cuda only) is matmul's
@@ -287,7 +313,7 @@ def test_nchwc_transforms_and_computes(rng):
     got = _build_and_run(te.ops.depthwise_conv2d_nchwc(XB, WP, 2, 1), [XB, WP], [xb, wp])
     want = _build_and_run(te.ops.depthwise_conv2d_nchw(X, W, 2, 1), [X, W], [x, w])
     np.testing.assert_allclose(_from_nchwc(got), want, rtol=1e-5, atol=1e-5)
-    with pytest.raises(te.TEError, match="block .16. must divide the channels"):
+    with pytest.raises(te.TEError, match="block 16 does not divide the 8 channels of x"):
         te.ops.nchw_to_nchwc(X, 16)
 
 
