@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "ir/simplify.h"
+#include "lower/gpu_allreduce.h"
 #include "lower/stage_name.h"
 #include "te/ir_functor.h"
 
@@ -520,44 +521,24 @@ class CudaPrinter {
   //     from the group's first lane broadcasts).
   //  C. interleaved (a reduced dimension inside a data-parallel one): a tree in shared memory.
   void print_allreduce(const AttrStmtNode* op, int indent, std::ostringstream& out) {
-    const AttrStmtNode* buffers = allreduce_part(op, kGpuAllreduceBuffers);
-    const AttrStmtNode* partial = allreduce_part(op, kGpuAllreducePartial);
-    const AttrStmtNode* combine = allreduce_part(op, kGpuAllreduceCombine);
-    const AttrStmtNode* result = allreduce_part(op, kGpuAllreduceResult);
-    TE_ICHECK(buffers && combine && as_const_int(op->value), "codegen cuda: malformed gpu_allreduce");
+    const GpuAllreduce ar = decode_gpu_allreduce(op, "codegen cuda");
     struct Pair {
       std::string red, other;
       DataType t;
     };
     std::vector<Pair> pairs;
-    std::vector<Stmt> copies;
-    if (const auto* seq = buffers->body.as<SeqNode>()) copies = seq->seq;
-    else copies.push_back(buffers->body);
-    for (const Stmt& c : copies) {
-      const auto* st = c.as<StoreNode>();
-      const auto* load = st ? st->value.as<LoadNode>() : nullptr;
-      TE_ICHECK(load != nullptr, "codegen cuda: malformed gpu_allreduce buffers");
-      pairs.push_back({name_of(load->buffer) + "[0]", name_of(st->buffer) + "[0]", load->dtype});
-    }
-    const int mask = int(*as_const_int(op->value));
-    int64_t G = 1, T = launch_.threads_per_block();
+    for (const GpuAllreduceValue& v : ar.values) pairs.push_back({name_of(v.red) + "[0]", name_of(v.other) + "[0]", v.dtype});
+    const int mask = ar.mask;
+    const GpuAllreducePlan plan = plan_gpu_allreduce(mask, launch_);
+    const int64_t G = plan.group, NG = plan.groups, T = launch_.threads_per_block();
     std::string dims;
     for (int d = 0; d < 3; ++d)
-      if ((mask >> d) & 1) {
-        G *= launch_.block[d];
-        dims += std::string(dims.empty() ? "" : ", ") + "threadIdx." + "xyz"[d];
-      }
-    const int64_t NG = T / G;
-    bool consecutive = true;  // every group is a run of consecutive linear thread ids
-    for (int r = 0; r < 3; ++r)
-      for (int n = 0; n < r; ++n)
-        if (((mask >> r) & 1) && !((mask >> n) & 1) && launch_.block[r] > 1 && launch_.block[n] > 1)
-          consecutive = false;
+      if ((mask >> d) & 1) dims += std::string(dims.empty() ? "" : ", ") + "threadIdx." + "xyz"[d];
     const std::string p0 = pad(indent), p1 = pad(indent + 1), p2 = pad(indent + 2);
     out << p0 << "{  // cross-thread reduction over " << dims << ": " << NG << " group(s) of " << G << " threads\n";
-    if (partial) print_stmt(partial->body, indent + 1, out);
-    auto print_combine = [&](int ind) { print_stmt(combine->body, ind, out); };
-    if (G > 1) {
+    if (ar.partial) print_stmt(ar.partial->body, indent + 1, out);
+    auto print_combine = [&](int ind) { print_stmt(ar.combine->body, ind, out); };
+    if (plan.way != GpuAllreduceWay::kSingle) {
       std::string tid = fresh("te_tid"), red = fresh("te_red"), grp = fresh("te_grp");
       out << p1 << "const int " << tid << " = " << linear_thread(7) << ";\n";
       out << p1 << "const int " << red << " = " << linear_thread(mask) << ";\n";
@@ -570,13 +551,13 @@ class CudaPrinter {
         out << p1 << "const unsigned " << wmask << " = " << T << " - (" << tid << " & ~31) >= 32 ? 0xffffffffu : ((1u << ("
             << T << " - (" << tid << " & ~31))) - 1u);\n";
       }
-      if (consecutive && 32 % G == 0) {
+      if (plan.way == GpuAllreduceWay::kButterfly) {
         for (int64_t off = G / 2; off >= 1; off /= 2) {
           for (const Pair& p : pairs)
             out << p1 << p.other << " = " << shuffle("__shfl_xor_sync", p.t, wmask, p.red, std::to_string(off), G) << ";\n";
           print_combine(indent + 1);
         }
-      } else if (consecutive) {
+      } else if (plan.way == GpuAllreduceWay::kShuffleDown) {
         std::string lane = fresh("te_lane");
         out << p1 << "const int " << lane << " = " << tid << " & 31;\n";
         for (int64_t off = 1; off < std::min<int64_t>(G, 32); off *= 2) {
@@ -586,8 +567,7 @@ class CudaPrinter {
           print_combine(indent + 2);
           out << p1 << "}\n";
         }
-        int64_t pieces = 1;  // most warps one group touches
-        for (int64_t g = 0; g < NG; ++g) pieces = std::max(pieces, ((G * g + G - 1) >> 5) - ((G * g) >> 5) + 1);
+        const int64_t pieces = plan.pieces;  // most warps one group touches
         std::string first = "(" + tid + " - " + red + ")";  // the group's first thread
         if (pieces == 1) {
           for (const Pair& p : pairs)
@@ -596,7 +576,7 @@ class CudaPrinter {
           std::vector<std::string> smem;
           for (const Pair& p : pairs) {
             smem.push_back(fresh("te_red_shared"));
-            out << p1 << "__shared__ " << c_type(p.t) << " " << smem.back() << "[" << NG * pieces << "];\n";
+            out << p1 << "__shared__ " << c_type(p.t) << " " << smem.back() << "[" << plan.shared_slots << "];\n";
           }
           std::string slot = grp + " * " + std::to_string(pieces);
           out << p1 << "if (" << lane << " == 0 || " << red << " == 0) {\n";
@@ -612,11 +592,11 @@ class CudaPrinter {
           print_combine(indent + 2);
           out << p1 << "}\n" << p1 << "__syncthreads();  // before the shared slots are reused\n";
         }
-      } else {
+      } else {  // kSharedTree
         std::vector<std::string> smem;
         for (const Pair& p : pairs) {
           smem.push_back(fresh("te_red_shared"));
-          out << p1 << "__shared__ " << c_type(p.t) << " " << smem.back() << "[" << T << "];\n";
+          out << p1 << "__shared__ " << c_type(p.t) << " " << smem.back() << "[" << plan.shared_slots << "];\n";
         }
         std::string base = grp + " * " + std::to_string(G);
         for (size_t v = 0; v < pairs.size(); ++v) out << p1 << smem[v] << "[" << base << " + " << red << "] = " << pairs[v].red << ";\n";
@@ -635,7 +615,7 @@ class CudaPrinter {
         out << p1 << "__syncthreads();  // before the shared slots are reused\n";
       }
     }
-    if (result) print_stmt(result->body, indent + 1, out);
+    if (ar.result) print_stmt(ar.result->body, indent + 1, out);
     out << p0 << "}\n";
   }
 
