@@ -35,7 +35,7 @@ GpuAllreduce decode_gpu_allreduce(const AttrStmtNode* op, const char* who);
 
 // How a reduction over the threads in `mask` is carried out in a block of `launch`, by how the
 // groups (threads differing only in the reduced dimensions) lie in the block's linear thread
-// order, x fastest. CudaPrinter::print_allreduce prints it; the emulator replays it.
+// order, x fastest. print_cuda_allreduce (src/codegen/cuda/cuda_allreduce.cc) prints it; the emulator replays it.
 enum class GpuAllreduceWay {
   kSingle,       // groups of one thread: nothing to combine
   kButterfly,    // consecutive groups, size divides 32: __shfl_xor_sync butterfly

@@ -451,7 +451,7 @@ class KernelRun {
   }
 
   // ------------------------------------------------------------ cross-thread reductions
-  int64_t linear_thread(const Thread& t, int dims) const {  // CudaPrinter::linear_thread
+  int64_t linear_thread(const Thread& t, int dims) const {  // linear_thread in cuda_allreduce.cc
     int64_t s = 0, stride = 1;
     for (int d = 0; d < 3; ++d) {
       if (!((dims >> d) & 1) || launch_.block[d] == 1) continue;
@@ -475,7 +475,7 @@ class KernelRun {
   int64_t max_statements_;
 };
 
-// A cross-thread reduction, step by step as CudaPrinter::print_allreduce prints it (the
+// A cross-thread reduction, step by step as print_cuda_allreduce (cuda_allreduce.cc) prints it (the
 // comment there names the three ways A, B, C). Shuffles read every source before any thread
 // writes (a warp shuffle is one instruction); a source lane that does not exist is poisoned.
 void KernelRun::allreduce(const AttrStmtNode* op) {
