@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "lower/stage_name.h"
+#include "te/ir_functor.h"
+
 namespace te {
 
 const AttrStmtNode* allreduce_part(const AttrStmtNode* allreduce, const char* key) {
@@ -59,6 +62,22 @@ GpuAllreducePlan plan_gpu_allreduce(int mask, const GpuLaunchConfig& launch) {
     if (p.pieces > 1) p.shared_slots = p.groups * p.pieces;
   }
   return p;
+}
+
+std::vector<GpuAllreduceSharedArray> gpu_allreduce_shared_arrays(const Stmt& kernel_body, const GpuLaunchConfig& launch) {
+  std::vector<GpuAllreduceSharedArray> arrays;
+  post_order_visit(
+      kernel_body, [](const Expr&) {},
+      [&](const Stmt& s) {
+        const auto* op = s.as<AttrStmtNode>();
+        if (!op || op->key != kGpuAllreduceAttr) return;
+        GpuAllreduce r = decode_gpu_allreduce(op, "gpu_allreduce_shared_arrays");
+        const int64_t slots = plan_gpu_allreduce(r.mask, launch).shared_slots;
+        if (slots == 0) return;
+        std::string stage = stage_of(r.result ? r.result->body : op->body);
+        for (const GpuAllreduceValue& v : r.values) arrays.push_back({stage, v.dtype, slots});
+      });
+  return arrays;
 }
 
 }  // namespace te

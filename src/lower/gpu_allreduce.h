@@ -5,6 +5,7 @@
 // and its plan through these two functions, so they can never disagree on its meaning.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "lower/cuda_threads.h"
@@ -52,5 +53,17 @@ struct GpuAllreducePlan {
   int64_t shared_slots = 0;
 };
 GpuAllreducePlan plan_gpu_allreduce(int mask, const GpuLaunchConfig& launch);
+
+// One static __shared__ array of a cross-thread reduction's slots (one per reduced value of
+// each reduction whose plan has shared_slots), as print_cuda_allreduce declares it. They count
+// against the kernel's shared memory (src/codegen/cuda/cuda_limits.cc) and stay static arrays
+// when the kernel's own shared buffers go dynamic (codegen_cuda.cc).
+struct GpuAllreduceSharedArray {
+  std::string stage;  // the reduction's output stage, for messages
+  DataType dtype;
+  int64_t elements = 0;
+  int64_t bytes() const { return elements * dtype.bytes(); }
+};
+std::vector<GpuAllreduceSharedArray> gpu_allreduce_shared_arrays(const Stmt& kernel_body, const GpuLaunchConfig& launch);
 
 }  // namespace te

@@ -123,9 +123,9 @@ class CudaPrinter : public CudaStmtPrinter {
 
   // ------------------------------------------------------------ dynamic shared memory
   static constexpr const char* kDynamicShared = "te_dynamic_shared";
-  // When the kernel's shared buffers (every shared Allocate; they coexist) exceed the 48 KiB
-  // a kernel may declare statically, all of them become slices of one extern __shared__ array
-  // at 16-byte aligned offsets — the alignment a static `__shared__ __align__(16)` array has, so
+  // When the kernel's shared buffers (every shared Allocate; they coexist), with its
+  // cross-thread reductions' slots, exceed the 48 KiB a kernel may declare statically, the
+  // buffers (not the slots) become slices of one extern __shared__ array at 16-byte aligned offsets — the alignment a static `__shared__ __align__(16)` array has, so
   // storage_align's padded rows fall on the same banks either way. Below the limit they stay
   // static arrays (readable, and no launch-time opt-in needed).
   void plan_dynamic_shared() {
@@ -151,7 +151,12 @@ class CudaPrinter : public CudaStmtPrinter {
       offsets[buffer] = total;
       total += bytes;
     }
-    if (total <= kCudaStaticSharedBytes) return;
+    // The cross-thread reductions' slots are static arrays either way: with them the static
+    // total must stay within 48 KiB too (check_cuda_limits refuses slots alone above it).
+    int64_t with_slots = total;
+    for (const GpuAllreduceSharedArray& a : gpu_allreduce_shared_arrays(func_.body, launch_))
+      with_slots = (with_slots + 15) / 16 * 16 + a.bytes();
+    if (with_slots <= kCudaStaticSharedBytes) return;
     dynamic_offsets_ = std::move(offsets);
     dynamic_shared_bytes_ = total;
   }
