@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "ir/simplify.h"
+#include "lower/gpu_allreduce.h"
 #include "lower/stage_name.h"
 #include "te/ir_functor.h"
 
@@ -296,15 +297,6 @@ GpuLaunchConfig infer_gpu_launch(const Stmt& body, const std::string& func_name)
          ") exceeds the CUDA limit of ", kMaxThreadsPerBlock, "; use smaller factors for the threadIdx axes");
   AllreducePlacement(config).visit(body);
   return config;
-}
-
-const AttrStmtNode* allreduce_part(const AttrStmtNode* allreduce, const char* key) {
-  std::vector<Stmt> parts;
-  if (const auto* seq = allreduce->body.as<SeqNode>()) parts = seq->seq;
-  else parts.push_back(allreduce->body);
-  for (const Stmt& part : parts)
-    if (const auto* attr = part.as<AttrStmtNode>(); attr && attr->key == key) return attr;
-  return nullptr;
 }
 
 namespace {

@@ -60,9 +60,6 @@ GpuKernelSplit split_gpu_kernels(const Stmt& body, const std::string& func_name)
 inline constexpr const char* kGpuBarrierAttr = "gpu_barrier";
 Stmt make_gpu_barrier();
 
-// The part of a kGpuAllreduceAttr statement (see te/ir.h) with the given key, or nullptr.
-const AttrStmtNode* allreduce_part(const AttrStmtNode* allreduce, const char* key);
-
 // Inserts barriers around shared-memory traffic: before the first statement that reads a
 // shared buffer after statements that write it, and at the end of a loop body that both
 // writes and reads one (so the next iteration's writes wait for this one's readers).

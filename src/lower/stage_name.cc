@@ -2,27 +2,24 @@
 
 #include <unordered_set>
 
+#include "lower/gpu_allreduce.h"
 #include "te/ir_functor.h"
 
 namespace te {
 
 std::string stage_of(const Stmt& s) {
-  // A cross-thread reduction's own one-element buffers (te/ir.h kGpuAllreduceBuffers) are
+  // A cross-thread reduction's own one-element buffers (te/ir.h kGpuAllreduceAttr) are
   // written first; it is named by its outputs.
   std::unordered_set<const VarNode*> scratch;
   post_order_visit(
       s, [](const Expr&) {},
       [&scratch](const Stmt& st) {
         const auto* attr = st.as<AttrStmtNode>();
-        if (!attr || attr->key != kGpuAllreduceBuffers) return;
-        post_order_visit(
-            attr->body,
-            [&scratch](const Expr& e) {
-              if (const auto* load = e.as<LoadNode>()) scratch.insert(load->buffer.get());
-            },
-            [&scratch](const Stmt& inner) {
-              if (const auto* store = inner.as<StoreNode>()) scratch.insert(store->buffer.get());
-            });
+        if (!attr || attr->key != kGpuAllreduceAttr) return;
+        for (const GpuAllreduceValue& v : decode_gpu_allreduce(attr, "stage_of").values) {
+          scratch.insert(v.red.get());
+          scratch.insert(v.other.get());
+        }
       });
   std::string name;
   post_order_visit(

@@ -5,6 +5,7 @@
 // elsewhere (cheaper address arithmetic). Nothing here allocates the huge arrays.
 #include "codegen/cuda/cuda_driver.h"
 #include "test_cuda_util.h"
+#include "test_lower_util.h"
 
 namespace te::testing {
 namespace {
@@ -19,8 +20,7 @@ std::string kernels_of(const Module& m) {
 // C = A + 1 over `shape`, rows on blockIdx.y and the columns split by 256 over blockIdx.x /
 // threadIdx.x.
 Module add_one_2d(const std::vector<Expr>& shape, const std::string& name) {
-  Tensor A = placeholder(shape, DataType::float32(), "A");
-  Tensor C = compute(shape, [&](const std::vector<Var>& i) { return A(i[0], i[1]) + 1.0f; }, "C");
+  auto [A, C] = add_one(shape);
   Schedule s = create_schedule({C.op()});
   auto [jo, ji] = s[C].split(compute_op(C)->axis[1], 256);
   s[C].bind(compute_op(C)->axis[0], thread_axis("blockIdx.y"));
@@ -47,11 +47,7 @@ TEST(CudaIndex64, LargeConstantShapeIndexesWith64BitsSmallWith32) {
 // exceed 2^31-1 elements at run time, so its accesses are 64-bit; the arguments (of n
 // elements) stay 32-bit — they are refused at the call beyond 2^31-1 elements instead.
 TEST(CudaIndex64, SymbolicIntermediateIndexesWith64Bits) {
-  Var n = var("n");
-  Tensor A = placeholder({n}, DataType::float32(), "A");
-  Tensor T = compute({n, n}, [&](const std::vector<Var>& i) { return A(i[0]) * A(i[1]); }, "T");
-  IterVar k = reduce_axis(Range(0, n), "k");
-  Tensor C = compute({n}, [&](const std::vector<Var>& i) { return sum(T(i[0], k), {k}); }, "C");
+  auto [A, T, C] = outer_sum(var("n"));
   Schedule s = create_schedule({C.op()});
   auto [ty, tx] = s[T].split(compute_op(T)->axis[1], 128);
   s[T].bind(compute_op(T)->axis[0], thread_axis("blockIdx.y"));
@@ -77,13 +73,8 @@ TEST(CudaIndex64, SymbolicArgumentBeyond2To31IsRefusedAtTheCall) {
   std::string cu = kernels_of(m);
   EXPECT_FALSE(contains(cu, "long long")) << cu;  // 32-bit: the call check guarantees it
   float dummy = 0;
-  int64_t shape[2] = {65536, 65536};
-  DLTensor t{};
-  t.data = &dummy;
-  t.device = DLDevice{kDLCUDA, 0};
-  t.ndim = 2;
-  t.dtype = to_dlpack(DataType::float32());
-  t.shape = shape;
+  std::vector<int64_t> shape = {65536, 65536};
+  DLTensor t = fake_dltensor(&dummy, shape, DataType::float32(), DLDevice{kDLCUDA, 0});
   DLTensor u = t;
   EXPECT_TE_ERROR(m(std::vector<DLTensor*>{&t, &u}), "argument 0 (A)", "4294967296 elements", "2147483647");
 }
@@ -91,8 +82,7 @@ TEST(CudaIndex64, SymbolicArgumentBeyond2To31IsRefusedAtTheCall) {
 // Fusing axes whose product exceeds 2^31-1 gives a 64-bit loop variable (it wrapped to the
 // low 32 bits before: 65536 x 65537 fused ran 65536 iterations).
 TEST(CudaIndex64, FusedExtentBeyond2To31IsA64BitLoop) {
-  Tensor A = placeholder({65536, 65537}, DataType::float32(), "A");
-  Tensor C = compute({65536, 65537}, [&](const std::vector<Var>& i) { return A(i[0], i[1]) + 1.0f; }, "C");
+  auto [A, C] = add_one({65536, 65537});
   Schedule s = create_schedule({C.op()});
   IterVar fused = s[C].fuse(compute_op(C)->axis[0], compute_op(C)->axis[1]);
   EXPECT_EQ(fused->var.dtype(), DataType::int64());
@@ -106,8 +96,7 @@ TEST(CudaIndex64, FusedExtentBeyond2To31IsA64BitLoop) {
   EXPECT_TRUE(contains(cu, "long long i_j_fused_outer = (long long)blockIdx.x;")) << cu;
   expect_ptx_entry(m);
   // A fused extent within int32 keeps a 32-bit loop variable.
-  Tensor B = placeholder({1024, 1000}, DataType::float32(), "B");
-  Tensor D = compute({1024, 1000}, [&](const std::vector<Var>& i) { return B(i[0], i[1]) + 1.0f; }, "D");
+  auto [B, D] = add_one({1024, 1000});
   Schedule s2 = create_schedule({D.op()});
   EXPECT_EQ(s2[D].fuse(compute_op(D)->axis[0], compute_op(D)->axis[1])->var.dtype(), DataType::int32());
 }

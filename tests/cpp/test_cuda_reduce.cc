@@ -160,10 +160,10 @@ TEST(CudaReduce, ArgmaxAndUserReducer) {
   run_or_skip(m, {A}, out, {{N, M}, {N}});
 }
 
-// threadIdx.y reduces while threadIdx.x indexes rows: groups are interleaved in the block's
-// thread order, so the combine is a tree in shared memory.
-TEST(CudaReduce, ThreadIdxYWithThreadIdxXRows) {
-  const int N = 37, M = 75, TX = 8, TY = 12;
+// B[i] = sum over k of A[i, k] with threadIdx.y reducing (TY threads along the row) while
+// threadIdx.x indexes TX rows: groups are interleaved in the block's thread order, so the
+// combine is a tree in shared memory (TX * TY slots).
+RowReduce row_sum_y(int N, int M, int TX, int TY) {
   RowReduce r;
   r.A = placeholder({N, M}, DataType::float32(), "A");
   IterVar k = reduce_axis(Range(0, M), "k");
@@ -175,6 +175,12 @@ TEST(CudaReduce, ThreadIdxYWithThreadIdxXRows) {
   r.s[r.B].bind(bo, thread_axis("blockIdx.x"));
   r.s[r.B].bind(bi, thread_axis("threadIdx.x"));
   r.s[r.B].bind(ki, thread_axis("threadIdx.y"));
+  return r;
+}
+
+TEST(CudaReduce, ThreadIdxYWithThreadIdxXRows) {
+  const int N = 37, M = 75;
+  RowReduce r = row_sum_y(N, M, 8, 12);
   Module m = build(r.s, {r.A, r.B}, "cuda", "row_sum_y");
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "cross-thread reduction over threadIdx.y: 8 group(s) of 12 threads")) << cu;
@@ -183,6 +189,47 @@ TEST(CudaReduce, ThreadIdxYWithThreadIdxXRows) {
   EXPECT_TRUE(contains(cu, "if (te_red < 8 && te_red + 8 < 12)")) << cu;  // 12 is not a power of two
   expect_ptx_entry(m);
   run_or_skip(m, {r.A}, r.B, {{N, M}, {N}});
+}
+
+// The reduction's own shared slots count against the shared-memory limit: a 32 x 32 tree
+// takes 1024 floats (4096 bytes) with no shared buffer of the schedule's.
+TEST(CudaReduceLimits, ReductionSlotsCountAgainstTheSharedMemoryLimit) {
+  RowReduce r = row_sum_y(64, 100, 32, 32);
+  EXPECT_NO_THROW(build(r.s, {r.A, r.B}, "cuda -max-shared-memory-per-block=4096", "row_sum_tree"));
+  EXPECT_TE_ERROR(build(r.s, {r.A, r.B}, "cuda -max-shared-memory-per-block=4095", "row_sum_tree"),
+                  "kernel row_sum_tree", "4096 bytes", "stage B (cross-thread reduction slots): 4096 bytes",
+                  "1 bytes over the limit of 4095 bytes");
+  // A one-warp butterfly needs no slots: it fits a 1-byte limit.
+  RowReduce warp = row_reduce(4, 64, 32, sum_fn);
+  EXPECT_NO_THROW(build(warp.s, {warp.A, warp.B}, "cuda -max-shared-memory-per-block=1", "row_sum_warp"));
+}
+
+// A kernel whose shared buffer fills the 48 KiB of static shared memory by itself: with the
+// reduction's (static) slots the static total would exceed 48 KiB (ptxas refuses it), so the
+// buffer moves to dynamic shared memory and the slots stay static.
+TEST(CudaReduceLimits, SlotsStayStaticWhenTheBuffersGoDynamic) {
+  const int N = 2, M = 12288, T = 1024;  // a row of A: 48 KiB of floats; 1024 threads: 32 slots
+  Tensor A = placeholder({N, M}, DataType::float32(), "A");
+  IterVar k = reduce_axis(Range(0, M), "k");
+  Tensor B = compute({N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k), {k}); }, "B");
+  Schedule s = create_schedule({B.op()});
+  Tensor AS = s.cache_read(A, "shared", {B.op()});
+  IterVar tx = thread_axis("threadIdx.x");
+  auto [ko, ki] = s[B].split(k, T);
+  (void)ko;
+  s[B].bind(compute_op(B)->axis[0], thread_axis("blockIdx.x"));
+  s[B].bind(ki, tx);
+  s[AS].compute_at(s[B], compute_op(B)->axis[0]);
+  auto [lo, li] = s[AS].split(compute_op(AS)->axis[1], T);
+  (void)lo;
+  s[AS].bind(li, tx);
+  Module m = build(s, {A, B}, "cuda -arch=sm_90", "row_sum_dynamic");
+  std::string cu = m.get_source("cuda");
+  EXPECT_TRUE(contains(cu, "float* const A_shared = (float*)(te_dynamic_shared + 0);")) << cu;
+  EXPECT_TRUE(contains(cu, "__shared__ float te_red_shared[32]")) << cu;
+  EXPECT_EQ(cuda_module_source(*m.node(), nullptr)->kernels[0].dynamic_shared_bytes, 49152);
+  EXPECT_GT(m.get_source("cubin").size(), 4u);  // ptxas: the static part is within 48 KiB
+  run_or_skip(m, {A}, B, {{N, M}, {N}}, 1e-3);
 }
 
 // TVM's pattern: rfactor the inner part of the reduction, bind the final stage's reduction to

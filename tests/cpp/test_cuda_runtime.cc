@@ -277,39 +277,10 @@ TEST(CudaDeviceArgs, FromDlpackSharesMemoryAndOwnsTheTensor) {
 // A shared tile attached inside a per-thread "local" accumulator (itself attached at the
 // threadIdx loops) holds the whole block's tile: the enclosing thread loops are relaxed too.
 TEST(CudaSchedules, SharedTileUnderRegisterTile) {
-  const int N = 64, K = 16, block = 32, threads = 8, kstep = 4;
-  Tensor A = placeholder({N, K}, DataType::float32(), "A");
-  Tensor B = placeholder({K, N}, DataType::float32(), "B");
-  IterVar r = reduce_axis(Range(0, K), "k");
-  Tensor C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], r) * B(r, i[1]), {r}); }, "C");
-  Schedule s = create_schedule({C.op()});
-  Tensor AS = s.cache_read(A, "shared", {C.op()});
-  Tensor BS = s.cache_read(B, "shared", {C.op()});
-  Tensor CL = s.cache_write(C, "local");
-  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
-  auto [by, yi0] = s[C].split(compute_op(C)->axis[0], block);
-  auto [bx, xi0] = s[C].split(compute_op(C)->axis[1], block);
-  auto [ty_axis, yi] = s[C].split_nparts(yi0, threads);
-  auto [tx_axis, xi] = s[C].split_nparts(xi0, threads);
-  s[C].reorder({by, bx, ty_axis, tx_axis, yi, xi});
-  s[C].bind(by, thread_axis("blockIdx.y"));
-  s[C].bind(bx, thread_axis("blockIdx.x"));
-  s[C].bind(ty_axis, ty);
-  s[C].bind(tx_axis, tx);
-  s[CL].compute_at(s[C], tx_axis);
-  auto [ko, ki] = s[CL].split(compute_op(CL)->reduce_axis[0], kstep);
-  s[CL].reorder({ko, ki, compute_op(CL)->axis[0], compute_op(CL)->axis[1]});
-  s[AS].compute_at(s[CL], ko);
-  s[BS].compute_at(s[CL], ko);
-  for (const Tensor& cache : {AS, BS}) {
-    IterVar fused = s[cache].fuse(compute_op(cache)->axis[0], compute_op(cache)->axis[1]);
-    auto [rest, lane_x] = s[cache].split(fused, threads);
-    auto [outer, lane_y] = s[cache].split(rest, threads);
-    (void)outer;
-    s[cache].bind(lane_y, ty);
-    s[cache].bind(lane_x, tx);
-  }
-  Module m = build(s, {A, B, C}, "cuda", "mm_reg");
+  const int N = 64, K = 16;
+  RegisterTileMatmul mm = register_tile_matmul(N, K, /*block=*/32, /*threads=*/8, /*kstep=*/4);
+  const Tensor &A = mm.A, &B = mm.B, &C = mm.C;
+  Module m = build(mm.s, {A, B, C}, "cuda", "mm_reg");
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "float A_shared[128]")) << cu;  // the block's 32x4 tile, not one thread's 4x4
   EXPECT_TRUE(contains(cu, "float B_shared[128]")) << cu;

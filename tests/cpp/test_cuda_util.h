@@ -14,6 +14,18 @@ namespace te::testing {
 
 inline ComputeOpNode const* compute_op(const Tensor& t) { return t.op().as<ComputeOpNode>(); }
 
+// A cache stage's 2-D tile loaded cooperatively: its axes fused and spread over threads x
+// threads threads (ty, tx), the rest looped by every thread.
+inline void bind_cooperative_load(Schedule& s, const Tensor& cache, int threads, const IterVar& tx, const IterVar& ty) {
+  const auto* cc = cache.op().as<ComputeOpNode>();
+  IterVar fused = s[cache].fuse(cc->axis[0], cc->axis[1]);
+  auto [rest, lane_x] = s[cache].split(fused, threads);
+  auto [outer, lane_y] = s[cache].split(rest, threads);
+  (void)outer;
+  s[cache].bind(lane_y, ty);
+  s[cache].bind(lane_x, tx);
+}
+
 // The shared-tile matmul schedule the CUDA tests share: C[N, M] = A[N, K] · B[K, M] (float32),
 // one T x T block of C per block (blockIdx.y, blockIdx.x) with one element per thread
 // (threadIdx.y, threadIdx.x), the reduction split by KT, and the inputs' tiles cached at ko.
@@ -53,14 +65,63 @@ inline SharedTileMatmul shared_tile_matmul(int N, int M, int K, int T, int KT,
   s[mm.AS].compute_at(s[C], ko);
   if (scope != "shared") return mm;
   s[mm.BS].compute_at(s[C], ko);
+  for (const Tensor& cache : {mm.AS, mm.BS}) bind_cooperative_load(s, cache, T, tx, ty);
+  return mm;
+}
+
+// The register-tile matmul the CUDA tests share: C[N, N] = A[N, K] · B[K, N] (float32) in
+// blocks of block x block outputs (blockIdx.y, blockIdx.x) over threads x threads threads
+// (threadIdx.y, threadIdx.x), each thread accumulating its register tile in "local" memory
+// (CL) over k steps of kstep, whose A and B tiles are staged in shared memory (AS, BS: the
+// block's tiles, loaded cooperatively). vthreads > 0 first splits each of the block's axes into
+// vthreads virtual threads (bound to "vthread"): each thread then computes vthreads x vthreads
+// strided pieces, block / vthreads apart. The schedule is returned unbuilt.
+struct RegisterTileMatmul {
+  Tensor A, B, C, AS, BS, CL;
+  Schedule s;
+};
+
+inline RegisterTileMatmul register_tile_matmul(int N, int K, int block, int threads, int kstep, int vthreads = 0) {
+  RegisterTileMatmul mm;
+  mm.A = placeholder({N, K}, DataType::float32(), "A");
+  mm.B = placeholder({K, N}, DataType::float32(), "B");
+  const Tensor &A = mm.A, &B = mm.B;
+  IterVar r = reduce_axis(Range(0, K), "k");
+  mm.C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], r) * B(r, i[1]), {r}); }, "C");
+  const Tensor& C = mm.C;
+  Schedule& s = mm.s;
+  s = create_schedule({C.op()});
+  mm.AS = s.cache_read(A, "shared", {C.op()});
+  mm.BS = s.cache_read(B, "shared", {C.op()});
+  mm.CL = s.cache_write(C, "local");
+  const Tensor& CL = mm.CL;
+  IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
+  auto [by, yi] = s[C].split(compute_op(C)->axis[0], block);
+  auto [bx, xi] = s[C].split(compute_op(C)->axis[1], block);
+  std::vector<IterVar> order = {by, bx};
+  if (vthreads > 0) {
+    auto [vy, yv] = s[C].split_nparts(yi, vthreads);
+    auto [vx, xv] = s[C].split_nparts(xi, vthreads);
+    s[C].bind(vy, thread_axis("vthread"));
+    s[C].bind(vx, thread_axis("vthread"));
+    order.insert(order.end(), {vy, vx});
+    yi = yv;
+    xi = xv;
+  }
+  auto [ty_axis, yt] = s[C].split_nparts(yi, threads);
+  auto [tx_axis, xt] = s[C].split_nparts(xi, threads);
+  order.insert(order.end(), {ty_axis, tx_axis, yt, xt});
+  s[C].reorder(order);
+  s[C].bind(by, thread_axis("blockIdx.y"));
+  s[C].bind(bx, thread_axis("blockIdx.x"));
+  s[C].bind(ty_axis, ty);
+  s[C].bind(tx_axis, tx);
+  s[CL].compute_at(s[C], tx_axis);
+  auto [ko, ki] = s[CL].split(compute_op(CL)->reduce_axis[0], kstep);
+  s[CL].reorder({ko, ki, compute_op(CL)->axis[0], compute_op(CL)->axis[1]});
   for (const Tensor& cache : {mm.AS, mm.BS}) {
-    const auto* cc = cache.op().as<ComputeOpNode>();
-    IterVar fused = s[cache].fuse(cc->axis[0], cc->axis[1]);
-    auto [rest, lane_x] = s[cache].split(fused, T);
-    auto [outer, lane_y] = s[cache].split(rest, T);
-    (void)outer;
-    s[cache].bind(lane_y, ty);
-    s[cache].bind(lane_x, tx);
+    s[cache].compute_at(s[CL], ko);
+    bind_cooperative_load(s, cache, threads, tx, ty);
   }
   return mm;
 }

@@ -15,47 +15,9 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 // 4 x 4 threads, so thread (ty, tx) computes rows ty*4 + i and ty*4 + 16 + i (and the same
 // columns): four 4 x 4 tiles 16 apart, accumulated in "local" memory over k tiles of 8 staged
 // in shared memory (loaded cooperatively by the 16 threads, once for all virtual threads).
-struct VthreadMatmul {
-  int N, K, vt;
-  Tensor A, B, C, AS, BS, CL;
-  Schedule s;
-  VthreadMatmul(int n, int k, int vthreads = 2, int block = 32, int threads = 4) : N(n), K(k), vt(vthreads) {
-    A = placeholder({N, K}, DataType::float32(), "A");
-    B = placeholder({K, N}, DataType::float32(), "B");
-    IterVar r = reduce_axis(Range(0, K), "k");
-    C = compute({N, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], r) * B(r, i[1]), {r}); }, "C");
-    s = create_schedule({C.op()});
-    AS = s.cache_read(A, "shared", {C.op()});
-    BS = s.cache_read(B, "shared", {C.op()});
-    CL = s.cache_write(C, "local");
-    IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
-    auto [by, yi] = s[C].split(compute_op(C)->axis[0], block);
-    auto [bx, xi] = s[C].split(compute_op(C)->axis[1], block);
-    auto [vy, yi1] = s[C].split_nparts(yi, vt);
-    auto [vx, xi1] = s[C].split_nparts(xi, vt);
-    auto [ty_axis, yi2] = s[C].split_nparts(yi1, threads);
-    auto [tx_axis, xi2] = s[C].split_nparts(xi1, threads);
-    s[C].reorder({by, bx, vy, vx, ty_axis, tx_axis, yi2, xi2});
-    s[C].bind(by, thread_axis("blockIdx.y"));
-    s[C].bind(bx, thread_axis("blockIdx.x"));
-    s[C].bind(vy, thread_axis("vthread"));
-    s[C].bind(vx, thread_axis("vthread"));
-    s[C].bind(ty_axis, ty);
-    s[C].bind(tx_axis, tx);
-    s[CL].compute_at(s[C], tx_axis);
-    auto [ko, ki] = s[CL].split(compute_op(CL)->reduce_axis[0], 8);
-    s[CL].reorder({ko, ki, compute_op(CL)->axis[0], compute_op(CL)->axis[1]});
-    s[AS].compute_at(s[CL], ko);
-    s[BS].compute_at(s[CL], ko);
-    for (const Tensor& cache : {AS, BS}) {
-      IterVar fused = s[cache].fuse(compute_op(cache)->axis[0], compute_op(cache)->axis[1]);
-      auto [rest, lane_x] = s[cache].split(fused, threads);
-      auto [outer, lane_y] = s[cache].split(rest, threads);
-      (void)outer;
-      s[cache].bind(lane_y, ty);
-      s[cache].bind(lane_x, tx);
-    }
-  }
+struct VthreadMatmul : RegisterTileMatmul {
+  VthreadMatmul(int n, int k, int vthreads = 2, int block = 32, int threads = 4)
+      : RegisterTileMatmul(register_tile_matmul(n, k, block, threads, 8, vthreads)) {}
   LoweredFunc lowered() const {
     LowerOptions opt;
     opt.target = Target::parse("cuda");

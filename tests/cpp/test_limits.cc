@@ -4,6 +4,7 @@
 // to 64-bit indexing) — tested with symbolic shapes and fake DLTensors, never by allocating
 // the huge memory.
 #include "test_cuda_util.h"
+#include "test_lower_util.h"
 
 #include "lower/unroll_loops.h"
 #include "lower/vectorize_loops.h"
@@ -27,8 +28,7 @@ class StoreIndexTypes : public IRVisitor {
 };
 
 TEST(Limits, ConstantShapeBeyond2To31IndexesWith64Bits) {
-  Tensor A = placeholder({65536, 65537}, DataType::float32(), "A");  // 4.3e9 elements
-  Tensor C = compute({65536, 65537}, [&](const std::vector<Var>& i) { return A(i[0], i[1]) + constant(1.0); }, "C");
+  auto [A, C] = add_one({65536, 65537});  // 4.3e9 elements
   Schedule s = create_schedule({C.op()});
   LoweredFunc f = lower(s, {A, C}, "big");
   StoreIndexTypes v;
@@ -49,8 +49,7 @@ TEST(Limits, ConstantShapeBeyond2To31IndexesWith64Bits) {
 // Fusing axes whose product exceeds 2^31-1 gives a 64-bit loop variable; before, the fused
 // extent wrapped to its low 32 bits (65536 x 65537 ran 65536 iterations).
 TEST(Limits, FusedExtentBeyond2To31IsA64BitLoop) {
-  Tensor A = placeholder({65536, 65537}, DataType::float32(), "A");
-  Tensor C = compute({65536, 65537}, [&](const std::vector<Var>& i) { return A(i[0], i[1]) + constant(1.0f); }, "C");
+  auto [A, C] = add_one({65536, 65537});
   Schedule s = create_schedule({C.op()});
   IterVar fused = s[C].fuse(cop(C)->axis[0], cop(C)->axis[1]);
   EXPECT_EQ(fused->var.dtype(), DataType::int64());
@@ -70,11 +69,7 @@ TEST(Limits, FusedExtentBeyond2To31IsA64BitLoop) {
 
 TEST(Limits, SymbolicInternalBufferIndexesWith64Bits) {
   // T is allocated inside the kernel with n*n elements: for n = 50000 that is 2.5e9.
-  Var n = var("n");
-  Tensor A = placeholder({n}, DataType::float32(), "A");
-  Tensor T = compute({n, n}, [&](const std::vector<Var>& i) { return A(i[0]) * A(i[1]); }, "T");
-  IterVar k = reduce_axis(Range(0, n), "k");
-  Tensor C = compute({n}, [&](const std::vector<Var>& i) { return sum(T(i[0], k), {k}); }, "C");
+  auto [A, T, C] = outer_sum(var("n"));
   Schedule s = create_schedule({C.op()});
   LoweredFunc f = lower(s, {A, C}, "outer");
   class TIndex : public IRVisitor {
@@ -99,20 +94,13 @@ TEST(Limits, SymbolicInternalBufferIndexesWith64Bits) {
 }
 
 TEST(Limits, SymbolicArgumentBeyond2To31IsRefusedAtTheCall) {
-  Var n = var("n"), k = var("k");
-  Tensor A = placeholder({n, k}, DataType::float32(), "A");
-  Tensor C = compute({n, k}, [&](const std::vector<Var>& i) { return A(i[0], i[1]) + constant(1.0); }, "C");
+  auto [A, C] = add_one({var("n"), var("k")});
   Module m = build(create_schedule({C.op()}), {A, C}, "llvm", "sym");
   // Fake DLTensors: shape 65536 x 65536 over a one-float buffer, never dereferenced because the
   // call is refused first.
   float dummy = 0;
-  int64_t shape[2] = {65536, 65536};
-  DLTensor t{};
-  t.data = &dummy;
-  t.device = DLDevice{kDLCPU, 0};
-  t.ndim = 2;
-  t.dtype = to_dlpack(DataType::float32());
-  t.shape = shape;
+  std::vector<int64_t> shape = {65536, 65536};
+  DLTensor t = fake_dltensor(&dummy, shape, DataType::float32(), DLDevice{kDLCPU, 0});
   DLTensor u = t;
   EXPECT_TE_ERROR(m(std::vector<DLTensor*>{&t, &u}), "argument 0 (A)", "4294967296 elements", "2147483647", "32-bit");
 }
@@ -123,13 +111,8 @@ TEST(Limits, SizeVariableBeyondInt32IsRefusedAtTheCall) {
   Tensor C = compute({n}, [&](const std::vector<Var>& i) { return A(i[0]); }, "C");
   Module m = build(create_schedule({C.op()}), {A, C}, "llvm", "sym1");
   int8_t dummy = 0;
-  int64_t shape[1] = {int64_t(1) << 32};
-  DLTensor t{};
-  t.data = &dummy;
-  t.device = DLDevice{kDLCPU, 0};
-  t.ndim = 1;
-  t.dtype = to_dlpack(DataType::int8());
-  t.shape = shape;
+  std::vector<int64_t> shape = {int64_t(1) << 32};
+  DLTensor t = fake_dltensor(&dummy, shape, DataType::int8(), DLDevice{kDLCPU, 0});
   DLTensor u = t;
   EXPECT_TE_ERROR(m(std::vector<DLTensor*>{&t, &u}), "2147483647");
 }
@@ -167,11 +150,8 @@ TEST(Limits, AllocationBeyondMemoryIsATeError) {
 
 TEST(Limits, KernelInternalAllocationBeyondMemoryIsATeError) {
   // T (n x n floats, allocated inside the kernel) for n = 2^22 is 64 TiB; the inputs are 16 MiB.
-  Var n = var("n");
-  Tensor A = placeholder({n}, DataType::float32(), "A");
-  Tensor T = compute({n, n}, [&](const std::vector<Var>& i) { return A(i[0]) * A(i[1]); }, "T");
-  IterVar k = reduce_axis(Range(0, n), "k");
-  Tensor C = compute({n}, [&](const std::vector<Var>& i) { return sum(T(i[0], k), {k}); }, "C");
+  auto [A, T, C] = outer_sum(var("n"));
+  (void)T;
   Module m = build(create_schedule({C.op()}), {A, C}, "llvm", "huge_temp");
   NDArray a = NDArray::empty({int64_t(1) << 22}, DataType::float32());
   NDArray c = NDArray::empty({int64_t(1) << 22}, DataType::float32());

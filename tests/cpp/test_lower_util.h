@@ -59,4 +59,47 @@ inline int count_for(const Stmt& s, ForKind kind) {
   });
 }
 
+// Lowering fixtures shared by the index-width tests (test_limits.cc, test_cuda_index64.cc).
+// C = A + 1 (float32) over shape.
+struct AddOne {
+  Tensor A, C;
+};
+inline AddOne add_one(const std::vector<Expr>& shape) {
+  AddOne r;
+  r.A = placeholder(shape, DataType::float32(), "A");
+  const Tensor& A = r.A;
+  r.C = compute(shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> idx(i.begin(), i.end());
+    return A(idx) + 1.0f;
+  }, "C");
+  return r;
+}
+
+// T[i, j] = A[i] * A[j], an n x n intermediate, and C[i] = sum_k T[i, k].
+struct OuterSum {
+  Tensor A, T, C;
+};
+inline OuterSum outer_sum(const Expr& n) {
+  OuterSum r;
+  r.A = placeholder({n}, DataType::float32(), "A");
+  const Tensor& A = r.A;
+  r.T = compute({n, n}, [&](const std::vector<Var>& i) { return A(i[0]) * A(i[1]); }, "T");
+  const Tensor& T = r.T;
+  IterVar k = reduce_axis(Range(0, n), "k");
+  r.C = compute({n}, [&](const std::vector<Var>& i) { return sum(T(i[0], k), {k}); }, "C");
+  return r;
+}
+
+// A DLTensor of the given shape over `data` (one element): for calls refused before any
+// access, so huge shapes are tested without their memory.
+inline DLTensor fake_dltensor(void* data, std::vector<int64_t>& shape, DataType dtype, DLDevice device) {
+  DLTensor t{};
+  t.data = data;
+  t.device = device;
+  t.ndim = int(shape.size());
+  t.dtype = to_dlpack(dtype);
+  t.shape = shape.data();
+  return t;
+}
+
 }  // namespace te::testing

@@ -6,6 +6,7 @@
 // float. Vector statements are printed lane by lane, except that float32x4 accesses at a
 // provably 4-aligned (2-aligned) contiguous index become single float4 (float2) loads/stores.
 #include "codegen/cuda/codegen_cuda.h"
+#include "codegen/cuda/cuda_allreduce.h"
 
 #include <cmath>
 #include <cctype>
@@ -23,9 +24,8 @@
 #include "te/ir_functor.h"
 
 namespace te {
-namespace {
 
-std::string c_type(DataType t) {
+std::string cuda_c_type(DataType t) {
   DataType e = t.element_of();
   if (e.is_float()) {
     if (e.bits == 16) return "__half";
@@ -46,6 +46,8 @@ std::string c_type(DataType t) {
   }
   fail("codegen cuda: data type ", t.str(), " is not supported on target cuda");
 }
+
+namespace {
 
 bool is_half(DataType t) { return t.is_float() && t.bits == 16; }
 
@@ -68,7 +70,7 @@ const char* vector_access_type(DataType t, const Expr& index) {
   return nullptr;
 }
 
-class CudaPrinter {
+class CudaPrinter : public CudaStmtPrinter {
  public:
   explicit CudaPrinter(const LoweredFunc& func) : func_(func) { used_.insert(kDynamicShared); }
 
@@ -86,11 +88,11 @@ class CudaPrinter {
     for (size_t i = 0; i < func_.args.size(); ++i) {
       const BufferArg& arg = func_.args[i];
       if (i) params << ", ";
-      params << (written.count(arg.data.get()) ? "" : "const ") << c_type(arg.dtype) << "* __restrict__ "
+      params << (written.count(arg.data.get()) ? "" : "const ") << cuda_c_type(arg.dtype) << "* __restrict__ "
              << name_of(arg.data, arg.name);
     }
     for (const Var& v : func_.size_vars)
-      params << (params.tellp() > 0 ? ", " : "") << c_type(v.dtype()) << " " << name_of(v, v.name());
+      params << (params.tellp() > 0 ? ", " : "") << cuda_c_type(v.dtype()) << " " << name_of(v, v.name());
     plan_dynamic_shared();
     std::string body_text = print_block(func_.body, 1);
     std::ostringstream out;
@@ -121,9 +123,9 @@ class CudaPrinter {
 
   // ------------------------------------------------------------ dynamic shared memory
   static constexpr const char* kDynamicShared = "te_dynamic_shared";
-  // When the kernel's shared buffers (every shared Allocate; they coexist) exceed the 48 KiB
-  // a kernel may declare statically, all of them become slices of one extern __shared__ array
-  // at 16-byte aligned offsets — the alignment a static `__shared__ __align__(16)` array has, so
+  // When the kernel's shared buffers (every shared Allocate; they coexist), with its
+  // cross-thread reductions' slots, exceed the 48 KiB a kernel may declare statically, the
+  // buffers (not the slots) become slices of one extern __shared__ array at 16-byte aligned offsets — the alignment a static `__shared__ __align__(16)` array has, so
   // storage_align's padded rows fall on the same banks either way. Below the limit they stay
   // static arrays (readable, and no launch-time opt-in needed).
   void plan_dynamic_shared() {
@@ -149,7 +151,12 @@ class CudaPrinter {
       offsets[buffer] = total;
       total += bytes;
     }
-    if (total <= kCudaStaticSharedBytes) return;
+    // The cross-thread reductions' slots are static arrays either way: with them the static
+    // total must stay within 48 KiB too (check_cuda_limits refuses slots alone above it).
+    int64_t with_slots = total;
+    for (const GpuAllreduceSharedArray& a : gpu_allreduce_shared_arrays(func_.body, launch_))
+      with_slots = (with_slots + 15) / 16 * 16 + a.bytes();
+    if (with_slots <= kCudaStaticSharedBytes) return;
     dynamic_offsets_ = std::move(offsets);
     dynamic_shared_bytes_ = total;
   }
@@ -197,7 +204,7 @@ class CudaPrinter {
     if (t.is_int() && t.bits == 32 && v == INT32_MIN) return "(-2147483647 - 1)";
     std::string s = std::to_string(v);
     if (t.is_uint()) s += "u";
-    return t.bits == 32 ? s : "((" + c_type(t) + ")" + s + ")";
+    return t.bits == 32 ? s : "((" + cuda_c_type(t) + ")" + s + ")";
   }
 
   // A float expression `x` of dtype t as float arithmetic (half is widened).
@@ -298,8 +305,8 @@ class CudaPrinter {
       uses_half_ = true;
       return "__float2half((float)(" + v + "))";
     }
-    if (is_half(from)) return "((" + c_type(to) + ")__half2float(" + v + "))";
-    return "((" + c_type(to) + ")(" + v + "))";
+    if (is_half(from)) return "((" + cuda_c_type(to) + ")__half2float(" + v + "))";
+    return "((" + cuda_c_type(to) + ")(" + v + "))";
   }
 
   // Lane `lane` of e (lane -1: e is scalar).
@@ -333,7 +340,7 @@ class CudaPrinter {
       case ExprKind::Broadcast: return print(e.as<BroadcastNode>()->value);
       case ExprKind::Let: {
         const auto* op = e.as<LetNode>();
-        return "([&]() -> " + c_type(op->dtype) + " { " + c_type(op->var.dtype()) + " " + name_of(op->var) +
+        return "([&]() -> " + cuda_c_type(op->dtype) + " { " + cuda_c_type(op->var.dtype()) + " " + name_of(op->var) +
                " = " + print(op->value, lane) + "; return " + print(op->body, lane) + "; })()";
       }
       case ExprKind::TensorRead:
@@ -424,21 +431,21 @@ class CudaPrinter {
     }
     auto dynamic = dynamic_offsets_.find(op->buffer.get());
     if (op->scope == "shared" && dynamic != dynamic_offsets_.end()) {
-      out << pad(indent) << c_type(op->dtype) << "* const " << name_of(op->buffer) << " = (" << c_type(op->dtype)
+      out << pad(indent) << cuda_c_type(op->dtype) << "* const " << name_of(op->buffer) << " = (" << cuda_c_type(op->dtype)
           << "*)(" << kDynamicShared << " + " << dynamic->second << ");  // scope shared, " << size
           << " elements of the dynamic shared memory\n";
       print_stmt(op->body, indent, out);
       return;
     }
     std::string qualifier = op->scope == "shared" ? "__shared__ " : "";
-    out << pad(indent) << qualifier << "__align__(16) " << c_type(op->dtype) << " " << name_of(op->buffer) << "["
+    out << pad(indent) << qualifier << "__align__(16) " << cuda_c_type(op->dtype) << " " << name_of(op->buffer) << "["
         << size << "];  // scope " << op->scope << "\n";
     print_stmt(op->body, indent, out);
   }
 
   void print_for(const ForNode* op, int indent, std::ostringstream& out) {
     std::string var = name_of(op->loop_var);
-    std::string type = c_type(op->loop_var.dtype());
+    std::string type = cuda_c_type(op->loop_var.dtype());
     TE_ICHECK(op->thread_tag != "vthread", "codegen cuda: a vthread loop left after inject_virtual_thread");
     if (op->for_kind == ForKind::kThreadBinding) {
       bool is_block = false;
@@ -464,7 +471,7 @@ class CudaPrinter {
 
   void print_thread_var(const ForNode* op, int indent, std::ostringstream& out) {
     std::string var = name_of(op->loop_var);
-    std::string type = c_type(op->loop_var.dtype());
+    std::string type = cuda_c_type(op->loop_var.dtype());
     {
       out << pad(indent) << "{\n" << pad(indent + 1) << type << " " << var << " = (" << type << ")" << op->thread_tag;
       if (!is_zero(op->min)) out << " + " << print(op->min);
@@ -474,177 +481,23 @@ class CudaPrinter {
     }
   }
 
-  // ------------------------------------------------------------ cross-thread reductions
-  // Threads of the block, linearized over the threadIdx dimensions in dims (bit d: dimension
-  // d), x fastest; dimensions the launch leaves at 1 contribute nothing.
-  std::string linear_thread(int dims) const {
-    std::string s;
-    int64_t stride = 1;
-    for (int d = 0; d < 3; ++d) {
-      if (!((dims >> d) & 1) || launch_.block[d] == 1) continue;
-      std::string term = std::string("(int)threadIdx.") + "xyz"[d];
-      if (stride != 1) term += " * " + std::to_string(stride);
-      s += (s.empty() ? "" : " + ") + term;
-      stride *= launch_.block[d];
-    }
-    return s.empty() ? "0" : s;
-  }
-
-  // A warp shuffle of value (dtype t); types without a shuffle overload go through int.
-  std::string shuffle(const char* fn, DataType t, const std::string& mask, const std::string& value,
-                      const std::string& lane_arg, int64_t width) {
-    std::string w = width == 32 ? "" : ", " + std::to_string(width);
-    bool native = t.is_float() || ((t.is_int() || t.is_uint()) && (t.bits == 32 || t.bits == 64));
-    if (native) return std::string(fn) + "(" + mask + ", " + value + ", " + lane_arg + w + ")";
-    return "((" + c_type(t) + ")" + fn + "(" + mask + ", (int)(" + value + "), " + lane_arg + w + "))";
-  }
+  // ------------------------------------------------------------ CudaStmtPrinter (cuda_allreduce.cc)
+  std::string buffer_name(const Var& v) override { return name_of(v); }
 
   // A kernel-unique C name not bound to any IR variable.
-  std::string fresh(const std::string& hint) {
+  std::string fresh(const std::string& hint) override {
     std::string name = hint;
     for (int k = 1; used_.count(name); ++k) name = hint + "_" + std::to_string(k);
     used_.insert(name);
     return name;
   }
 
-  // A kGpuAllreduceAttr statement (te/ir.h): every thread computes its partial into red[v][0];
-  // the threads that differ only in the reduced threadIdx dimensions form a group of G; each
-  // group's combined value ends in red[v][0] of all its threads; then the result stores.
-  // Every thread of the block runs this (infer_gpu_launch checked the control flow around it).
-  // Three ways, by how groups lie in the block's linear thread order (x fastest):
-  //  A. consecutive and G divides 32: a butterfly (__shfl_xor_sync, width G) in each aligned
-  //     G-lane segment; every lane ends with the total.
-  //  B. consecutive, any G: shuffles down with offsets 1, 2, 4, ... combining only a source in
-  //     the same warp and group, so the first thread of each group's piece of a warp holds that
-  //     piece; pieces meet in shared memory (or, when no group spans two warps, one shuffle
-  //     from the group's first lane broadcasts).
-  //  C. interleaved (a reduced dimension inside a data-parallel one): a tree in shared memory.
-  void print_allreduce(const AttrStmtNode* op, int indent, std::ostringstream& out) {
-    const AttrStmtNode* buffers = allreduce_part(op, kGpuAllreduceBuffers);
-    const AttrStmtNode* partial = allreduce_part(op, kGpuAllreducePartial);
-    const AttrStmtNode* combine = allreduce_part(op, kGpuAllreduceCombine);
-    const AttrStmtNode* result = allreduce_part(op, kGpuAllreduceResult);
-    TE_ICHECK(buffers && combine && as_const_int(op->value), "codegen cuda: malformed gpu_allreduce");
-    struct Pair {
-      std::string red, other;
-      DataType t;
-    };
-    std::vector<Pair> pairs;
-    std::vector<Stmt> copies;
-    if (const auto* seq = buffers->body.as<SeqNode>()) copies = seq->seq;
-    else copies.push_back(buffers->body);
-    for (const Stmt& c : copies) {
-      const auto* st = c.as<StoreNode>();
-      const auto* load = st ? st->value.as<LoadNode>() : nullptr;
-      TE_ICHECK(load != nullptr, "codegen cuda: malformed gpu_allreduce buffers");
-      pairs.push_back({name_of(load->buffer) + "[0]", name_of(st->buffer) + "[0]", load->dtype});
-    }
-    const int mask = int(*as_const_int(op->value));
-    int64_t G = 1, T = launch_.threads_per_block();
-    std::string dims;
-    for (int d = 0; d < 3; ++d)
-      if ((mask >> d) & 1) {
-        G *= launch_.block[d];
-        dims += std::string(dims.empty() ? "" : ", ") + "threadIdx." + "xyz"[d];
-      }
-    const int64_t NG = T / G;
-    bool consecutive = true;  // every group is a run of consecutive linear thread ids
-    for (int r = 0; r < 3; ++r)
-      for (int n = 0; n < r; ++n)
-        if (((mask >> r) & 1) && !((mask >> n) & 1) && launch_.block[r] > 1 && launch_.block[n] > 1)
-          consecutive = false;
-    const std::string p0 = pad(indent), p1 = pad(indent + 1), p2 = pad(indent + 2);
-    out << p0 << "{  // cross-thread reduction over " << dims << ": " << NG << " group(s) of " << G << " threads\n";
-    if (partial) print_stmt(partial->body, indent + 1, out);
-    auto print_combine = [&](int ind) { print_stmt(combine->body, ind, out); };
-    if (G > 1) {
-      std::string tid = fresh("te_tid"), red = fresh("te_red"), grp = fresh("te_grp");
-      out << p1 << "const int " << tid << " = " << linear_thread(7) << ";\n";
-      out << p1 << "const int " << red << " = " << linear_thread(mask) << ";\n";
-      out << p1 << "const int " << grp << " = " << linear_thread(7 & ~mask) << ";\n";
-      out << p1 << "(void)" << tid << "; (void)" << grp << ";\n";
-      // The lanes of this warp that exist (the last warp of the block may be partial).
-      std::string wmask = "0xffffffffu";
-      if (T % 32 != 0) {
-        wmask = fresh("te_warp_mask");
-        out << p1 << "const unsigned " << wmask << " = " << T << " - (" << tid << " & ~31) >= 32 ? 0xffffffffu : ((1u << ("
-            << T << " - (" << tid << " & ~31))) - 1u);\n";
-      }
-      if (consecutive && 32 % G == 0) {
-        for (int64_t off = G / 2; off >= 1; off /= 2) {
-          for (const Pair& p : pairs)
-            out << p1 << p.other << " = " << shuffle("__shfl_xor_sync", p.t, wmask, p.red, std::to_string(off), G) << ";\n";
-          print_combine(indent + 1);
-        }
-      } else if (consecutive) {
-        std::string lane = fresh("te_lane");
-        out << p1 << "const int " << lane << " = " << tid << " & 31;\n";
-        for (int64_t off = 1; off < std::min<int64_t>(G, 32); off *= 2) {
-          for (const Pair& p : pairs)
-            out << p1 << p.other << " = " << shuffle("__shfl_down_sync", p.t, wmask, p.red, std::to_string(off), 32) << ";\n";
-          out << p1 << "if (" << lane << " + " << off << " < 32 && " << red << " + " << off << " < " << G << ") {\n";
-          print_combine(indent + 2);
-          out << p1 << "}\n";
-        }
-        int64_t pieces = 1;  // most warps one group touches
-        for (int64_t g = 0; g < NG; ++g) pieces = std::max(pieces, ((G * g + G - 1) >> 5) - ((G * g) >> 5) + 1);
-        std::string first = "(" + tid + " - " + red + ")";  // the group's first thread
-        if (pieces == 1) {
-          for (const Pair& p : pairs)
-            out << p1 << p.red << " = " << shuffle("__shfl_sync", p.t, wmask, p.red, first + " & 31", 32) << ";\n";
-        } else {
-          std::vector<std::string> smem;
-          for (const Pair& p : pairs) {
-            smem.push_back(fresh("te_red_shared"));
-            out << p1 << "__shared__ " << c_type(p.t) << " " << smem.back() << "[" << NG * pieces << "];\n";
-          }
-          std::string slot = grp + " * " + std::to_string(pieces);
-          out << p1 << "if (" << lane << " == 0 || " << red << " == 0) {\n";
-          for (size_t v = 0; v < pairs.size(); ++v)
-            out << p2 << smem[v] << "[" << slot << " + ((" << tid << " >> 5) - (" << first << " >> 5))] = " << pairs[v].red << ";\n";
-          out << p1 << "}\n" << p1 << "__syncthreads();\n";
-          for (size_t v = 0; v < pairs.size(); ++v) out << p1 << pairs[v].red << " = " << smem[v] << "[" << slot << "];\n";
-          std::string piece = fresh("te_piece");
-          out << p1 << "for (int " << piece << " = 1; " << piece << " < ((" << first << " + " << G - 1 << ") >> 5) - ("
-              << first << " >> 5) + 1; ++" << piece << ") {\n";
-          for (size_t v = 0; v < pairs.size(); ++v)
-            out << p2 << pairs[v].other << " = " << smem[v] << "[" << slot << " + " << piece << "];\n";
-          print_combine(indent + 2);
-          out << p1 << "}\n" << p1 << "__syncthreads();  // before the shared slots are reused\n";
-        }
-      } else {
-        std::vector<std::string> smem;
-        for (const Pair& p : pairs) {
-          smem.push_back(fresh("te_red_shared"));
-          out << p1 << "__shared__ " << c_type(p.t) << " " << smem.back() << "[" << T << "];\n";
-        }
-        std::string base = grp + " * " + std::to_string(G);
-        for (size_t v = 0; v < pairs.size(); ++v) out << p1 << smem[v] << "[" << base << " + " << red << "] = " << pairs[v].red << ";\n";
-        out << p1 << "__syncthreads();\n";
-        int64_t span = 1;
-        while (span < G) span *= 2;
-        for (int64_t step = span / 2; step >= 1; step /= 2) {
-          out << p1 << "if (" << red << " < " << step << " && " << red << " + " << step << " < " << G << ") {\n";
-          for (size_t v = 0; v < pairs.size(); ++v)
-            out << p2 << pairs[v].other << " = " << smem[v] << "[" << base << " + " << red << " + " << step << "];\n";
-          print_combine(indent + 2);
-          for (size_t v = 0; v < pairs.size(); ++v) out << p2 << smem[v] << "[" << base << " + " << red << "] = " << pairs[v].red << ";\n";
-          out << p1 << "}\n" << p1 << "__syncthreads();\n";
-        }
-        for (size_t v = 0; v < pairs.size(); ++v) out << p1 << pairs[v].red << " = " << smem[v] << "[" << base << "];\n";
-        out << p1 << "__syncthreads();  // before the shared slots are reused\n";
-      }
-    }
-    if (result) print_stmt(result->body, indent + 1, out);
-    out << p0 << "}\n";
-  }
-
-  void print_stmt(const Stmt& s, int indent, std::ostringstream& out) {
+  void print_stmt(const Stmt& s, int indent, std::ostringstream& out) override {
     if (!s.defined()) return;
     switch (s->kind) {
       case StmtKind::LetStmt: {
         const auto* op = s.as<LetStmtNode>();
-        out << pad(indent) << "{\n" << pad(indent + 1) << c_type(op->var.dtype()) << " " << name_of(op->var)
+        out << pad(indent) << "{\n" << pad(indent + 1) << cuda_c_type(op->var.dtype()) << " " << name_of(op->var)
             << " = " << print(op->value) << ";\n";
         print_stmt(op->body, indent + 1, out);
         out << pad(indent) << "}\n";
@@ -657,7 +510,7 @@ class CudaPrinter {
           return;
         }
         if (op->key == kGpuAllreduceAttr) {
-          print_allreduce(op, indent, out);
+          print_cuda_allreduce(op, launch_, *this, indent, out);
           return;
         }
         print_stmt(op->body, indent, out);

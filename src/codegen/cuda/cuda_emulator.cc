@@ -14,6 +14,7 @@
 #include "codegen/runtime/module_node.h"
 #include "ir/interpreter.h"
 #include "lower/cuda_threads.h"
+#include "lower/gpu_allreduce.h"
 #include "te/ir_functor.h"
 
 namespace te {
@@ -450,7 +451,7 @@ class KernelRun {
   }
 
   // ------------------------------------------------------------ cross-thread reductions
-  int64_t linear_thread(const Thread& t, int dims) const {  // CudaPrinter::linear_thread
+  int64_t linear_thread(const Thread& t, int dims) const {  // linear_thread in cuda_allreduce.cc
     int64_t s = 0, stride = 1;
     for (int d = 0; d < 3; ++d) {
       if (!((dims >> d) & 1) || launch_.block[d] == 1) continue;
@@ -474,15 +475,11 @@ class KernelRun {
   int64_t max_statements_;
 };
 
-// A cross-thread reduction, step by step as CudaPrinter::print_allreduce prints it (the
+// A cross-thread reduction, step by step as print_cuda_allreduce (cuda_allreduce.cc) prints it (the
 // comment there names the three ways A, B, C). Shuffles read every source before any thread
 // writes (a warp shuffle is one instruction); a source lane that does not exist is poisoned.
 void KernelRun::allreduce(const AttrStmtNode* op) {
-  const AttrStmtNode* buffers = allreduce_part(op, kGpuAllreduceBuffers);
-  const AttrStmtNode* partial = allreduce_part(op, kGpuAllreducePartial);
-  const AttrStmtNode* combine = allreduce_part(op, kGpuAllreduceCombine);
-  const AttrStmtNode* result = allreduce_part(op, kGpuAllreduceResult);
-  TE_ICHECK(buffers && combine && as_const_int(op->value), "cuda emulator: malformed gpu_allreduce");
+  const GpuAllreduce ar = decode_gpu_allreduce(op, "cuda emulator");
   struct Pair {
     const VarNode* red;
     const VarNode* other;
@@ -490,25 +487,12 @@ void KernelRun::allreduce(const AttrStmtNode* op) {
     size_t bytes;
   };
   std::vector<Pair> pairs;
-  std::vector<Stmt> copies;
-  if (const auto* seq = buffers->body.as<SeqNode>()) copies = seq->seq;
-  else copies.push_back(buffers->body);
-  for (const Stmt& c : copies) {
-    const auto* st = c.as<StoreNode>();
-    const auto* load = st ? st->value.as<LoadNode>() : nullptr;
-    TE_ICHECK(load != nullptr, "cuda emulator: malformed gpu_allreduce buffers");
-    pairs.push_back({load->buffer.get(), st->buffer.get(), load->dtype, size_t(load->dtype.bytes())});
-  }
-  if (partial) exec_block(partial->body);
-  const int mask = int(*as_const_int(op->value));
-  int64_t G = 1;
-  for (int d = 0; d < 3; ++d)
-    if ((mask >> d) & 1) G *= launch_.block[d];
-  const int64_t NG = T_ / G;
-  bool consecutive = true;
-  for (int r = 0; r < 3; ++r)
-    for (int n = 0; n < r; ++n)
-      if (((mask >> r) & 1) && !((mask >> n) & 1) && launch_.block[r] > 1 && launch_.block[n] > 1) consecutive = false;
+  for (const GpuAllreduceValue& v : ar.values) pairs.push_back({v.red.get(), v.other.get(), v.dtype, size_t(v.dtype.bytes())});
+  const Stmt& combine = ar.combine->body;
+  if (ar.partial) exec_block(ar.partial->body);
+  const int mask = ar.mask;
+  const GpuAllreducePlan plan = plan_gpu_allreduce(mask, launch_);
+  const int64_t G = plan.group;
 
   auto elem = [&](Thread& t, const VarNode* v) { return buffer(t, v)->data; };
   auto snapshot = [&](const Pair& p) {
@@ -549,21 +533,20 @@ void KernelRun::allreduce(const AttrStmtNode* op) {
     return size_t(i);
   };
 
-  if (G > 1) {
-    if (consecutive && 32 % G == 0) {
+  if (plan.way != GpuAllreduceWay::kSingle) {
+    if (plan.way == GpuAllreduceWay::kButterfly) {
       for (int64_t off = G / 2; off >= 1; off /= 2) {
         shuffle([&](const Thread& t) { return t.tid ^ off; });  // __shfl_xor_sync, width G
-        for (auto& t : threads_) exec_thread(*t, combine->body);
+        for (auto& t : threads_) exec_thread(*t, combine);
       }
-    } else if (consecutive) {
+    } else if (plan.way == GpuAllreduceWay::kShuffleDown) {
       for (int64_t off = 1; off < std::min<int64_t>(G, 32); off *= 2) {
         // __shfl_down_sync, width 32: a source past the warp's end returns the thread's own value.
         shuffle([&](const Thread& t) { return (t.tid & 31) + off < 32 ? t.tid + off : t.tid; });
         for (auto& t : threads_)
-          if ((t->tid & 31) + off < 32 && linear_thread(*t, mask) + off < G) exec_thread(*t, combine->body);
+          if ((t->tid & 31) + off < 32 && linear_thread(*t, mask) + off < G) exec_thread(*t, combine);
       }
-      int64_t pieces = 1;
-      for (int64_t g = 0; g < NG; ++g) pieces = std::max(pieces, ((G * g + G - 1) >> 5) - ((G * g) >> 5) + 1);
+      const int64_t pieces = plan.pieces;
       auto first = [&](const Thread& t) { return t.tid - linear_thread(t, mask); };
       if (pieces == 1) {
         for (const Pair& p : pairs) {
@@ -571,7 +554,7 @@ void KernelRun::allreduce(const AttrStmtNode* op) {
           for (auto& t : threads_) take(*t, p.red, p, snap, (t->tid & ~int64_t(31)) + (first(*t) & 31));
         }
       } else {
-        const int64_t n = NG * pieces;
+        const int64_t n = plan.shared_slots;  // NG * pieces
         std::vector<Slots> slots = make_slots(n);
         for (auto& t : threads_) {
           const int64_t red = linear_thread(*t, mask), grp = linear_thread(*t, 7 & ~mask);
@@ -596,16 +579,17 @@ void KernelRun::allreduce(const AttrStmtNode* op) {
               size_t i = slot_index(*t, grp * pieces + piece, n);
               std::memcpy(elem(*t, pairs[v].other), &slots[v].data[i * pairs[v].bytes], pairs[v].bytes);
             }
-            exec_thread(*t, combine->body);
+            exec_thread(*t, combine);
           }
         }
         ++epoch_;
       }
-    } else {
-      std::vector<Slots> slots = make_slots(T_);
+    } else {  // kSharedTree
+      const int64_t n = plan.shared_slots;  // one per thread
+      std::vector<Slots> slots = make_slots(n);
       auto base = [&](const Thread& t) { return linear_thread(t, 7 & ~mask) * G; };
       for (auto& t : threads_) {
-        size_t i = slot_index(*t, base(*t) + linear_thread(*t, mask), T_);
+        size_t i = slot_index(*t, base(*t) + linear_thread(*t, mask), n);
         for (size_t v = 0; v < pairs.size(); ++v) {
           if (slots[v].written[i])
             fail(where(), "cross-thread reduction: shared slot ", i, " written twice before the barrier (a codegen bug)");
@@ -618,19 +602,19 @@ void KernelRun::allreduce(const AttrStmtNode* op) {
       while (span < G) span *= 2;
       for (int64_t step = span / 2; step >= 1; step /= 2) {
         std::vector<Thread*> active;
-        std::vector<char> read(size_t(T_), 0), wrote(size_t(T_), 0);
+        std::vector<char> read(size_t(n), 0), wrote(size_t(n), 0);
         for (auto& t : threads_) {
           const int64_t red = linear_thread(*t, mask);
           if (!(red < step && red + step < G)) continue;
           active.push_back(t.get());
-          size_t i = slot_index(*t, base(*t) + red + step, T_);
+          size_t i = slot_index(*t, base(*t) + red + step, n);
           read[i] = 1;
           for (size_t v = 0; v < pairs.size(); ++v)
             std::memcpy(elem(*t, pairs[v].other), &slots[v].data[i * pairs[v].bytes], pairs[v].bytes);
         }
         for (Thread* t : active) {
-          exec_thread(*t, combine->body);
-          size_t i = slot_index(*t, base(*t) + linear_thread(*t, mask), T_);
+          exec_thread(*t, combine);
+          size_t i = slot_index(*t, base(*t) + linear_thread(*t, mask), n);
           if (read[i])
             fail(where(), "cross-thread reduction: shared slot ", i, " read and written in one step (a codegen bug)");
           wrote[i] = 1;
@@ -640,14 +624,14 @@ void KernelRun::allreduce(const AttrStmtNode* op) {
         ++epoch_;
       }
       for (auto& t : threads_) {
-        size_t i = slot_index(*t, base(*t), T_);
+        size_t i = slot_index(*t, base(*t), n);
         for (size_t v = 0; v < pairs.size(); ++v)
           std::memcpy(elem(*t, pairs[v].red), &slots[v].data[i * pairs[v].bytes], pairs[v].bytes);
       }
       ++epoch_;
     }
   }
-  if (result) exec_block(result->body);
+  if (ar.result) exec_block(ar.result->body);
 }
 
 bool uses_float16(const LoweredFunc& func) {

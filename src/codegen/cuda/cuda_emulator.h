@@ -7,7 +7,7 @@
 // barrier or cross-thread reduction inside runs thread by thread to completion; one with a
 // barrier inside is walked by the whole block at once, and its loop bounds and conditions must
 // be uniform over the block ("barrier in divergent control flow" otherwise, a GPU bug). Cross-
-// thread reductions (te/ir.h kGpuAllreduceAttr) follow CudaPrinter::print_allreduce step by
+// thread reductions (te/ir.h kGpuAllreduceAttr) follow print_cuda_allreduce (cuda_allreduce.cc) step by
 // step: the same shuffles (xor butterfly, shuffle down, broadcast), the same shared slots and
 // barriers, an undefined shuffle source (a lane that does not exist) poisoned with NaN.
 //

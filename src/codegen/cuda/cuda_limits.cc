@@ -8,6 +8,7 @@
 
 #include "codegen/cuda/codegen_cuda.h"
 #include "codegen/cuda/cuda_driver.h"
+#include "lower/gpu_allreduce.h"
 #include "te/ir_functor.h"
 
 namespace te {
@@ -82,6 +83,18 @@ void check_cuda_limits(const LoweredFunc& func, const GpuLaunchConfig& launch, c
          limits.max_threads_per_block, " (", limits.source, "); split the loops bound to threadIdx by smaller "
          "factors (and bind the outer parts to blockIdx, or loop over them in each thread)");
   std::vector<SharedBuffer> buffers = shared_buffers(func);
+  // The cross-thread reductions' own slots: static __shared__ arrays next to the kernel's
+  // buffers (counted 16-byte aligned like them: an upper bound of their natural alignment).
+  std::vector<SharedBuffer> slots;
+  for (const GpuAllreduceSharedArray& a : gpu_allreduce_shared_arrays(func.body, launch))
+    slots.push_back({a.stage + " (cross-thread reduction slots)", a.bytes()});
+  const int64_t slot_bytes = aligned_total(slots);
+  if (slot_bytes > kCudaStaticSharedBytes)
+    fail("kernel ", func.name, ": its cross-thread reductions declare ", kib(slot_bytes),
+         " of static shared memory for their slots, over the ", kib(kCudaStaticSharedBytes),
+         " a kernel may declare statically; reduce fewer values per kernel, or over fewer threads (the slots "
+         "take one element per thread when a reduced threadIdx dimension lies inside a data-parallel one)");
+  buffers.insert(buffers.end(), slots.begin(), slots.end());
   int64_t total = aligned_total(buffers);
   if (total <= limits.max_shared_memory_per_block) return;
   std::sort(buffers.begin(), buffers.end(), [](const SharedBuffer& a, const SharedBuffer& b) { return a.bytes > b.bytes; });

@@ -24,10 +24,13 @@ struct CudaLimits {
 // sm_90 defaults.
 CudaLimits cuda_limits(const Target& target);
 
-// Bytes of __shared__ memory the kernel declares (every shared Allocate; they coexist in CUDA).
+// Bytes of __shared__ memory the kernel's shared buffers take (every shared Allocate; they
+// coexist in CUDA); check_cuda_limits adds its cross-thread reductions' slots
+// (lower/gpu_allreduce.h gpu_allreduce_shared_arrays).
 int64_t shared_memory_bytes(const LoweredFunc& func);
 
 // te::Error naming the kernel, the stage(s) and the amount over the limit, with how to fix it.
+// Counted: the shared buffers and the cross-thread reductions' slots, each 16-byte aligned.
 void check_cuda_limits(const LoweredFunc& func, const GpuLaunchConfig& launch, const CudaLimits& limits);
 
 }  // namespace te
