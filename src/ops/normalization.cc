@@ -194,6 +194,9 @@ RowReduction vectorize_row_reduction(Schedule& s, const Tensor& t, int64_t lanes
     r2.reorder({r2op->axis[1], r2op->reduce_axis[0], r2op->axis[0]});
     if (vectorize) r2.vectorize(r2op->axis[0]);
   }
+  // The final reduction across the lanes: a shuffle tree (log2 steps, the axis vectorized —
+  // rfactor's combining axis, see vectorize_loops) instead of a serial chain.
+  if (vectorize) s[t].vectorize(compute_of(s[t])->reduce_axis[0]);
   return r;
 }
 
