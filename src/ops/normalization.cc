@@ -269,6 +269,39 @@ Instance softmax_llvm(Config& cfg, int64_t m, int64_t n) {
   return {s, {x, st.out}};
 }
 
+// layer_norm as the CPU template computes it, with fewer vector operations per element than
+// the public stages (the loop is bound by them at two threads; same numbers to rounding):
+// <name>_var is the sum of squared deviations, scaled by 1/n once per row in rstd (the public
+// compute scales every term: one multiplication more per element), and the output is
+// (x - mean) * (rstd * gamma) + beta — a subtraction, a multiplication and an fma where
+// ((x - mean) * rstd) * gamma + beta takes two multiplications. The compute never depends on
+// the config (records replay on the space-mode compute).
+LayerNormStages layer_norm_llvm_stages(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon) {
+  LayerNormStages st = layer_norm_stages(x, gamma, beta, epsilon, "layer_norm");
+  const DataType dt = x.dtype();
+  const Expr m = x.shape()[0], n = x.shape()[1];
+  const int64_t* n_const = as_const_int(n);
+  Expr inv_n = n_const ? constant(*n_const > 0 ? 1.0 / double(*n_const) : 0.0, dt) : constant(1.0, dt) / cast(dt, n);
+  IterVar k = reduce_axis(Range(0, n), "k");
+  st.var = compute(
+      {m},
+      [&](const std::vector<Var>& i) {
+        Expr d = x(i[0], k) - st.mean(i[0]);
+        return sum(d * d, {k});
+      },
+      "layer_norm_var");
+  st.rstd = compute(
+      {m}, [&](const std::vector<Var>& i) { return rsqrt(st.var(i[0]) * inv_n + constant(epsilon, dt)); },
+      "layer_norm_rstd");
+  st.out = compute(
+      {m, n},
+      [&](const std::vector<Var>& i) {
+        return (x(i[0], i[1]) - st.mean(i[0])) * (st.rstd(i[0]) * gamma(i[1])) + beta(i[1]);
+      },
+      "layer_norm");
+  return st;
+}
+
 // The same single parallel loop: the mean, the variance (two-pass, centered) and rstd at the
 // output's row, then the normalized row.
 Instance layer_norm_llvm(Config& cfg, int64_t m, int64_t n) {
@@ -285,7 +318,7 @@ Instance layer_norm_llvm(Config& cfg, int64_t m, int64_t n) {
   Tensor x = placeholder({m, n}, DataType::float32(), "X");
   Tensor gamma = placeholder({n}, DataType::float32(), "gamma");
   Tensor beta = placeholder({n}, DataType::float32(), "beta");
-  LayerNormStages st = layer_norm_stages(x, gamma, beta, kLayerNormEpsilon, "layer_norm");
+  LayerNormStages st = layer_norm_llvm_stages(x, gamma, beta, kLayerNormEpsilon);
   Schedule s = create_schedule({st.out.op()});
   const RowReduction var_rf = vectorize_row_reduction(s, st.var, lanes, fold, k.vectorize);
   const RowReduction mean_rf = vectorize_row_reduction(s, st.mean, lanes, fold, k.vectorize);
