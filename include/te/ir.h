@@ -227,7 +227,22 @@ enum class Intrinsic : uint8_t {
   kExp, kLog, kSqrt, kRsqrt, kTanh, kSigmoid, kErf, kPow, kAbs, kFloor, kCeil, kRound, kFma,
   kIfThenElse,  // (cond, a, b): only the taken branch is evaluated
   kLikely,      // (cond): a hint that cond is usually true (non-divisible split guards)
+  // (v): the lanes of vector v combined into a scalar of v's element type by +, min or max,
+  // in a fixed tree order (reduce_lanes_order below). Made only by vectorize_loops for a
+  // vectorized reduction axis on the LLVM target: the schedule asked for the reduction's lanes
+  // to be reassociated, as rfactor does.
+  kReduceAdd, kReduceMin, kReduceMax,
 };
+// The order in which kReduce* combine n lanes, shared by the interpreter and the code
+// generators so all give the same rounding: each step combines lane i with lane i + half for
+// i < half (a shuffle tree, log2(n) steps); when a step has an odd number of lanes, the last is
+// set aside first; the set-aside lanes are combined into lane 0's result last, in the order
+// they were set aside. Returns the steps as (lanes before the step, half) pairs; *odd_lanes
+// gets the set-aside lane indices.
+std::vector<std::pair<int, int>> reduce_lanes_order(int lanes, std::vector<int>* odd_lanes);
+inline bool is_lane_reduction(Intrinsic op) {
+  return op == Intrinsic::kReduceAdd || op == Intrinsic::kReduceMin || op == Intrinsic::kReduceMax;
+}
 const char* intrinsic_name(Intrinsic op);
 struct CallNode : ExprNode {
   static constexpr ExprKind kKind = ExprKind::Call;

@@ -29,6 +29,9 @@ struct IterVarAttr {
   ForKind for_kind = ForKind::kSerial;
   IterVar bound_thread;  // set by bind()
   std::vector<std::pair<std::string, Expr>> pragmas;
+  // Set by rfactor on the axis that combines the factored lanes: that reduction axis may be
+  // vectorized (the lanes are then combined by a shuffle tree: rfactor already reassociated).
+  bool combines_lanes = false;
 };
 
 enum class AttachType : uint8_t {

@@ -81,6 +81,17 @@ const char* kind_name(StmtKind k) {
   return "?";
 }
 
+std::vector<std::pair<int, int>> reduce_lanes_order(int lanes, std::vector<int>* odd_lanes) {
+  std::vector<std::pair<int, int>> steps;
+  odd_lanes->clear();
+  for (int n = lanes; n > 1;) {
+    if (n % 2) odd_lanes->push_back(--n);
+    steps.emplace_back(n, n / 2);
+    n /= 2;
+  }
+  return steps;
+}
+
 const char* intrinsic_name(Intrinsic op) {
   switch (op) {
     case Intrinsic::kExp: return "exp";
@@ -98,6 +109,9 @@ const char* intrinsic_name(Intrinsic op) {
     case Intrinsic::kFma: return "fma";
     case Intrinsic::kIfThenElse: return "if_then_else";
     case Intrinsic::kLikely: return "likely";
+    case Intrinsic::kReduceAdd: return "reduce_add";
+    case Intrinsic::kReduceMin: return "reduce_min";
+    case Intrinsic::kReduceMax: return "reduce_max";
   }
   return "?";
 }

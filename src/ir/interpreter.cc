@@ -320,6 +320,36 @@ class InterpreterImpl {
     return r;
   }
 
+  // kReduce*: the lanes combined in reduce_lanes_order's tree, as the code generators do.
+  static Value reduce_lanes(Intrinsic op, const Value& v) {
+    const DataType t = v.dtype.element_of();
+    const ExprKind kind = op == Intrinsic::kReduceAdd ? ExprKind::Add
+                          : op == Intrinsic::kReduceMin ? ExprKind::Min : ExprKind::Max;
+    auto combine = [&](Value& x, int i, int j) {  // lane i = lane i op lane j
+      if (t.is_float()) {
+        double a = x.f[size_t(i)], b = x.f[size_t(j)];
+        double r = kind == ExprKind::Add ? a + b : kind == ExprKind::Min ? std::min(a, b) : std::max(a, b);
+        x.f[size_t(i)] = round_float(t, r);
+      } else {
+        int64_t a = x.i[size_t(i)], b = x.i[size_t(j)];
+        x.i[size_t(i)] = kind == ExprKind::Add ? wrap(t, int64_t(uint64_t(a) + uint64_t(b)))
+                         : kind == ExprKind::Min ? std::min(a, b) : std::max(a, b);
+      }
+    };
+    Value x = v;
+    std::vector<int> odd;
+    for (const auto& [n, half] : reduce_lanes_order(v.dtype.lanes, &odd)) {
+      (void)n;
+      for (int i = 0; i < half; ++i) combine(x, i, i + half);
+    }
+    Value r;
+    r.dtype = t;
+    for (int lane : odd) combine(x, 0, lane);  // lanes set aside keep their values: later steps never write them
+    if (t.is_float()) r.f.push_back(x.f[0]);
+    else r.i.push_back(x.i[0]);
+    return r;
+  }
+
   Value call(const CallNode* op) {
     if (op->op == Intrinsic::kIfThenElse) {
       Value c = eval(op->args[0]);
@@ -335,6 +365,7 @@ class InterpreterImpl {
       return t;
     }
     if (op->op == Intrinsic::kLikely) return eval(op->args[0]);
+    if (is_lane_reduction(op->op)) return reduce_lanes(op->op, eval(op->args[0]));
     std::vector<Value> args;
     for (const Expr& a : op->args) args.push_back(eval(a));
     Value r;

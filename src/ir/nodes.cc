@@ -142,6 +142,10 @@ Expr CallNode::make(DataType t, Intrinsic op, std::vector<Expr> args) {
     TE_ICHECK(args[1].dtype() == t && args[2].dtype() == t, "if_then_else branches must be ", t.str(), ", got ",
               describe(args[1]), " and ", describe(args[2]));
     TE_ICHECK(args[0].dtype().lanes == 1 || args[0].dtype().lanes == t.lanes, "if_then_else condition lanes");
+  } else if (is_lane_reduction(op)) {
+    TE_ICHECK(args[0].dtype().is_vector() && t == args[0].dtype().element_of(), intrinsic_name(op),
+              " takes a vector and returns its element type, got ", describe(args[0]), " -> ", t.str());
+    TE_ICHECK(!t.is_bool() && !t.is_handle(), intrinsic_name(op), " of ", t.str());
   } else if (op == Intrinsic::kLikely) {
     TE_ICHECK(args[0].dtype().is_bool() && t == args[0].dtype(), "likely takes and returns bool, got ",
               describe(args[0]));

@@ -74,7 +74,7 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   // first and then widened copy by copy.
   s = log.after("unroll_loops", s, unroll_loops(s));
   // The LLVM backend masks the loads of each side of a vector if_then_else (padding reads).
-  s = log.after("vectorize_loops", s, vectorize_loops(s, options.target.kind == "llvm"));
+  s = log.after("vectorize_loops", s, vectorize_loops(s, options.target.kind == "llvm", options.target.kind == "llvm"));
   s = log.after("simplify", s, simplify(s));
   s = log.after("remove_no_op", s, remove_no_op(s));
   if (!options.simple_mode && options.target.kind == "cuda") {

@@ -4,6 +4,7 @@
 // program's meaning, the loop is kept as a serial loop instead: correct first.
 #include "lower/vectorize_loops.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -23,10 +24,10 @@ Expr broadcast_to(const Expr& e, int lanes) {
 // Widens the body of one vectorized loop. `failed()` reports a construct it refuses.
 class Vectorizer : public IRMutator {
  public:
-  Vectorizer(const Var& var, const Expr& min, int lanes, bool masked_if_then_else)
+  Vectorizer(const Var& var, const Expr& min, int lanes, bool masked_if_then_else, bool lane_reductions)
       : var_(var), lanes_(lanes),
         ramp_(RampNode::make(min, make_const(var.dtype(), 1), lanes)),
-        masked_if_then_else_(masked_if_then_else) {}
+        masked_if_then_else_(masked_if_then_else), lane_reductions_(lane_reductions) {}
 
   bool failed() const { return failed_; }
   // Guards dropped from the vector code: it is only valid where each holds on every lane.
@@ -35,6 +36,12 @@ class Vectorizer : public IRMutator {
   // Lanes of different iterations must touch different memory: each buffer that is stored
   // is stored through injective Ramp indices, and read only at exactly those indices.
   bool memory_is_lane_private() const {
+    // A reduced buffer is touched only by its reduction store (and that store's own read).
+    for (const VarNode* buffer : reduced_) {
+      if (std::count(reduced_.begin(), reduced_.end(), buffer) > 1 || stores_.count(buffer)) return false;
+      for (const auto& load : loads_)
+        if (load.first == buffer) return false;
+    }
     for (const auto& [buffer, index] : loads_) {
       auto range = stores_.equal_range(buffer);
       if (range.first == range.second) continue;
@@ -129,6 +136,10 @@ class Vectorizer : public IRMutator {
   Expr mutate_node(const ReduceNode* op, const Expr& self) override { return refuse(self); }
 
   Stmt mutate_node(const StoreNode* op, const Stmt& self) override {
+    if (lane_reductions_) {
+      Stmt reduced = reduction_store(op);
+      if (reduced.defined() || failed_) return reduced.defined() ? reduced : self;
+    }
     Expr value = mutate(op->value), index = mutate(op->index);
     if (failed_) return self;
     // Every lane must write its own element: a store index that does not depend on the
@@ -175,6 +186,44 @@ class Vectorizer : public IRMutator {
   Stmt mutate_node(const RealizeNode* op, const Stmt& self) override { return refuse(self); }
 
  private:
+  // `t[c] = t[c] op e` or `t[c] = e op t[c]` (op +, min, max; c not depending on the variable,
+  // e does): the lanes of e combined by Intrinsic::kReduce*, then into t[c] once. Undefined
+  // when the store is not of that form (the caller then widens it as any store).
+  Stmt reduction_store(const StoreNode* op) {
+    const Expr& v = op->value;
+    if (!v.dtype().is_scalar() || v.dtype().is_bool()) return Stmt();
+    Intrinsic reduce;
+    if (v->kind == ExprKind::Add) reduce = Intrinsic::kReduceAdd;
+    else if (v->kind == ExprKind::Min) reduce = Intrinsic::kReduceMin;
+    else if (v->kind == ExprKind::Max) reduce = Intrinsic::kReduceMax;
+    else return Stmt();
+    BinaryOperands ops = binary_operands(v);
+    auto is_self = [op](const Expr& e) {
+      const auto* load = e.as<LoadNode>();
+      return load && load->buffer.same_as(op->buffer) && structural_equal(load->index, op->index);
+    };
+    const bool self_first = is_self(*ops.a);
+    if (!self_first && !is_self(*ops.b)) return Stmt();
+    const Expr& e = self_first ? *ops.b : *ops.a;
+    bool reads_target = false;
+    post_order_visit(e, [&](const Expr& x) {
+      const auto* load = x.as<LoadNode>();
+      reads_target |= load && load->buffer.same_as(op->buffer);
+    });
+    if (reads_target) return Stmt();
+    Expr index = mutate(op->index);
+    if (failed_ || !index.same_as(op->index)) return Stmt();  // c depends on the variable
+    Expr widened = mutate(e);
+    if (failed_ || widened.dtype().is_scalar()) return Stmt();  // e does not: not a reduction over the axis
+    reduced_.push_back(op->buffer.get());
+    Expr lanes = CallNode::make(v.dtype(), reduce, {widened});
+    Expr self = self_first ? *ops.a : *ops.b;
+    Expr combined = v->kind == ExprKind::Add ? (self_first ? AddNode::make(self, lanes) : AddNode::make(lanes, self))
+                    : v->kind == ExprKind::Min ? (self_first ? MinNode::make(self, lanes) : MinNode::make(lanes, self))
+                    : (self_first ? MaxNode::make(self, lanes) : MaxNode::make(lanes, self));
+    return StoreNode::make(op->buffer, combined, op->index);
+  }
+
   template <ExprKind K>
   Expr widen_binary(const BinaryNode<K>* op, const Expr& self) {
     Expr a = mutate(op->a), b = mutate(op->b);
@@ -221,6 +270,8 @@ class Vectorizer : public IRMutator {
   Expr ramp_;
   bool failed_ = false;
   bool masked_if_then_else_ = false;
+  bool lane_reductions_ = false;
+  std::vector<const VarNode*> reduced_;  // buffers of the reduction stores made
   static bool has_integer_division(const Expr& e) {
     bool found = false;
     post_order_visit(e, [&found](const Expr& x) {
@@ -246,10 +297,11 @@ class Vectorizer : public IRMutator {
 
 class VectorizeLoops : public IRMutator {
  public:
-  explicit VectorizeLoops(bool masked_if_then_else) : masked_if_then_else_(masked_if_then_else) {}
+  VectorizeLoops(bool masked_if_then_else, bool lane_reductions)
+      : masked_if_then_else_(masked_if_then_else), lane_reductions_(lane_reductions) {}
 
  protected:
-  bool masked_if_then_else_;
+  bool masked_if_then_else_, lane_reductions_;
   Stmt mutate_node(const ForNode* op, const Stmt& self) override {
     Stmt body = mutate(op->body);  // inner loops first
     if (op->for_kind != ForKind::kVectorized) {
@@ -266,7 +318,7 @@ class VectorizeLoops : public IRMutator {
            " vector lanes supported; split it by a factor of at most ", kMaxVectorLanes,
            " and vectorize the inner axis");
     }
-    Vectorizer vectorizer(op->loop_var, op->min, int(*extent), masked_if_then_else_);
+    Vectorizer vectorizer(op->loop_var, op->min, int(*extent), masked_if_then_else_, lane_reductions_);
     Stmt vectorized = vectorizer.mutate(body);
     if (vectorizer.failed() || !vectorizer.memory_is_lane_private()) return serial();
     if (vectorizer.guards().empty()) return vectorized;
@@ -285,6 +337,8 @@ class VectorizeLoops : public IRMutator {
 
 }  // namespace
 
-Stmt vectorize_loops(const Stmt& s, bool masked_if_then_else) { return VectorizeLoops(masked_if_then_else).mutate(s); }
+Stmt vectorize_loops(const Stmt& s, bool masked_if_then_else, bool lane_reductions) {
+  return VectorizeLoops(masked_if_then_else, lane_reductions).mutate(s);
+}
 
 }  // namespace te

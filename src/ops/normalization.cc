@@ -133,15 +133,22 @@ struct CpuKnobs {
   std::vector<int64_t> tile_i, tile_j;
   bool vectorize = true, parallel = true;
 };
-CpuKnobs define_cpu_knobs(Config& cfg, int64_t m, int64_t n) {
+// rows_first: the default rows per tile (layer_norm: 4, its statistics interleaved over the
+// tile's rows; softmax: 1).
+CpuKnobs define_cpu_knobs(Config& cfg, int64_t m, int64_t n, int64_t rows_first = 1) {
   CpuKnobs k;
   // Rows per parallel task (a row of n = 768 floats is 3 KiB per pass).
-  k.tile_i = define_split_candidates(cfg, "tile_i", m, {{1}, {4}, {16}});
+  k.tile_i = define_split_candidates(cfg, "tile_i", m,
+                                     rows_first == 4 ? std::vector<std::vector<int64_t>>{{4}, {1}, {16}}
+                                                     : std::vector<std::vector<int64_t>>{{1}, {4}, {16}});
   // 16 lanes: one AVX-512 vector of float32; more lanes unroll the vector loop.
   k.tile_j = define_split_candidates(cfg, "tile_j", n, {{16}, {32}, {64}, {8}, {1}});
   return k;
 }
-IterVar schedule_cpu_rows(Stage stage, const CpuKnobs& k, const std::vector<int64_t>& tile_j) {
+struct RowLoops {
+  IterVar tile, row;  // the parallel loop over row tiles, the row within a tile
+};
+RowLoops schedule_cpu_rows(Stage stage, const CpuKnobs& k, const std::vector<int64_t>& tile_j) {
   const ComputeOpNode* op = compute_of(stage);
   std::vector<IterVar> is = split_by(stage, op->axis[0], k.tile_i);
   if (k.parallel) stage.parallel(is[0]);
@@ -149,7 +156,7 @@ IterVar schedule_cpu_rows(Stage stage, const CpuKnobs& k, const std::vector<int6
     std::vector<IterVar> js = split_by(stage, op->axis[1], tile_j);
     if (k.vectorize) stage.vectorize(js[1]);
   }
-  return is[1];
+  return {is[0], is[1]};
 }
 
 // A row reduction vectorized through rfactor: k split by `lanes`, the partial results of the
@@ -163,6 +170,22 @@ IterVar schedule_cpu_rows(Stage stage, const CpuKnobs& k, const std::vector<int6
 struct RowReduction {
   Tensor rf, rf2;
   // Computes the added stages at the reduction stage's row (call after the row splits).
+  // Interleaved rows (the reduction stage computed for a tile of tile_rows rows): its row
+  // axis split by tile_rows, the added stage it reads computed at the outer part, so that
+  // stage's loops run over all the tile's rows (see vectorize_row_reduction); rf under rf2
+  // (folding) stays row by row.
+  void attach_interleaved(Schedule& s, const Tensor& t, int64_t tile_rows) const {
+    if (!rf.defined()) return;
+    Stage st = s[t];
+    auto [io, ii] = st.split(compute_of(st)->axis[0], tile_rows);
+    (void)ii;
+    if (!rf2.defined()) {
+      s[rf].compute_at(st, io);
+      return;
+    }
+    s[rf2].compute_at(st, io);
+    s[rf].compute_at(s[rf2], compute_of(s[rf2])->axis[0]);  // rf2[i, ki2]: at its row
+  }
   void attach(Schedule& s, const Tensor& t) const {
     if (!rf.defined()) return;
     Stage st = s[t];
@@ -174,26 +197,45 @@ struct RowReduction {
     s[rf].compute_at(s[rf2], compute_of(s[rf2])->axis[1]);
   }
 };
-RowReduction vectorize_row_reduction(Schedule& s, const Tensor& t, int64_t lanes, int64_t fold, bool vectorize) {
+// interleave_rows > 0: the stages are computed for a tile of rows (attach_at) and rf's row
+// loop is inside its reduction loop — unrolled when the tile has at most interleave_rows rows —
+// so the tile's rows are independent accumulator chains interleaved in one pass (a row's own
+// chain is latency-bound on short rows); 0: row by row.
+RowReduction vectorize_row_reduction(Schedule& s, const Tensor& t, int64_t lanes, int64_t fold, bool vectorize,
+                                     int64_t interleave_rows = 0, int64_t tile_rows = 1) {
   RowReduction r;
   if (lanes <= 1) return r;
   Stage st = s[t];
   auto [ko, ki] = st.split(compute_of(st)->reduce_axis[0], lanes);
-  r.rf = s.rfactor(t, ki);
-  Stage rs = s[r.rf];
-  const ComputeOpNode* rop = compute_of(rs);  // rf[ki, i] = reduce over ko
-  rs.reorder({rop->axis[1], rop->reduce_axis[0], rop->axis[0]});
-  if (vectorize) rs.vectorize(rop->axis[0]);
+  if (interleave_rows > 0) {
+    // rf[i, ki] (factor axis last): each row's lanes contiguous for the vector code.
+    r.rf = s.rfactor(t, ki, 1);
+    Stage rs = s[r.rf];
+    const ComputeOpNode* rop = compute_of(rs);  // rf[i, ki] = reduce over ko
+    rs.reorder({rop->reduce_axis[0], rop->axis[0], rop->axis[1]});
+    if (tile_rows > 1 && tile_rows <= interleave_rows) rs.unroll(rop->axis[0]);
+    if (vectorize) rs.vectorize(rop->axis[1]);
+  } else {
+    r.rf = s.rfactor(t, ki);
+    Stage rs = s[r.rf];
+    const ComputeOpNode* rop = compute_of(rs);  // rf[ki, i] = reduce over ko
+    rs.reorder({rop->axis[1], rop->reduce_axis[0], rop->axis[0]});
+    if (vectorize) rs.vectorize(rop->axis[0]);
+  }
   if (fold > 1 && lanes > fold && lanes % fold == 0) {
     // t[i] = reduce over the rf lanes k: k = ko2 * fold + ki2, rf2[ki2, i] = reduce over ko2.
     Stage st2 = s[t];
     auto [ko2, ki2] = st2.split(compute_of(st2)->reduce_axis[0], fold);
-    r.rf2 = s.rfactor(t, ki2);
+    const int lane_axis = interleave_rows > 0 ? 1 : 0;  // rf2[i, ki2] when interleaving (as rf)
+    r.rf2 = s.rfactor(t, ki2, lane_axis);
     Stage r2 = s[r.rf2];
     const ComputeOpNode* r2op = compute_of(r2);
-    r2.reorder({r2op->axis[1], r2op->reduce_axis[0], r2op->axis[0]});
-    if (vectorize) r2.vectorize(r2op->axis[0]);
+    r2.reorder({r2op->axis[1 - lane_axis], r2op->reduce_axis[0], r2op->axis[lane_axis]});
+    if (vectorize) r2.vectorize(r2op->axis[lane_axis]);
   }
+  // The final reduction across the lanes: a shuffle tree (log2 steps, the axis vectorized —
+  // rfactor's combining axis, see vectorize_loops) instead of a serial chain.
+  if (vectorize) s[t].vectorize(compute_of(s[t])->reduce_axis[0]);
   return r;
 }
 
@@ -242,7 +284,7 @@ Instance softmax_llvm(Config& cfg, int64_t m, int64_t n) {
   const RowReduction max_rf = vectorize_row_reduction(s, st.max, lanes, fold, k.vectorize);
   const RowReduction sum_rf = vectorize_row_reduction(s, st.sum, lanes, fold, k.vectorize);
   Stage out = s[st.out];
-  IterVar row = schedule_cpu_rows(out, k, k.tile_j);
+  IterVar row = schedule_cpu_rows(out, k, k.tile_j).row;
   if (reciprocal) {
     s[rinv].compute_at(out, row);
     s[st.sum].compute_at(s[rinv], compute_of(s[rinv])->axis[0]);
@@ -266,40 +308,82 @@ Instance softmax_llvm(Config& cfg, int64_t m, int64_t n) {
   return {s, {x, st.out}};
 }
 
+// layer_norm as the CPU template computes it, with fewer vector operations per element than
+// the public stages (the loop is bound by them at two threads; same numbers to rounding):
+// <name>_var is the sum of squared deviations, scaled by 1/n once per row in rstd (the public
+// compute scales every term: one multiplication more per element), and the output is
+// (x - mean) * (rstd * gamma) + beta — a subtraction, a multiplication and an fma where
+// ((x - mean) * rstd) * gamma + beta takes two multiplications. The compute never depends on
+// the config (records replay on the space-mode compute).
+LayerNormStages layer_norm_llvm_stages(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon) {
+  LayerNormStages st = layer_norm_stages(x, gamma, beta, epsilon, "layer_norm");
+  const DataType dt = x.dtype();
+  const Expr m = x.shape()[0], n = x.shape()[1];
+  const int64_t* n_const = as_const_int(n);
+  Expr inv_n = n_const ? constant(*n_const > 0 ? 1.0 / double(*n_const) : 0.0, dt) : constant(1.0, dt) / cast(dt, n);
+  IterVar k = reduce_axis(Range(0, n), "k");
+  st.var = compute(
+      {m},
+      [&](const std::vector<Var>& i) {
+        Expr d = x(i[0], k) - st.mean(i[0]);
+        return sum(d * d, {k});
+      },
+      "layer_norm_var");
+  st.rstd = compute(
+      {m}, [&](const std::vector<Var>& i) { return rsqrt(st.var(i[0]) * inv_n + constant(epsilon, dt)); },
+      "layer_norm_rstd");
+  st.out = compute(
+      {m, n},
+      [&](const std::vector<Var>& i) {
+        return (x(i[0], i[1]) - st.mean(i[0])) * (st.rstd(i[0]) * gamma(i[1])) + beta(i[1]);
+      },
+      "layer_norm");
+  return st;
+}
+
 // The same single parallel loop: the mean, the variance (two-pass, centered) and rstd at the
 // output's row, then the normalized row.
 Instance layer_norm_llvm(Config& cfg, int64_t m, int64_t n) {
-  CpuKnobs k = define_cpu_knobs(cfg, m, n);
+  CpuKnobs k = define_cpu_knobs(cfg, m, n, 4);
   // 0: rstd computed once per row (the variance at its row); 1: rsqrt inlined into every
   // element of the output (the variance at the output's row).
   const bool inline_rstd = cfg.define_knob("inline_rstd", {0, 1}) == 1;
   // Lanes of the vectorized row reductions (rfactor) and their folding, as softmax's.
+  // Folding to 8 lanes first only adds a pass now that the lanes end in a shuffle tree: no
+  // folding first (it was 12-15% slower at 128x768).
   const int64_t lanes = cfg.define_knob("reduce_lanes", {32, 16, 64, 8, 1});
-  const int64_t fold = cfg.define_knob("fold_lanes", {8, 0});
+  const int64_t fold = cfg.define_knob("fold_lanes", {0, 8});
   k.vectorize = cfg.define_knob("vectorize", {1, 0}) == 1;
   k.parallel = cfg.define_knob("parallel", {1, 0}) == 1;
 
   Tensor x = placeholder({m, n}, DataType::float32(), "X");
   Tensor gamma = placeholder({n}, DataType::float32(), "gamma");
   Tensor beta = placeholder({n}, DataType::float32(), "beta");
-  LayerNormStages st = layer_norm_stages(x, gamma, beta, kLayerNormEpsilon, "layer_norm");
+  LayerNormStages st = layer_norm_llvm_stages(x, gamma, beta, kLayerNormEpsilon);
   Schedule s = create_schedule({st.out.op()});
-  const RowReduction var_rf = vectorize_row_reduction(s, st.var, lanes, fold, k.vectorize);
-  const RowReduction mean_rf = vectorize_row_reduction(s, st.mean, lanes, fold, k.vectorize);
+  // The statistics are computed for the whole row tile, its rows' reductions interleaved (up
+  // to 4 rows unrolled: 4 rows x 4 accumulators of 64 lanes fill half the zmm registers).
+  const int64_t tile_rows = k.tile_i.back();
+  const RowReduction var_rf = vectorize_row_reduction(s, st.var, lanes, fold, k.vectorize, 4, tile_rows);
+  const RowReduction mean_rf = vectorize_row_reduction(s, st.mean, lanes, fold, k.vectorize, 4, tile_rows);
   Stage out = s[st.out];
-  IterVar row = schedule_cpu_rows(out, k, k.tile_j);
-  // The mean is read by the variance and the output, both computed at this row.
-  s[st.mean].compute_at(out, row);
-  mean_rf.attach(s, st.mean);
+  const IterVar tile = schedule_cpu_rows(out, k, k.tile_j).tile;
+  // The mean is read by the variance and the output, both computed in this loop.
+  s[st.mean].compute_at(out, tile);
+  mean_rf.attach_interleaved(s, st.mean, tile_rows);
   Stage rstd = s[st.rstd];
   if (inline_rstd) {
     rstd.compute_inline();
-    s[st.var].compute_at(out, row);
+    s[st.var].compute_at(out, tile);
   } else {
-    rstd.compute_at(out, row);
-    s[st.var].compute_at(rstd, compute_of(rstd)->axis[0]);
+    // The variance's only reader is rstd: computed at an outer part of rstd's rows that spans
+    // the tile (a loop of one iteration), so it too covers the tile's rows.
+    rstd.compute_at(out, tile);
+    auto [io, ii] = rstd.split(compute_of(rstd)->axis[0], tile_rows);
+    (void)ii;
+    s[st.var].compute_at(rstd, io);
   }
-  var_rf.attach(s, st.var);
+  var_rf.attach_interleaved(s, st.var, tile_rows);
   return {s, {x, gamma, beta, st.out}};
 }
 

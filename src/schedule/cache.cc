@@ -150,7 +150,11 @@ Tensor Schedule::cache_write(const Tensor& tensor, const std::string& scope) {
   if (!compute) fail("cache_write: stage ", stage->op->name, " is a placeholder; only computes can be cached");
   if (scope.empty()) fail("cache_write: empty storage scope for stage ", stage->op->name);
   std::vector<IterVar> roots = root_iter_vars(stage->op);
-  bool untouched = stage->relations.empty() && stage->iter_var_attrs.empty() &&
+  // rfactor's mark on its combining axis is not a schedule of the stage.
+  bool annotated = false;
+  for (const auto& [iv, attr] : stage->iter_var_attrs)
+    annotated |= attr.for_kind != ForKind::kSerial || attr.bound_thread.defined() || !attr.pragmas.empty();
+  bool untouched = stage->relations.empty() && !annotated &&
                    stage->attach_type == AttachType::kRoot && stage->leaf_iter_vars.size() == roots.size();
   for (size_t i = 0; untouched && i < roots.size(); ++i) untouched = stage->leaf_iter_vars[i].same_as(roots[i]);
   if (!untouched || !stages_attached_to(sch, stage).empty())

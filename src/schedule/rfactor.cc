@@ -172,6 +172,7 @@ Tensor Schedule::rfactor(const Tensor& tensor, const IterVar& axis, int factor_a
   int index = stage_index(sch, stage);
   set_stage_op(sch, stage, repl_op);
   reset_loop_state(stage);
+  stage->iter_var_attrs[combine_axis.get()].combines_lanes = true;
   Stage rf_stage = make_stage(rf_op, sch);
   sch->stages.insert(sch->stages.begin() + index, rf_stage);
   sch->stage_map[rf_op.get()] = rf_stage;

@@ -113,7 +113,12 @@ void check_not_thread_axis(const StageNode* stage, const IterVar& iv, const char
 void annotate(const Stage& handle, const IterVar& iv, ForKind kind, const char* primitive) {
   StageNode* stage = checked(handle, primitive);
   int pos = require_leaf(stage, iv, primitive);
-  if ((kind == ForKind::kVectorized || kind == ForKind::kParallel) && iv.type() == IterVarType::kCommReduce)
+  // rfactor's combining axis may be vectorized (vectorize_loops then combines the lanes in a
+  // tree); any other reduction axis would need a reassociation the schedule never asked for.
+  auto attr_it = stage->iter_var_attrs.find(iv.get());
+  const bool combines_lanes = attr_it != stage->iter_var_attrs.end() && attr_it->second.combines_lanes;
+  if ((kind == ForKind::kParallel || (kind == ForKind::kVectorized && !combines_lanes)) &&
+      iv.type() == IterVarType::kCommReduce)
     fail(primitive, ": axis ", axis_name(iv), " of stage ", stage->op->name, " is a reduction axis; ",
          primitive, " a data-parallel axis, or rfactor first");
   IterVarAttr& attr = stage->iter_var_attrs[iv.get()];

@@ -3,12 +3,16 @@
 // the edges: ±0, ±inf, NaN, denormals, the overflow and underflow thresholds) and a float64
 // sample, in scalar and vectorized kernels. Bound: 2 ulp (denormal results: 2 units of the
 // smallest denormal), NaN in -> NaN out, exact 0 / inf where std::exp gives them.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <random>
+
+#include "te/export.h"
 
 #include "test_util.h"
 
@@ -46,7 +50,8 @@ void check_unary(const std::vector<F>& xs, DataType t, int64_t max_ulp, const ch
   const int64_t n = int64_t(xs.size());
   NDArray a = NDArray::empty({n}, t);
   std::memcpy(a.data_as<F>(), xs.data(), xs.size() * sizeof(F));
-  for (int vw : {0, 16}) {
+  // 4/8: one xmm/ymm vscalef (AVX-512VL); 16: one zmm; 32/64: zmm pieces shuffled back.
+  for (int vw : {0, 4, 8, 16, 32, 64}) {
     SCOPED_TRACE(t.str() + " vector width " + std::to_string(vw));
     Module m = build_unary(te_fn, n, t, vw, std::string("k_") + name + "_" + t.str() + "_" + std::to_string(vw));
     // Inline: neither a libm call nor llvm.exp (which the backend would scalarize into calls).
@@ -78,6 +83,7 @@ void check_unary(const std::vector<F>& xs, DataType t, int64_t max_ulp, const ch
       }
     }
     EXPECT_LE(worst, max_ulp);
+    std::printf("%s %s vector width %d: worst %lld ulp\n", name, t.str().c_str(), vw, (long long)worst);
   }
 }
 
@@ -117,6 +123,17 @@ TEST(CodegenExp, Float64SampleWithin2Ulp) {
     xs.push_back(v);
   check_unary<double, int64_t>(xs, DataType::float64(), 2, "exp", [](Expr x) { return exp(x); },
                                [](double x) { return std::exp(x); });
+}
+
+// With AVX-512 the 2^n of exp is one vscalefps per register (no exponent-bit arithmetic).
+TEST(CodegenExp, AvxTargetsScaleWithVscalef) {
+  std::vector<std::string> host = host_cpu_features();
+  if (std::find(host.begin(), host.end(), "avx512f") == host.end()) GTEST_SKIP() << "no AVX-512F here";
+  Module m = build_unary([](Expr x) { return exp(x); }, 64, DataType::float32(), 16, "k_exp_scalef");
+  const std::string ll = m.get_source("ll");
+  EXPECT_NE(ll.find("llvm.x86.avx512.mask.scalef.ps.512"), std::string::npos) << ll;
+  EXPECT_EQ(ll.find("fptosi"), std::string::npos) << ll;  // the two-factor fallback's conversion
+  EXPECT_NE(m.get_source("asm").find("vscalefps"), std::string::npos);
 }
 
 // float32 tanh: inline polynomial below 0.625, 1 - 2/(exp(2|x|) + 1) above.

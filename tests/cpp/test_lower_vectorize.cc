@@ -1,5 +1,7 @@
 // vectorize_loops: vectorized loops become vector statements with the same numbers, or stay
 // serial loops when widening could change the result.
+#include <functional>
+
 #include "lower/vectorize_loops.h"
 #include "test_lower_util.h"
 
@@ -95,6 +97,61 @@ TEST(LowerVectorize, StoreToAnInvariantIndexStaysSerial) {
 
 // A[j] = A[j + 1]: each iteration reads what the next one... no, what the next one writes
 // only after reading; vectorized, lanes would read fresh values. Must stay serial.
+int lane_reductions(const Stmt& s) {
+  return count_exprs(s, [](const Expr& e) {
+    const auto* call = e.as<CallNode>();
+    return call && is_lane_reduction(call->op);
+  });
+}
+
+// With lane_reductions (the LLVM backend), the same reduction store becomes
+// C[i] = C[i] op reduce_op(A[ramp]): no loop left, the numbers equal to rounding.
+TEST(LowerVectorize, InvariantReductionStoreBecomesALaneReduction) {
+  Var a("A", DataType::handle()), c("C", DataType::handle());
+  Var i("i"), k("k");
+  const std::vector<std::function<Expr(Expr, Expr)>> combiners = {
+      [](Expr acc, Expr x) { return acc + x; }, [](Expr acc, Expr x) { return max(x, acc); },
+      [](Expr acc, Expr x) { return min(acc, x * 2.0f); }};
+  for (size_t which = 0; which < combiners.size(); ++which) {
+    SCOPED_TRACE(which);
+    Stmt update = StoreNode::make(c, combiners[which](f32_load(c, i), f32_load(a, i * 8 + k)), i);
+    Stmt input = ForNode::make(i, Expr(0), Expr(4), ForKind::kSerial,
+                               ForNode::make(k, Expr(0), Expr(8), ForKind::kVectorized, update));
+    Stmt output = vectorize_loops(input, true, true);
+    EXPECT_EQ(count_for(output, ForKind::kVectorized), 0) << output;
+    EXPECT_EQ(count_for(output, ForKind::kSerial), 1) << output;  // only i
+    EXPECT_EQ(lane_reductions(output), 1) << output;
+    FlatMemory before, after;
+    before.add(a, 32, 5), after.add(a, 32, 5), before.add(c, 4, 6), after.add(c, 4, 6);
+    before.run(input);
+    after.run(output);
+    for (int r = 0; r < 4; ++r) EXPECT_NEAR(after.get(c)[size_t(r)], before.get(c)[size_t(r)], 1e-5) << r;
+  }
+}
+
+// The reduced element must not be read or written otherwise in the loop (its partial values
+// would differ), nor be reduced twice; and Sub is no reduction. Those stay serial.
+TEST(LowerVectorize, LaneReductionNeedsTheAccumulatorToItself) {
+  Var a("A", DataType::handle()), b("B", DataType::handle()), c("C", DataType::handle());
+  Var k("k");
+  Stmt update = StoreNode::make(c, f32_load(c, Expr(0)) + f32_load(a, k), Expr(0));
+  Stmt read_back = ForNode::make(k, Expr(0), Expr(8), ForKind::kVectorized,
+                                 SeqNode::make({update, StoreNode::make(b, f32_load(c, Expr(0)), k)}));
+  Stmt twice = ForNode::make(k, Expr(0), Expr(8), ForKind::kVectorized, SeqNode::make({update, update}));
+  Stmt self_term = ForNode::make(k, Expr(0), Expr(8), ForKind::kVectorized,
+                                 StoreNode::make(c, f32_load(c, Expr(0)) + f32_load(c, k + 1), Expr(0)));
+  Stmt sub = ForNode::make(k, Expr(0), Expr(8), ForKind::kVectorized,
+                           StoreNode::make(c, f32_load(c, Expr(0)) - f32_load(a, k), Expr(0)));
+  Stmt invariant = ForNode::make(k, Expr(0), Expr(8), ForKind::kVectorized,
+                                 StoreNode::make(c, f32_load(c, Expr(0)) + f32_load(a, Expr(3)), Expr(0)));
+  for (const Stmt& input : {read_back, twice, self_term, sub, invariant}) {
+    Stmt output = vectorize_loops(input, true, true);
+    EXPECT_EQ(lane_reductions(output), 0) << output;
+    EXPECT_EQ(count_for(output, ForKind::kSerial), 1) << output;
+    expect_same_results(input, output, {{a, 16}, {b, 16}, {c, 16}});
+  }
+}
+
 TEST(LowerVectorize, ReadOfAnotherLanesElementStaysSerial) {
   Var a("A", DataType::handle());
   Var j("j");

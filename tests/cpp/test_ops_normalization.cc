@@ -9,6 +9,7 @@
 #include <random>
 
 #include "ops/templates.h"
+#include "te/ir_functor.h"
 #include "te/ops.h"
 #include "te/autotune/task.h"
 #include "ops_test_util.h"
@@ -199,6 +200,54 @@ TEST(OpsNormalization, LlvmRecordReplaysOnTheSpaceModeCompute) {
             << op << " " << target << " " << task.space.from_index(index).to_string();
       }
     }
+}
+
+// The row reductions end in shuffle trees (lane reductions: the vectorized combining axis of
+// rfactor), one per statistic — none with vectorize off; and layer_norm's default computes
+// its statistics for a tile of 4 rows, their accumulator chains interleaved in one loop.
+int count_lane_reductions(const Stmt& s, Intrinsic op) {
+  int n = 0;
+  post_order_visit(s, [&](const Expr& e) {
+    const auto* call = e.as<CallNode>();
+    n += call && call->op == op ? 1 : 0;
+  }, [](const Stmt&) {});
+  return n;
+}
+TEST(OpsNormalization, LlvmCrossLaneReductionsAreShuffleTreesAndLayerNormInterleavesRows) {
+  register_normalization();
+  Task sm = autotune::create_task("softmax", {128, 768}, "llvm");
+  Instance sm_default = sm.instantiate(sm.space);  // every knob at its first choice
+  Stmt sm_body = lower(sm_default.schedule, sm_default.args, "f").body;
+  EXPECT_EQ(count_lane_reductions(sm_body, Intrinsic::kReduceMax), 1) << sm_body;
+  EXPECT_EQ(count_lane_reductions(sm_body, Intrinsic::kReduceAdd), 1) << sm_body;
+  Task ln = autotune::create_task("layer_norm", {128, 768}, "llvm");
+  Instance ln_default = ln.instantiate(ln.space);
+  Stmt ln_body = lower(ln_default.schedule, ln_default.args, "f").body;
+  EXPECT_EQ(count_lane_reductions(ln_body, Intrinsic::kReduceAdd), 2) << ln_body;
+  // The mean's partial sums: one loop over the row's 32-lane chunks storing all 4 rows' lanes.
+  int interleaved = 0;
+  post_order_visit(ln_body, [](const Expr&) {}, [&](const Stmt& st) {
+    const auto* loop = st.as<ForNode>();
+    if (!loop) return;
+    int rows = 0;
+    post_order_visit(loop->body, [](const Expr&) {}, [&](const Stmt& inner) {
+      const auto* store = inner.as<StoreNode>();
+      rows += store && store->buffer.name() == "layer_norm_mean.rf" && store->value.dtype().lanes == 32 ? 1 : 0;
+    });
+    if (rows == 4 && loop->loop_var.name() == "k.outer") ++interleaved;
+  });
+  EXPECT_EQ(interleaved, 1) << ln_body;
+  EXPECT_EQ(build_run_compare(ln_default, "llvm", make_reference(ln_default, 3), 1e-5), "");
+  for (const char* op : {"softmax", "layer_norm"}) {
+    Task task = autotune::create_task(op, {16, 64}, "llvm");
+    Config scalar = task.space.from_index(0);
+    std::string json = scalar.to_json();
+    json.replace(json.find("\"vectorize\":0"), 13, "\"vectorize\":1");
+    Instance inst = task.instantiate(task.space.from_json(json));
+    Stmt body = lower(inst.schedule, inst.args, "f").body;
+    EXPECT_EQ(count_lane_reductions(body, Intrinsic::kReduceAdd) + count_lane_reductions(body, Intrinsic::kReduceMax),
+              0) << op;
+  }
 }
 
 // ---------------------------------------------------------------- cuda templates

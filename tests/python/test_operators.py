@@ -1,6 +1,7 @@
 """Operators end to end against NumPy: matmul with a scheduled ladder, conv2d NCHW with
 padding, softmax, argmax through te.comm_reducer, and symbolic shapes at several sizes."""
 import numpy as np
+import pytest
 
 import te
 from conftest import nan_like
@@ -164,6 +165,31 @@ def test_symbolic_shapes_several_sizes(rng):
         b = nan_like((rows, cols))
         f(a, b)
         np.testing.assert_allclose(b, a * 2 + np.arange(rows, dtype="float32")[:, None], rtol=1e-6)
+
+
+def test_vectorized_rfactor_combining_axis_is_a_shuffle_tree(rng):
+    # Row max and sum of 37 columns: lanes of 8 rfactor'd, the lanes combined by vectorizing
+    # the combining axis (a shuffle tree); any other reduction axis still refuses vectorize.
+    A = te.placeholder((6, 37), name="A")
+    outs = []
+    for name, red in (("S", te.sum), ("M", te.max)):
+        k = te.reduce_axis((0, 37), name="k")
+        outs.append(te.compute((6,), lambda i, k=k, red=red: red(A[i, k], axis=k), name=name))
+    for out, ref in zip(outs, (lambda a: a.sum(axis=1), lambda a: a.max(axis=1))):
+        s = te.create_schedule(out.op)
+        with pytest.raises(te.TEError, match="rfactor first"):
+            s[out].vectorize(s[out].op.reduce_axis[0])
+        ko, ki = s[out].split(s[out].op.reduce_axis[0], factor=8)
+        rf = s.rfactor(out, ki)
+        s[rf].reorder(s[rf].op.axis[1], s[rf].op.reduce_axis[0], s[rf].op.axis[0])
+        s[rf].vectorize(s[rf].op.axis[0])
+        s[out].vectorize(s[out].op.reduce_axis[0])
+        assert "reduce_" in str(te.lower(s, [A, out], name="f"))
+        f = te.build(s, [A, out], name="lanes_" + out.op.name)
+        a = rng.standard_normal((6, 37)).astype("float32")
+        c = nan_like(6)
+        f(a, c)
+        np.testing.assert_allclose(c, ref(a), rtol=1e-5, atol=1e-5)
 
 
 def test_rfactor_and_cache_read(rng):

@@ -3,8 +3,10 @@
 // i8 in memory; float16 is LLVM half (math on it is done in float32).
 #include <llvm/ADT/APInt.h>
 #include <llvm/IR/Constants.h>
+#include <llvm/IR/IntrinsicsX86.h>
 
 #include "codegen/llvm/codegen_llvm_impl.h"
+#include "codegen/llvm/target_machine.h"
 
 namespace te::llvm_backend {
 
@@ -244,9 +246,39 @@ llvm::Value* CodeGenLLVM::emit_cast(DataType from, DataType to, llvm::Value* v) 
   return builder_.CreateIntCast(v, target, from.is_int());
 }
 
+// kReduce*: a shuffle tree — each step adds (min/max) the upper half of the lanes onto the
+// lower half, log2(lanes) vector operations in all instead of a serial chain of lanes - 1 —
+// in reduce_lanes_order's order, which the interpreter follows too. The operations are
+// emit_binary's, so the rounding and NaN behaviour are those of the serial code, only
+// reassociated (the schedule asked for that by vectorizing the reduction axis). LLVM's
+// vector.reduce.fadd would need the reassoc flag, which leaves the order to the backend.
+llvm::Value* CodeGenLLVM::emit_reduce_lanes(Intrinsic op, DataType vt, llvm::Value* v) {
+  const ExprKind kind = op == Intrinsic::kReduceAdd ? ExprKind::Add
+                        : op == Intrinsic::kReduceMin ? ExprKind::Min : ExprKind::Max;
+  const DataType t = vt.element_of();
+  std::vector<int> odd;
+  const std::vector<std::pair<int, int>> steps = reduce_lanes_order(vt.lanes, &odd);
+  std::vector<llvm::Value*> set_aside;
+  size_t next_odd = 0;
+  int lanes = vt.lanes;
+  for (const auto& [n, half] : steps) {
+    if (n < lanes) set_aside.push_back(builder_.CreateExtractElement(v, uint64_t(odd.at(next_odd++))));
+    std::vector<int> lo(static_cast<size_t>(half)), hi(static_cast<size_t>(half));
+    for (int i = 0; i < half; ++i) lo[size_t(i)] = i, hi[size_t(i)] = i + half;
+    llvm::Value* a = half == 1 ? builder_.CreateExtractElement(v, uint64_t(0)) : builder_.CreateShuffleVector(v, lo);
+    llvm::Value* b = half == 1 ? builder_.CreateExtractElement(v, uint64_t(1)) : builder_.CreateShuffleVector(v, hi);
+    v = emit_binary(kind, t.with_lanes(half), a, b);
+    lanes = half;
+  }
+  if (v->getType()->isVectorTy()) v = builder_.CreateExtractElement(v, uint64_t(0));  // lanes == 1 is not a vector
+  for (llvm::Value* x : set_aside) v = emit_binary(kind, t, v, x);
+  return v;
+}
+
 llvm::Value* CodeGenLLVM::emit_call(const CallNode* op) {
   if (op->op == Intrinsic::kIfThenElse) return emit_if_then_else(op);
   if (op->op == Intrinsic::kLikely) return emit(op->args.at(0));
+  if (is_lane_reduction(op->op)) return emit_reduce_lanes(op->op, op->args.at(0).dtype(), emit(op->args.at(0)));
   std::vector<llvm::Value*> args;
   for (const Expr& a : op->args) args.push_back(emit(a));
   DataType t = op->dtype;
@@ -295,13 +327,15 @@ llvm::Value* CodeGenLLVM::emit_math(Intrinsic op, DataType t, const std::vector<
 // exp inline, as straight-line vector code: llvm.exp on a vector is scalarized into one libm
 // call per lane (there is no vector libm to rely on), which made softmax 4-5x slower than
 // oneDNN. x = n*ln2 + r with n = rint(x/ln2) and |r| <= ln2/2 (Cody-Waite: ln2_hi has few
-// enough bits that n*ln2_hi is exact), e^r by a polynomial, then * 2^n built from exponent
-// bits. float32: degree 6, 1 + r + r^2*q(r) with q fitted for minimax relative error
-// (3e-9, far below float's 6e-8 half ulp); float64: the Taylor series to r^13 (truncation
-// 4e-18). x is clamped first to where the result is 0 or inf anyway, and 2^n is applied as
-// two factors 2^(n/2) * 2^(n - n/2), so each factor is a normal number and the result rounds
-// once, correctly into the denormal range (no flush to zero) and to inf on overflow.
-// NaN is returned unchanged; -inf -> 0, +inf -> inf via the clamp.
+// enough bits that n*ln2_hi is exact), e^r by a polynomial, then * 2^n. float32: degree 6,
+// 1 + r + r^2*q(r) with q fitted for minimax relative error (3e-9, far below float's 6e-8
+// half ulp), evaluated as 1 + r*(1 + r*q(r)) (two fmas); float64: the Taylor series to r^13
+// (truncation 4e-18). x is clamped first to where the result is 0 or inf anyway (compare and
+// select: one vmaxps/vminps each, NaN kept). 2^n: with AVX-512, one vscalefps (y * 2^n with a
+// single rounding: denormal results round correctly, overflow gives inf); elsewhere as two
+// factors 2^(n/2) * 2^(n - n/2) from exponent bits, so each factor is a normal number and the
+// result rounds once too. Both give the same bits. NaN is returned unchanged; -inf -> 0,
+// +inf -> inf via the clamp. float32: 13 vector operations per exp with vscalef, 23 without.
 llvm::Value* CodeGenLLVM::emit_exp(DataType t, llvm::Value* x) {
   const bool f64 = t.bits == 64;
   llvm::Type* ft = llvm_type(t);
@@ -310,8 +344,11 @@ llvm::Value* CodeGenLLVM::emit_exp(DataType t, llvm::Value* x) {
   auto fc = [&](double v) { return llvm::ConstantFP::get(ft, v); };
   auto ic = [&](int64_t v) { return llvm::ConstantInt::get(it, v); };
   // exp(-104) < float's smallest denormal / 2, exp(89) > FLT_MAX; -746 / 710 for double.
-  llvm::Value* xc = builder_.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, x, fc(f64 ? -746.0 : -104.0));
-  xc = builder_.CreateBinaryIntrinsic(llvm::Intrinsic::minnum, xc, fc(f64 ? 710.0 : 89.0));
+  // (x < lo ? lo : x) is x86's max(lo, x), which returns x when x is NaN: one instruction
+  // (llvm.maxnum needs three, it returns the non-NaN operand).
+  llvm::Value* lo = fc(f64 ? -746.0 : -104.0), * hi = fc(f64 ? 710.0 : 89.0);
+  llvm::Value* xc = builder_.CreateSelect(builder_.CreateFCmpOLT(x, lo), lo, x);
+  xc = builder_.CreateSelect(builder_.CreateFCmpOGT(xc, hi), hi, xc);
   // n = round(x/ln2) by adding and subtracting 1.5*2^mantissa_bits: unlike llvm.rint it needs
   // no SSE4.1 round instruction (generic x86-64 would scalarize rint into libm calls).
   const double magic = f64 ? 0x1.8p52 : 0x1.8p23;
@@ -331,8 +368,15 @@ llvm::Value* CodeGenLLVM::emit_exp(DataType t, llvm::Value* x) {
   const int q_terms = f64 ? 12 : 5;
   llvm::Value* q = fc(q_coef[0]);
   for (int k = 1; k < q_terms; ++k) q = builder_.CreateFAdd(builder_.CreateFMul(q, r), fc(q_coef[k]));
-  llvm::Value* r2 = builder_.CreateFMul(r, r);
-  llvm::Value* y = builder_.CreateFAdd(fc(1.0), builder_.CreateFAdd(r, builder_.CreateFMul(r2, q)));
+  llvm::Value* y;
+  if (f64) {
+    llvm::Value* r2 = builder_.CreateFMul(r, r);
+    y = builder_.CreateFAdd(fc(1.0), builder_.CreateFAdd(r, builder_.CreateFMul(r2, q)));
+  } else {
+    y = builder_.CreateFAdd(builder_.CreateFMul(q, r), fc(1.0));
+    y = builder_.CreateFAdd(builder_.CreateFMul(y, r), fc(1.0));
+  }
+  if (llvm::Value* scaled = emit_scalef(t, y, n)) return scaled;  // NaN propagates through vscalef
   // 2^n as two normal factors: n1 = floor(n/2), n2 = n - n1, each biased into the exponent.
   const int mantissa_bits = f64 ? 52 : 23;
   const int bias = f64 ? 1023 : 127;
@@ -343,7 +387,55 @@ llvm::Value* CodeGenLLVM::emit_exp(DataType t, llvm::Value* x) {
     return builder_.CreateBitCast(builder_.CreateShl(builder_.CreateAdd(e, ic(bias)), ic(mantissa_bits)), ft);
   };
   llvm::Value* result = builder_.CreateFMul(builder_.CreateFMul(y, pow2(n1)), pow2(n2));
-  return builder_.CreateSelect(builder_.CreateFCmpUNO(x, x), x, result);
+  return builder_.CreateSelect(builder_.CreateFCmpUNO(x, x), x, result);  // fptosi of NaN is poison
+}
+
+llvm::Value* CodeGenLLVM::emit_scalef(DataType t, llvm::Value* y, llvm::Value* n) {
+  if (avx512f_ < 0) {
+    avx512f_ = avx512vl_ = 0;
+    for (const std::string& f : enabled_features(cpu_)) {
+      if (f == "avx512f") avx512f_ = 1;
+      if (f == "avx512vl") avx512vl_ = 1;
+    }
+  }
+  if (!avx512f_ || t.lanes < 2 || (t.bits != 32 && t.bits != 64)) return nullptr;
+  const int bits = t.lanes * t.bits;
+  const bool f64 = t.bits == 64;
+  auto call = [&](llvm::Intrinsic::ID id, llvm::Value* a, llvm::Value* b, int mask_bits, bool rounding) {
+    std::vector<llvm::Value*> args = {a, b, a, llvm::ConstantInt::get(builder_.getIntNTy(unsigned(mask_bits)), -1)};
+    if (rounding) args.push_back(builder_.getInt32(4));  // _MM_FROUND_CUR_DIRECTION
+    return builder_.CreateCall(llvm::Intrinsic::getDeclaration(module_.get(), id), args);
+  };
+  if (bits == 256 && avx512vl_)
+    return call(f64 ? llvm::Intrinsic::x86_avx512_mask_scalef_pd_256 : llvm::Intrinsic::x86_avx512_mask_scalef_ps_256,
+                y, n, 8, false);
+  if (bits == 128 && avx512vl_)
+    return call(f64 ? llvm::Intrinsic::x86_avx512_mask_scalef_pd_128 : llvm::Intrinsic::x86_avx512_mask_scalef_ps_128,
+                y, n, 8, false);
+  if (bits % 512 != 0) return nullptr;
+  // Whole zmm registers: one vscalef per 512 bits, the pieces shuffled out and back.
+  const int per = 512 / t.bits, pieces = bits / 512;
+  if (pieces & (pieces - 1)) return nullptr;  // concatenated pairwise below
+  const llvm::Intrinsic::ID id =
+      f64 ? llvm::Intrinsic::x86_avx512_mask_scalef_pd_512 : llvm::Intrinsic::x86_avx512_mask_scalef_ps_512;
+  if (pieces == 1) return call(id, y, n, per, true);
+  std::vector<llvm::Value*> parts;
+  for (int p = 0; p < pieces; ++p) {
+    std::vector<int> lanes(static_cast<size_t>(per));
+    for (int i = 0; i < per; ++i) lanes[size_t(i)] = p * per + i;
+    parts.push_back(call(id, builder_.CreateShuffleVector(y, lanes), builder_.CreateShuffleVector(n, lanes), per, true));
+  }
+  while (parts.size() > 1) {  // concatenate pairwise (pieces is a power of two: lanes <= 64)
+    std::vector<llvm::Value*> next;
+    for (size_t i = 0; i + 1 < parts.size(); i += 2) {
+      const int w = int(llvm::cast<llvm::FixedVectorType>(parts[i]->getType())->getNumElements());
+      std::vector<int> lanes(size_t(2 * w));
+      for (int k = 0; k < 2 * w; ++k) lanes[size_t(k)] = k;
+      next.push_back(builder_.CreateShuffleVector(parts[i], parts[i + 1], lanes));
+    }
+    parts = std::move(next);
+  }
+  return parts[0];
 }
 
 // float32 tanh inline (vectorizes, unlike the libm call): for |x| < 0.625 the odd polynomial

@@ -33,9 +33,13 @@ class CodeGenLLVM {
   llvm::Value* emit_floor_div_mod(bool want_mod, DataType t, const Expr& b_expr, llvm::Value* a, llvm::Value* b);
   llvm::Value* emit_cast(DataType from, DataType to, llvm::Value* v);
   llvm::Value* emit_call(const CallNode* op);
+  llvm::Value* emit_reduce_lanes(Intrinsic op, DataType vector_type, llvm::Value* v);
   llvm::Value* emit_math(Intrinsic op, DataType t, const std::vector<llvm::Value*>& args);
   llvm::Value* emit_exp(DataType t, llvm::Value* x);  // inline polynomial, vectorizes
   llvm::Value* emit_tanh_f32(DataType t, llvm::Value* x);  // inline, on emit_exp
+  // y * 2^n (n integral) in one AVX-512 vscalef per register, or null where the target has no
+  // vscalef for this type (no AVX-512F, or a width AVX-512VL does not cover).
+  llvm::Value* emit_scalef(DataType t, llvm::Value* y, llvm::Value* n);
   llvm::Value* emit_libm(const char* f32_name, const char* f64_name, DataType t,
                          const std::vector<llvm::Value*>& args);
   llvm::Value* emit_if_then_else(const CallNode* op);
@@ -92,6 +96,8 @@ class CodeGenLLVM {
   // arithmetic wraps in two's complement, as in the reference interpreter (with nsw, LLVM
   // folded abs(x*x + y*y) to x*x + y*y for int8 — found by tests/fuzz, seed 5056).
   int index_depth_ = 0;
+  // The target's AVX-512F / AVX-512VL (looked up at the first use: -1 until then).
+  int avx512f_ = -1, avx512vl_ = -1;
 };
 
 }  // namespace te::llvm_backend
