@@ -3,6 +3,7 @@
 // also replayed as they were found (tests/fuzz/regressions/*.json, CTest fuzz_regressions).
 #include <limits>
 
+#include "te/ops.h"
 #include "test_util.h"
 
 namespace te::testing {
@@ -76,6 +77,38 @@ TEST(FuzzRegressions, SlpGatherIsNotMovedAboveTheStoresItReads) {
   out.fill_poison();
   m({a, out});
   EXPECT_EQ(compare_arrays(out, evaluate_reference({in0}, {a}, {T2})[0], 0, 0), "");
+}
+
+// Found by the tuner (depthwise_conv2d(1,96,112,112,3,3,2,1,1), config tile_y=3 parallel=1): a
+// stride-2 window read under inlined padding is a vector load under a lane mask; it was a masked
+// gather with 64-bit indices, and LLVM 19 gave one AVX-512 vgatherqps the same destination and
+// index register — an illegal instruction (SIGILL) in the runner. Masked strided loads are now a
+// masked load of the span plus a shuffle, like unmasked ones: no gather, same numbers.
+TEST(FuzzRegressions, MaskedStrideTwoLoadIsNotAGather) {
+  for (int64_t width : {16, 112}) {
+    SCOPED_TRACE(width);
+    Tensor data = placeholder({1, 2, width, width}, DataType::float32(), "data");
+    Tensor weight = placeholder({2, 1, 3, 3}, DataType::float32(), "weight");
+    Tensor out = ops::depthwise_conv2d_nchw(data, weight, 2, 1);
+    Schedule s = create_schedule({out.op()});
+    for (const Tensor& input : out.op()->input_tensors())
+      if (input.name() != "data" && input.name() != "weight") s[input].compute_inline();  // the padding
+    const auto* op = out.op().as<ComputeOpNode>();
+    s[out].reorder({op->axis[2], op->reduce_axis[0], op->reduce_axis[1], op->axis[3]});
+    s[out].vectorize(op->axis[3]);  // a row of outputs: stride-2 loads of the padded input
+    s[out].parallel(s[out].fuse(op->axis[0], op->axis[1]));
+    Module m = build(s, {data, weight, out}, "llvm", "masked_stride2");
+    const std::string ll = m.get_source("ll");
+    EXPECT_EQ(ll.find("masked.gather"), std::string::npos);
+    EXPECT_NE(ll.find("masked.load"), std::string::npos);
+    NDArray d = NDArray::empty({1, 2, width, width}), w = NDArray::empty({2, 1, 3, 3});
+    for (int64_t i = 0; i < d.numel(); ++i) d.data_as<float>()[i] = float((i * 37) % 23) - 11.0f;
+    for (int64_t i = 0; i < w.numel(); ++i) w.data_as<float>()[i] = float((i * 5) % 7) - 3.0f;
+    NDArray o = NDArray::empty({1, 2, width / 2, width / 2});
+    o.fill_poison();
+    m({d, w, o});
+    EXPECT_EQ(compare_arrays(o, evaluate_reference({data, weight}, {d, w}, {out})[0], 1e-5, 1e-5), "");
+  }
 }
 
 // Fuzz seed 601437: the simplifier rearranged a comparison of data, a - b > c into a > c + b,

@@ -535,10 +535,18 @@ llvm::Value* CodeGenLLVM::emit_address(const Var& buffer, DataType elem, const E
 llvm::Value* CodeGenLLVM::emit_load(const LoadNode* op) {
   DataType t = op->dtype;
   DataType elem = t.element_of();
-  // Lanes a small constant stride apart (stride-2 pooling and convolution windows), unmasked:
-  // one load of the span they cover, then a shuffle keeping every stride-th element. It reads
-  // only elements between the first and the last lane's; a gather costs about a cycle per lane.
-  if (const auto* ramp = op->index.as<RampNode>(); ramp && !load_mask_ && t.lanes > 1 &&
+  // Lanes a small constant stride apart (stride-2 pooling and convolution windows): one load of
+  // the span they cover, then a shuffle keeping every stride-th element. It reads only elements
+  // between the first and the last lane's; a gather costs about a cycle per lane. Under a lane
+  // mask (a padded window in an if_then_else) the span load is masked too, each lane's bit
+  // placed at its element, so masked-off lanes still never touch memory. (It also keeps such
+  // loads away from LLVM 19's masked gathers with 64-bit indices, whose register allocation
+  // gave one AVX-512 vgatherqps the same destination and index register — an illegal
+  // instruction, SIGILL at run time; FuzzRegressions.MaskedStrideTwoLoadIsNotAGather.)
+  const llvm::Value* lane_mask = load_mask_;
+  if (lane_mask && llvm::cast<llvm::FixedVectorType>(lane_mask->getType())->getNumElements() != unsigned(t.lanes))
+    lane_mask = nullptr;
+  if (const auto* ramp = op->index.as<RampNode>(); ramp && (!load_mask_ || lane_mask) && t.lanes > 1 &&
                                                    ramp->lanes == t.lanes && (elem.is_float() || elem.bits >= 8)) {
     const int64_t* stride = as_const_int(ramp->stride);
     if (stride && *stride >= 2 && *stride <= 4) {
@@ -546,7 +554,18 @@ llvm::Value* CodeGenLLVM::emit_load(const LoadNode* op) {
       bool unused = false;
       llvm::Value* addr = emit_address(op->buffer, elem, ramp->base, &unused);
       llvm::Type* wide = llvm::FixedVectorType::get(llvm_memory_type(elem), unsigned(span));
-      llvm::Value* all = builder_.CreateAlignedLoad(wide, addr, llvm::Align(elem.bytes()));
+      llvm::Value* all;
+      if (!load_mask_) {
+        all = builder_.CreateAlignedLoad(wide, addr, llvm::Align(elem.bytes()));
+      } else {
+        // element j of the span is lane j / stride's when stride divides j, else never read
+        std::vector<int> spread;
+        for (int j = 0; j < span; ++j) spread.push_back(j % int(*stride) == 0 ? j / int(*stride) : t.lanes);
+        llvm::Value* off = llvm::Constant::getNullValue(load_mask_->getType());
+        llvm::Value* span_mask = builder_.CreateShuffleVector(load_mask_, off, spread);
+        all = builder_.CreateMaskedLoad(wide, addr, llvm::Align(elem.bytes()), span_mask,
+                                        llvm::Constant::getNullValue(wide));
+      }
       std::vector<int> picks;
       for (int lane = 0; lane < t.lanes; ++lane) picks.push_back(lane * int(*stride));
       return to_register(t, builder_.CreateShuffleVector(all, picks));
