@@ -76,6 +76,7 @@ struct Row {
   double te_s = 0, onednn_s = 0, other_s = 0;  // other: OpenBLAS (matmul) or oneDNN on NCHW (conv)
   double transform_s = 0;                       // te's weight packing (conv), done once
   std::string check;
+  std::vector<int64_t> args;
 };
 
 std::string label_of(const std::string& op, const std::vector<int64_t>& args) {
@@ -175,6 +176,7 @@ Row bench_conv(const at::Task& task, const at::Instance& best, const std::vector
 
   Row row;
   row.label = label_of("conv2d", args), row.workload = task.workload_key, row.flop = task.flop;
+  row.args = args;
   f({data, weight_packed, out});
   row.check = compare(out.data_as<float>(), ref.data_as<float>(), n * k * oh * ow, c * r * s);
   row.te_s = median_seconds([&] { f({data, weight_packed, out}); });
@@ -291,6 +293,33 @@ void print_rowwise_table(const std::vector<Row>& rows) {
 
 // With a layout transform (conv: te's weight packing), its time gets a column, and the
 // comparison with `other` (oneDNN on plain NCHW tensors) charges it to te: te kernel + packing.
+// A caller with NCHW tensors, NCHW output wanted, weights packed once beforehand: the faster of
+// te's two paths (conv2d on NCHW; data pack + conv2d_nchwc + unpack) against the faster of
+// oneDNN's (the primitive on NCHW tensors; reorder + blocked primitive + reorder). Layers that
+// both logs tuned only.
+void print_conv_end_to_end(const std::vector<Row>& convs, const std::vector<conv_nchwc::EndToEnd>& blocked) {
+  std::vector<std::pair<const Row*, const conv_nchwc::EndToEnd*>> pairs;
+  for (const Row& r : convs)
+    for (const conv_nchwc::EndToEnd& e : blocked)
+      if (e.conv2d_args == r.args) pairs.emplace_back(&r, &e);
+  if (pairs.empty()) return;
+  std::printf(
+      "\nconv2d NCHW in -> NCHW out, the faster path of each side (te: conv2d, or pack + conv2d_nchwc + unpack; "
+      "oneDNN: the primitive on NCHW, or reorder + blocked primitive + reorder; weights packed once outside)\n\n"
+      "| layer | te conv2d ms | te via NCHWc ms | oneDNN NCHW ms | oneDNN via blocked ms | te best ms | oneDNN best ms "
+      "| vs oneDNN |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  double log_sum = 0;
+  for (const auto& [r, e] : pairs) {
+    const double te_best = std::min(r->te_s, e->te_s), onednn_best = std::min(r->other_s, e->onednn_s);
+    log_sum += std::log(onednn_best / te_best);
+    std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f |\n", r->label.c_str(), r->te_s * 1e3,
+                e->te_s * 1e3, r->other_s * 1e3, e->onednn_s * 1e3, te_best * 1e3, onednn_best * 1e3,
+                onednn_best / te_best);
+  }
+  std::printf("\ngeometric mean of te vs oneDNN, NCHW -> NCHW, best path each: %.2f\n",
+              std::exp(log_sum / double(pairs.size())));
+}
+
 void print_table(const char* title, const char* other, const std::vector<Row>& rows) {
   if (rows.empty()) return;
   const bool transform = rows.front().transform_s > 0;
@@ -358,6 +387,7 @@ int run(int argc, char** argv) {
   print_table("conv2d NCHW (fp32; oneDNN = its own blocked layouts, reorders excluded; other = oneDNN on NCHW)",
               "oneDNN NCHW", convs);
   conv_nchwc::print_table();
+  print_conv_end_to_end(convs, conv_nchwc::end_to_end());
   print_rowwise_table(rowwise);
   memops::print_tables();
   nchwc::print_tables();

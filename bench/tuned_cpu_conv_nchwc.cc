@@ -37,6 +37,7 @@ struct Row {
   std::string label, workload, onednn_layout;
   double flop = 0;
   double te_s = 0, onednn_s = 0, onednn_16c_s = 0, data_s = 0, weight_s = 0, out_s = 0, te_e2e_s = 0, onednn_e2e_s = 0;
+  std::vector<int64_t> conv2d_args;  // (n, c, h, w, k, r, s, stride, pad)
   std::string check;
 };
 std::vector<Row> rows;
@@ -174,6 +175,7 @@ void bench(const std::string& op, const at::Task& task, const at::Instance& best
   row.out_s = median_seconds([&] { unpack_out({out_blocked, out}); });
   row.te_e2e_s = median_seconds(run_te_e2e);
   row.onednn_e2e_s = median_seconds(run_onednn_e2e);
+  row.conv2d_args.assign(args.begin(), args.begin() + 9);
   rows.push_back(row);
 }
 
@@ -204,6 +206,12 @@ void print_table() {
     std::printf("\ngeometric mean of te vs oneDNN (its own layouts, no reorders): %.2f; vs oneDNN in nChw16c: %.2f; "
                 "NCHW->NCHW: %.2f\n",
                 std::exp(log_sum / count), std::exp(log_sum_16c / count), std::exp(log_sum_e2e / count));
+}
+
+std::vector<EndToEnd> end_to_end() {
+  std::vector<EndToEnd> out;
+  for (const Row& r : rows) out.push_back({r.conv2d_args, r.te_e2e_s, r.onednn_e2e_s});
+  return out;
 }
 
 }  // namespace conv_nchwc

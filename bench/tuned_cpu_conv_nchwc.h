@@ -17,4 +17,13 @@ void bench(const std::string& op, const te::autotune::Task& task, const te::auto
 // Prints the table (and the geometric means) of the rows benchmarked so far.
 void print_table();
 
+// One benchmarked layer's NCHW -> NCHW times (te: data pack + conv2d_nchwc + unpack; oneDNN:
+// reorder + blocked primitive + reorder), keyed by conv2d's arguments (n, c, h, w, k, r, s,
+// stride, pad) so that tuned_cpu.cc can set them beside the NCHW conv2d rows.
+struct EndToEnd {
+  std::vector<int64_t> conv2d_args;
+  double te_s = 0, onednn_s = 0;
+};
+std::vector<EndToEnd> end_to_end();
+
 }  // namespace conv_nchwc
