@@ -8,7 +8,9 @@ hits them all), each te result checked against oneDNN's first.
 
 A config is the template's JSON (knob name -> choice index, as `Config.to_json` and the logs'
 "config" field write it). Prints min and median ms per config and its ratio to oneDNN's
-(above 1: te faster). REPS (default 11) repeats. Used for BENCHMARKS.md when the machine was
+(above 1: te faster). REPS (default 11) repeats. Each block starts after a 50 ms pause: without
+it, oneDNN's spinning OpenMP threads slowed the te config timed after oneDNN by up to 20% (an
+artifact once reported as "configs the tuner missed" in BENCHMARKS.md). Used for BENCHMARKS.md when the machine was
 too loaded to tune at 2 threads. Needs libdnnl.so.2 (Debian libdnnl-dev).
 """
 import ctypes
@@ -59,6 +61,9 @@ def main():
     calls = max(3, int(0.02 / (2 * m * n * k / 200e9)))  # about 20 ms per repeat
     for _ in range(int(os.environ.get("REPS", "11"))):
         for name, run in runs:
+            # oneDNN's OpenMP threads spin for a while after its last call (libgomp's default
+            # wait policy) and would take the cores from whatever runs next: let them sleep.
+            time.sleep(0.05)
             run()
             start = time.perf_counter()
             for _ in range(calls):
