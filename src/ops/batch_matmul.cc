@@ -52,8 +52,6 @@ namespace {
 using autotune::Config;
 using autotune::Instance;
 
-const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
-
 struct Shape {
   int64_t batch, m, n, k;
   bool trans_a, trans_b;

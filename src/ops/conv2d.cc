@@ -145,8 +145,6 @@ namespace {
 using autotune::Config;
 using autotune::Instance;
 
-const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
-
 struct ConvCompute {
   Tensor data, weight, padded, out;  // padded is undefined without padding
 };

@@ -117,8 +117,6 @@ namespace {
 using autotune::Config;
 using autotune::Instance;
 
-const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
-
 struct NchwcShape {
   ConvShape cs;
   int64_t ic_block, oc_block;

@@ -24,8 +24,6 @@ namespace te::ops::detail {
 
 namespace {
 
-const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
-
 // The knobs, in the order every GEMM template has always defined them.
 struct GemmChoices {
   std::vector<int64_t> tile_i, tile_j, tile_k;

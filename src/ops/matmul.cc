@@ -67,8 +67,6 @@ namespace {
 using autotune::Config;
 using autotune::Instance;
 
-const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
-
 // The template's arguments: sizes and the stored layouts (A [k, m] when trans_a, B [n, k] when
 // trans_b).
 struct MatmulShape {

@@ -124,8 +124,6 @@ namespace {
 using autotune::Config;
 using autotune::Instance;
 
-const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
-
 // Rows split by tile_i (the outer loop parallel), columns by tile_j (the inner loop
 // vectorized): the CPU loop nest of every stage over [m, n] or [m]. Returns the row loop at
 // which per-row stages are computed.

@@ -13,8 +13,6 @@ using autotune::Config;
 
 namespace {
 
-const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
-
 // The accumulator of the reduction: with an epilogue the reduction stage itself (computed at
 // the output's tile; on cuda through a "local" cache so that it is per thread), else a
 // "local" cache of the output (the output stage becomes the copy-out).

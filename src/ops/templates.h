@@ -12,6 +12,9 @@
 
 namespace te::ops::detail {
 
+// The compute operation a stage schedules (nullptr for a placeholder).
+inline const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as<ComputeOpNode>(); }
+
 // matmul(m, n, k): C[m, n] = A[m, k] x B[k, n].
 autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target);
