@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "te/ops.h"
@@ -15,13 +17,30 @@
 
 namespace bench {
 
-// Median seconds per call of `run`: one warm-up call (which also first-touches the outputs),
-// then calls batched so that each of 15 repeats lasts at least 20 ms (sub-millisecond kernels
-// would otherwise be timed at the clock's resolution).
+// How long the threads of the library timed before go on spinning after its last call, and
+// so how long median_seconds first waits: OpenBLAS's pthread workers poll (sched_yield) for
+// 2^28 TSC cycles (THREAD_TIMEOUT, about 0.1 s here), libgomp's (oneDNN) for GOMP_SPINCOUNT
+// spins, te's pool for 20000 pauses. Timed while another library's threads still spin, a
+// 2-thread kernel loses up to 20% of one core (measured: bench/gemm_configs.py's header), so
+// whichever library came second looked slower than it is.
+// BENCH_SETTLE_SECONDS overrides it (0: the old back-to-back timing, to compare).
+inline double settle_seconds() {
+  static const double seconds = [] {
+    const char* env = std::getenv("BENCH_SETTLE_SECONDS");
+    return env ? std::atof(env) : 0.25;
+  }();
+  return seconds;
+}
+
+// Median seconds per call of `run`: after settle_seconds() of sleep, one warm-up call (which
+// also first-touches the outputs and wakes the library's own threads), then calls batched so
+// that each of 15 repeats lasts at least 20 ms (sub-millisecond kernels would otherwise be
+// timed at the clock's resolution).
 inline double median_seconds(const std::function<void()>& run) {
   using Clock = std::chrono::steady_clock;
   constexpr int kRepeats = 15;
   constexpr double kMinRepeatSeconds = 0.02;
+  std::this_thread::sleep_for(std::chrono::duration<double>(settle_seconds()));
   run();
   int number = 1;
   for (;;) {

@@ -294,17 +294,30 @@ Instance apply_history_best(const std::string& log_path, const Task& task) {
 
 namespace {
 
-std::string cpu_model_name() {
+// The value of the first "key : value" line of /proc/cpuinfo whose key is `key` ("" if none).
+std::string cpuinfo_field(const std::string& key) {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) != 0) continue;
     size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
+    size_t key_end = line.find_last_not_of(" \t", colon == 0 ? 0 : colon - 1);
+    if (key_end == std::string::npos || line.compare(0, key_end + 1, key) != 0 || key_end + 1 != key.size()) continue;
     size_t start = line.find_first_not_of(" \t", colon + 1);
-    return start == std::string::npos ? std::string("unknown") : line.substr(start);
+    return start == std::string::npos ? std::string() : line.substr(start);
   }
-  return "unknown";
+  return "";
+}
+
+// The model name plus the family and model numbers: under a hypervisor the name is often just
+// "Intel(R) Xeon(R) Processor" for every generation, and a log tuned on one host must say
+// which CPU its times belong to (Ice Lake's family 6 model 106 and Sapphire Rapids' 143 differ).
+std::string cpu_model_name() {
+  std::string name = cpuinfo_field("model name"), family = cpuinfo_field("cpu family"),
+              model = cpuinfo_field("model");
+  if (name.empty()) name = "unknown";
+  if (!family.empty() && !model.empty()) name += detail::cat(" (family ", family, " model ", model, ")");
+  return name;
 }
 
 // The GPU's name and the driver version through the driver API, loaded at run time like the
