@@ -13,13 +13,13 @@ it, oneDNN's spinning OpenMP threads slowed the te config timed after oneDNN by 
 artifact once reported as "configs the tuner missed" in BENCHMARKS.md). Used for BENCHMARKS.md when the machine was
 too loaded to tune at 2 threads. Needs libdnnl.so.2 (Debian libdnnl-dev).
 """
-import ctypes
 import os
 import sys
 import time
 
 import numpy as np
 
+import onednn_sgemm  # bench/, next to this script
 import te
 from te import _core
 
@@ -35,15 +35,7 @@ def main():
     a = rng.standard_normal((m, k)).astype("float32")
     b = rng.standard_normal((k, n)).astype("float32")
     ref = np.zeros((m, n), "float32")
-    dnnl = ctypes.CDLL("libdnnl.so.2")
-    dnnl.dnnl_sgemm.argtypes = ([ctypes.c_char, ctypes.c_char] + [ctypes.c_int64] * 3 +
-                                [ctypes.c_float, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
-                                 ctypes.c_float, ctypes.c_void_p, ctypes.c_int64])
-    ptr = lambda x: x.ctypes.data_as(ctypes.c_void_p)  # noqa: E731
-
-    def onednn():
-        dnnl.dnnl_sgemm(b"N", b"N", m, n, k, 1.0, ptr(a), k, ptr(b), n, 0.0, ptr(ref), n)
-
+    onednn = onednn_sgemm.sgemm(a, b, ref)
     onednn()
     runs = [("oneDNN", onednn)]
     for spec in sys.argv[2:]:

@@ -10,7 +10,6 @@ The last argument is the pre-packed nest's tile_i, tile_j, tile_k. Prints min ms
 ratio to oneDNN (above 1: faster). REPS (default 11) repeats. Used for BENCHMARKS.md ("where the
 128-row GEMMs lose"). Needs libdnnl.so.2 (Debian libdnnl-dev).
 """
-import ctypes
 import json
 import os
 import sys
@@ -18,6 +17,7 @@ import time
 
 import numpy as np
 
+import onednn_sgemm  # bench/, next to this script
 import te
 from te import _core
 
@@ -92,15 +92,7 @@ def main():
     b = rng.standard_normal((k, n)).astype("float32")
     packed = np.ascontiguousarray(b.reshape(k, n // 32, 32).transpose(1, 0, 2))
     ref = np.zeros((m, n), "float32")
-    dnnl = ctypes.CDLL("libdnnl.so.2")
-    dnnl.dnnl_sgemm.argtypes = ([ctypes.c_char, ctypes.c_char] + [ctypes.c_int64] * 3 +
-                                [ctypes.c_float, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
-                                 ctypes.c_float, ctypes.c_void_p, ctypes.c_int64])
-    ptr = lambda x: x.ctypes.data_as(ctypes.c_void_p)  # noqa: E731
-
-    def onednn():
-        dnnl.dnnl_sgemm(b"N", b"N", m, n, k, 1.0, ptr(a), k, ptr(b), n, 0.0, ptr(ref), n)
-
+    onednn = onednn_sgemm.sgemm(a, b, ref)
     onednn()
     ta, tb, tp = te.nd.array(a), te.nd.array(b), te.nd.array(packed)
     runs = [("oneDNN", onednn, 2.0 * m * n * k)]

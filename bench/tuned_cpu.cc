@@ -51,6 +51,7 @@ namespace at = te::autotune;
 
 namespace {
 
+using bench::const_shape;
 using bench::median_seconds;
 using bench::random_array;
 
@@ -62,12 +63,6 @@ std::string compare(const float* got, const float* ref, int64_t n, int64_t reduc
       return "MISMATCH at " + std::to_string(i) + ": te " + std::to_string(got[i]) + " vs oneDNN " +
              std::to_string(ref[i]);
   return "";
-}
-
-std::vector<int64_t> const_shape(const te::Tensor& t) {
-  std::vector<int64_t> shape;
-  for (const te::Expr& e : t.shape()) shape.push_back(*te::as_const_int(e));
-  return shape;
 }
 
 struct Row {

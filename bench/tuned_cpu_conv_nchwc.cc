@@ -24,12 +24,14 @@
 #include "te/ops.h"
 #include "te/te.h"
 #include "bench_util.h"
-#include "tuned_cpu_memops.h"
+#include "onednn_util.h"
 
 namespace conv_nchwc {
 namespace {
 
 namespace at = te::autotune;
+using bench::const_shape;
+using bench::layout_name;
 using bench::median_seconds;
 using bench::random_array;
 
@@ -41,12 +43,6 @@ struct Row {
   std::string check;
 };
 std::vector<Row> rows;
-
-std::vector<int64_t> const_shape(const te::Tensor& t) {
-  std::vector<int64_t> shape;
-  for (const te::Expr& e : t.shape()) shape.push_back(*te::as_const_int(e));
-  return shape;
-}
 
 // A layout transform `out` of `in` as a kernel: the outer two axes fused and parallel, the
 // innermost vectorized (a pure copy: either its reads or its writes are strided).
@@ -115,7 +111,7 @@ void bench(const std::string& op, const at::Task& task, const at::Instance& best
       convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, any_src, any_wei,
                                 any_dst, strides, padding, padding),
       eng);
-  row.onednn_layout = memops::layout_name(pd.src_desc()) + " -> " + memops::layout_name(pd.dst_desc());
+  row.onednn_layout = layout_name(pd.src_desc()) + " -> " + layout_name(pd.dst_desc());
   te::NDArray ref = te::NDArray::empty({n, k, oh, ow});
   memory user_src({src_dims, memory::data_type::f32, tag::nchw}, eng, data.data());
   memory user_wei({wei_dims, memory::data_type::f32, tag::oihw}, eng, weight.data());

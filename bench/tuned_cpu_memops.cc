@@ -16,17 +16,14 @@
 #include "tuned_cpu_memops.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <dnnl.hpp>
 #include <functional>
-#include <random>
 #include <unordered_map>
 
 #include "te/ops.h"
 #include "te/te.h"
 #include "bench_util.h"
+#include "memops_table.h"
 #include "onednn_util.h"
 
 namespace memops {
@@ -40,11 +37,9 @@ using bench::median_seconds;
 using bench::random_array;
 using bench::layout_name;
 
-struct Row {
-  std::string op, label, workload;
-  double bytes = 0;
-  double te_s = 0, blocked_s = 0, nchw_s = 0, e2e_s = 0;
-  std::string blocked_layout, check;
+struct Row : bench::MemopsRow {
+  double blocked_s = 0, nchw_s = 0, e2e_s = 0;
+  std::string blocked_layout;
 };
 std::vector<Row> rows;
 
@@ -183,39 +178,21 @@ void bench(const std::string& op, const at::Task& task, const at::Instance& best
 }
 
 void print_tables() {
-  for (const char* op : {"depthwise_conv2d", "max_pool2d", "avg_pool2d"}) {
-    std::vector<const Row*> of_op;
-    for (const Row& r : rows)
-      if (r.op == op) of_op.push_back(&r);
-    if (of_op.empty()) continue;
-    std::printf("\n%s NCHW (fp32; oneDNN blocked = its blocked layout, reorders excluded; NCHW = the primitive on "
-                "NCHW tensors; e2e = reorder + blocked + reorder)\n\n"
-                "| layer | workload | te ms | te GB/s | oneDNN blocked ms | oneDNN NCHW ms | oneDNN e2e ms | "
-                "vs oneDNN blocked | vs oneDNN NCHW (best of NCHW, e2e) | check |\n"
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
-                op);
-    double log_blocked = 0, log_nchw = 0;
-    for (const Row* r : of_op) {
-      const double nchw_best = std::min(r->nchw_s, r->e2e_s);
-      log_blocked += std::log(r->blocked_s / r->te_s);
-      log_nchw += std::log(nchw_best / r->te_s);
-      std::printf("| %s | %s | %.4f | %.1f | %.4f (%s) | %.4f | %.4f | %.2f | %.2f | %s |\n", r->label.c_str(),
-                  r->workload.c_str(), r->te_s * 1e3, r->bytes / r->te_s / 1e9, r->blocked_s * 1e3,
-                  r->blocked_layout.c_str(), r->nchw_s * 1e3, r->e2e_s * 1e3, r->blocked_s / r->te_s,
-                  nchw_best / r->te_s, r->check.empty() ? "ok" : r->check.c_str());
-    }
-    if (of_op.size() > 1)
-      std::printf("\ngeometric mean of te vs oneDNN blocked: %.2f; vs oneDNN NCHW (best): %.2f\n",
-                  std::exp(log_blocked / double(of_op.size())), std::exp(log_nchw / double(of_op.size())));
-  }
-}
-
-std::string layout_name(const dnnl::memory::desc& md) {
-  if (md.data.format_kind != dnnl_blocked || md.data.ndims != 4) return "blocked";
-  const auto& b = md.data.format_desc.blocking;
-  if (b.inner_nblks == 1 && b.inner_idxs[0] == 1) return "nChw" + std::to_string(b.inner_blks[0]) + "c";
-  if (b.inner_nblks == 0) return b.strides[1] == 1 ? "nhwc" : "nchw";
-  return "blocked";
+  bench::print_memops_tables<Row>(rows, {"depthwise_conv2d", "max_pool2d", "avg_pool2d"}, [](const std::string& op) {
+    using bench::format;
+    auto nchw_best = [](const Row& r) { return std::min(r.nchw_s, r.e2e_s); };
+    return bench::MemopsTable<Row>{
+        op + " NCHW (fp32; oneDNN blocked = its blocked layout, reorders excluded; NCHW = the primitive on NCHW "
+             "tensors; e2e = reorder + blocked + reorder)",
+        {{"oneDNN blocked ms",
+          [](const Row& r) { return format("%.4f (%s)", r.blocked_s * 1e3, r.blocked_layout.c_str()); }},
+         {"oneDNN NCHW ms", [](const Row& r) { return format("%.4f", r.nchw_s * 1e3); }},
+         {"oneDNN e2e ms", [](const Row& r) { return format("%.4f", r.e2e_s * 1e3); }},
+         {"vs oneDNN blocked", [](const Row& r) { return format("%.2f", r.blocked_s / r.te_s); }},
+         {"vs oneDNN NCHW (best of NCHW, e2e)", [=](const Row& r) { return format("%.2f", nchw_best(r) / r.te_s); }}},
+        {{"oneDNN blocked", [](const Row& r) { return r.blocked_s / r.te_s; }},
+         {"oneDNN NCHW (best)", [=](const Row& r) { return nchw_best(r) / r.te_s; }}}};
+  });
 }
 
 }  // namespace memops

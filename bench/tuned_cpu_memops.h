@@ -1,7 +1,6 @@
 // bench/tuned_cpu_memops.h — bench_tuned_cpu's rows for the memory-bound NCHW operators
 // (depthwise_conv2d, max_pool2d, avg_pool2d) against oneDNN; see tuned_cpu_memops.cc.
 #pragma once
-#include <dnnl.hpp>
 #include <string>
 #include <vector>
 
@@ -17,7 +16,5 @@ void bench(const std::string& op, const te::autotune::Task& task, const te::auto
            const std::vector<int64_t>& args);
 // Prints one markdown table per operator kind benchmarked so far.
 void print_tables();
-// "nChw16c"-like names for the 4-D layouts oneDNN picks: nchw, nhwc, nChw<block>c, else "blocked".
-std::string layout_name(const dnnl::memory::desc& md);
 
 }  // namespace memops

@@ -11,12 +11,11 @@
 // NCHW16c -> NCHW of the output, the weight pack) are their own kernels, timed apart.
 #include "tuned_cpu_nchwc.h"
 
-#include <cmath>
-#include <cstdio>
 #include <dnnl.hpp>
 #include <unordered_map>
 
 #include "bench_util.h"
+#include "memops_table.h"
 #include "onednn_util.h"
 #include "te/ops.h"
 #include "te/te.h"
@@ -32,11 +31,9 @@ using bench::random_array;
 using bench::const_shape;
 using bench::layout_name;
 
-struct Row {
-  std::string op, label, workload;
-  double bytes = 0;
-  double te_s = 0, blocked_s = 0, own_s = 0, to_blocked_s = 0, to_nchw_s = 0, pack_s = 0;
-  std::string own_layout, check;
+struct Row : bench::MemopsRow {
+  double blocked_s = 0, own_s = 0, to_blocked_s = 0, to_nchw_s = 0, pack_s = 0;
+  std::string own_layout;
 };
 std::vector<Row> rows;
 
@@ -181,36 +178,33 @@ void bench(const std::string& op, const at::Task& task, const at::Instance& best
 }
 
 void print_tables() {
-  for (const char* op : {"depthwise_conv2d_nchwc", "max_pool2d_nchwc", "avg_pool2d_nchwc"}) {
-    std::vector<const Row*> of_op;
-    for (const Row& r : rows)
-      if (r.op == op) of_op.push_back(&r);
-    if (of_op.empty()) continue;
-    const bool depthwise = std::string(op) == "depthwise_conv2d_nchwc";
-    std::printf("\n%s (fp32; te and oneDNN on the same NCHW16c arrays, no reorders timed; %s te's layout "
-                "transforms are their own kernels: to = NCHW -> NCHW16c input, back = NCHW16c -> NCHW output%s)\n\n"
-                "| layer | workload | te ms | te GB/s | oneDNN nChw16c ms | vs oneDNN nChw16c |%s te to ms | "
-                "te back ms |%s check |\n|---|---|---:|---:|---:|---:|%s---:|---:|%s---|\n",
-                op, depthwise ? "oneDNN own = its pick for format any (input reordered once, untimed);" : "",
-                depthwise ? ", pack = the weight pack" : "", depthwise ? " oneDNN own ms (layout) | vs oneDNN own |" : "",
-                depthwise ? " te pack ms |" : "", depthwise ? "---:|---:|" : "", depthwise ? "---:|" : "");
-    double log_blocked = 0, log_own = 0;
-    for (const Row* r : of_op) {
-      log_blocked += std::log(r->blocked_s / r->te_s);
-      log_own += std::log(r->own_s / r->te_s);
-      std::printf("| %s | %s | %.4f | %.1f | %.4f | %.2f |", r->label.c_str(), r->workload.c_str(), r->te_s * 1e3,
-                  r->bytes / r->te_s / 1e9, r->blocked_s * 1e3, r->blocked_s / r->te_s);
-      if (depthwise) std::printf(" %.4f (%s) | %.2f |", r->own_s * 1e3, r->own_layout.c_str(), r->own_s / r->te_s);
-      std::printf(" %.4f | %.4f |", r->to_blocked_s * 1e3, r->to_nchw_s * 1e3);
-      if (depthwise) std::printf(" %.4f |", r->pack_s * 1e3);
-      std::printf(" %s |\n", r->check.empty() ? "ok" : r->check.c_str());
-    }
-    if (of_op.size() > 1) {
-      std::printf("\ngeometric mean of te vs oneDNN nChw16c: %.2f", std::exp(log_blocked / double(of_op.size())));
-      if (depthwise) std::printf("; vs oneDNN own layout: %.2f", std::exp(log_own / double(of_op.size())));
-      std::printf("\n");
-    }
-  }
+  bench::print_memops_tables<Row>(
+      rows, {"depthwise_conv2d_nchwc", "max_pool2d_nchwc", "avg_pool2d_nchwc"}, [](const std::string& op) {
+        using bench::format;
+        using Table = bench::MemopsTable<Row>;
+        // Depthwise adds oneDNN's own pick of layout and te's weight pack.
+        const bool depthwise = op == "depthwise_conv2d_nchwc";
+        Table t;
+        t.title = op + " (fp32; te and oneDNN on the same NCHW16c arrays, no reorders timed; " +
+                  (depthwise ? "oneDNN own = its pick for format any (input reordered once, untimed);" : "") +
+                  " te's layout transforms are their own kernels: to = NCHW -> NCHW16c input, back = NCHW16c -> "
+                  "NCHW output" +
+                  (depthwise ? ", pack = the weight pack" : "") + ")";
+        t.columns = {{"oneDNN nChw16c ms", [](const Row& r) { return format("%.4f", r.blocked_s * 1e3); }},
+                     {"vs oneDNN nChw16c", [](const Row& r) { return format("%.2f", r.blocked_s / r.te_s); }}};
+        if (depthwise)
+          t.columns.insert(t.columns.end(),
+                           {{"oneDNN own ms (layout)",
+                             [](const Row& r) { return format("%.4f (%s)", r.own_s * 1e3, r.own_layout.c_str()); }},
+                            {"vs oneDNN own", [](const Row& r) { return format("%.2f", r.own_s / r.te_s); }}});
+        t.columns.insert(t.columns.end(),
+                         {{"te to ms", [](const Row& r) { return format("%.4f", r.to_blocked_s * 1e3); }},
+                          {"te back ms", [](const Row& r) { return format("%.4f", r.to_nchw_s * 1e3); }}});
+        if (depthwise) t.columns.push_back({"te pack ms", [](const Row& r) { return format("%.4f", r.pack_s * 1e3); }});
+        t.means = {{"oneDNN nChw16c", [](const Row& r) { return r.blocked_s / r.te_s; }}};
+        if (depthwise) t.means.push_back({"oneDNN own layout", [](const Row& r) { return r.own_s / r.te_s; }});
+        return t;
+      });
 }
 
 }  // namespace nchwc

@@ -64,9 +64,8 @@ Tensor conv2d_pack_weight(const Tensor& weight, const std::string& name) {
   if (weight.ndim() != 4)
     fail("conv2d_pack_weight: the weight must be 4-D (KCRS), got ", weight.name(), " with ", weight.ndim(),
          " dimensions");
-  const int64_t* k = as_const_int(weight.shape()[0]);
-  if (!k) fail("conv2d_pack_weight: the number of filters (", weight.name(), "'s first dimension) must be constant");
-  const int64_t filters = *k, blocks = (filters + kConv2dChannelBlock - 1) / kConv2dChannelBlock;
+  const int64_t filters = detail::constant_dim("conv2d_pack_weight", weight, 0, "the number of filters");
+  const int64_t blocks = (filters + kConv2dChannelBlock - 1) / kConv2dChannelBlock;
   const std::vector<Expr>& ws = weight.shape();
   return compute(
       {Expr(blocks), ws[1], ws[2], ws[3], Expr(kConv2dChannelBlock)},

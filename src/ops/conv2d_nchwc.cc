@@ -19,12 +19,6 @@
 namespace te::ops {
 namespace {
 
-int64_t const_dim(const Tensor& t, size_t axis, const char* op, const char* what) {
-  const int64_t* v = as_const_int(t.shape()[axis]);
-  if (!v) fail(op, ": ", what, " (dimension ", axis, " of ", t.name(), ") must be constant");
-  return *v;
-}
-
 // `block` ("the input channel block", "ic_block", ...) must be >= 1 and divide `channels`.
 void check_block(const char* op, const char* block_name, int64_t channels, int64_t block, const std::string& tensor) {
   if (block < 1) fail(op, ": ", block_name, " = ", block, " must be at least 1");
@@ -72,7 +66,7 @@ Tensor conv2d_nchwc(const Tensor& data, const Tensor& weight, int64_t stride, in
 Tensor nchw_to_nchwc(const Tensor& data, int64_t block, const std::string& name) {
   if (data.ndim() != 4)
     fail("nchw_to_nchwc: data must be 4-D NCHW, got ", data.name(), " with ", data.ndim(), " dimensions");
-  const int64_t c = const_dim(data, 1, "nchw_to_nchwc", "the channel count");
+  const int64_t c = detail::constant_dim("nchw_to_nchwc", data, 1, "the channel count");
   check_block("nchw_to_nchwc", "the channel block", c, block, data.name());
   const std::vector<Expr>& ds = data.shape();
   return compute(
@@ -84,7 +78,7 @@ Tensor nchwc_to_nchw(const Tensor& data, const std::string& name) {
   if (data.ndim() != 5)
     fail("nchwc_to_nchw: data must be 5-D [N, C/b, H, W, b], got ", data.name(), " with ", data.ndim(),
          " dimensions");
-  const int64_t block = const_dim(data, 4, "nchwc_to_nchw", "the channel block");
+  const int64_t block = detail::constant_dim("nchwc_to_nchw", data, 4, "the channel block");
   const std::vector<Expr>& ds = data.shape();
   return compute(
       {ds[0], ds[1] * Expr(block), ds[2], ds[3]},
@@ -98,8 +92,8 @@ Tensor conv2d_nchwc_pack_weight(const Tensor& weight, int64_t in_block, int64_t 
   const char* op = "conv2d_nchwc_pack_weight";
   if (weight.ndim() != 4)
     fail(op, ": the weight must be 4-D (KCRS), got ", weight.name(), " with ", weight.ndim(), " dimensions");
-  const int64_t k = const_dim(weight, 0, op, "the number of filters");
-  const int64_t c = const_dim(weight, 1, op, "the number of input channels");
+  const int64_t k = detail::constant_dim(op, weight, 0, "the number of filters");
+  const int64_t c = detail::constant_dim(op, weight, 1, "the number of input channels");
   check_block(op, "the input channel block", c, in_block, weight.name());
   check_block(op, "the output channel block", k, out_block, weight.name());
   const std::vector<Expr>& ws = weight.shape();

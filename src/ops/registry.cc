@@ -335,6 +335,12 @@ std::vector<int64_t> constant_shape(const std::string& op, const Tensor& t) {
   return shape;
 }
 
+int64_t constant_dim(const std::string& op, const Tensor& t, size_t axis, const std::string& what) {
+  const int64_t* v = as_const_int(t.shape()[axis]);
+  if (!v) fail(op, ": ", what, " (dimension ", axis, " of ", t.name(), ") must be constant");
+  return *v;
+}
+
 void check_conv_params(const std::string& op, int64_t stride, int64_t pad, int64_t dilation) {
   if (stride < 1) fail(op, ": stride = ", stride, " must be at least 1");
   if (pad < 0) fail(op, ": pad = ", pad, " must not be negative");

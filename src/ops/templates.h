@@ -174,6 +174,10 @@ void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& 
 
 // The constant shape of t (te::Error naming op and t when a dimension is not constant).
 std::vector<int64_t> constant_shape(const std::string& op, const Tensor& t);
+// Dimension `axis` of t, which must be constant: for an operator that needs only some of its
+// input's dimensions known (a channel count to block). The te::Error names op, `what` the
+// dimension is ("the channel count"), the axis and t.
+int64_t constant_dim(const std::string& op, const Tensor& t, size_t axis, const std::string& what);
 // te::Error naming op unless stride >= 1, pad >= 0 and dilation >= 1.
 void check_conv_params(const std::string& op, int64_t stride, int64_t pad, int64_t dilation);
 // Columns per packed panel of B in the CPU GEMM templates: one register tile row of 32 columns

@@ -1,0 +1,39 @@
+"""bench/onednn_sgemm.py — oneDNN's dnnl_sgemm through ctypes, the "oneDNN" row of the GEMM
+scripts here (gemm_configs.py, gemm_prepacked.py), so they time the very same call. Needs
+libdnnl.so.2 (Debian libdnnl-dev).
+"""
+import ctypes
+
+import numpy as np
+
+
+def _ptr(x):
+    return x.ctypes.data_as(ctypes.c_void_p)
+
+
+def load():
+    """libdnnl.so.2 with dnnl_sgemm's argument types set (the C API: transa, transb, M, N, K,
+    alpha, A, lda, B, ldb, beta, C, ldc; row-major)."""
+    dnnl = ctypes.CDLL("libdnnl.so.2")
+    dnnl.dnnl_sgemm.argtypes = ([ctypes.c_char, ctypes.c_char] + [ctypes.c_int64] * 3 +
+                                [ctypes.c_float, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                                 ctypes.c_float, ctypes.c_void_p, ctypes.c_int64])
+    return dnnl
+
+
+def sgemm(a, b, c):
+    """A no-argument callable that writes a @ b into c with dnnl_sgemm ("N", "N", alpha 1, beta 0).
+    a [m, k], b [k, n] and c [m, n] are C-contiguous float32 NumPy arrays, kept alive by the
+    callable; the pointers are taken on each call, as the scripts always timed it."""
+    for x in (a, b, c):
+        if x.dtype != np.float32 or not x.flags.c_contiguous:
+            raise ValueError("dnnl_sgemm needs C-contiguous float32 arrays")
+    (m, k), n = a.shape, b.shape[1]
+    if b.shape[0] != k or c.shape != (m, n):
+        raise ValueError(f"shapes {a.shape} x {b.shape} -> {c.shape} do not make a GEMM")
+    dnnl = load()
+
+    def run():
+        dnnl.dnnl_sgemm(b"N", b"N", m, n, k, 1.0, _ptr(a), k, _ptr(b), n, 0.0, _ptr(c), n)
+
+    return run
