@@ -59,6 +59,44 @@ inline double median_seconds(const std::function<void()>& run) {
   return times[times.size() / 2];
 }
 
+// Median seconds per call of each of `runs`, timed interleaved: each run's batch size is set
+// as in median_seconds (calls lasting >= 20 ms), then 15 rounds, in each every run in turn gets
+// settle_seconds() of sleep, one warm-up call and its timed batch. A slow spell of the host (these
+// VMs have them, seconds long) then hits every library in the round alike instead of one row's
+// whole measurement, so the ratios of the medians move less between runs. The GEMM tables use it.
+inline std::vector<double> median_seconds_interleaved(const std::vector<std::function<void()>>& runs) {
+  using Clock = std::chrono::steady_clock;
+  constexpr int kRepeats = 15;
+  constexpr double kMinRepeatSeconds = 0.02;
+  auto settle = [] { std::this_thread::sleep_for(std::chrono::duration<double>(settle_seconds())); };
+  std::vector<int> number(runs.size(), 1);
+  for (size_t r = 0; r < runs.size(); ++r) {
+    settle();
+    runs[r]();
+    for (;;) {
+      auto t0 = Clock::now();
+      for (int i = 0; i < number[r]; ++i) runs[r]();
+      if (std::chrono::duration<double>(Clock::now() - t0).count() >= kMinRepeatSeconds || number[r] >= 1 << 20) break;
+      number[r] *= 2;
+    }
+  }
+  std::vector<std::vector<double>> times(runs.size());
+  for (int repeat = 0; repeat < kRepeats; ++repeat)
+    for (size_t r = 0; r < runs.size(); ++r) {
+      settle();
+      runs[r]();
+      auto t0 = Clock::now();
+      for (int i = 0; i < number[r]; ++i) runs[r]();
+      times[r].push_back(std::chrono::duration<double>(Clock::now() - t0).count() / number[r]);
+    }
+  std::vector<double> medians;
+  for (std::vector<double>& t : times) {
+    std::sort(t.begin(), t.end());
+    medians.push_back(t[t.size() / 2]);
+  }
+  return medians;
+}
+
 // A float32 array of `shape` with values uniform in [-1, 1), reproducible from `seed`.
 inline te::NDArray random_array(const std::vector<int64_t>& shape, uint64_t seed) {
   te::NDArray a = te::NDArray::empty(shape);

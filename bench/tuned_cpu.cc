@@ -103,9 +103,8 @@ Row bench_matmul(const at::Task& task, const at::Instance& best, const std::vect
   onednn();
   f({a, b, c});
   row.check = compare(c.data_as<float>(), ref.data_as<float>(), m * n, k);
-  row.te_s = median_seconds([&] { f({a, b, c}); });
-  row.onednn_s = median_seconds(onednn);
-  row.other_s = median_seconds(openblas);
+  std::vector<double> medians = bench::median_seconds_interleaved({[&] { f({a, b, c}); }, onednn, openblas});
+  row.te_s = medians[0], row.onednn_s = medians[1], row.other_s = medians[2];
   return row;
 }
 
@@ -217,9 +216,8 @@ Row bench_batch_matmul(const at::Task& task, const at::Instance& best, const std
   onednn();
   f({a, b, c});
   row.check = compare(c.data_as<float>(), ref.data_as<float>(), bs * m * n, k);
-  row.te_s = median_seconds([&] { f({a, b, c}); });
-  row.onednn_s = median_seconds(onednn);
-  row.other_s = median_seconds(openblas);
+  std::vector<double> medians = bench::median_seconds_interleaved({[&] { f({a, b, c}); }, onednn, openblas});
+  row.te_s = medians[0], row.onednn_s = medians[1], row.other_s = medians[2];
   return row;
 }
 
