@@ -32,68 +32,59 @@ inline double settle_seconds() {
   return seconds;
 }
 
-// Median seconds per call of `run`: after settle_seconds() of sleep, one warm-up call (which
-// also first-touches the outputs and wakes the library's own threads), then calls batched so
-// that each of 15 repeats lasts at least 20 ms (sub-millisecond kernels would otherwise be
-// timed at the clock's resolution).
-inline double median_seconds(const std::function<void()>& run) {
-  using Clock = std::chrono::steady_clock;
-  constexpr int kRepeats = 15;
-  constexpr double kMinRepeatSeconds = 0.02;
-  std::this_thread::sleep_for(std::chrono::duration<double>(settle_seconds()));
+constexpr int kRepeats = 15;               // timed repeats per measurement; the median is kept
+constexpr double kMinRepeatSeconds = 0.02;  // one repeat's batch of calls lasts at least this
+
+inline void settle() { std::this_thread::sleep_for(std::chrono::duration<double>(settle_seconds())); }
+
+// Seconds one batch of `number` calls of `run` takes.
+inline double batch_seconds(const std::function<void()>& run, int number) {
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < number; ++i) run();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// After settle_seconds() of sleep and one warm-up call (which also first-touches the outputs and
+// wakes the library's own threads): the number of calls, doubled from 1, that makes a batch last
+// kMinRepeatSeconds (sub-millisecond kernels would otherwise be timed at the clock's resolution).
+inline int calls_per_repeat(const std::function<void()>& run) {
+  settle();
   run();
   int number = 1;
-  for (;;) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < number; ++i) run();
-    if (std::chrono::duration<double>(Clock::now() - t0).count() >= kMinRepeatSeconds || number >= 1 << 20) break;
-    number *= 2;
-  }
-  std::vector<double> times;
-  for (int r = 0; r < kRepeats; ++r) {
-    auto t0 = Clock::now();
-    for (int i = 0; i < number; ++i) run();
-    times.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / number);
-  }
+  while (batch_seconds(run, number) < kMinRepeatSeconds && number < 1 << 20) number *= 2;
+  return number;
+}
+
+inline double median_of(std::vector<double> times) {
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
 
-// Median seconds per call of each of `runs`, timed interleaved: each run's batch size is set
-// as in median_seconds (calls lasting >= 20 ms), then 15 rounds, in each every run in turn gets
-// settle_seconds() of sleep, one warm-up call and its timed batch. A slow spell of the host (these
-// VMs have them, seconds long) then hits every library in the round alike instead of one row's
-// whole measurement, so the ratios of the medians move less between runs. The GEMM tables use it.
+// Median seconds per call of `run`: calls_per_repeat, then kRepeats batches back to back.
+inline double median_seconds(const std::function<void()>& run) {
+  const int number = calls_per_repeat(run);
+  std::vector<double> times;
+  for (int r = 0; r < kRepeats; ++r) times.push_back(batch_seconds(run, number) / number);
+  return median_of(times);
+}
+
+// Median seconds per call of each of `runs`, timed interleaved: each run's batch size is set by
+// calls_per_repeat, then kRepeats rounds, in each every run in turn gets settle_seconds() of
+// sleep, one warm-up call and its timed batch. A slow spell of the host (these VMs have them,
+// seconds long) then hits every library in the round alike instead of one row's whole
+// measurement, so the ratios of the medians move less between runs. The GEMM tables use it.
 inline std::vector<double> median_seconds_interleaved(const std::vector<std::function<void()>>& runs) {
-  using Clock = std::chrono::steady_clock;
-  constexpr int kRepeats = 15;
-  constexpr double kMinRepeatSeconds = 0.02;
-  auto settle = [] { std::this_thread::sleep_for(std::chrono::duration<double>(settle_seconds())); };
-  std::vector<int> number(runs.size(), 1);
-  for (size_t r = 0; r < runs.size(); ++r) {
-    settle();
-    runs[r]();
-    for (;;) {
-      auto t0 = Clock::now();
-      for (int i = 0; i < number[r]; ++i) runs[r]();
-      if (std::chrono::duration<double>(Clock::now() - t0).count() >= kMinRepeatSeconds || number[r] >= 1 << 20) break;
-      number[r] *= 2;
-    }
-  }
+  std::vector<int> number;
+  for (const auto& run : runs) number.push_back(calls_per_repeat(run));
   std::vector<std::vector<double>> times(runs.size());
   for (int repeat = 0; repeat < kRepeats; ++repeat)
     for (size_t r = 0; r < runs.size(); ++r) {
       settle();
       runs[r]();
-      auto t0 = Clock::now();
-      for (int i = 0; i < number[r]; ++i) runs[r]();
-      times[r].push_back(std::chrono::duration<double>(Clock::now() - t0).count() / number[r]);
+      times[r].push_back(batch_seconds(runs[r], number[r]) / number[r]);
     }
   std::vector<double> medians;
-  for (std::vector<double>& t : times) {
-    std::sort(t.begin(), t.end());
-    medians.push_back(t[t.size() / 2]);
-  }
+  for (const std::vector<double>& t : times) medians.push_back(median_of(t));
   return medians;
 }
 
