@@ -32,9 +32,9 @@ def main():
     m, n, k = (int(x) for x in sys.argv[1].split(","))
     task = at.create_task("matmul", [m, n, k], "llvm")
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((m, k)).astype("float32")
-    b = rng.standard_normal((k, n)).astype("float32")
-    ref = np.zeros((m, n), "float32")
+    a = onednn_sgemm.aligned(rng.standard_normal((m, k)).astype("float32"))
+    b = onednn_sgemm.aligned(rng.standard_normal((k, n)).astype("float32"))
+    ref = onednn_sgemm.aligned(np.zeros((m, n), "float32"))
     onednn = onednn_sgemm.sgemm(a, b, ref)
     onednn()
     runs = [("oneDNN", onednn)]

@@ -88,10 +88,10 @@ def main():
     tuned = te.build(s, args, "llvm", "tuned")
 
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((m, k)).astype("float32")
-    b = rng.standard_normal((k, n)).astype("float32")
+    a = onednn_sgemm.aligned(rng.standard_normal((m, k)).astype("float32"))
+    b = onednn_sgemm.aligned(rng.standard_normal((k, n)).astype("float32"))
     packed = np.ascontiguousarray(b.reshape(k, n // 32, 32).transpose(1, 0, 2))
-    ref = np.zeros((m, n), "float32")
+    ref = onednn_sgemm.aligned(np.zeros((m, n), "float32"))
     onednn = onednn_sgemm.sgemm(a, b, ref)
     onednn()
     ta, tb, tp = te.nd.array(a), te.nd.array(b), te.nd.array(packed)

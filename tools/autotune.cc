@@ -73,6 +73,7 @@ struct TuneArgs {
   int parallel = 0;
   int batch = 8;
   int early_stopping = 0;
+  int refine = 0;  // re-measure this many leading configs after the search (0: no refine phase)
   bool json = false;
   bool no_progress = false;
   bool list_ops = false;
@@ -230,6 +231,29 @@ at::MeasureOptions measure_options_of(const TuneArgs& a) {
   return options;
 }
 
+// The refine phase after a search (--refine): the measurer now measures configs again.
+at::RefineResult refine_task(const TuneArgs& a, const at::Task& task, at::Measurer& measurer,
+                             const std::string& log_path) {
+  measurer.set_skip_duplicates(false);
+  at::RefineOptions options;
+  options.top = a.refine;
+  options.batch_size = a.batch;
+  options.log_path = log_path;
+  options.progress = !a.no_progress;
+  options.seed = a.seed;
+  at::MeasureFn measure = [&measurer](const std::vector<at::Config>& configs) { return measurer.measure(configs); };
+  at::RefineResult refined = at::refine(task, measure, options);
+  if (refined.best_before && refined.best) {
+    std::cerr << "autotune: refined " << task.workload_key << ": " << refined.neighbours_measured
+              << " one-knob neighbours of the best, " << refined.remeasured << " re-measurements of the "
+              << a.refine << " best; best " << format_double(refined.best_before->gflops(), 2) << " -> "
+              << format_double(refined.best->gflops(), 2) << " GFLOP/s (config #" << refined.best->config_index
+              << (refined.best->config_json == refined.best_before->config_json ? ", unchanged" : ", changed")
+              << ")\n";
+  }
+  return refined;
+}
+
 at::TuneOptions tune_options_of(const TuneArgs& a, const std::string& log_path) {
   at::TuneOptions options;
   options.trials = a.trials;
@@ -279,6 +303,7 @@ int run_tuning(const TuneArgs& a) {
   const at::TuneOptions options = tune_options_of(a, log_path);
   auto start = std::chrono::steady_clock::now();
   at::TuneResult result = at::tune(task, *tuner, measure, options);
+  if (a.refine > 0 && result.best) result.best = refine_task(a, task, measurer, log_path).best;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   ErrorCounts errors = count_errors(at::read_log(log_path).records, task);
@@ -399,6 +424,8 @@ int run_workload_set(const TuneArgs& a) {
   const at::TuneOptions options = tune_options_of(a, log_path);
   auto start = std::chrono::steady_clock::now();
   std::vector<at::TuneResult> results = at::tune_tasks(tasks, a.tuner, measures, options, a.seed);
+  for (size_t i = 0; i < tasks.size() && a.refine > 0; ++i)
+    if (results[i].best) results[i].best = refine_task(a, tasks[i], *measurers[i], log_path).best;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const std::vector<at::Record> records = at::read_log(log_path).records;
@@ -606,6 +633,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--early-stopping", tune_args.early_stopping,
                  "stop after this many trials without improvement (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--refine", tune_args.refine,
+                 "after the search, measure the best config's unmeasured one-knob neighbours, then the N best "
+                 "configs twice more each, interleaved; the best is then each config's median record (0: off). "
+                 "With --trials already reached in the log, refines the log without searching")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_flag("--json", tune_args.json, "print one JSON summary object on stdout at the end");

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -239,11 +241,28 @@ LogContents read_log(const std::string& path) {
 
 std::optional<Record> best_record(const std::vector<Record>& records, const std::string& workload_key,
                                   const std::string& target) {
-  const Record* best = nullptr;
+  // The valid records of each config (by its JSON; a record without one is its own config).
+  std::map<std::string, std::vector<const Record*>> by_config;
+  std::vector<std::vector<const Record*>> unnamed;
   for (const Record& r : records) {
     if (r.workload_key != workload_key || r.target != target || !is_valid(r)) continue;
-    if (best == nullptr || r.result.mean_cost() < best->result.mean_cost()) best = &r;
+    if (r.config_json.empty())
+      unnamed.push_back({&r});
+    else
+      by_config[r.config_json].push_back(&r);
   }
+  const Record* best = nullptr;
+  auto consider = [&best](std::vector<const Record*> measured) {
+    // A config measured several times (refine() re-measures the best ones) stands for its
+    // median measurement: one lucky moment of a noisy host does not make it the winner.
+    std::stable_sort(measured.begin(), measured.end(), [](const Record* a, const Record* b) {
+      return a->result.mean_cost() < b->result.mean_cost();
+    });
+    const Record* median = measured[(measured.size() - 1) / 2];
+    if (best == nullptr || median->result.mean_cost() < best->result.mean_cost()) best = median;
+  };
+  for (auto& [config, measured] : by_config) consider(measured);
+  for (auto& measured : unnamed) consider(measured);
   if (best == nullptr) return std::nullopt;
   return *best;
 }

@@ -211,6 +211,7 @@ struct Measurer::Impl {
   std::vector<RunArg> run_args;  // shapes, dtypes, input and reference files
   std::vector<std::pair<std::vector<int64_t>, DataType>> signature;
   std::unordered_set<std::string> seen_hashes;
+  bool skip_duplicates = true;
   int64_t next_file = 0;
 
   void check_options() const {
@@ -316,7 +317,7 @@ struct Measurer::Impl {
     }
     cand.lower_seconds = seconds_since(cand.lower_start);
     result.code_hash = fnv1a_hex(to_string(cand.func));
-    if (!seen_hashes.insert(result.code_hash).second) {
+    if (!seen_hashes.insert(result.code_hash).second && skip_duplicates) {
       result.error = ErrorKind::kDuplicate;
       result.error_message = "same lowered code as an earlier candidate (" + result.code_hash + ")";
       result.build_seconds = cand.lower_seconds;
@@ -454,6 +455,7 @@ Measurer::~Measurer() {
 }
 
 const MeasureOptions& Measurer::options() const { return impl_->options; }
+void Measurer::set_skip_duplicates(bool skip) { impl_->skip_duplicates = skip; }
 
 std::vector<MeasureResult> Measurer::measure(const std::vector<Config>& configs) {
   Impl& m = *impl_;

@@ -52,6 +52,28 @@ int64_t index_or_none(const Config& cfg, const Config& space) {
 
 }  // namespace
 
+Record make_record(const Task& task, const Config& config, const MeasureResult& result, const std::string& hardware) {
+  Record record;
+  record.workload_key = task.workload_key;
+  record.target = task.target.str();
+  record.hardware = hardware;
+  record.config_json = config.to_json();
+  record.config_index = index_or_none(config, task.space);
+  record.steps_json = result.steps_json;
+  record.result = result;
+  record.flop = task.flop;
+  record.te_version = TE_VERSION;
+  return record;
+}
+
+std::string hardware_or_unknown(const Target& target) {
+  try {
+    return hardware_description(target);
+  } catch (const std::exception&) {
+    return "unknown";
+  }
+}
+
 void check_tune_options(const TuneOptions& options) {
   if (options.trials < 0) fail("TuneOptions::trials must be >= 0, got ", options.trials);
   if (options.batch_size < 1) fail("TuneOptions::batch_size must be >= 1, got ", options.batch_size);
@@ -67,11 +89,7 @@ TuningSession::TuningSession(const Task& task, Tuner& tuner, const MeasureFn& me
   if (!measure_) fail("tune: the measure function is empty; pass a Measurer's measure or a MeasureFn");
   check_tune_options(options);
   tuner_.set_epsilon(options.epsilon);
-  try {
-    hardware_ = hardware_description(task.target);
-  } catch (const std::exception&) {
-    hardware_ = "unknown";
-  }
+  hardware_ = hardware_or_unknown(task.target);
 }
 
 double TuningSession::best_seconds() const {
@@ -176,16 +194,7 @@ int TuningSession::run_batch(int max_trials) {
   int counted = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (results[i].error == ErrorKind::kDuplicate) continue;  // same code as a measured one
-    Record record;
-    record.workload_key = task_.workload_key;
-    record.target = task_.target.str();
-    record.hardware = hardware_;
-    record.config_json = batch[i].to_json();
-    record.config_index = index_or_none(batch[i], task_.space);
-    record.steps_json = results[i].steps_json;
-    record.result = results[i];
-    record.flop = task_.flop;
-    record.te_version = TE_VERSION;
+    Record record = make_record(task_, batch[i], results[i], hardware_);
     if (log_ != nullptr) log_->append(record);  // flushed before the next one is measured
     count(record, /*resumed=*/false);
     ++counted;

@@ -13,6 +13,11 @@ namespace te::autotune {
 // te::Error naming the first bad field of options (trials, batch_size, early_stopping, epsilon).
 void check_tune_options(const TuneOptions& options);
 
+// The log record of config's measurement (tune() and refine() write the same fields).
+Record make_record(const Task& task, const Config& config, const MeasureResult& result, const std::string& hardware);
+// hardware_description(target), or "unknown" when the machine cannot be described.
+std::string hardware_or_unknown(const Target& target);
+
 class TuningSession {
  public:
   // log may be null (no log). The task, tuner and measure function must outlive the session.

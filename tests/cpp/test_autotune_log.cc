@@ -226,6 +226,32 @@ TEST_F(LogTest, BestRecordPicksTheFastestValidOneOfTheWorkloadAndTarget) {
   EXPECT_FALSE(best_record(only_errors, "mm", "llvm").has_value());
 }
 
+TEST_F(LogTest, BestRecordRanksAConfigMeasuredSeveralTimesByItsMedianRecord) {
+  // Config 1 once ran in a fast moment of the machine (1e-3); measured twice more it takes
+  // 3e-3 and 4e-3: its median record (3e-3) loses to config 2's 2e-3.
+  std::vector<Record> records = {
+      make_record("mm", "llvm", {1e-3}, ErrorKind::kNone, 1),
+      make_record("mm", "llvm", {2e-3}, ErrorKind::kNone, 2),
+      make_record("mm", "llvm", {4e-3}, ErrorKind::kNone, 1),
+      make_record("mm", "llvm", {3e-3}, ErrorKind::kNone, 1),
+  };
+  std::optional<Record> best = best_record(records, "mm", "llvm");
+  ASSERT_TRUE(best.has_value());
+  EXPECT_EQ(best->config_index, 2);
+  // Two records of a config: the lower middle one, so one re-measurement that confirms the
+  // fast time keeps it.
+  records = {make_record("mm", "llvm", {1e-3}, ErrorKind::kNone, 1), make_record("mm", "llvm", {2e-3}, ErrorKind::kNone, 2),
+             make_record("mm", "llvm", {1.5e-3}, ErrorKind::kNone, 1)};
+  best = best_record(records, "mm", "llvm");
+  ASSERT_TRUE(best.has_value());
+  EXPECT_EQ(best->config_index, 1);
+  EXPECT_DOUBLE_EQ(best->result.mean_cost(), 1e-3);
+  // A failed re-measurement is not a measurement: errors never count toward the median.
+  records.push_back(make_record("mm", "llvm", {}, ErrorKind::kTimeout, 1));
+  records.push_back(make_record("mm", "llvm", {}, ErrorKind::kTimeout, 1));
+  EXPECT_EQ(best_record(records, "mm", "llvm")->config_index, 1);
+}
+
 // A small matmul template with two split knobs, registered once for these tests.
 Task make_matmul_task() {
   static bool registered = [] {

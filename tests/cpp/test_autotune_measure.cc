@@ -125,6 +125,12 @@ TEST(AutotuneMeasure, CorrectCandidatesMeasureAndDuplicatesAreSkipped) {
   // Duplicates are remembered across batches of the same Measurer.
   std::vector<MeasureResult> again = measurer.measure({config(task, 2, 1)});
   EXPECT_EQ(again.at(0).error, ErrorKind::kDuplicate);
+  // refine() measures the leading configs again: then a repeat is run and timed.
+  measurer.set_skip_duplicates(false);
+  std::vector<MeasureResult> repeated = measurer.measure({config(task, 2, 1), config(task, 2, 1)});
+  expect_ok(repeated.at(0), options.repeat);
+  expect_ok(repeated.at(1), options.repeat);
+  EXPECT_EQ(repeated[0].code_hash, results[2].code_hash);
 }
 
 TEST(AutotuneMeasure, IllegalConfigAndCompileError) {

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "autotune/progress.h"
+#include "autotune/tuning_session.h"
 #include "te/autotune/tuner.h"
 #include "test_util.h"
 
@@ -293,6 +294,83 @@ TEST_F(TunerTest, ResumeMeasuresOnlyNewConfigs) {
     EXPECT_EQ(r3.trials_measured, 0);
     EXPECT_TRUE(third.seen.empty());
   }
+}
+
+TEST_F(TunerTest, RefineMeasuresTheBestsNeighboursThenRemeasuresTheLeaders) {
+  Task task = make_task();
+  // The landscape's optimum, and a config two knobs away that was once measured in a lucky
+  // moment at a tenth of the optimum's time (the winner's curse of a noisy machine).
+  Config optimum = task.space.from_json(R"({"tile_i":2,"tile_j":3,"tile_k":1,"unroll":1})");
+  Config lucky = task.space.from_json(R"({"tile_i":1,"tile_j":3,"tile_k":2,"unroll":1})");
+  ASSERT_LT(Landscape::cost(optimum), Landscape::cost(lucky));
+  std::string log = path("refine.jsonl");
+  FakeRunner first{&task};
+  {
+    LogWriter writer(log);
+    std::vector<MeasureResult> measured = first({optimum, lucky});
+    measured[1].costs = {Landscape::cost(optimum) / 10};
+    writer.append(make_record(task, optimum, measured[0], "test"));
+    writer.append(make_record(task, lucky, measured[1], "test"));
+  }
+  ASSERT_EQ(best_record(read_log(log).records, task.workload_key, "llvm")->config_json, lucky.to_json());
+
+  FakeRunner runner{&task};
+  RefineOptions options;
+  options.top = 2;
+  options.rounds = 2;
+  options.log_path = log;
+  options.progress = false;
+  RefineResult result = refine(task, runner.fn(), options);
+  // Every one-knob neighbour of the lucky best, except the optimum already in the log.
+  std::set<std::vector<int64_t>> neighbours;
+  for (size_t k = 0; k < lucky.knobs().size(); ++k)
+    for (int64_t c = 0; c < int64_t(lucky.knobs()[k].choices.size()); ++c) {
+      std::vector<int64_t> choices = lucky.choices();
+      choices[k] = c;
+      if (c != lucky.choices()[k] && choices != optimum.choices()) neighbours.insert(choices);
+    }
+  EXPECT_EQ(result.neighbours_measured, int(neighbours.size()));
+  ASSERT_EQ(runner.seen.size(), neighbours.size() + 4);
+  EXPECT_EQ(std::set<std::vector<int64_t>>(runner.seen.begin(), runner.seen.end() - 4), neighbours);
+  // Then the two leaders (the lucky one still first: one record), twice, in the same order.
+  std::vector<std::vector<int64_t>> rounds(runner.seen.end() - 4, runner.seen.end());
+  EXPECT_EQ(rounds, (std::vector<std::vector<int64_t>>{lucky.choices(), optimum.choices(), lucky.choices(),
+                                                         optimum.choices()}));
+  EXPECT_EQ(result.remeasured, 4);
+  ASSERT_TRUE(result.best_before && result.best);
+  EXPECT_EQ(result.best_before->config_json, lucky.to_json());
+  EXPECT_EQ(result.best->config_json, optimum.to_json());
+  // Everything measured is in the log, and apply_history_best now picks the optimum.
+  std::vector<Record> records = read_log(log).records;
+  EXPECT_EQ(records.size(), 2 + neighbours.size() + 4);
+  EXPECT_EQ(apply_history_best(log, task).schedule.steps_json(), task.instantiate(optimum).schedule.steps_json());
+  // Refining again measures only the optimum's neighbours that the log still lacks.
+  FakeRunner again{&task};
+  RefineResult second = refine(task, again.fn(), options);
+  EXPECT_EQ(second.best->config_json, optimum.to_json());
+  for (const auto& choices : std::vector<std::vector<int64_t>>(again.seen.begin(), again.seen.end() - 4)) {
+    std::string json = optimum.with_choices(choices).to_json();
+    for (const Record& r : records) EXPECT_NE(r.config_json, json) << "a logged neighbour was measured again";
+  }
+}
+
+TEST_F(TunerTest, RefineOptionsAreChecked) {
+  Task task = make_task();
+  FakeRunner runner{&task};
+  RefineOptions options;
+  EXPECT_TE_ERROR(refine(task, runner.fn(), options), "log_path");
+  options.log_path = path("r.jsonl");
+  options.top = -1;
+  EXPECT_TE_ERROR(refine(task, runner.fn(), options), "top");
+  options.top = 2;
+  options.batch_size = 0;
+  EXPECT_TE_ERROR(refine(task, runner.fn(), options), "batch_size");
+  options.batch_size = 8;
+  EXPECT_TE_ERROR(refine(task, MeasureFn(), options), "measure function");
+  // An empty log has nothing to refine: nothing is measured.
+  RefineResult result = refine(task, runner.fn(), options);
+  EXPECT_FALSE(result.best_before.has_value());
+  EXPECT_TRUE(runner.seen.empty());
 }
 
 TEST_F(TunerTest, TornLastLineIsSkippedOnResume) {

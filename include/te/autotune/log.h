@@ -46,7 +46,9 @@ struct LogContents {
 // A missing file is an empty log. Never throws on bad content: bad lines are counted.
 LogContents read_log(const std::string& path);
 
-// The best valid record for workload_key on target (lowest mean cost), if any.
+// The best valid record for workload_key on target, if any: the config with the lowest mean
+// cost, where a config measured several times (refine() re-measures the leaders) counts with
+// its median record (the lower middle one of an even count), and that record is returned.
 std::optional<Record> best_record(const std::vector<Record>& records,
                                   const std::string& workload_key, const std::string& target);
 // The schedule of task from the best record of log; with none, the task's documented

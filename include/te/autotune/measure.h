@@ -54,6 +54,9 @@ class Measurer {
   ~Measurer();
   std::vector<MeasureResult> measure(const std::vector<Config>& configs);
   const MeasureOptions& options() const;
+  // On (the default): a candidate whose lowered code was measured before by this Measurer is
+  // not run (kDuplicate). refine() turns it off to measure the leading configs again.
+  void set_skip_duplicates(bool skip);
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -63,6 +63,34 @@ struct TuneResult {
 
 TuneResult tune(const Task& task, Tuner& tuner, const MeasureFn& measure, const TuneOptions& options);
 
+// After a search: the winner of one measurement on a noisy machine is often a config that
+// happened to run in a fast moment (the winner's curse), and the search may never have tried
+// the one-knob changes of its best config. refine() first measures the best config's
+// single-knob neighbours that the log lacks (at most max_neighbours, drawn at random when
+// there are more), then measures the `top` best configs `rounds` more times, all of them in
+// each round (one batch per round, so a slow spell of the machine hits them alike). Every
+// measurement is appended to the log; best_record() then ranks a config by its median
+// record. `measure` must measure a config again when asked (a Measurer after
+// set_skip_duplicates(false)); results of kDuplicate are dropped.
+struct RefineOptions {
+  int top = 4;              // configs re-measured (0: none)
+  int rounds = 2;           // re-measurements of each
+  int max_neighbours = 48;  // single-knob neighbours of the best measured first (0: none)
+  int batch_size = 8;       // neighbours measured per batch
+  std::string log_path;     // required: read for the ranking, appended to
+  bool progress = true;     // progress bar on stderr
+  uint64_t seed = 0;        // which neighbours, when there are more than max_neighbours
+};
+
+struct RefineResult {
+  std::optional<Record> best_before;  // best_record() of the log before refining
+  std::optional<Record> best;         // and after
+  int neighbours_measured = 0;
+  int remeasured = 0;
+};
+
+RefineResult refine(const Task& task, const MeasureFn& measure, const RefineOptions& options);
+
 // Spreads a trial budget over tasks by expected gain (Ansor's gradient rule: tasks whose
 // best time still improves, and which dominate the total time, get the next rounds).
 std::vector<TuneResult> tune_tasks(const std::vector<Task>& tasks, const std::string& tuner_kind,
