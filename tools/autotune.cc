@@ -248,7 +248,10 @@ at::RefineResult refine_task(const TuneArgs& a, const at::Task& task, at::Measur
               << " one-knob neighbours of the best, " << refined.remeasured << " re-measurements of the "
               << a.refine << " best; best " << format_double(refined.best_before->gflops(), 2) << " -> "
               << format_double(refined.best->gflops(), 2) << " GFLOP/s (config #" << refined.best->config_index
-              << (refined.best->config_json == refined.best_before->config_json ? ", unchanged" : ", changed")
+              << (at::canonical_config_json(refined.best->config_json) ==
+                          at::canonical_config_json(refined.best_before->config_json)
+                      ? ", unchanged"
+                      : ", changed")
               << ")\n";
   }
   return refined;

@@ -239,6 +239,11 @@ LogContents read_log(const std::string& path) {
   return contents;
 }
 
+std::string canonical_config_json(const std::string& config_json) {
+  nlohmann::json doc = parse_untrusted_json(config_json);
+  return doc.is_object() ? doc.dump() : config_json;
+}
+
 std::optional<Record> best_record(const std::vector<Record>& records, const std::string& workload_key,
                                   const std::string& target) {
   // The valid records of each config (by its JSON; a record without one is its own config).
@@ -249,7 +254,7 @@ std::optional<Record> best_record(const std::vector<Record>& records, const std:
     if (r.config_json.empty())
       unnamed.push_back({&r});
     else
-      by_config[r.config_json].push_back(&r);
+      by_config[canonical_config_json(r.config_json)].push_back(&r);
   }
   const Record* best = nullptr;
   auto consider = [&best](std::vector<const Record*> measured) {

@@ -24,7 +24,7 @@ void check_refine_options(const RefineOptions& o) {
 // version are dropped).
 struct TaskRecords {
   std::vector<Record> records;
-  std::set<std::string> measured;  // config JSON
+  std::set<std::string> measured;  // canonical_config_json of each
 };
 
 TaskRecords task_records(const Task& task, const std::string& log_path) {
@@ -32,7 +32,7 @@ TaskRecords task_records(const Task& task, const std::string& log_path) {
   const std::string target = task.target.str();
   for (Record& r : read_log(log_path).records) {
     if (r.workload_key != task.workload_key || r.target != target) continue;
-    out.measured.insert(r.config_json);
+    out.measured.insert(canonical_config_json(r.config_json));
     out.records.push_back(std::move(r));
   }
   return out;
@@ -45,9 +45,9 @@ std::vector<Config> leading_configs(const Task& task, std::vector<Record> record
   while (int(leaders.size()) < count) {
     std::optional<Record> best = best_record(records, task.workload_key, task.target.str());
     if (!best) break;
-    const std::string json = best->config_json;
+    const std::string json = canonical_config_json(best->config_json);
     records.erase(std::remove_if(records.begin(), records.end(),
-                                 [&json](const Record& r) { return r.config_json == json; }),
+                                 [&json](const Record& r) { return canonical_config_json(r.config_json) == json; }),
                   records.end());
     try {
       leaders.push_back(task.space.from_json(json));
@@ -70,7 +70,7 @@ std::vector<Config> unmeasured_neighbours(const Config& best, const std::set<std
       std::vector<int64_t> choices = best.choices();
       choices[k] = c;
       Config neighbour = best.with_choices(choices);
-      if (!measured.count(neighbour.to_json())) neighbours.push_back(neighbour);
+      if (!measured.count(canonical_config_json(neighbour.to_json()))) neighbours.push_back(neighbour);
     }
   if (int(neighbours.size()) > limit) {
     std::mt19937_64 rng(seed);

@@ -246,6 +246,15 @@ TEST_F(LogTest, BestRecordRanksAConfigMeasuredSeveralTimesByItsMedianRecord) {
   ASSERT_TRUE(best.has_value());
   EXPECT_EQ(best->config_index, 1);
   EXPECT_DOUBLE_EQ(best->result.mean_cost(), 1e-3);
+  // A record read back from a log lists the knobs sorted, a fresh Config::to_json() in
+  // definition order: both are the same config.
+  Record reordered = make_record("mm", "llvm", {5e-3}, ErrorKind::kNone, 2);
+  reordered.config_json = R"({"tile_j":1,"tile_i":2})";
+  records.push_back(reordered);
+  records.push_back(reordered);
+  EXPECT_EQ(canonical_config_json(reordered.config_json), canonical_config_json(records[1].config_json));
+  EXPECT_EQ(best_record(records, "mm", "llvm")->config_index, 1);  // config 2's median is now 5e-3
+  EXPECT_EQ(canonical_config_json("not json"), "not json");
   // A failed re-measurement is not a measurement: errors never count toward the median.
   records.push_back(make_record("mm", "llvm", {}, ErrorKind::kTimeout, 1));
   records.push_back(make_record("mm", "llvm", {}, ErrorKind::kTimeout, 1));

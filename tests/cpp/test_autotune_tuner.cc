@@ -354,6 +354,56 @@ TEST_F(TunerTest, RefineMeasuresTheBestsNeighboursThenRemeasuresTheLeaders) {
   }
 }
 
+TEST_F(TunerTest, RefineNeverRemeasuresALoggedNeighbourWhateverTheKnobOrder) {
+  // Knobs defined out of alphabetical order: the log holds each config's JSON sorted, a fresh
+  // Config::to_json() in definition order, and refine must see they are the same config.
+  register_template(
+      "test_refine_knob_order",
+      [](Config& cfg, const std::vector<int64_t>& args, const Target&) {
+        Tensor a = placeholder({args[0], args[0]}, DataType::float32(), "A");
+        Tensor b = compute({args[0], args[0]}, [&](const std::vector<Var>& i) { return a(i[0], i[1]) + 1.0f; }, "B");
+        Schedule s = create_schedule({b.op()});
+        const std::vector<IterVar> axes = s[b]->op.as<ComputeOpNode>()->axis;
+        cfg.define_split("z_rows", axes[0], 2);
+        cfg.define_knob("a_unused", {0, 1, 2});
+        cfg.apply_split("z_rows", s[b], axes[0]);
+        return Instance{s, {a, b}};
+      },
+      /*replace=*/true);
+  Task task = create_task("test_refine_knob_order", {16}, "llvm");
+  std::vector<std::string> seen;  // canonical JSON of every config measured
+  MeasureFn measure = [&](const std::vector<Config>& configs) {
+    std::vector<MeasureResult> results;
+    for (const Config& cfg : configs) {
+      seen.push_back(canonical_config_json(cfg.to_json()));
+      MeasureResult r;
+      double c = 1e-5 * double(1 + cfg.choices()[0] + cfg.choices()[1]);
+      r.costs = {c, c, c};
+      results.push_back(r);
+    }
+    return results;
+  };
+  std::string log = path("order.jsonl");
+  TuneOptions tune_options = quiet(4);
+  tune_options.log_path = log;
+  std::unique_ptr<Tuner> grid = make_tuner("grid", task);
+  tune(task, *grid, measure, tune_options);
+  std::vector<std::string> tuned = seen;
+  seen.clear();
+  RefineOptions options;
+  options.top = 2;
+  options.rounds = 1;
+  options.log_path = log;
+  options.progress = false;
+  RefineResult result = refine(task, measure, options);
+  ASSERT_GE(result.neighbours_measured, 1);
+  for (int i = 0; i < result.neighbours_measured; ++i)
+    EXPECT_EQ(std::count(tuned.begin(), tuned.end(), seen[size_t(i)]), 0) << seen[size_t(i)] << " was logged";
+  // The two leaders are two different configs.
+  ASSERT_EQ(result.remeasured, 2);
+  EXPECT_NE(seen[seen.size() - 1], seen[seen.size() - 2]);
+}
+
 TEST_F(TunerTest, RefineOptionsAreChecked) {
   Task task = make_task();
   FakeRunner runner{&task};

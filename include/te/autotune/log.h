@@ -46,6 +46,10 @@ struct LogContents {
 // A missing file is an empty log. Never throws on bad content: bad lines are counted.
 LogContents read_log(const std::string& path);
 
+// A config's JSON with its keys sorted, as a record read back from a log holds it (a fresh
+// Config::to_json() lists the knobs in definition order): compare configs in this form.
+// Text that is not a JSON object is returned as it is.
+std::string canonical_config_json(const std::string& config_json);
 // The best valid record for workload_key on target, if any: the config with the lowest mean
 // cost, where a config measured several times (refine() re-measures the leaders) counts with
 // its median record (the lower middle one of an even count), and that record is returned.
