@@ -63,14 +63,14 @@ struct TuneResult {
 
 TuneResult tune(const Task& task, Tuner& tuner, const MeasureFn& measure, const TuneOptions& options);
 
-// After a search: the winner of one measurement on a noisy machine is often a config that
-// happened to run in a fast moment (the winner's curse), and the search may never have tried
-// the one-knob changes of its best config. refine() first measures the best config's
+// After a search: the search may never have tried the one-knob changes of its best config,
+// and on a shared machine a good config measured once in a slow spell (other tenants taking
+// the cores) ranks below where it belongs. refine() first measures the best config's
 // single-knob neighbours that the log lacks (at most max_neighbours, drawn at random when
 // there are more), then measures the `top` best configs `rounds` more times, all of them in
-// each round (one batch per round, so a slow spell of the machine hits them alike). Every
-// measurement is appended to the log; best_record() then ranks a config by its median
-// record. `measure` must measure a config again when asked (a Measurer after
+// each round (one batch per round, so they see the machine's same moments). Every
+// measurement is appended to the log; best_record() ranks a config by its fastest record.
+// `measure` must measure a config again when asked (a Measurer after
 // set_skip_duplicates(false)); results of kDuplicate are dropped.
 struct RefineOptions {
   int top = 4;              // configs re-measured (0: none)
