@@ -42,7 +42,7 @@ _at = _core._autotune
 
 __all__ = [
     "template", "get_config", "create_task", "auto_task", "Task", "Config", "Record", "TuneResult",
-    "tune", "apply_history_best", "load_log", "plot_curve", "have_xgboost",
+    "tune", "refine", "RefineResult", "apply_history_best", "load_log", "plot_curve", "have_xgboost",
 ]
 
 # The config of the template being instantiated (a stack: a template may build a task of
@@ -597,11 +597,11 @@ class _ProgressBar:
         self.stream.flush()
 
 
-def _check_positive(what, value, allow_zero=False, integer=True):
+def _check_positive(what, value, allow_zero=False, integer=True, where="te.autotune.tune"):
     kind = "integer" if integer else "number"
     ok = not isinstance(value, bool) and (hasattr(value, "__index__") if integer else isinstance(value, (int, float)))
     if not ok or _math.isnan(value) or value < 0 or (value == 0 and not allow_zero):
-        raise TEError(f"te.autotune.tune: {what} must be a {'non-negative' if allow_zero else 'positive'} {kind}, "
+        raise TEError(f"{where}: {what} must be a {'non-negative' if allow_zero else 'positive'} {kind}, "
                       f"got {value!r}")
 
 
@@ -659,6 +659,48 @@ def tune(task, trials=100, log=None, tuner="xgb", seed=0, batch_size=8, early_st
         if bar is not None:
             bar.close(result)
     return result
+
+
+class RefineResult:
+    """What refine() did: .best_before and .best (Records or None), .neighbours_measured,
+    .remeasured."""
+
+    def __init__(self, core_result, task):
+        self.task = task
+        self.best_before = Record(core_result.best_before, task) if core_result.best_before is not None else None
+        self.best = Record(core_result.best, task) if core_result.best is not None else None
+        self.neighbours_measured = core_result.neighbours_measured
+        self.remeasured = core_result.remeasured
+
+    def __repr__(self):
+        gflops = lambda r: f"{r.gflops:.2f}" if r is not None else "none"  # noqa: E731
+        return (f"RefineResult({self.task.workload_key}, best {gflops(self.best_before)} -> {gflops(self.best)} "
+                f"GFLOP/s, neighbours={self.neighbours_measured}, remeasured={self.remeasured})")
+
+
+def refine(task, log, top=4, rounds=2, max_neighbours=48, batch_size=8, seed=0, timeout=10.0, repeat=3, number=1,
+           min_repeat_ms=0.0, build_workers=0):
+    """After tune(): measures the best config's one-knob neighbours that the log lacks (at most
+    max_neighbours, a seeded sample when there are more), then the `top` best configs `rounds`
+    more times, all of them in each round. Every measurement is appended to log; a config
+    measured several times counts with its fastest record (apply_history_best, best). On a
+    shared machine a good config measured once in a slow spell ranks below where it belongs,
+    and a model-guided search may never try the one-knob changes of its best config. Returns a
+    RefineResult; with no valid record in log nothing is measured."""
+    if not isinstance(task, Task):
+        raise TEError(f"te.autotune.refine: expected a Task (create_task / auto_task), got {type(task).__name__}")
+    if log is None or str(log) == "":
+        raise TEError("te.autotune.refine: log is required: the tuning log to rank and append to")
+    for what, value in (("batch_size", batch_size), ("repeat", repeat), ("number", number)):
+        _check_positive(what, value, where="te.autotune.refine")
+    for what, value in (("top", top), ("rounds", rounds), ("max_neighbours", max_neighbours),
+                        ("build_workers", build_workers), ("seed", seed)):
+        _check_positive(what, value, allow_zero=True, where="te.autotune.refine")
+    _check_positive("timeout", timeout, integer=False, where="te.autotune.refine")
+    _check_positive("min_repeat_ms", min_repeat_ms, allow_zero=True, integer=False, where="te.autotune.refine")
+    core = _at.refine(task._task, str(log), int(top), int(rounds), int(max_neighbours), int(batch_size), int(seed),
+                      int(number), int(repeat), float(min_repeat_ms), float(timeout), int(build_workers))
+    return RefineResult(core, task)
 
 
 # ------------------------------------------------------------------------------ plotting

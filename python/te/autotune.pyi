@@ -167,5 +167,16 @@ def tune(task: Task, trials: int = 100, log: Optional[PathArg] = None, tuner: st
          transfer_logs: Iterable[PathArg] = (), repeat: int = 3, number: int = 1, min_repeat_ms: float = 0.0,
          build_workers: int = 0, cost_model: str = "rank") -> TuneResult: ...
 
+class RefineResult:
+    task: Task
+    best_before: Optional[Record]
+    best: Optional[Record]
+    neighbours_measured: int
+    remeasured: int
+
+def refine(task: Task, log: PathArg, top: int = 4, rounds: int = 2, max_neighbours: int = 48, batch_size: int = 8,
+           seed: int = 0, timeout: float = 10.0, repeat: int = 3, number: int = 1, min_repeat_ms: float = 0.0,
+           build_workers: int = 0) -> RefineResult: ...
+
 def plot_curve(results: Union[TuneResult, Sequence[TuneResult], Mapping[str, Union[TuneResult, Sequence[float]]]],
                ax: Any = None, title: Optional[str] = None) -> Any: ...

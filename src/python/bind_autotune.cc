@@ -317,6 +317,40 @@ void bind_tuning(py::module_& at) {
       .def_readonly("errors", &TuneResult::errors)
       .def_readonly("best_gflops_curve", &TuneResult::best_gflops_curve);
 
+  py::class_<RefineResult>(at, "RefineResult", "What refine() measured and found.")
+      .def_readonly("best_before", &RefineResult::best_before)
+      .def_readonly("best", &RefineResult::best)
+      .def_readonly("neighbours_measured", &RefineResult::neighbours_measured)
+      .def_readonly("remeasured", &RefineResult::remeasured);
+
+  // Python checks the arguments (te.autotune.refine); the measurer re-runs repeated configs.
+  at.def("refine", [](const Task& task, const std::string& log_path, int top, int rounds, int max_neighbours,
+                      int batch_size, uint64_t seed, int number, int repeat, double min_repeat_ms, double timeout_s,
+                      int build_workers) {
+    RefineOptions options;
+    options.top = top;
+    options.rounds = rounds;
+    options.max_neighbours = max_neighbours;
+    options.batch_size = batch_size;
+    options.log_path = log_path;
+    options.progress = false;  // C++ stderr does not reach notebooks
+    options.seed = seed;
+    MeasureOptions measure_options;
+    measure_options.number = number;
+    measure_options.repeat = repeat;
+    measure_options.min_repeat_ms = min_repeat_ms;
+    measure_options.timeout_s = timeout_s;
+    measure_options.build_workers = build_workers;
+    measure_options.seed = seed;
+    py::gil_scoped_release release;
+    Measurer measurer(task, measure_options);
+    measurer.set_skip_duplicates(false);
+    MeasureFn measure = [&measurer](const std::vector<Config>& configs) { return measurer.measure(configs); };
+    return refine(task, measure, options);
+  }, py::arg("task"), py::arg("log_path"), py::arg("top"), py::arg("rounds"), py::arg("max_neighbours"),
+     py::arg("batch_size"), py::arg("seed"), py::arg("number"), py::arg("repeat"), py::arg("min_repeat_ms"),
+     py::arg("timeout_s"), py::arg("build_workers"));
+
   // Python checks the arguments' ranges (te.autotune.tune); this is the C++ loop around them.
   at.def("tune", [](const Task& task, const std::string& tuner_kind, uint64_t seed, int trials, int batch_size,
                     int early_stopping, double epsilon, const std::string& log_path,

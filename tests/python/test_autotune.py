@@ -161,6 +161,35 @@ def test_tune_template_log_resume_and_apply_history_best(tmp_path, rng, capsys):
     check_matmul((s, args), 16, 16, 16, rng)
 
 
+def test_refine_measures_neighbours_and_remeasures_the_leaders(tmp_path, rng):
+    task = at.create_task("pytest_matmul", args=(16, 16, 16))
+    log = tmp_path / "refine.jsonl"
+    at.tune(task, trials=4, log=log, tuner="random", seed=2, progress=False)
+    before = at.load_log(log)
+    result = at.refine(task, log, top=2, rounds=2, timeout=5)
+    assert result.best_before is not None and result.best is not None
+    after = at.load_log(log)
+    assert len(after) == len(before) + result.neighbours_measured + result.remeasured
+    assert result.remeasured == 4 and result.neighbours_measured >= 1
+    # The neighbours are configs the log did not have; the re-measured ones it had.
+    logged = {r.config_json for r in before}
+    new = after[len(before):]
+    assert all(r.config_json not in logged for r in new[:result.neighbours_measured])
+    assert [r.config_json for r in new[result.neighbours_measured:][:2]] == \
+        [r.config_json for r in new[result.neighbours_measured:][2:]]
+    # The best is a record of the log, and it builds and computes the matmul.
+    assert result.best.gflops >= result.best_before.gflops
+    with at.apply_history_best(log, target="llvm"):
+        check_matmul(py_matmul(16, 16, 16), 16, 16, 16, rng)
+    with pytest.raises(te.TEError, match="te.autotune.refine: top"):
+        at.refine(task, log, top=-1)
+    with pytest.raises(te.TEError, match="log is required"):
+        at.refine(task, None)
+    # An empty log has nothing to refine.
+    empty = at.refine(task, tmp_path / "empty.jsonl")
+    assert empty.best is None and empty.neighbours_measured == 0 and empty.remeasured == 0
+
+
 def test_default_config_without_record_is_noted_once(tmp_path, rng, capsys):
     capsys.readouterr()
     with at.apply_history_best(tmp_path / "missing.jsonl"):
