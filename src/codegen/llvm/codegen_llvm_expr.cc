@@ -390,14 +390,17 @@ llvm::Value* CodeGenLLVM::emit_exp(DataType t, llvm::Value* x) {
   return builder_.CreateSelect(builder_.CreateFCmpUNO(x, x), x, result);  // fptosi of NaN is poison
 }
 
-llvm::Value* CodeGenLLVM::emit_scalef(DataType t, llvm::Value* y, llvm::Value* n) {
-  if (avx512f_ < 0) {
-    avx512f_ = avx512vl_ = 0;
-    for (const std::string& f : enabled_features(cpu_)) {
-      if (f == "avx512f") avx512f_ = 1;
-      if (f == "avx512vl") avx512vl_ = 1;
-    }
+void CodeGenLLVM::detect_avx512() {
+  if (avx512f_ >= 0) return;
+  avx512f_ = avx512vl_ = 0;
+  for (const std::string& f : enabled_features(cpu_)) {
+    if (f == "avx512f") avx512f_ = 1;
+    if (f == "avx512vl") avx512vl_ = 1;
   }
+}
+
+llvm::Value* CodeGenLLVM::emit_scalef(DataType t, llvm::Value* y, llvm::Value* n) {
+  detect_avx512();
   if (!avx512f_ || t.lanes < 2 || (t.bits != 32 && t.bits != 64)) return nullptr;
   const int bits = t.lanes * t.bits;
   const bool f64 = t.bits == 64;

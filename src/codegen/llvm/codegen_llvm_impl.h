@@ -6,6 +6,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -57,6 +58,15 @@ class CodeGenLLVM {
   void emit_for(const ForNode* op);
   void emit_serial_loop(const Var& loop_var, llvm::Value* begin, llvm::Value* end, ForKind kind,
                         int64_t const_extent, const Stmt& body);
+  void emit_serial_loop(const Var& loop_var, llvm::Value* begin, llvm::Value* end, ForKind kind,
+                        int64_t const_extent, const std::function<void()>& emit_body);
+  // A loop whose body copies a vector read across rows into a vector along a row — a
+  // transpose, e.g. packing B^T into column panels or a layout change to NCHW16c — emitted as
+  // blocks of contiguous row loads transposed in registers (codegen_llvm_transpose.cc);
+  // false, emitting nothing, when the loop is not of that form.
+  bool try_emit_transpose_loop(const ForNode* op);
+  // Lanes of one transposed block for elements of `bits` (0: no transposes on this target).
+  int transpose_block(int bits);
   void emit_parallel_for(const ForNode* op);
   void emit_store(const StoreNode* op);
   void emit_allocate(const AllocateNode* op);
@@ -97,7 +107,8 @@ class CodeGenLLVM {
   // folded abs(x*x + y*y) to x*x + y*y for int8 — found by tests/fuzz, seed 5056).
   int index_depth_ = 0;
   // The target's AVX-512F / AVX-512VL (looked up at the first use: -1 until then).
-  int avx512f_ = -1, avx512vl_ = -1;
+  int avx512f_ = -1, avx512vl_ = -1;  // set by detect_avx512() from the target's features
+  void detect_avx512();
 };
 
 }  // namespace te::llvm_backend

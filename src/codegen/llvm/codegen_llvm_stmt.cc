@@ -192,11 +192,17 @@ void CodeGenLLVM::emit_for(const ForNode* op) {
   llvm::Value* end = builder_.CreateAdd(begin, extent, "", false, true);
   const int64_t* c = as_const_int(op->extent);
   ForKind kind = op->for_kind == ForKind::kParallel ? ForKind::kSerial : op->for_kind;  // nested parallel
+  if (kind == ForKind::kSerial && try_emit_transpose_loop(op)) return;
   emit_serial_loop(op->loop_var, begin, end, kind, c ? *c : -1, op->body);
 }
 
 void CodeGenLLVM::emit_serial_loop(const Var& loop_var, llvm::Value* begin, llvm::Value* end, ForKind kind,
                                    int64_t const_extent, const Stmt& body) {
+  emit_serial_loop(loop_var, begin, end, kind, const_extent, [&] { emit(body); });
+}
+
+void CodeGenLLVM::emit_serial_loop(const Var& loop_var, llvm::Value* begin, llvm::Value* end, ForKind kind,
+                                   int64_t const_extent, const std::function<void()>& emit_body) {
   llvm::Function* f = state_.function;
   llvm::BasicBlock* preheader = builder_.GetInsertBlock();
   auto* header = llvm::BasicBlock::Create(ctx_, "for_" + loop_var.name(), f);
@@ -209,7 +215,7 @@ void CodeGenLLVM::emit_serial_loop(const Var& loop_var, llvm::Value* begin, llvm
   builder_.CreateCondBr(builder_.CreateICmpSLT(index, end), body_bb, exit);
   builder_.SetInsertPoint(body_bb);
   bind(loop_var.get(), index);
-  emit(body);
+  emit_body();
   unbind(loop_var.get());
   llvm::Value* next = builder_.CreateAdd(index, llvm::ConstantInt::get(begin->getType(), 1), "", false, true);
   llvm::BasicBlock* latch = builder_.GetInsertBlock();
