@@ -640,7 +640,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--refine", tune_args.refine,
                  "after the search, measure the best config's unmeasured one-knob neighbours, then the N best "
-                 "configs twice more each, interleaved; a config counts with its fastest record (0: off). "
+                 "configs twice more each, interleaved; the re-measured configs then decide by their median records (0: off). "
                  "With --trials already reached in the log, refines the log without searching")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -682,11 +682,11 @@ def refine(task, log, top=4, rounds=2, max_neighbours=48, batch_size=8, seed=0, 
            min_repeat_ms=0.0, build_workers=0):
     """After tune(): measures the best config's one-knob neighbours that the log lacks (at most
     max_neighbours, a seeded sample when there are more), then the `top` best configs `rounds`
-    more times, all of them in each round. Every measurement is appended to log; a config
-    measured several times counts with its fastest record (apply_history_best, best). On a
-    shared machine a good config measured once in a slow spell ranks below where it belongs,
-    and a model-guided search may never try the one-knob changes of its best config. Returns a
-    RefineResult; with no valid record in log nothing is measured."""
+    more times, all of them in each round. Every measurement is appended to log; once configs
+    have three records, apply_history_best picks among them only, by their median records. On a
+    shared machine one measurement reflects the moment it ran in, and a model-guided search may
+    never try the one-knob changes of its best config. Returns a RefineResult; with no valid
+    record in log nothing is measured."""
     if not isinstance(task, Task):
         raise TEError(f"te.autotune.refine: expected a Task (create_task / auto_task), got {type(task).__name__}")
     if log is None or str(log) == "":

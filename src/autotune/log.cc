@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include <iostream>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -244,15 +246,31 @@ std::string canonical_config_json(const std::string& config_json) {
 
 std::optional<Record> best_record(const std::vector<Record>& records, const std::string& workload_key,
                                   const std::string& target) {
-  // A config measured several times (refine() re-measures the leaders) stands for its fastest
-  // record: on a shared machine the noise is one-sided — other tenants only ever add time —
-  // so the fastest of a config's measurements is the best estimate of its undisturbed time
-  // (a median lets one slow spell during the re-measurement drop a leader behind configs
-  // measured once in a quiet moment; seen on machine C, 2.8 ms -> 8.2 ms for one record).
-  const Record* best = nullptr;
+  // The valid records of each config (by canonical JSON; a record without one stands alone).
+  std::map<std::string, std::vector<const Record*>> by_config;
+  std::vector<std::vector<const Record*>> groups;
   for (const Record& r : records) {
     if (r.workload_key != workload_key || r.target != target || !is_valid(r)) continue;
-    if (best == nullptr || r.result.mean_cost() < best->result.mean_cost()) best = &r;
+    if (r.config_json.empty())
+      groups.push_back({&r});
+    else
+      by_config[canonical_config_json(r.config_json)].push_back(&r);
+  }
+  for (auto& [config, measured] : by_config) groups.push_back(std::move(measured));
+  // Configs measured kConfirmedRecords times or more were re-measured by refine(), round by
+  // round with the other leaders: they decide, each by its median record. One measurement
+  // ranks a config by the moment it ran in (on a shared machine a config can look 30% faster
+  // or slower than it is), so a config measured once can neither win nor lose against them.
+  bool any_confirmed = false;
+  for (const auto& g : groups) any_confirmed = any_confirmed || int(g.size()) >= kConfirmedRecords;
+  const Record* best = nullptr;
+  for (auto& g : groups) {
+    if (any_confirmed && int(g.size()) < kConfirmedRecords) continue;
+    std::stable_sort(g.begin(), g.end(), [](const Record* x, const Record* y) {
+      return x->result.mean_cost() < y->result.mean_cost();
+    });
+    const Record* pick = any_confirmed ? g[(g.size() - 1) / 2] : g.front();
+    if (best == nullptr || pick->result.mean_cost() < best->result.mean_cost()) best = pick;
   }
   if (best == nullptr) return std::nullopt;
   return *best;

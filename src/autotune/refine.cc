@@ -2,6 +2,7 @@
 // configs measured again round by round (tuner.h says why). The ranking is best_record()'s,
 // so what refine() measures is what apply_history_best() picks from.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -38,17 +39,23 @@ TaskRecords task_records(const Task& task, const std::string& log_path) {
   return out;
 }
 
-// Configs of the best `count` distinct configs by best_record()'s ranking (the best record,
-// then the best of the rest, ...), skipping records that no longer fit the space.
-std::vector<Config> leading_configs(const Task& task, std::vector<Record> records, int count) {
+// The `count` distinct configs with the fastest records (each config by its fastest valid
+// one), skipping records that no longer fit the space.
+std::vector<Config> leading_configs(const Task& task, const std::vector<Record>& records, int count) {
+  std::map<std::string, double> fastest;  // canonical config JSON -> its lowest mean cost
+  for (const Record& r : records) {
+    if (r.result.error != ErrorKind::kNone || r.config_json.empty()) continue;
+    const double cost = r.result.mean_cost();
+    if (!(cost > 0 && std::isfinite(cost))) continue;
+    auto [it, inserted] = fastest.emplace(canonical_config_json(r.config_json), cost);
+    if (!inserted) it->second = std::min(it->second, cost);
+  }
+  std::vector<std::pair<double, std::string>> ranked;
+  for (const auto& [json, cost] : fastest) ranked.push_back({cost, json});
+  std::sort(ranked.begin(), ranked.end());
   std::vector<Config> leaders;
-  while (int(leaders.size()) < count) {
-    std::optional<Record> best = best_record(records, task.workload_key, task.target.str());
-    if (!best) break;
-    const std::string json = canonical_config_json(best->config_json);
-    records.erase(std::remove_if(records.begin(), records.end(),
-                                 [&json](const Record& r) { return canonical_config_json(r.config_json) == json; }),
-                  records.end());
+  for (const auto& [cost, json] : ranked) {
+    if (int(leaders.size()) >= count) break;
     try {
       leaders.push_back(task.space.from_json(json));
     } catch (const Error&) {

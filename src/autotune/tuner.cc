@@ -258,7 +258,11 @@ TuneResult tune(const Task& task, Tuner& tuner, const MeasureFn& measure, const 
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fputs(format_summary(session.summary(wall)).c_str(), stderr);
   }
-  return session.result();
+  TuneResult result = session.result();
+  // The log's best as apply_history_best picks it (configs re-measured by refine() decide).
+  if (log && result.best)
+    result.best = best_record(read_log(options.log_path).records, task.workload_key, task.target.str());
+  return result;
 }
 
 }  // namespace te::autotune

@@ -226,23 +226,31 @@ TEST_F(LogTest, BestRecordPicksTheFastestValidOneOfTheWorkloadAndTarget) {
   EXPECT_FALSE(best_record(only_errors, "mm", "llvm").has_value());
 }
 
-TEST_F(LogTest, BestRecordRanksAConfigMeasuredSeveralTimesByItsFastestRecord) {
-  // Config 1 was measured in a slow spell of the machine (4e-3), then again at 1e-3: a slow
-  // re-measurement later (3e-3) does not take that back; config 2's one record is 2e-3.
+TEST_F(LogTest, ConfigsRemeasuredByRefineDecideByTheirMedianRecord) {
+  // Config 1 once ran in a fast moment of the machine (1e-3); re-measured twice it takes 3e-3
+  // and 4e-3. Config 2, re-measured too, takes 2e-3, 2.5e-3, 2.2e-3. Config 3 was measured
+  // once, at 0.5e-3: one measurement cannot beat the re-measured ones.
   std::vector<Record> records = {
-      make_record("mm", "llvm", {4e-3}, ErrorKind::kNone, 1),
-      make_record("mm", "llvm", {2e-3}, ErrorKind::kNone, 2),
-      make_record("mm", "llvm", {1e-3}, ErrorKind::kNone, 1),
-      make_record("mm", "llvm", {3e-3}, ErrorKind::kNone, 1),
-      make_record("mm", "llvm", {}, ErrorKind::kTimeout, 1),  // a failed re-measurement
+      make_record("mm", "llvm", {1e-3}, ErrorKind::kNone, 1),   make_record("mm", "llvm", {2e-3}, ErrorKind::kNone, 2),
+      make_record("mm", "llvm", {0.5e-3}, ErrorKind::kNone, 3), make_record("mm", "llvm", {4e-3}, ErrorKind::kNone, 1),
+      make_record("mm", "llvm", {2.5e-3}, ErrorKind::kNone, 2), make_record("mm", "llvm", {3e-3}, ErrorKind::kNone, 1),
+      make_record("mm", "llvm", {2.2e-3}, ErrorKind::kNone, 2), make_record("mm", "llvm", {}, ErrorKind::kTimeout, 1),
   };
   std::optional<Record> best = best_record(records, "mm", "llvm");
   ASSERT_TRUE(best.has_value());
-  EXPECT_EQ(best->config_index, 1);
-  EXPECT_DOUBLE_EQ(best->result.mean_cost(), 1e-3);
+  EXPECT_EQ(best->config_index, 2);
+  EXPECT_DOUBLE_EQ(best->result.mean_cost(), 2.2e-3);  // its median record
+  // Before any config has kConfirmedRecords records, the fastest record wins, as always.
+  std::vector<Record> once = {records[0], records[1], records[2], records[3]};
+  EXPECT_EQ(best_record(once, "mm", "llvm")->config_index, 3);
   // A record read back from a log lists the knobs sorted, a fresh Config::to_json() in
   // definition order: the same config.
-  EXPECT_EQ(canonical_config_json(R"({"tile_j":1,"tile_i":2})"), canonical_config_json(R"({"tile_i":2,"tile_j":1})"));
+  Record reordered = make_record("mm", "llvm", {1.9e-3}, ErrorKind::kNone, 2);
+  reordered.config_json = R"({"tile_j":1,"tile_i":2})";
+  EXPECT_EQ(canonical_config_json(reordered.config_json), canonical_config_json(records[1].config_json));
+  records.push_back(reordered);
+  records.push_back(reordered);  // config 2: 1.9, 1.9, 2.0, 2.2, 2.5 -> median 2.0
+  EXPECT_DOUBLE_EQ(best_record(records, "mm", "llvm")->result.mean_cost(), 2e-3);
   EXPECT_EQ(canonical_config_json("not json"), "not json");
 }
 

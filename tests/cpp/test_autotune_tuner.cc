@@ -332,8 +332,8 @@ TEST_F(TunerTest, RefineMeasuresTheBestsNeighboursThenRemeasuresTheLeaders) {
   EXPECT_EQ(result.neighbours_measured, int(neighbours.size()));
   ASSERT_EQ(runner.seen.size(), neighbours.size() + 4);
   EXPECT_EQ(std::set<std::vector<int64_t>>(runner.seen.begin(), runner.seen.end() - 4), neighbours);
-  // Then the two leaders (every other neighbour changes a tile and is slower), twice, in the
-  // same order.
+  // Then the two leaders by their fastest records (every other neighbour changes a tile and is
+  // slower), twice, in the same order; with three records each they decide, by their medians.
   std::vector<std::vector<int64_t>> rounds(runner.seen.end() - 4, runner.seen.end());
   EXPECT_EQ(rounds, (std::vector<std::vector<int64_t>>{no_unroll.choices(), optimum.choices(), no_unroll.choices(),
                                                          optimum.choices()}));

@@ -50,9 +50,13 @@ LogContents read_log(const std::string& path);
 // Config::to_json() lists the knobs in definition order): compare configs in this form.
 // Text that is not a JSON object is returned as it is.
 std::string canonical_config_json(const std::string& config_json);
-// The best valid record for workload_key on target (lowest mean cost), if any. A config
-// measured several times (refine()) counts with its fastest record: noise on a shared machine
-// only ever adds time.
+// A config with this many valid records or more was re-measured by refine() (once tuned,
+// then `rounds` = 2 more times by default).
+constexpr int kConfirmedRecords = 3;
+// The best valid record for workload_key on target, if any: the lowest mean cost; but once
+// some configs have kConfirmedRecords records or more (refine() re-measured the leaders), only
+// those compete, each with its median record (the lower middle one of an even count), and
+// that record is returned.
 std::optional<Record> best_record(const std::vector<Record>& records,
                                   const std::string& workload_key, const std::string& target);
 // The schedule of task from the best record of log; with none, the task's documented

@@ -64,14 +64,15 @@ struct TuneResult {
 TuneResult tune(const Task& task, Tuner& tuner, const MeasureFn& measure, const TuneOptions& options);
 
 // After a search: the search may never have tried the one-knob changes of its best config,
-// and on a shared machine a good config measured once in a slow spell (other tenants taking
-// the cores) ranks below where it belongs. refine() first measures the best config's
-// single-knob neighbours that the log lacks (at most max_neighbours, drawn at random when
-// there are more), then measures the `top` best configs `rounds` more times, all of them in
-// each round (one batch per round, so they see the machine's same moments). Every
-// measurement is appended to the log; best_record() ranks a config by its fastest record.
-// `measure` must measure a config again when asked (a Measurer after
-// set_skip_duplicates(false)); results of kDuplicate are dropped.
+// and on a shared machine one measurement ranks a config by the moment it ran in (seen: the
+// same kernel 30% faster or slower minutes apart), so the search's winner is often a config
+// that ran in a fast moment. refine() first measures the best config's single-knob neighbours
+// that the log lacks (at most max_neighbours, drawn at random when there are more), then
+// measures the `top` configs with the fastest records `rounds` more times, all of them in each
+// round (one batch per round, so they see the machine's same moments). Every measurement is
+// appended to the log; once configs have kConfirmedRecords records, best_record() picks among
+// them by their median record. `measure` must measure a config again when asked (a Measurer
+// after set_skip_duplicates(false)); results of kDuplicate are dropped.
 struct RefineOptions {
   int top = 4;              // configs re-measured (0: none)
   int rounds = 2;           // re-measurements of each
