@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD_DIR:-build}
 export TE_NUM_THREADS=${TE_NUM_THREADS:-2}
 fresh() { [ "${KEEP:-0}" = 1 ] || rm -f "$@"; }
-tune() { "$BUILD/autotune" "$@" --target llvm --tuner xgb --no-progress; }
+tune() { "$BUILD/autotune" "$@" --target llvm --tuner xgb --no-progress --refine 4; }
 parts=${*:-conv-nchwc memops norm ansor gemm conv}
 for part in $parts; do
   echo "== $part ($(date -u +%H:%M:%S))"
