@@ -84,7 +84,7 @@ int64_t shared_bytes(const Schedule& sch, const std::vector<Tensor>& caches) {
     int64_t elements = 1;
     for (const IterVar& iv : op->axis) {
       auto it = bounds.find(iv.get());
-      const int64_t* extent = it == bounds.end() ? nullptr : as_const_int(simplify(it->second.extent));
+      const std::optional<int64_t> extent = it == bounds.end() ? std::nullopt : simplify_to_const(it->second.extent);
       if (!extent)
         fail("derived space for cuda: the shared tile of ", cache.name(),
              " has a non-constant size; this config cannot be staged in shared memory");

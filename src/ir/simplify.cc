@@ -665,6 +665,12 @@ Expr Simplifier::mutate_node(const ReduceNode* op, const Expr& self) {
 }  // namespace simplify_detail
 
 // ---------------------------------------------------------------- public entry points
+std::optional<int64_t> simplify_to_const(const Expr& e, const VarRangeMap& ranges) {
+  const Expr simplified = simplify(e, ranges);
+  if (const int64_t* c = as_const_int(simplified)) return *c;
+  return std::nullopt;
+}
+
 Expr simplify(const Expr& e, const VarRangeMap& ranges) {
   if (!e.defined()) return e;
   Simplifier s(ranges);

@@ -18,6 +18,8 @@
 
 #include <unordered_map>
 
+#include <optional>
+
 #include "te/ir.h"
 
 namespace te {
@@ -28,6 +30,10 @@ using VarRangeMap = std::unordered_map<const VarNode*, Range>;
 
 Expr simplify(const Expr& e, const VarRangeMap& ranges = {});
 Stmt simplify(const Stmt& s, const VarRangeMap& ranges = {});
+// The integer constant e simplifies to, if it does. (Not as_const_int(simplify(e)): that
+// points into the temporary result, freed at the end of the statement when simplify built a
+// new node.)
+std::optional<int64_t> simplify_to_const(const Expr& e, const VarRangeMap& ranges = {});
 // True when cond (bool) is provably true under ranges; false means "unknown or false".
 bool can_prove(const Expr& cond, const VarRangeMap& ranges = {});
 

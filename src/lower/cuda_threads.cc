@@ -133,7 +133,7 @@ class AllreducePlacement : public IRVisitor {
       int dim = 0;
       if (loop->for_kind != ForKind::kThreadBinding || !parse_thread_tag(loop->thread_tag, &is_block, &dim) || is_block)
         continue;
-      const int64_t* extent = as_const_int(simplify(loop->extent));
+      const std::optional<int64_t> extent = simplify_to_const(loop->extent);
       if (extent && *extent < launch_.block[dim])
         fail(stage_label(loop->body), ": a __syncthreads() for shared memory computed inside it is inside loop ",
              loop->loop_var.name(), " bound to ", loop->thread_tag, " with extent ", *extent, ", but the block has ",
@@ -182,7 +182,7 @@ class AllreducePlacement : public IRVisitor {
              loop->loop_var.name(), ", which is bound to ", loop->thread_tag,
              " as well; the threads would disagree on which element they reduce. compute_at it outside that loop");
       if (bound && !is_block) {
-        const int64_t* extent = as_const_int(simplify(loop->extent));
+        const std::optional<int64_t> extent = simplify_to_const(loop->extent);
         if (extent && *extent < launch_.block[dim])
           fail(stage, ": its cross-thread reduction is inside loop ", loop->loop_var.name(), " bound to ",
                loop->thread_tag, " with extent ", *extent, ", but the block has ", launch_.block[dim],

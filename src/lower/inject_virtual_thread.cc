@@ -102,7 +102,7 @@ class ExpandAllocations : public IRMutator {
     if (!touched_.buffers.count(op->buffer.get())) return IRMutator::mutate_node(op, self);
     int64_t size = 1;
     for (const Expr& e : op->extents) {
-      const int64_t* c = as_const_int(simplify(e));
+      const std::optional<int64_t> c = simplify_to_const(e);
       if (!c)
         fail("stage ", op->buffer.name(), ": its buffer (scope ", op->scope, ") under the vthread loop ", loop_,
              " has the non-constant extent ", to_string(e), "; each virtual thread needs its own slice, so it must "

@@ -138,7 +138,7 @@ class CudaPrinter : public CudaStmtPrinter {
           if (!alloc || alloc->scope != "shared") return;
           int64_t bytes = int64_t(alloc->dtype.bytes()) * alloc->dtype.lanes;
           for (const Expr& e : alloc->extents) {
-            const int64_t* c = as_const_int(simplify(e));
+            const std::optional<int64_t> c = simplify_to_const(e);
             if (!c) return;  // print_allocate reports it
             bytes *= *c;
           }
@@ -427,7 +427,7 @@ class CudaPrinter : public CudaStmtPrinter {
   void print_allocate(const AllocateNode* op, int indent, std::ostringstream& out) {
     int64_t size = 1;
     for (const Expr& extent : op->extents) {
-      const int64_t* c = as_const_int(simplify(extent));
+      const std::optional<int64_t> c = simplify_to_const(extent);
       if (!c)
         fail("stage ", op->buffer.name(), ": its buffer (scope ", op->scope, ") has the non-constant extent ",
              to_string(extent), "; buffers inside a CUDA kernel need a constant size (split by a constant factor)");
@@ -455,7 +455,7 @@ class CudaPrinter : public CudaStmtPrinter {
       bool is_block = false;
       int dim = 0;
       parse_thread_tag(op->thread_tag, &is_block, &dim);
-      const int64_t* extent = as_const_int(simplify(op->extent));
+      const std::optional<int64_t> extent = simplify_to_const(op->extent);
       if (!is_block && extent && *extent < launch_.block[dim]) {  // this stage uses fewer threads
         out << pad(indent) << "if (" << op->thread_tag << " < " << *extent << ") {\n";
         print_thread_var(op, indent + 1, out);

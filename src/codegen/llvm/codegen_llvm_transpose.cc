@@ -25,8 +25,8 @@ Expr int_const(DataType t, int64_t value) { return IntImmNode::make(t, value); }
 // c when e(v + 1) - e(v) simplifies to the constant c and e - c*v no longer uses v.
 std::optional<int64_t> linear_coefficient(const Expr& e, const Var& v) {
   Expr next = substitute(e, {{v.get(), v + int_const(v.dtype(), 1)}});
-  const int64_t* c = as_const_int(simplify(next - e));
-  if (c == nullptr) return std::nullopt;
+  const std::optional<int64_t> c = simplify_to_const(next - e);
+  if (!c) return std::nullopt;
   Expr rest = simplify(e - int_const(v.dtype(), *c) * v);
   if (uses_var(rest, [&](const VarNode* u) { return u == v.get(); })) return std::nullopt;
   return *c;
