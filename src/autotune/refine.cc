@@ -108,9 +108,7 @@ RefineResult refine(const Task& task, const MeasureFn& measure, const RefineOpti
   LogWriter writer(options.log_path);
   auto run = [&](const std::vector<Config>& batch) {
     std::vector<MeasureResult> results = measure(batch);
-    if (results.size() != batch.size())
-      fail("the measure function returned ", results.size(), " results for ", batch.size(),
-           " configs; it must return one result per config, in order");
+    check_result_count(results.size(), batch.size());
     int logged = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (results[i].error == ErrorKind::kDuplicate) continue;

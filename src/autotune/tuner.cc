@@ -66,6 +66,12 @@ Record make_record(const Task& task, const Config& config, const MeasureResult& 
   return record;
 }
 
+void check_result_count(size_t results, size_t batch) {
+  if (results != batch)
+    fail("the measure function returned ", results, " results for ", batch,
+         " configs; it must return one result per config, in order");
+}
+
 std::string hardware_or_unknown(const Target& target) {
   try {
     return hardware_description(target);
@@ -188,9 +194,7 @@ int TuningSession::run_batch(int max_trials) {
   }
   proposals_ += int64_t(batch.size());
   std::vector<MeasureResult> results = measure_(batch);
-  if (results.size() != batch.size())
-    fail("the measure function returned ", results.size(), " results for ", batch.size(),
-         " configs; it must return one result per config, in order");
+  check_result_count(results.size(), batch.size());
   int counted = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (results[i].error == ErrorKind::kDuplicate) continue;  // same code as a measured one

@@ -15,6 +15,8 @@ void check_tune_options(const TuneOptions& options);
 
 // The log record of config's measurement (tune() and refine() write the same fields).
 Record make_record(const Task& task, const Config& config, const MeasureResult& result, const std::string& hardware);
+// te::Error unless a measure function returned one result per config of the batch.
+void check_result_count(size_t results, size_t batch);
 // hardware_description(target), or "unknown" when the machine cannot be described.
 std::string hardware_or_unknown(const Target& target);
 

@@ -309,6 +309,19 @@ void bind_tasks(py::module_& at) {
   }, py::arg("log_path"), py::arg("task"));
 }
 
+// The measurement settings te.autotune.tune and refine take as arguments.
+MeasureOptions measure_options_of(int number, int repeat, double min_repeat_ms, double timeout_s, int build_workers,
+                                  uint64_t seed) {
+  MeasureOptions options;
+  options.number = number;
+  options.repeat = repeat;
+  options.min_repeat_ms = min_repeat_ms;
+  options.timeout_s = timeout_s;
+  options.build_workers = build_workers;
+  options.seed = seed;
+  return options;
+}
+
 void bind_tuning(py::module_& at) {
   py::class_<TuneResult>(at, "TuneResult", "What a tuning run found.")
       .def_readonly("best", &TuneResult::best)
@@ -335,13 +348,8 @@ void bind_tuning(py::module_& at) {
     options.log_path = log_path;
     options.progress = false;  // C++ stderr does not reach notebooks
     options.seed = seed;
-    MeasureOptions measure_options;
-    measure_options.number = number;
-    measure_options.repeat = repeat;
-    measure_options.min_repeat_ms = min_repeat_ms;
-    measure_options.timeout_s = timeout_s;
-    measure_options.build_workers = build_workers;
-    measure_options.seed = seed;
+    const MeasureOptions measure_options =
+        measure_options_of(number, repeat, min_repeat_ms, timeout_s, build_workers, seed);
     py::gil_scoped_release release;
     Measurer measurer(task, measure_options);
     measurer.set_skip_duplicates(false);
@@ -374,13 +382,8 @@ void bind_tuning(py::module_& at) {
         holder->get()(done, total, last);  // an exception stops tuning and reaches the caller
       };
     }
-    MeasureOptions measure_options;
-    measure_options.number = number;
-    measure_options.repeat = repeat;
-    measure_options.min_repeat_ms = min_repeat_ms;
-    measure_options.timeout_s = timeout_s;
-    measure_options.build_workers = build_workers;
-    measure_options.seed = seed;
+    const MeasureOptions measure_options =
+        measure_options_of(number, repeat, min_repeat_ms, timeout_s, build_workers, seed);
 
     py::gil_scoped_release release;
     std::unique_ptr<CostModel> model;  // null: make_tuner's default (rank, or random without XGBoost)
