@@ -78,6 +78,7 @@ class CodeGenLLVM {
                                          const std::vector<llvm::Type*>& params);
   llvm::AllocaInst* entry_alloca(llvm::Type* t, llvm::Value* count, uint64_t align);
   llvm::FunctionCallee runtime_function(const char* name, llvm::Type* ret, std::vector<llvm::Type*> params);
+  llvm::FunctionCallee runtime_free();  // te_runtime_free, its pointer marked nocapture
   void bind(const VarNode* v, llvm::Value* value);
   void unbind(const VarNode* v);
   void set_function_attributes(llvm::Function* f);

@@ -87,6 +87,16 @@ llvm::FunctionCallee CodeGenLLVM::runtime_function(const char* name, llvm::Type*
   return module_->getOrInsertFunction(name, llvm::FunctionType::get(ret, params, false));
 }
 
+// te_runtime_free keeps no copy of the pointer (it is free()). Declared so, a heap buffer
+// does not "escape" into it, and LLVM knows the buffer aliases none of the pointers a
+// parallel body loads from its closure (LICM keeps an output's stores in a loop that reads
+// a buffer which may alias it).
+llvm::FunctionCallee CodeGenLLVM::runtime_free() {
+  llvm::FunctionCallee free_fn = runtime_function("te_runtime_free", builder_.getVoidTy(), {builder_.getPtrTy()});
+  if (auto* fn = llvm::dyn_cast<llvm::Function>(free_fn.getCallee())) fn->addParamAttr(0, llvm::Attribute::NoCapture);
+  return free_fn;
+}
+
 CodegenResult CodeGenLLVM::run() {
   module_ = std::make_unique<llvm::Module>(func_.name, ctx_);
   module_->setTargetTriple(cpu_.triple);
@@ -302,7 +312,7 @@ void CodeGenLLVM::emit_return_if(llvm::Value* failed, llvm::Value* status) {
   auto* ok_bb = llvm::BasicBlock::Create(ctx_, "ok", f);
   builder_.CreateCondBr(failed, fail_bb, ok_bb, llvm::MDBuilder(ctx_).createUnlikelyBranchWeights());
   builder_.SetInsertPoint(fail_bb);
-  llvm::FunctionCallee free_fn = runtime_function("te_runtime_free", builder_.getVoidTy(), {builder_.getPtrTy()});
+  llvm::FunctionCallee free_fn = runtime_free();
   for (auto it = state_.heap_buffers.rbegin(); it != state_.heap_buffers.rend(); ++it) builder_.CreateCall(free_fn, {*it});
   builder_.CreateRet(status);
   builder_.SetInsertPoint(ok_bb);
@@ -345,14 +355,16 @@ void CodeGenLLVM::emit_allocate(const AllocateNode* op) {
   llvm::Value* bytes = llvm::ConstantInt::get(i64, elem.bytes() * op->dtype.lanes);
   for (const Expr& e : op->extents) bytes = builder_.CreateMul(bytes, emit_cast(e.dtype(), DataType::int64(), emit(e)));
   llvm::FunctionCallee alloc_fn = runtime_function("te_runtime_alloc", builder_.getPtrTy(), {i64});
-  llvm::Value* buffer = builder_.CreateCall(alloc_fn, {bytes}, op->buffer.name());
+  llvm::CallInst* buffer = builder_.CreateCall(alloc_fn, {bytes}, op->buffer.name());
+  buffer->addRetAttr(llvm::Attribute::NoAlias);  // fresh memory from aligned_alloc(64, ...)
+  buffer->addRetAttr(llvm::Attribute::getWithAlignment(ctx_, llvm::Align(64)));
   emit_return_if(builder_.CreateIsNull(buffer), builder_.getInt32(-1));
   state_.heap_buffers.push_back(buffer);
   bind(op->buffer.get(), buffer);
   emit(op->body);
   unbind(op->buffer.get());
   state_.heap_buffers.pop_back();
-  builder_.CreateCall(runtime_function("te_runtime_free", builder_.getVoidTy(), {builder_.getPtrTy()}), {buffer});
+  builder_.CreateCall(runtime_free(), {buffer});
 }
 
 void CodeGenLLVM::emit_if(const IfThenElseNode* op) {
