@@ -1,7 +1,7 @@
 #!/bin/bash
 # Regenerates the committed CPU tuning logs (tuning_logs/README.md says which command made each
 # one; this runs them in one go, on an idle machine: tuning measures wall-clock time, and a
-# loaded machine ranks configs wrongly). 2 threads. Takes about 20 minutes on the idle 2-core machine.
+# loaded machine ranks configs wrongly). 2 threads. Takes about 20 minutes on the idle 2-core machine B, about 70 on machine C (GEMM 39).
 #
 #   bash bench/tune_committed_logs.sh [PART ...]     PART: conv-nchwc memops norm ansor gemm conv
 #                                                    (default: all, in that order)
@@ -41,7 +41,8 @@ for part in $parts; do
       tune --op matmul --shape m=512,n=512,k=512 --trials 300 --log tuning_logs/gemm_llvm.jsonl
       tune --op matmul --shape m=1024,n=1024,k=1024 --trials 300 --log tuning_logs/gemm_llvm.jsonl
       tune --op matmul --shape m=2048,n=2048,k=2048 --trials 300 --log tuning_logs/gemm_llvm.jsonl ;;
-    conv)  # resumed: ResNet-18 C1-C12 in NCHW (conv2d), 1800 trials tuned before
+    conv)  # ResNet-18 C1-C12 in NCHW (conv2d)
+      fresh tuning_logs/resnet18_conv_llvm.jsonl
       tune --workloads resnet18-conv --trials 2400 --log tuning_logs/resnet18_conv_llvm.jsonl ;;
     *) echo "tune_committed_logs.sh: unknown part '$part' (conv-nchwc memops norm ansor gemm conv)" >&2; exit 2 ;;
   esac
