@@ -5,6 +5,7 @@
 // where the transpose applies; the loops it must leave alone are checked to still be right.
 #include <cstring>
 
+#include "te/ops.h"
 #include "test_codegen_util.h"
 
 namespace te::testing {
@@ -30,14 +31,20 @@ Module transpose_module(const TransposeCase& c, int outer = 1) {
   return compile(make_func("transpose", {In, Out}, loop(o, outer, loop(k, c.extent, body))));
 }
 
+// What the loop must become: all tiles, tiles then a tail of iterations as written, or as written.
+enum class Expect { kTransposed, kTransposedWithTail, kAsWritten };
+
 template <typename T>
-void check_transpose(const TransposeCase& c, int outer, bool expect_transposed) {
+void check_transpose(const TransposeCase& c, int outer, Expect expect) {
   const int in_size = outer * (c.lanes * c.stride + c.extent), out_size = outer * (c.extent * c.out_step + c.lanes);
   Module m = transpose_module(c, outer);
   const std::string ll = m.get_source("ll");
-  if (expect_transposed) {
+  if (expect == Expect::kTransposed) {
     EXPECT_EQ(ll.find("masked.gather"), std::string::npos) << "a transposing loop still gathers";
     EXPECT_NE(ll.find("shufflevector"), std::string::npos);
+  } else if (expect == Expect::kTransposedWithTail) {
+    EXPECT_NE(ll.find("shufflevector"), std::string::npos) << "the full blocks were expected transposed";
+    EXPECT_NE(ll.find("masked.gather"), std::string::npos) << "the tail iterations were expected as written";
   } else {
     EXPECT_NE(ll.find("masked.gather"), std::string::npos) << "the loop was expected to stay as written";
   }
@@ -58,31 +65,55 @@ void check_transpose(const TransposeCase& c, int outer, bool expect_transposed) 
 
 TEST(CodegenTranspose, PanelPackOfBTransposedIsRowLoadsAndShuffles) {
   // batch_matmul NT's packing: 32-column panels of B^T, B rows 64 apart (attention's k = 64).
-  check_transpose<float>({DataType::float32(), 64, 32, 64, 32}, 3, true);
+  check_transpose<float>({DataType::float32(), 64, 32, 64, 32}, 3, Expect::kTransposed);
   // One 16-lane block, a longer row, an output row longer than the lanes.
-  check_transpose<float>({DataType::float32(), 32, 16, 100, 40}, 2, true);
+  check_transpose<float>({DataType::float32(), 32, 16, 100, 40}, 2, Expect::kTransposed);
 }
 
 TEST(CodegenTranspose, LayoutChangeToBlockedChannelsAndBack) {
   // NCHW -> NCHW16c: lanes are 16 channels, H*W = 49 apart; k walks w (store step 16).
-  check_transpose<float>({DataType::float32(), 48, 16, 49, 16}, 4, true);
+  check_transpose<float>({DataType::float32(), 48, 16, 49, 16}, 4, Expect::kTransposed);
   // NCHW16c -> NCHW: lanes are 16 consecutive w of one channel (16 apart in the input), k walks
   // the 16 channels of a block (store step H*W).
-  check_transpose<float>({DataType::float32(), 16, 16, 16, 56}, 2, true);
+  check_transpose<float>({DataType::float32(), 16, 16, 16, 56}, 2, Expect::kTransposed);
 }
 
 TEST(CodegenTranspose, OtherElementTypes) {
-  check_transpose<int32_t>({DataType::int32(), 32, 32, 33, 32}, 2, true);
-  check_transpose<double>({DataType::float64(), 16, 16, 20, 16}, 2, true);
+  check_transpose<int32_t>({DataType::int32(), 32, 32, 33, 32}, 2, Expect::kTransposed);
+  check_transpose<double>({DataType::float64(), 16, 16, 20, 16}, 2, Expect::kTransposed);
 }
 
 TEST(CodegenTranspose, LoopsNotOfTheFormAreEmittedAsWritten) {
-  // An extent that is not a multiple of the block, lanes that are not, a stride below the
-  // block (rows would overlap less than a block): the loop stays as it was and is still right.
-  check_transpose<float>({DataType::float32(), 40, 32, 64, 32}, 2, false);
-  check_transpose<float>({DataType::float32(), 64, 12, 64, 12}, 2, false);
-  check_transpose<float>({DataType::float32(), 32, 16, 5, 16}, 2, false);
-  check_transpose<float>({DataType::float32(), 7, 16, 64, 16}, 1, false);
+  // Lanes that are not a multiple of the block, a stride below the block (rows would overlap
+  // less than a block), fewer iterations than a block: the loop stays as it was and is right.
+  check_transpose<float>({DataType::float32(), 64, 12, 64, 12}, 2, Expect::kAsWritten);
+  check_transpose<float>({DataType::float32(), 32, 16, 5, 16}, 2, Expect::kAsWritten);
+  check_transpose<float>({DataType::float32(), 7, 16, 64, 16}, 1, Expect::kAsWritten);
+}
+
+TEST(CodegenTranspose, AnExtentWithATailTransposesTheFullBlocks) {
+  // 60 iterations: 3 tiles of 16 and 12 left on AVX-512, 7 tiles of 8 and 4 left on AVX2 (a row
+  // of 56 pixels in NCHW -> NCHW16c is the case that matters).
+  check_transpose<float>({DataType::float32(), 60, 32, 64, 32}, 2, Expect::kTransposedWithTail);
+  check_transpose<float>({DataType::float32(), 60, 16, 3136, 16}, 3, Expect::kTransposedWithTail);
+}
+
+TEST(CodegenTranspose, LayoutTransformWithInt64IndicesOfInt32Parts) {
+  // nchw_to_nchwc's store index is `fused*50176 + int64(k*896) + int64(l*16)`: int32 parts under
+  // int64 casts, which the step analysis must see through (it did not: every pixel gathered).
+  Tensor x = placeholder({1, 32, 56, 56}, DataType::float32(), "X");
+  Tensor t = ops::nchw_to_nchwc(x, 16);
+  Module m = build(ops::schedule_layout_transform(t), {x, t}, "llvm", "to_nchwc");
+  const std::string ll = m.get_source("ll");
+  EXPECT_TRUE(ll.find("load <16 x float>") != std::string::npos || ll.find("load <8 x float>") != std::string::npos)
+      << "no contiguous row loads: the transform was not transposed in registers";
+  NDArray in = random_array({1, 32, 56, 56}, DataType::float32(), 7), out = NDArray::empty({1, 2, 56, 56, 16});
+  out.fill_poison();
+  m({in, out});
+  for (int c = 0; c < 32; ++c)
+    for (int p = 0; p < 56 * 56; ++p)
+      ASSERT_EQ(out.data_as<float>()[(c / 16) * 56 * 56 * 16 + p * 16 + c % 16], in.data_as<float>()[c * 56 * 56 + p])
+          << "channel " << c << " pixel " << p;
 }
 
 TEST(CodegenTranspose, SameBufferAndNonUnitLoadStepAreNotTransposed) {

@@ -8,26 +8,49 @@
 // contiguous elements of T (T[Y(k0) + l*stride + 0..B-1]), column j of it the B lanes stored at
 // k0 + j. So: B contiguous row loads, a transpose in registers (log2 B rounds of B two-input
 // shuffles), B contiguous stores — instead of L/B gathers of B elements each, which cost about a
-// cycle per element on Intel cores. E and L must be multiples of B (else the loop is emitted as
-// written). The same elements are read and written as by the loop; only the order of the
+// cycle per element on Intel cores. L must be a multiple of B and E at least B; the last E mod B
+// iterations (a row of 56 pixels: 3 tiles and 8 iterations) run as written, after the tiles. The same elements are read and written as by the loop; only the order of the
 // loads and stores changes, so S and T must be different buffers.
 #include <llvm/IR/Constants.h>
 
 #include "codegen/llvm/codegen_llvm_impl.h"
 #include "codegen/llvm/target_machine.h"
 #include "ir/simplify.h"
+#include "te/ir_functor.h"
 
 namespace te::llvm_backend {
 namespace {
 
 Expr int_const(DataType t, int64_t value) { return IntImmNode::make(t, value); }
 
+// Index arithmetic flattened to int64 keeps its per-dimension parts in int32 under a cast
+// (`int64(l) + int64(k*56)`), and simplify does not see through the casts (int32 could wrap).
+// The parts are bounded by the shape, so no wrap happens: rebuild them in int64.
+class WidenIndexCasts : public IRMutator {
+ protected:
+  Expr mutate_node(const CastNode* op, const Expr& self) override {
+    const DataType from = op->value.dtype(), to = op->dtype;
+    if (to.code != DataType::kInt || from.code != DataType::kInt || from.bits >= to.bits || to.lanes != 1) return self;
+    return widen(op->value, to);
+  }
+
+ private:
+  static Expr widen(const Expr& e, DataType to) {
+    if (const auto* imm = e.as<IntImmNode>()) return int_const(to, imm->value);
+    if (const auto* add = e.as<AddNode>()) return AddNode::make(widen(add->a, to), widen(add->b, to));
+    if (const auto* sub = e.as<SubNode>()) return SubNode::make(widen(sub->a, to), widen(sub->b, to));
+    if (const auto* mul = e.as<MulNode>()) return MulNode::make(widen(mul->a, to), widen(mul->b, to));
+    return CastNode::make(to, e);
+  }
+};
+
 // c when e(v + 1) - e(v) simplifies to the constant c and e - c*v no longer uses v.
-std::optional<int64_t> linear_coefficient(const Expr& e, const Var& v) {
-  Expr next = substitute(e, {{v.get(), v + int_const(v.dtype(), 1)}});
+std::optional<int64_t> linear_coefficient(const Expr& index, const Var& v) {
+  const Expr e = WidenIndexCasts().mutate(index);
+  Expr next = WidenIndexCasts().mutate(substitute(index, {{v.get(), v + int_const(v.dtype(), 1)}}));
   const std::optional<int64_t> c = simplify_to_const(next - e);
   if (!c) return std::nullopt;
-  Expr rest = simplify(e - int_const(v.dtype(), *c) * v);
+  Expr rest = simplify(WidenIndexCasts().mutate(e - int_const(v.dtype(), *c) * v));
   if (uses_var(rest, [&](const VarNode* u) { return u == v.get(); })) return std::nullopt;
   return *c;
 }
@@ -76,7 +99,7 @@ bool CodeGenLLVM::try_emit_transpose_loop(const ForNode* op) {
   if (load_ramp == nullptr || t.code == DataType::kBool || !is_one(store_ramp->stride)) return false;
   const int64_t* stride = as_const_int(load_ramp->stride);
   const int b = transpose_block(t.bits);
-  if (stride == nullptr || b == 0 || *stride < b || t.lanes % b != 0 || *extent % b != 0 || *extent < b) return false;
+  if (stride == nullptr || b == 0 || *stride < b || t.lanes % b != 0 || *extent < b) return false;
   const Var& k = op->loop_var;
   std::optional<int64_t> load_step = linear_coefficient(load_ramp->base, k);
   std::optional<int64_t> store_step = linear_coefficient(store_ramp->base, k);
@@ -91,8 +114,9 @@ bool CodeGenLLVM::try_emit_transpose_loop(const ForNode* op) {
   llvm::Type* row_llvm = llvm_type(row_type);
   const llvm::Align align(uint64_t(t.bytes()));
   llvm::Value* begin = llvm::ConstantInt::get(llvm_type(k.dtype()), 0);
-  llvm::Value* end = llvm::ConstantInt::get(llvm_type(k.dtype()), uint64_t(*extent / b));
-  emit_serial_loop(block, begin, end, ForKind::kSerial, *extent / b, [&] {
+  const int64_t blocks = *extent / b, tail = *extent % b;
+  llvm::Value* end = llvm::ConstantInt::get(llvm_type(k.dtype()), uint64_t(blocks));
+  emit_serial_loop(block, begin, end, ForKind::kSerial, blocks, [&] {
     for (int g = 0; g < t.lanes / b; ++g) {
       std::vector<llvm::Value*> rows;
       for (int r = 0; r < b; ++r) {
@@ -110,6 +134,11 @@ bool CodeGenLLVM::try_emit_transpose_loop(const ForNode* op) {
       }
     }
   });
+  if (tail > 0) {  // the last E mod B iterations as written (a 56-wide row: 3 tiles + 8)
+    llvm::Value* tail_begin = emit(simplify(op->min + int_const(k.dtype(), blocks * b)));
+    llvm::Value* tail_end = emit(simplify(op->min + op->extent));
+    emit_serial_loop(k, tail_begin, tail_end, ForKind::kSerial, tail, op->body);
+  }
   return true;
 }
 
