@@ -9,8 +9,9 @@
 // k0 + j. So: B contiguous row loads, a transpose in registers (log2 B rounds of B two-input
 // shuffles), B contiguous stores — instead of L/B gathers of B elements each, which cost about a
 // cycle per element on Intel cores. L must be a multiple of B and E at least B; the last E mod B
-// iterations (a row of 56 pixels: 3 tiles and 8 iterations) run as written, after the tiles. The same elements are read and written as by the loop; only the order of the
-// loads and stores changes, so S and T must be different buffers.
+// iterations (a row of 56 pixels: 3 tiles and 8 iterations) run as written, after the tiles.
+// The same elements are read and written as by the loop; only the order of the loads and
+// stores changes, so S and T must be different buffers.
 #include <llvm/IR/Constants.h>
 
 #include "codegen/llvm/codegen_llvm_impl.h"
@@ -46,11 +47,11 @@ class WidenIndexCasts : public IRMutator {
 
 // c when e(v + 1) - e(v) simplifies to the constant c and e - c*v no longer uses v.
 std::optional<int64_t> linear_coefficient(const Expr& index, const Var& v) {
-  const Expr e = WidenIndexCasts().mutate(index);
-  Expr next = WidenIndexCasts().mutate(substitute(index, {{v.get(), v + int_const(v.dtype(), 1)}}));
-  const std::optional<int64_t> c = simplify_to_const(next - e);
+  auto widened = [](const Expr& x) { return WidenIndexCasts().mutate(x); };
+  const Expr e = widened(index);
+  const std::optional<int64_t> c = simplify_to_const(widened(substitute(index, {{v.get(), v + int_const(v.dtype(), 1)}})) - e);
   if (!c) return std::nullopt;
-  Expr rest = simplify(WidenIndexCasts().mutate(e - int_const(v.dtype(), *c) * v));
+  Expr rest = simplify(widened(e - int_const(v.dtype(), *c) * v));  // c*v is int32: cast again
   if (uses_var(rest, [&](const VarNode* u) { return u == v.get(); })) return std::nullopt;
   return *c;
 }
