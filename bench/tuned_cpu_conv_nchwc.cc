@@ -44,23 +44,11 @@ struct Row {
 };
 std::vector<Row> rows;
 
-// A layout transform `out` of `in` as a kernel: the outer two axes fused and parallel, the
-// innermost vectorized (a pure copy: either its reads or its writes are strided).
+// A layout transform `out` of `in` as a kernel, scheduled as the library schedules it
+// (te::ops::schedule_layout_transform: the unpack to NCHW as register transposes).
 te::Module build_transform(const te::Tensor& in, const te::Tensor& out, const char* name) {
-  te::Schedule s = te::create_schedule({out.op()});
-  te::Stage st = s[out];
-  const auto* op = out.op().as<te::ComputeOpNode>();
-  st.parallel(st.fuse(op->axis[0], op->axis[1]));
-  const te::IterVar& inner = op->axis.back();
-  if (*te::as_const_int(inner->dom.extent) <= 64) {
-    st.vectorize(inner);
-  } else {  // te vectorizes at most 64 lanes (C1's 112-wide output rows)
-    auto [rows, lanes] = st.split(inner, 16);
-    st.vectorize(lanes);
-  }
-  return te::build(s, {in, out}, "llvm", name);
+  return te::build(te::ops::schedule_layout_transform(out), {in, out}, "llvm", name);
 }
-
 
 }  // namespace
 

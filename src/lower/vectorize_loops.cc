@@ -100,6 +100,17 @@ class Vectorizer : public IRMutator {
   Expr mutate_node(const CastNode* op, const Expr& self) override {
     Expr v = mutate(op->value);
     if (v.same_as(op->value)) return self;
+    // A widening integer cast of a ramp is a ramp of the wider type: index arithmetic flattened
+    // to int64 keeps its per-dimension parts in int32 under a cast (`int64(l) + ...`), and a
+    // store index must stay a ramp to be seen as contiguous. The int32 lanes do not wrap: each
+    // is a value the scalar loop computes too.
+    const auto* ramp = v.as<RampNode>();
+    const DataType from = op->value.dtype(), to = op->dtype;
+    if (ramp && from.code == DataType::kInt && to.code == DataType::kInt && to.bits > from.bits) {
+      const int64_t* stride = as_const_int(ramp->stride);
+      Expr wide_stride = stride ? make_const(to, *stride) : CastNode::make(to, ramp->stride);
+      return RampNode::make(CastNode::make(to, ramp->base), wide_stride, ramp->lanes);
+    }
     return CastNode::make(op->dtype.with_lanes(v.dtype().lanes), v);
   }
   Expr mutate_node(const CallNode* op, const Expr& self) override {

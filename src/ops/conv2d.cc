@@ -206,6 +206,17 @@ int64_t preferred_x_tile(int64_t width) {
   return 16;
 }
 
+// The width of the blocked tile whose unpack is one vector per channel when unpack_rows is set:
+// the whole row up to 64 pixels (te's widest vector), else its largest divisor up to 64 that
+// is a multiple of 4 (the narrowest register transpose), else of 1.
+int64_t conv_unpack_width(int64_t ow) {
+  if (ow <= 64) return ow;
+  for (int64_t multiple : {4, 1})
+    for (int64_t width = 64; width >= multiple; --width)
+      if (ow % width == 0 && width % multiple == 0) return width;
+  return 1;
+}
+
 // CPU schedule: the NCHW output is tiled over (k, y, x); each tile's blocked convolution is
 // computed at the tile (compute_at), so its tk/16 x ty x tx vectors of 16 channels are the
 // register accumulators of the micro-kernel: per (c, r, s), one or more weight vectors and ty*tx
@@ -228,8 +239,18 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
   const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
   const bool parallel = cfg.define_knob("parallel", {1, 0}) == 1;
   // Unpacking a tile into NCHW: 1 vectorizes along x (contiguous stores, strided loads from the
-  // blocked tile), 0 copies element by element.
-  const bool vectorize_unpack = cfg.define_knob("vectorize_unpack", {0, 1}) == 1;
+  // blocked tile), 0 copies element by element, 2 is 1 with the 16 channels of a block as the
+  // serial loop around the x vector — a transpose, which the LLVM backend emits as register
+  // tile transposes (codegen_llvm_transpose.cc) where tx is a multiple of 4. The unpack costs
+  // about as much as the arithmetic on the 1x1 layers (C = 64: 4 FMAs per 16 outputs).
+  const int64_t vectorize_unpack = cfg.define_knob("vectorize_unpack", {0, 1, 2});
+  // 1: the blocked tile spans a whole row piece (unpack_width: 56 of a 56-wide row, 56 of 112)
+  // and its register tiles of tile_x pixels are a loop inside it, so the unpack transposes rows
+  // of 56 (8-lane tiles) however narrow the register tile (7 or 14 pixels: no 4-lane tiles);
+  // 2: the same with the register tiles inside the outer input-channel loop, so one chunk of
+  // input rows is read along the whole row piece before the next (C3: 0.19 -> 0.17 ms).
+  const int64_t unpack_rows = cfg.define_knob("unpack_rows", {0, 1, 2});
+  const int64_t unpack_width = conv_unpack_width(ow);
 
   BlockedConv bc = make_blocked_conv(cs, bias_relu);
   Schedule s = create_schedule({bc.out.op()});
@@ -245,10 +266,15 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
 
   Stage out = s[bc.out];
   const ComputeOpNode* op = compute_of(out);
+  const std::vector<int64_t> out_tile_x = unpack_rows != 0 ? std::vector<int64_t>{ow / unpack_width, unpack_width} : tile_x;
   const std::vector<IterVar> tiled =
-      tile_conv_output(out, op->axis[0], op->axis[1], op->axis[2], op->axis[3], tile_k, tile_y, tile_x, order);
+      tile_conv_output(out, op->axis[0], op->axis[1], op->axis[2], op->axis[3], tile_k, tile_y, out_tile_x, order);
   if (parallel) out.parallel(out.fuse(tiled[0], tiled[1]));
-  if (vectorize_unpack) out.vectorize(tiled[6]);
+  if (vectorize_unpack == 2) {
+    auto [k_block, k_lane] = out.split(tiled[4], kConv2dChannelBlock);
+    out.reorder({k_block, tiled[5], k_lane, tiled[6]});
+  }
+  if (vectorize_unpack != 0) out.vectorize(tiled[6]);
 
   Stage blk = s[bc.blocked];
   blk.compute_at(out, tiled[3]);
@@ -257,14 +283,24 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
   const IterVar &ry = bop->reduce_axis[1], &rx = bop->reduce_axis[2];
   std::vector<IterVar> order_blk = reduce_order == 0 ? std::vector<IterVar>{cs_axes[0], ry, rx, cs_axes[1]}
                                                      : std::vector<IterVar>{cs_axes[0], cs_axes[1], ry, rx};
-  for (size_t a = 0; a < 5; ++a) order_blk.push_back(bop->axis[a]);  // n, kb, y, x, kk
+  IterVar register_x = bop->axis[3];
+  if (unpack_rows != 0 && tile_x.back() < unpack_width) {  // register tiles of tile_x pixels
+    auto [x_outer, x_inner] = blk.split(bop->axis[3], tile_x.back());
+    order_blk.insert(order_blk.begin() + (unpack_rows == 2 ? 1 : 0), x_outer);
+    register_x = x_inner;
+  }
+  // n, y, x, kb, kk: the channel blocks innermost, so each broadcast input feeds the tile's
+  // tk/16 FMAs at once (with kb outside x, LLVM keeps a whole row of broadcasts live across
+  // the blocks: 28 accumulators + 14 broadcasts spilled on every reduction step).
+  for (const IterVar& axis : {bop->axis[0], bop->axis[2], register_x, bop->axis[1], bop->axis[4]})
+    order_blk.push_back(axis);
   blk.reorder(order_blk);
   blk.vectorize(bop->axis[4]);
   if (unroll) {
     const int64_t blocks_per_tile = std::max<int64_t>(1, std::min(tile_k.back(), cs.k) / kConv2dChannelBlock);
-    unroll_within(blk, {{bop->axis[3], std::min(tile_x.back(), ow)},
-                        {bop->axis[2], std::min(tile_y.back(), oh)},
-                        {bop->axis[1], blocks_per_tile}});
+    unroll_within(blk, {{bop->axis[1], blocks_per_tile},
+                        {register_x, std::min(tile_x.back(), ow)},
+                        {bop->axis[2], std::min(tile_y.back(), oh)}});
   }
   if (bias_relu) return {s, {bc.data, bc.wpack, bc.bias, bc.out}};
   return {s, {bc.data, bc.wpack, bc.out}};

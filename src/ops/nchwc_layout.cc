@@ -3,10 +3,54 @@
 // depthwise_pack_weight): each is built as its own kernel so that its time is reported apart
 // from the operator's, as oneDNN's reorders are; and the NCHW16c shape of the memory-bound
 // blocked templates.
+#include <algorithm>
+
 #include "ops/templates.h"
 #include "te/ops.h"
 
 namespace te::ops {
+
+namespace {
+
+// The largest divisor of `extent` up to 64 (te's widest vector), a multiple of `multiple_of`
+// where there is one; 0 where none is.
+int64_t vector_piece(int64_t extent, int64_t multiple_of) {
+  for (int64_t piece = std::min<int64_t>(extent, 64); piece >= multiple_of; --piece)
+    if (extent % piece == 0 && piece % multiple_of == 0) return piece;
+  return 0;
+}
+
+// NCHW{b}c -> NCHW as a transpose: for each row (n, c/b, h) of pixels, the b channels of the
+// block are a serial loop k around a vector of pixels. Lane w of iteration k reads
+// in[.., w, k] (stride b) and writes out[.., c*b + k, .., w] (contiguous): the LLVM backend
+// emits that loop as b x b register transposes of contiguous loads and stores
+// (codegen_llvm_transpose.cc) where the vector is whole tiles of 16, 8 or 4 pixels (rows of
+// 112, 56, 28); otherwise it is the same loop with strided loads.
+bool schedule_unpack_transposed(const ComputeOpNode* op, const Tensor& transform, Stage& st) {
+  const std::vector<Tensor> inputs = transform.op()->input_tensors();
+  if (op->axis.size() != 4 || inputs.size() != 1 || inputs[0].ndim() != 5) return false;
+  const int64_t* block = as_const_int(inputs[0].shape()[4]);
+  const int64_t* width = as_const_int(op->axis[3]->dom.extent);
+  if (!block || !width || *block < 8) return false;
+  int64_t piece = 0;
+  for (int64_t tile : {16, 8, 4})
+    if (piece == 0) piece = vector_piece(*width, tile);
+  if (piece == 0) return false;  // 14- and 7-wide rows: the default form is as fast
+  auto [c_outer, c_inner] = st.split(op->axis[1], *block);
+  IterVar pixels = op->axis[3];
+  if (piece < *width) {
+    auto [w_outer, w_inner] = st.split(op->axis[3], piece);
+    st.reorder({op->axis[0], c_outer, op->axis[2], w_outer, c_inner, w_inner});
+    pixels = w_inner;
+  } else {
+    st.reorder({op->axis[0], c_outer, op->axis[2], c_inner, op->axis[3]});
+  }
+  st.vectorize(pixels);
+  st.parallel(st.fuse(op->axis[0], c_outer));
+  return true;
+}
+
+}  // namespace
 
 Schedule schedule_layout_transform(const Tensor& transform) {
   const ComputeOpNode* op = transform.op().as<ComputeOpNode>();
@@ -14,15 +58,14 @@ Schedule schedule_layout_transform(const Tensor& transform) {
     fail("schedule_layout_transform: ", transform.name(), " is not a layout transform (a compute of rank >= 3)");
   Schedule s = create_schedule({transform.op()});
   Stage st = s[transform];
+  if (schedule_unpack_transposed(op, transform, st)) return s;
   // The innermost axis vectorized (the block: one vector of the blocked side, the NCHW side then
   // read with a stride; or an NCHW row, in pieces of its largest divisor up to 64 lanes, the
   // widest vector te makes), the outer two fused into the parallel loop.
   const IterVar& inner = op->axis.back();
   const int64_t* extent = as_const_int(inner->dom.extent);
   if (extent && *extent > 64) {
-    int64_t piece = 64;
-    while (*extent % piece != 0) --piece;
-    st.vectorize(st.split(inner, piece).second);
+    st.vectorize(st.split(inner, vector_piece(*extent, 1)).second);
   } else {
     st.vectorize(inner);
   }

@@ -81,6 +81,23 @@ TEST(LowerVectorize, LetSelectCastAreWidened) {
   }
 }
 
+// Indices flattened to int64 keep int32 parts under casts: C[int64(i*8) + int64(j)] with j
+// vectorized must still be a ramp store (a cast of a ramp is a ramp of the wider type), or the
+// loop is refused as a scatter and stays serial.
+TEST(LowerVectorize, WideningCastOfTheLaneIndexStaysARamp) {
+  Var a("A", DataType::handle()), c("C", DataType::handle());
+  Var i("i"), j("j");
+  const DataType i64 = DataType::int64();
+  Expr idx = cast(i64, i * 8) + cast(i64, j);
+  Stmt store = StoreNode::make(c, f32_load(a, cast(i64, j * 4) + cast(i64, i)), idx);
+  Stmt input = ForNode::make(i, Expr(0), Expr(4), ForKind::kSerial,
+                             ForNode::make(j, Expr(0), Expr(8), ForKind::kVectorized, store));
+  Stmt output = vectorize_loops(input);
+  EXPECT_EQ(count_for(output, ForKind::kVectorized), 0) << output;
+  EXPECT_EQ(vector_stores(output, 8), 1) << output;
+  expect_same_results(input, output, {{a, 40}, {c, 32}});
+}
+
 // Reduction over the vectorized axis: every lane writes C[i] — a race; the loop stays serial.
 TEST(LowerVectorize, StoreToAnInvariantIndexStaysSerial) {
   Var a("A", DataType::handle()), c("C", DataType::handle());

@@ -125,6 +125,30 @@ TEST(OpsConv2d, PackWeight) {
                   "must be constant");
 }
 
+// Every unpack form of the CPU template (vectorize_unpack x unpack_rows) on a 1x1 layer with
+// 28-wide rows and register tiles of 7 pixels: each matches the reference (outputs poisoned),
+// and the transposing ones over whole rows are register transposes (no gather left).
+TEST(OpsConv2d, LlvmUnpackFormsMatchAndTransposeWholeRows) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("conv2d", {1, 16, 6, 28, 32, 1, 1, 1, 0}, "llvm");
+  const Reference ref = make_reference(task.default_instance(), 9);
+  for (int vectorize_unpack : {0, 1, 2})
+    for (int unpack_rows : {0, 1, 2}) {
+      const std::string json =
+          "{\"tile_k\":1,\"tile_y\":0,\"tile_c\":0,\"reduce_order\":0,\"order\":0,\"inline_pad\":0,"
+          "\"unroll\":0,\"parallel\":0,\"tile_x\":" + std::string(unpack_rows ? "1" : "0") +
+                               ",\"vectorize_unpack\":" + std::to_string(vectorize_unpack) +
+                               ",\"unpack_rows\":" + std::to_string(unpack_rows) + "}";
+      Instance inst = task.instantiate(task.space.from_json(json));
+      EXPECT_EQ(build_run_compare(inst, "llvm", ref), "") << json;
+      if (vectorize_unpack == 2 && unpack_rows != 0) {
+        const std::string ll = build(inst.schedule, inst.args, "llvm", "conv").get_source("ll");
+        EXPECT_NE(ll.find("shufflevector"), std::string::npos) << json;
+        EXPECT_EQ(ll.find("masked.gather"), std::string::npos) << json;
+      }
+    }
+}
+
 TEST(OpsConv2d, LlvmRandomConfigsStride2Pad1) { sweep_llvm_configs("conv2d", {1, 3, 13, 11, 4, 3, 3, 2, 1}, 30, 424242); }
 
 TEST(OpsConv2d, LlvmRandomConfigsNonSquareKernelBatch2) { sweep_llvm_configs("conv2d", {2, 5, 9, 7, 6, 3, 2, 1, 1}, 10, 77); }

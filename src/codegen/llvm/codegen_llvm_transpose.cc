@@ -99,7 +99,10 @@ bool CodeGenLLVM::try_emit_transpose_loop(const ForNode* op) {
   const DataType t = load->dtype;
   if (load_ramp == nullptr || t.code == DataType::kBool || !is_one(store_ramp->stride)) return false;
   const int64_t* stride = as_const_int(load_ramp->stride);
-  const int b = transpose_block(t.bits);
+  int b = transpose_block(t.bits);
+  // A row of 56 pixels is not whole 16-lane tiles but is whole 8-lane ones: narrower tiles
+  // (half registers) still beat a gather per vector.
+  while (b > 4 && t.lanes % b != 0) b /= 2;
   if (stride == nullptr || b == 0 || *stride < b || t.lanes % b != 0 || *extent < b) return false;
   const Var& k = op->loop_var;
   std::optional<int64_t> load_step = linear_coefficient(load_ramp->base, k);
