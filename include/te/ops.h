@@ -116,8 +116,9 @@ Tensor pool2d_nchwc(const Tensor& data, const std::string& kind, int64_t kernel,
 // The layout transforms (each a compute to build as its own kernel, timed apart from the
 // operator): NCHW -> NCHW{block}c (te::Error unless block divides C) and NCHW{b}c -> NCHW.
 // schedule_layout_transform gives either (and depthwise_pack_weight) a CPU schedule: the outer
-// two axes fused and parallel, the innermost vectorized; NCHW{b}c -> NCHW with rows of a
-// multiple of 4 pixels as a transpose (the b channels a serial loop around a row of pixels).
+// two axes fused and parallel, the innermost vectorized; NCHW{b}c -> NCHW with planes of a
+// multiple of 4 pixels as a transpose (the b channels a serial loop around a vector of the
+// plane's pixels, h and w fused).
 Tensor nchw_to_nchwc(const Tensor& data, int64_t block, const std::string& name = "data_nchwc");
 Tensor nchwc_to_nchw(const Tensor& data, const std::string& name = "data_nchw");
 Schedule schedule_layout_transform(const Tensor& transform);

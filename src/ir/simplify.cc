@@ -589,9 +589,52 @@ Expr Simplifier::mutate_node(const SelectNode* op, const Expr& self) {
   return SelectNode::make(cond, tv, fv);
 }
 
+// e (a narrower signed integer) rebuilt in `to` term by term — int64(y*56 + x) as
+// int64(y)*56 + int64(x) — where no intermediate of e can wrap in its own type (every +, -, *
+// node's bounds fit it; floordiv/floormod by a positive constant cannot leave the range of their
+// operand). Undefined where that is not shown. Storage flattening casts each dimension's int32
+// index to int64 on its own, which hides floordiv(p, 56)*56 + floormod(p, 56) = p (a fused
+// axis) from the linear form; widened, the pair meets and merges.
+Expr Simplifier::widen_index(const Expr& e, DataType to) {
+  const DataType from = e.dtype();
+  auto fits = [&](const Expr& x) {
+    const Interval b = bound(x);
+    const int64_t lo = -(int64_t(1) << (from.bits - 1)), hi = (int64_t(1) << (from.bits - 1)) - 1;
+    return b.has_min && b.has_max && b.min >= lo && b.max <= hi;
+  };
+  auto widened_or_cast = [&](const Expr& x) {
+    Expr w = widen_index(x, to);
+    return w.defined() ? w : Expr(CastNode::make(to, x));
+  };
+  if (const auto* imm = e.as<IntImmNode>()) return int_const(to, imm->value);
+  if (e.as<VarNode>()) return CastNode::make(to, e);
+  const auto* div = e.as<FloorDivNode>();
+  const auto* mod = e.as<FloorModNode>();
+  if (div || mod) {
+    const Expr& b = div ? div->b : mod->b;
+    const auto* c = b.as<IntImmNode>();
+    if (!c || c->value <= 0) return Expr();
+    Expr a = widened_or_cast(div ? div->a : mod->a);
+    return div ? FloorDivNode::make(a, int_const(to, c->value)) : FloorModNode::make(a, int_const(to, c->value));
+  }
+  if (!e.as<AddNode>() && !e.as<SubNode>() && !e.as<MulNode>()) return Expr();
+  if (!fits(e)) return Expr();
+  if (const auto* add = e.as<AddNode>()) return AddNode::make(widened_or_cast(add->a), widened_or_cast(add->b));
+  if (const auto* sub = e.as<SubNode>()) return SubNode::make(widened_or_cast(sub->a), widened_or_cast(sub->b));
+  const auto* mul = e.as<MulNode>();
+  return MulNode::make(widened_or_cast(mul->a), widened_or_cast(mul->b));
+}
+
 Expr Simplifier::mutate_node(const CastNode* op, const Expr& self) {
   Expr value = mutate(op->value);
   if (value.dtype() == op->dtype) return value;
+  const DataType from = value.dtype(), to = op->dtype;
+  if (from.code == DataType::kInt && to.code == DataType::kInt && from.is_scalar() && to.is_scalar() &&
+      to.bits > from.bits && (value.as<AddNode>() || value.as<SubNode>() || value.as<MulNode>() ||
+                              value.as<FloorDivNode>() || value.as<FloorModNode>())) {
+    Expr widened = widen_index(value, to);
+    if (widened.defined()) return mutate(widened);
+  }
   Expr folded = fold_cast(op->dtype, value);
   if (folded.defined()) return folded;
   if (value.same_as(op->value)) return self;

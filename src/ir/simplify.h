@@ -11,6 +11,11 @@
 //     LetStmt value, and an if's condition (true in then, false in else; likely() looked
 //     through); extent-1 loops are replaced by their body, extent <= 0 loops by a no-op
 //     (Evaluate(0)), constant/variable lets are substituted, no-op Seq entries dropped;
+//   - a widening integer cast of index arithmetic (int64(y*56 + x), int64(floordiv(p, 14)*14))
+//     is distributed over its +, -, * and floordiv/floormod by positive constants where the
+//     bounds show no narrow intermediate can wrap, so storage flattening's per-dimension casts
+//     do not hide floordiv(p, w)*w + floormod(p, w) = p (a fused axis); a floordiv/floormod pair
+//     also folds when the floormod's operand differs by a multiple of the divisor;
 //   - it terminates (one bottom-up pass) and costs about one walk plus bound queries.
 // Implementation: simplify.cc (read first), simplify_fold.cc, simplify_bound.cc,
 // simplify_facts.cc, simplify_stmt.cc; shared declarations in simplify_internal.h.

@@ -350,6 +350,19 @@ void collect_linear(const Expr& e, int64_t scale, LinearForm& out) {
 
 // floordiv(x, c)*(c*k) + floormod(x, c)*k == x*k, and the same for trunc Div/Mod (C's identity
 // a == (a/b)*b + a%b). Index expressions built by split+fuse produce these pairs.
+// Whether x - y is a linear form with every coefficient and the constant multiples of c: then
+// floormod(x, c) == floormod(y, c) (the simplifier may have rewritten floormod(a*32 + b, 56)
+// into floormod(b - a*24, 56) while its floordiv partner kept a*32 + b).
+bool congruent_modulo(const Expr& x, const Expr& y, int64_t c) {
+  if (x.dtype() != y.dtype()) return false;
+  LinearForm diff = to_linear(x);
+  add_scaled(diff, to_linear(y), -1);
+  if (diff.constant % c != 0) return false;
+  for (const LinearTerm& t : diff.terms)
+    if (t.coef % c != 0) return false;
+  return true;
+}
+
 bool merge_div_mod_pair(LinearForm& f) {
   for (size_t i = 0; i < f.terms.size(); ++i) {
     const Expr& d = f.terms[i].term;
@@ -377,7 +390,8 @@ bool merge_div_mod_pair(LinearForm& f) {
         mx = op->a, mc = op->b;
       }
       const int64_t* mcv = as_const_int(mc);
-      if (!mcv || *mcv != *cv || !expr_equal(mx, x)) continue;
+      if (!mcv || *mcv != *cv) continue;
+      if (!expr_equal(mx, x) && !(floor_kind && congruent_modulo(x, mx, *cv))) continue;
       int64_t k = f.terms[j].coef;
       if (f.terms[i].coef != int64_t(uint64_t(k) * uint64_t(*cv))) continue;
       size_t hi = std::max(i, j), lo = std::min(i, j);

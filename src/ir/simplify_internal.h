@@ -138,6 +138,7 @@ class Simplifier : public IRMutator {
   Expr rewrite_vector(ExprKind k, const Expr& a, const Expr& b);
   Interval bound_uncached(const Expr& e);
   Interval var_bound(const VarNode* v);
+  Expr widen_index(const Expr& e, DataType to);
 
   // Scoped facts: a range for a variable, or a value that replaces it (let/extent-1 loops).
   struct Saved {

@@ -20,32 +20,30 @@ int64_t vector_piece(int64_t extent, int64_t multiple_of) {
   return 0;
 }
 
-// NCHW{b}c -> NCHW as a transpose: for each row (n, c/b, h) of pixels, the b channels of the
-// block are a serial loop k around a vector of pixels. Lane w of iteration k reads
-// in[.., w, k] (stride b) and writes out[.., c*b + k, .., w] (contiguous): the LLVM backend
-// emits that loop as b x b register transposes of contiguous loads and stores
-// (codegen_llvm_transpose.cc) where the vector is whole tiles of 16, 8 or 4 pixels (rows of
-// 112, 56, 28); otherwise it is the same loop with strided loads.
+// NCHW{b}c -> NCHW as a transpose: for each piece of a channel block's pixels, the b channels
+// of the block are a serial loop k around a vector of pixels. Lane p of iteration k reads
+// in[.., p, k] (stride b) and writes out[.., c*b + k, p] (contiguous): the LLVM backend emits
+// that loop as b x b register transposes of contiguous loads and stores
+// (codegen_llvm_transpose.cc) where the vector is whole tiles of 16, 8 or 4 pixels.
 bool schedule_unpack_transposed(const ComputeOpNode* op, const Tensor& transform, Stage& st) {
   const std::vector<Tensor> inputs = transform.op()->input_tensors();
   if (op->axis.size() != 4 || inputs.size() != 1 || inputs[0].ndim() != 5) return false;
   const int64_t* block = as_const_int(inputs[0].shape()[4]);
+  const int64_t* height = as_const_int(op->axis[2]->dom.extent);
   const int64_t* width = as_const_int(op->axis[3]->dom.extent);
-  if (!block || !width || *block < 8) return false;
+  if (!block || !height || !width || *block < 8) return false;
+  // The pixels of a channel are contiguous on both sides, so the h*w pixels are one axis (the
+  // simplifier folds floordiv(p, w)*w + floormod(p, w) back to p): a 14x14 plane is 196 = 7 x 28
+  // pixels, where a 14-pixel row has no 4-lane tile.
+  const int64_t pixels = *height * *width;
   int64_t piece = 0;
   for (int64_t tile : {16, 8, 4})
-    if (piece == 0) piece = vector_piece(*width, tile);
-  if (piece == 0) return false;  // 14- and 7-wide rows: the default form is as fast
+    if (piece == 0) piece = vector_piece(pixels, tile);
+  if (piece == 0) return false;  // 7x7 = 49 pixels: the default form is as fast
   auto [c_outer, c_inner] = st.split(op->axis[1], *block);
-  IterVar pixels = op->axis[3];
-  if (piece < *width) {
-    auto [w_outer, w_inner] = st.split(op->axis[3], piece);
-    st.reorder({op->axis[0], c_outer, op->axis[2], w_outer, c_inner, w_inner});
-    pixels = w_inner;
-  } else {
-    st.reorder({op->axis[0], c_outer, op->axis[2], c_inner, op->axis[3]});
-  }
-  st.vectorize(pixels);
+  auto [p_outer, p_inner] = st.split(st.fuse(op->axis[2], op->axis[3]), piece);
+  st.reorder({op->axis[0], c_outer, p_outer, c_inner, p_inner});
+  st.vectorize(p_inner);
   st.parallel(st.fuse(op->axis[0], c_outer));
   return true;
 }

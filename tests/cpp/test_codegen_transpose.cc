@@ -86,19 +86,20 @@ TEST(CodegenTranspose, LanesOfHalfOrQuarterTilesUseNarrowerTiles) {
 }
 
 // nchwc_to_nchw under schedule_layout_transform: the 16 channels of a block a serial loop
-// around a row of pixels, so the rows of 112, 56 and 28 pixels are register transposes (it was
-// a scalar loop: the int64 cast of the vectorized pixel kept the store from being a ramp); the
-// 14-wide rows keep the strided form. Every element is checked.
+// around a vector of the plane's pixels (h and w fused), so planes of a multiple of 4 pixels are
+// register transposes (it was a scalar loop: the int64 cast of the vectorized pixel kept the
+// store from being a ramp; and 14-pixel rows have no 4-lane tile, a 196-pixel plane has 28);
+// a 7x7 plane keeps the strided form. Every element is checked.
 TEST(CodegenTranspose, UnpackToNchwIsTransposedByItsDefaultSchedule) {
-  for (int64_t width : {112, 56, 28, 14}) {
-    const int64_t channels = 32, height = 3;
+  for (auto [height, width] : std::vector<std::pair<int64_t, int64_t>>{{3, 112}, {3, 56}, {3, 28}, {14, 14}, {7, 7}}) {
+    const int64_t channels = 32;
     Tensor x = placeholder({1, channels / 16, height, width, 16}, DataType::float32(), "X");
     Tensor t = ops::nchwc_to_nchw(x);
     Module m = build(ops::schedule_layout_transform(t), {x, t}, "llvm", "to_nchw");
     const std::string ll = m.get_source("ll");
-    if (width % 4 == 0)
-      EXPECT_NE(ll.find("shufflevector"), std::string::npos) << "width " << width << " was not transposed";
-    EXPECT_EQ(ll.find("masked.scatter"), std::string::npos) << "width " << width;
+    if ((height * width) % 4 == 0)
+      EXPECT_NE(ll.find("shufflevector"), std::string::npos) << height << "x" << width << " was not transposed";
+    EXPECT_EQ(ll.find("masked.scatter"), std::string::npos) << height << "x" << width;
     NDArray in = random_array({1, channels / 16, height, width, 16}, DataType::float32(), 5);
     NDArray out = NDArray::empty({1, channels, height, width});
     out.fill_poison();
@@ -107,7 +108,7 @@ TEST(CodegenTranspose, UnpackToNchwIsTransposedByItsDefaultSchedule) {
       for (int64_t p = 0; p < height * width; ++p)
         ASSERT_EQ(out.data_as<float>()[c * height * width + p],
                   in.data_as<float>()[(c / 16) * height * width * 16 + p * 16 + c % 16])
-            << "width " << width << " channel " << c << " pixel " << p;
+            << height << "x" << width << " channel " << c << " pixel " << p;
   }
 }
 

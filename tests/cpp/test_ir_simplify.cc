@@ -644,3 +644,52 @@ TEST(SimplifySpeed, LargeIndexExpressionsAreFast) {
 
 }  // namespace
 }  // namespace te
+
+namespace te {
+namespace {
+
+Expr i64(const Expr& e) { return CastNode::make(DataType::int64(), e); }
+
+// Storage flattening casts each dimension's int32 index to int64 on its own. Where no int32
+// intermediate can wrap (bounds from the loop ranges), the cast is distributed over the index
+// arithmetic, so a fused axis's floordiv(p, w)*w + floormod(p, w) meets and folds back to p.
+TEST(SimplifyCast, WideningCastsOfBoundedIndexArithmeticAreDistributed) {
+  Var p("p"), y("y"), x("x"), a("a"), b("b");
+  VarRangeMap ranges{{p.get(), range(0, 196)}, {y.get(), range(0, 56)}, {x.get(), range(0, 56)},
+                     {a.get(), range(0, 98)}, {b.get(), range(0, 32)}};
+  // int64(floordiv(p, 14)*14) + int64(floormod(p, 14)) -> int64(p)
+  EXPECT_SIMPLIFY(i64(FloorDivNode::make(p, i32(14)) * 14) + i64(FloorModNode::make(p, i32(14))), i64(p), ranges);
+  // The same pair scaled (an NCHW16c pixel index): *16 on both parts.
+  EXPECT_SIMPLIFY(i64(FloorDivNode::make(p, i32(14)) * 224) + i64(FloorModNode::make(p, i32(14)) * 16),
+                  simplify(i64(p) * IntImmNode::make(DataType::int64(), 16), ranges), ranges);
+  // int64(y*56 + x) becomes int64 arithmetic on the parts.
+  Expr widened = simplify(i64(y * 56 + x), ranges);
+  EXPECT_TRUE(structural_equal(widened, simplify(i64(y) * IntImmNode::make(DataType::int64(), 56) + i64(x), ranges)))
+      << widened;
+  // floordiv(a*32 + b, 56)*56 + floormod(b - a*24, 56): the operands differ by a*56, so the
+  // floormods are equal and the pair still folds (the simplifier writes floormod(a*32 + b, 56)
+  // that way itself).
+  Expr lhs = FloorDivNode::make(a * 32 + b, i32(56)) * 56 + FloorModNode::make(b - a * 24, i32(56));
+  EXPECT_SIMPLIFY(lhs, a * 32 + b, ranges);
+}
+
+TEST(SimplifyCast, CastsThatCouldWrapOrAreUnboundedStay) {
+  Var x("x"), u("u"), v("v");
+  VarRangeMap ranges{{x.get(), range(0, 1000)}};
+  // x + 2147483000 reaches 2147483999 > INT32_MAX: the int32 sum wraps, int64 arithmetic would not.
+  Expr near_max = i64(x + 2147483000);
+  Expr got = simplify(near_max, ranges);
+  ASSERT_NE(got.as<CastNode>(), nullptr) << got;
+  EXPECT_NE(got.as<CastNode>()->value.as<AddNode>(), nullptr) << got;
+  // No ranges for u, v: nothing is known, nothing is distributed.
+  Expr unbounded = simplify(i64(u * v + 1));
+  ASSERT_NE(unbounded.as<CastNode>(), nullptr) << unbounded;
+  // A truncating pair only folds with identical operands (a congruent one may differ in sign).
+  Var a("a"), b("b");
+  VarRangeMap signed_ranges{{a.get(), range(-10, 20)}, {b.get(), range(0, 32)}};
+  Expr trunc = simplify(DivNode::make(a * 32 + b, i32(56)) * 56 + ModNode::make(b - a * 24, i32(56)), signed_ranges);
+  EXPECT_FALSE(structural_equal(trunc, simplify(a * 32 + b, signed_ranges))) << trunc;
+}
+
+}  // namespace
+}  // namespace te
