@@ -266,7 +266,8 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
 
   Stage out = s[bc.out];
   const ComputeOpNode* op = compute_of(out);
-  const std::vector<int64_t> out_tile_x = unpack_rows != 0 ? std::vector<int64_t>{ow / unpack_width, unpack_width} : tile_x;
+  const std::vector<int64_t> out_tile_x =
+      unpack_rows != 0 ? std::vector<int64_t>{ow / unpack_width, unpack_width} : tile_x;
   const std::vector<IterVar> tiled =
       tile_conv_output(out, op->axis[0], op->axis[1], op->axis[2], op->axis[3], tile_k, tile_y, out_tile_x, order);
   if (parallel) out.parallel(out.fuse(tiled[0], tiled[1]));
