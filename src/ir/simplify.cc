@@ -590,11 +590,13 @@ Expr Simplifier::mutate_node(const SelectNode* op, const Expr& self) {
 }
 
 // e (a narrower signed integer) rebuilt in `to` term by term — int64(y*56 + x) as
-// int64(y)*56 + int64(x) — where no intermediate of e can wrap in its own type (every +, -, *
-// node's bounds fit it; floordiv/floormod by a positive constant cannot leave the range of their
-// operand). Undefined where that is not shown. Storage flattening casts each dimension's int32
-// index to int64 on its own, which hides floordiv(p, 56)*56 + floormod(p, 56) = p (a fused
-// axis) from the linear form; widened, the pair meets and merges.
+// int64(y)*56 + int64(x) — where no intermediate of e can wrap in its own type: every +, -, *
+// node of it must have bounds that fit (a fitting (x + big) - big has a wrapping x + big, so a
+// +, -, * operand that cannot be widened fails the whole rewrite); other operands are values,
+// cast as they are (a floordiv/floormod by a positive constant of a value is the same value
+// either way). Undefined where that is not shown. Storage flattening casts each dimension's
+// int32 index to int64 on its own, which hides floordiv(p, 56)*56 + floormod(p, 56) = p (a
+// fused axis) from the linear form; widened, the pair meets and merges.
 Expr Simplifier::widen_index(const Expr& e, DataType to) {
   const DataType from = e.dtype();
   auto fits = [&](const Expr& x) {
@@ -602,27 +604,33 @@ Expr Simplifier::widen_index(const Expr& e, DataType to) {
     const int64_t lo = -(int64_t(1) << (from.bits - 1)), hi = (int64_t(1) << (from.bits - 1)) - 1;
     return b.has_min && b.has_max && b.min >= lo && b.max <= hi;
   };
-  auto widened_or_cast = [&](const Expr& x) {
+  auto is_arith = [](const Expr& x) { return x.as<AddNode>() || x.as<SubNode>() || x.as<MulNode>(); };
+  auto part = [&](const Expr& x) -> Expr {
     Expr w = widen_index(x, to);
-    return w.defined() ? w : Expr(CastNode::make(to, x));
+    if (w.defined() || is_arith(x)) return w;
+    return CastNode::make(to, x);
   };
   if (const auto* imm = e.as<IntImmNode>()) return int_const(to, imm->value);
   if (e.as<VarNode>()) return CastNode::make(to, e);
   const auto* div = e.as<FloorDivNode>();
   const auto* mod = e.as<FloorModNode>();
   if (div || mod) {
-    const Expr& b = div ? div->b : mod->b;
-    const auto* c = b.as<IntImmNode>();
+    const auto* c = (div ? div->b : mod->b).as<IntImmNode>();
     if (!c || c->value <= 0) return Expr();
-    Expr a = widened_or_cast(div ? div->a : mod->a);
+    const Expr& operand = div ? div->a : mod->a;
+    Expr a = widen_index(operand, to);
+    if (!a.defined()) a = CastNode::make(to, operand);  // the same (possibly wrapped) value
     return div ? FloorDivNode::make(a, int_const(to, c->value)) : FloorModNode::make(a, int_const(to, c->value));
   }
-  if (!e.as<AddNode>() && !e.as<SubNode>() && !e.as<MulNode>()) return Expr();
-  if (!fits(e)) return Expr();
-  if (const auto* add = e.as<AddNode>()) return AddNode::make(widened_or_cast(add->a), widened_or_cast(add->b));
-  if (const auto* sub = e.as<SubNode>()) return SubNode::make(widened_or_cast(sub->a), widened_or_cast(sub->b));
-  const auto* mul = e.as<MulNode>();
-  return MulNode::make(widened_or_cast(mul->a), widened_or_cast(mul->b));
+  if (!is_arith(e) || !fits(e)) return Expr();
+  Expr a, b;
+  if (const auto* add = e.as<AddNode>()) a = part(add->a), b = part(add->b);
+  if (const auto* sub = e.as<SubNode>()) a = part(sub->a), b = part(sub->b);
+  if (const auto* mul = e.as<MulNode>()) a = part(mul->a), b = part(mul->b);
+  if (!a.defined() || !b.defined()) return Expr();
+  if (e.as<AddNode>()) return AddNode::make(a, b);
+  if (e.as<SubNode>()) return SubNode::make(a, b);
+  return MulNode::make(a, b);
 }
 
 Expr Simplifier::mutate_node(const CastNode* op, const Expr& self) {

@@ -681,6 +681,20 @@ TEST(SimplifyCast, CastsThatCouldWrapOrAreUnboundedStay) {
   Expr got = simplify(near_max, ranges);
   ASSERT_NE(got.as<CastNode>(), nullptr) << got;
   EXPECT_NE(got.as<CastNode>()->value.as<AddNode>(), nullptr) << got;
+  // (n + 2147483000) - y with n in [-1000, 0), y in [2147483000, 2147483600) lies in
+  // [-1599, -1], but the simplifier's int32 order (n - y) + 2147483000 has an n - y that wraps:
+  // distributing the cast over the outer sum alone would change the value (bound() knows the
+  // part may wrap, and widen_index refuses a part it cannot widen). Checked at the wrapping
+  // corner with the interpreter.
+  Var n("n"), y("y");
+  VarRangeMap wrap_ranges{{n.get(), range(-1000, 1000)}, {y.get(), range(2147483000, 600)}};
+  Expr wrapping = i64((n + 2147483000) - y);
+  Expr wrapped_simplified = simplify(wrapping, wrap_ranges);
+  Interpreter interp;
+  interp.bind(n, Value::from_int(DataType::int32(), -1000));
+  interp.bind(y, Value::from_int(DataType::int32(), 2147483599));
+  EXPECT_EQ(interp.eval(wrapping).as_int(), -1599);
+  EXPECT_EQ(interp.eval(wrapped_simplified).as_int(), -1599) << wrapped_simplified;
   // No ranges for u, v: nothing is known, nothing is distributed.
   Expr unbounded = simplify(i64(u * v + 1));
   ASSERT_NE(unbounded.as<CastNode>(), nullptr) << unbounded;
