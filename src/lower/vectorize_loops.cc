@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "lower/lane_guard.h"
+#include "ir/simplify.h"
 #include "lower/stage_name.h"
 #include "te/ir_functor.h"
 
@@ -24,8 +25,10 @@ Expr broadcast_to(const Expr& e, int lanes) {
 // Widens the body of one vectorized loop. `failed()` reports a construct it refuses.
 class Vectorizer : public IRMutator {
  public:
-  Vectorizer(const Var& var, const Expr& min, int lanes, bool masked_if_then_else, bool lane_reductions)
-      : var_(var), lanes_(lanes),
+  // ranges: the enclosing loops' and the vectorized loop's own (for lanes_fit).
+  Vectorizer(const Var& var, const Expr& min, int lanes, bool masked_if_then_else, bool lane_reductions,
+             const VarRangeMap& ranges)
+      : var_(var), lanes_(lanes), ranges_(ranges),
         ramp_(RampNode::make(min, make_const(var.dtype(), 1), lanes)),
         masked_if_then_else_(masked_if_then_else), lane_reductions_(lane_reductions) {}
 
@@ -102,11 +105,13 @@ class Vectorizer : public IRMutator {
     if (v.same_as(op->value)) return self;
     // A widening integer cast of a ramp is a ramp of the wider type: index arithmetic flattened
     // to int64 keeps its per-dimension parts in int32 under a cast (`int64(l) + ...`), and a
-    // store index must stay a ramp to be seen as contiguous. The int32 lanes do not wrap: each
-    // is a value the scalar loop computes too.
+    // store index must stay a ramp to be seen as contiguous. Exact only where no narrow lane
+    // wraps (the scalar loop would wrap in int32, the wide ramp would not): the first and last
+    // lanes (a ramp is monotone) must be bounded inside the narrow type by the loop ranges.
     const auto* ramp = v.as<RampNode>();
     const DataType from = op->value.dtype(), to = op->dtype;
-    if (ramp && from.code == DataType::kInt && to.code == DataType::kInt && to.bits > from.bits) {
+    if (ramp && from.code == DataType::kInt && to.code == DataType::kInt && to.bits > from.bits &&
+        lanes_fit(*ramp, from)) {
       const int64_t* stride = as_const_int(ramp->stride);
       Expr wide_stride = stride ? make_const(to, *stride) : CastNode::make(to, ramp->stride);
       return RampNode::make(CastNode::make(to, ramp->base), wide_stride, ramp->lanes);
@@ -270,6 +275,17 @@ class Vectorizer : public IRMutator {
     return widened;
   }
 
+  bool lanes_fit(const RampNode& ramp, DataType narrow) const {
+    if (narrow.bits > 32) return false;  // a 64-bit part has nothing wider to widen into
+    const int64_t lo = -(int64_t(1) << (narrow.bits - 1)), hi = (int64_t(1) << (narrow.bits - 1)) - 1;
+    const Expr last = AddNode::make(ramp.base, MulNode::make(ramp.stride, make_const(ramp.stride.dtype(), ramp.lanes - 1)));
+    for (const Expr& end : {ramp.base, last}) {
+      const ConstBound b = const_bound(end, ranges_);
+      if (!b.has_min || !b.has_max || b.min < lo || b.max > hi) return false;
+    }
+    return true;
+  }
+
   template <typename T>
   T refuse(const T& self) {
     failed_ = true;
@@ -278,6 +294,7 @@ class Vectorizer : public IRMutator {
 
   Var var_;
   int lanes_;
+  const VarRangeMap& ranges_;
   Expr ramp_;
   bool failed_ = false;
   bool masked_if_then_else_ = false;
@@ -313,7 +330,14 @@ class VectorizeLoops : public IRMutator {
 
  protected:
   bool masked_if_then_else_, lane_reductions_;
+  VarRangeMap ranges_;  // of the loops around the statement being mutated
   Stmt mutate_node(const ForNode* op, const Stmt& self) override {
+    ranges_[op->loop_var.get()] = Range(op->min, op->extent);
+    Stmt result = vectorize_for(op, self);
+    ranges_.erase(op->loop_var.get());
+    return result;
+  }
+  Stmt vectorize_for(const ForNode* op, const Stmt& self) {
     Stmt body = mutate(op->body);  // inner loops first
     if (op->for_kind != ForKind::kVectorized) {
       if (body.same_as(op->body)) return self;
@@ -329,7 +353,7 @@ class VectorizeLoops : public IRMutator {
            " vector lanes supported; split it by a factor of at most ", kMaxVectorLanes,
            " and vectorize the inner axis");
     }
-    Vectorizer vectorizer(op->loop_var, op->min, int(*extent), masked_if_then_else_, lane_reductions_);
+    Vectorizer vectorizer(op->loop_var, op->min, int(*extent), masked_if_then_else_, lane_reductions_, ranges_);
     Stmt vectorized = vectorizer.mutate(body);
     if (vectorizer.failed() || !vectorizer.memory_is_lane_private()) return serial();
     if (vectorizer.guards().empty()) return vectorized;

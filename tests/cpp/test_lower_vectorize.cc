@@ -98,6 +98,24 @@ TEST(LowerVectorize, WideningCastOfTheLaneIndexStaysARamp) {
   expect_same_results(input, output, {{a, 40}, {c, 32}});
 }
 
+// The cast-of-a-ramp rule holds only where no int32 lane can wrap: with i in [0, 4),
+// int64(i*2^29 + j) fits and stays a ramp; int64(i*2^30 + j) could wrap in the scalar loop (lane
+// values past 2^31 - 1), and a free variable has no bound — neither may become an int64 ramp.
+TEST(LowerVectorize, WideningCastOfARampThatCouldWrapIsNotARamp) {
+  Var c("C", DataType::handle()), i("i"), j("j"), n("n");
+  const DataType i64 = DataType::int64();
+  auto vector_ramp_stores = [&](const Expr& outer_coefficient, bool bounded) {
+    Expr lane_base = bounded ? i : n;
+    Stmt store = StoreNode::make(c, make_const(DataType::float32(), 1.0), cast(i64, lane_base * outer_coefficient + j));
+    Stmt input = ForNode::make(i, Expr(0), Expr(4), ForKind::kSerial,
+                               ForNode::make(j, Expr(0), Expr(8), ForKind::kVectorized, store));
+    return vector_stores(vectorize_loops(input), 8);
+  };
+  EXPECT_EQ(vector_ramp_stores(Expr(1 << 29), true), 1);
+  EXPECT_EQ(vector_ramp_stores(Expr(1 << 30), true), 0);
+  EXPECT_EQ(vector_ramp_stores(Expr(8), false), 0);
+}
+
 // Reduction over the vectorized axis: every lane writes C[i] — a race; the loop stays serial.
 TEST(LowerVectorize, StoreToAnInvariantIndexStaysSerial) {
   Var a("A", DataType::handle()), c("C", DataType::handle());

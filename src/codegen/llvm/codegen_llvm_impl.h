@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "codegen/llvm/codegen_llvm.h"
+#include "ir/simplify.h"
 #include "te/ir_functor.h"
 
 namespace te::llvm_backend {
@@ -100,6 +101,9 @@ class CodeGenLLVM {
   FunctionState state_;
   // Inside a vector if_then_else branch: the lanes whose loads may run (<n x i1>), else null.
   llvm::Value* load_mask_ = nullptr;
+  // Ranges of the loops enclosing the statement being emitted, for the simplifier's bound-aware
+  // rewrites (the transpose detection reads index steps through int32 -> int64 casts).
+  VarRangeMap loop_ranges_;
   int num_outlined_ = 0;
   bool has_parallel_ = false, has_heap_alloc_ = false;
   // > 0 while emitting a load/store index. Only index arithmetic gets LLVM's nsw flag (no

@@ -195,6 +195,12 @@ void CodeGenLLVM::emit_for(const ForNode* op) {
   if (op->for_kind == ForKind::kThreadBinding)
     fail("codegen_llvm: loop ", op->loop_var.name(), " of kernel ", func_.name, " is bound to ", op->thread_tag,
          "; thread bindings need a GPU target, not llvm");
+  loop_ranges_[op->loop_var.get()] = Range(op->min, op->extent);
+  struct Forget {  // the range holds inside this loop only (also on the error path)
+    VarRangeMap& ranges;
+    const VarNode* v;
+    ~Forget() { ranges.erase(v); }
+  } forget{loop_ranges_, op->loop_var.get()};
   if (op->for_kind == ForKind::kParallel && !state_.inside_parallel) return emit_parallel_for(op);
   DataType t = op->loop_var.dtype();
   llvm::Value* begin = emit_cast(op->min.dtype(), t, emit(op->min));

@@ -24,34 +24,15 @@ namespace {
 
 Expr int_const(DataType t, int64_t value) { return IntImmNode::make(t, value); }
 
-// Index arithmetic flattened to int64 keeps its per-dimension parts in int32 under a cast
-// (`int64(l) + int64(k*56)`), and simplify does not see through the casts (int32 could wrap).
-// The parts are bounded by the shape, so no wrap happens: rebuild them in int64.
-class WidenIndexCasts : public IRMutator {
- protected:
-  Expr mutate_node(const CastNode* op, const Expr& self) override {
-    const DataType from = op->value.dtype(), to = op->dtype;
-    if (to.code != DataType::kInt || from.code != DataType::kInt || from.bits >= to.bits || to.lanes != 1) return self;
-    return widen(op->value, to);
-  }
-
- private:
-  static Expr widen(const Expr& e, DataType to) {
-    if (const auto* imm = e.as<IntImmNode>()) return int_const(to, imm->value);
-    if (const auto* add = e.as<AddNode>()) return AddNode::make(widen(add->a, to), widen(add->b, to));
-    if (const auto* sub = e.as<SubNode>()) return SubNode::make(widen(sub->a, to), widen(sub->b, to));
-    if (const auto* mul = e.as<MulNode>()) return MulNode::make(widen(mul->a, to), widen(mul->b, to));
-    return CastNode::make(to, e);
-  }
-};
-
-// c when e(v + 1) - e(v) simplifies to the constant c and e - c*v no longer uses v.
-std::optional<int64_t> linear_coefficient(const Expr& index, const Var& v) {
-  auto widened = [](const Expr& x) { return WidenIndexCasts().mutate(x); };
-  const Expr e = widened(index);
-  const std::optional<int64_t> c = simplify_to_const(widened(substitute(index, {{v.get(), v + int_const(v.dtype(), 1)}})) - e);
+// c when e(v + 1) - e(v) simplifies to the constant c and e - c*v no longer uses v. Flattened
+// indices are int64 sums of int32 per-dimension parts under casts (`int64(l) + int64(k*56)`); the
+// simplifier distributes the casts where the loop ranges show no int32 part can wrap, so the
+// steps come out as constants — and stay unknown (no transpose) where a part could wrap.
+std::optional<int64_t> linear_coefficient(const Expr& index, const Var& v, const VarRangeMap& ranges) {
+  const Expr next = substitute(index, {{v.get(), v + int_const(v.dtype(), 1)}});
+  const std::optional<int64_t> c = simplify_to_const(next - index, ranges);
   if (!c) return std::nullopt;
-  Expr rest = simplify(widened(e - int_const(v.dtype(), *c) * v));  // c*v is int32: cast again
+  const Expr rest = simplify(index - CastNode::make(index.dtype(), v) * int_const(index.dtype(), *c), ranges);
   if (uses_var(rest, [&](const VarNode* u) { return u == v.get(); })) return std::nullopt;
   return *c;
 }
@@ -105,8 +86,8 @@ bool CodeGenLLVM::try_emit_transpose_loop(const ForNode* op) {
   while (b > 4 && t.lanes % b != 0) b /= 2;
   if (stride == nullptr || b == 0 || *stride < b || t.lanes % b != 0 || *extent < b) return false;
   const Var& k = op->loop_var;
-  std::optional<int64_t> load_step = linear_coefficient(load_ramp->base, k);
-  std::optional<int64_t> store_step = linear_coefficient(store_ramp->base, k);
+  std::optional<int64_t> load_step = linear_coefficient(load_ramp->base, k, loop_ranges_);
+  std::optional<int64_t> store_step = linear_coefficient(store_ramp->base, k, loop_ranges_);
   if (load_step != std::optional<int64_t>(1) || !store_step) return false;
 
   // for (kb, 0, E / B): the tiles of iterations k0 = min + kb*B .. k0 + B - 1.
