@@ -455,6 +455,11 @@ inline constexpr const char* kGpuAllreduceBuffers = "gpu_allreduce_buffers";
 inline constexpr const char* kGpuAllreducePartial = "gpu_allreduce_partial";
 inline constexpr const char* kGpuAllreduceCombine = "gpu_allreduce_combine";
 inline constexpr const char* kGpuAllreduceResult = "gpu_allreduce_result";
+// Stage::pragma(axis, "nontemporal") wraps the axis's loop in AttrStmt(kNontemporalPragma): on
+// x86 CPUs its vector stores to the kernel's argument buffers become streaming stores (no
+// read-for-ownership of lines not in cache; for outputs far larger than the caches that are
+// not read again soon). Other targets ignore it.
+inline constexpr const char* kNontemporalPragma = "pragma_nontemporal";
 enum class ForKind : uint8_t { kSerial, kParallel, kVectorized, kUnrolled, kThreadBinding };
 const char* for_kind_name(ForKind k);
 struct ForNode : StmtNode {

@@ -86,6 +86,9 @@ class Stage : public Ref<StageNode> {
   void unroll(const IterVar& iv);
   void parallel(const IterVar& iv);
   void bind(const IterVar& iv, const IterVar& thread);
+  // Wraps the loop of iv in AttrStmt("pragma_" + key, value): a hint. The one a code generator
+  // reads: "nontemporal" (llvm on x86, kNontemporalPragma in ir.h) — streaming stores to the
+  // kernel's argument buffers inside the loop.
   void pragma(const IterVar& iv, const std::string& key, Expr value = Expr(1));
   // Pads the stride of the buffer dimension of `axis` (an axis of the stage's op) so that
   // stride % factor == offset (TVM's storage_align); factor >= 1, 0 <= offset < factor. Applies to

@@ -130,7 +130,9 @@ using autotune::Instance;
 struct CpuKnobs {
   std::vector<int64_t> tile_i, tile_j;
   bool vectorize = true, parallel = true;
+  bool nontemporal = false;  // the output written by streaming stores
 };
+
 // rows_first: the default rows per tile (layer_norm: 4, its statistics interleaved over the
 // tile's rows; softmax: 1).
 CpuKnobs define_cpu_knobs(Config& cfg, int64_t m, int64_t n, int64_t rows_first = 1) {
@@ -141,6 +143,7 @@ CpuKnobs define_cpu_knobs(Config& cfg, int64_t m, int64_t n, int64_t rows_first 
                                                      : std::vector<std::vector<int64_t>>{{1}, {4}, {16}});
   // 16 lanes: one AVX-512 vector of float32; more lanes unroll the vector loop.
   k.tile_j = define_split_candidates(cfg, "tile_j", n, {{16}, {32}, {64}, {8}, {1}});
+  k.nontemporal = define_nontemporal_knob(cfg, placeholder({m, n}, DataType::float32(), "out"));
   return k;
 }
 struct RowLoops {
@@ -150,6 +153,7 @@ RowLoops schedule_cpu_rows(Stage stage, const CpuKnobs& k, const std::vector<int
   const ComputeOpNode* op = compute_of(stage);
   std::vector<IterVar> is = split_by(stage, op->axis[0], k.tile_i);
   if (k.parallel) stage.parallel(is[0]);
+  if (k.nontemporal) stage.pragma(is[0], "nontemporal");
   if (op->axis.size() == 2) {
     std::vector<IterVar> js = split_by(stage, op->axis[1], tile_j);
     if (k.vectorize) stage.vectorize(js[1]);

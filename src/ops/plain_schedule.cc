@@ -81,6 +81,7 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
   const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
   // 1: padding computed while reading (branches in the inner loop); 0: a padded copy first.
   const bool inline_pad = cfg.define_knob("inline_pad", {1, 0}) == 1;
+  const bool nontemporal = define_nontemporal_knob(cfg, out);
 
   schedule_pads_llvm(s, pads, inline_pad, vectorize, parallel, 2);
   Stage acc = accumulator(s, out, reduction, false);
@@ -94,6 +95,7 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
   IterVar outer = order.front();
   for (size_t a = 1; a < rank - 1; ++a) outer = o.fuse(outer, order[a]);
   if (parallel) o.parallel(outer);
+  if (nontemporal) o.pragma(outer, "nontemporal");
   if (vectorize) o.vectorize(xs[1]);
   if (!acc.defined()) {
     if (unroll) unroll_within(o, {{ys[1], tile_y.back()}});
@@ -139,6 +141,7 @@ void schedule_blocked_llvm(Config& cfg, Schedule& s, const Tensor& out, const Te
   // 1: padding computed while reading (the border test is per position, the same for every lane
   // of a vector); 0: a padded copy first.
   const bool inline_pad = cfg.define_knob("inline_pad", {1, 0}) == 1;
+  const bool nontemporal = define_nontemporal_knob(cfg, out);
 
   schedule_pads_llvm(s, pads, inline_pad, true, parallel, 3);
   Stage acc = accumulator(s, out, reduction, false);
@@ -149,6 +152,7 @@ void schedule_blocked_llvm(Config& cfg, Schedule& s, const Tensor& out, const Te
   // (n, channel block, row tile): enough parallel work even for one image of 32 channels.
   IterVar outer = o.fuse(o.fuse(op->axis[0], op->axis[1]), ys[0]);
   if (parallel) o.parallel(outer);
+  if (nontemporal) o.pragma(outer, "nontemporal");
   o.vectorize(op->axis[4]);
   if (!acc.defined()) return;
   acc.compute_at(o, xs[0]);

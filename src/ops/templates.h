@@ -152,6 +152,15 @@ std::vector<int64_t> define_split_candidates(autotune::Config& cfg, const std::s
                                              int64_t extent,
                                                     const std::vector<std::vector<int64_t>>& inner_sizes);
 
+// The "nontemporal" knob: the output written by streaming stores (Stage::pragma(axis,
+// "nontemporal") on its outer loop, x86 only). Offered where the output is 4 MiB or more, the
+// default from 32 MiB (far beyond a thread's share of the caches: each output line then skips
+// its read-for-ownership, 3 memory transfers per element become 2). For a smaller output
+// streaming stores would evict what its reader wants next — a cost the tuner's timing loop does
+// not see — so below 4 MiB, or where the output's rows are not whole 64-byte lines, the knob
+// has the one choice 0.
+bool define_nontemporal_knob(autotune::Config& cfg, const Tensor& out);
+
 // Splits `axis` of `stage` by the inner sizes of `sizes` (sizes[0] is the rest): returns the
 // sizes.size() axes, outermost first.
 std::vector<IterVar> split_by(Stage stage, const IterVar& axis, const std::vector<int64_t>& sizes);

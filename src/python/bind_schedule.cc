@@ -104,8 +104,10 @@ void bind_schedule(py::module_& m) {
         s.pragma(to_iter_var(iv, what), key, value.is_none() ? Expr(1) : to_expr(value, what + " value"));
       }, py::arg("var"), py::arg("pragma_type"), py::arg("pragma_value") = py::none(),
          "Annotates the loop over var with pragma_type (value pragma_value, default 1): lowering wraps "
-         "the loop in an attribute pragma_<pragma_type>, recorded in the steps; it is a hint that the "
-         "code generators may ignore.")
+         "the loop in an attribute pragma_<pragma_type>, recorded in the steps; a hint that the code "
+         "generators may ignore. \"nontemporal\" (llvm, x86): the loop's vector stores to the kernel's "
+         "arguments become streaming stores where their address is aligned — for outputs far larger "
+         "than the caches, not read again soon.")
       .def("storage_align", [](Stage& s, py::handle axis, int64_t factor, int64_t offset) {
         s.storage_align(to_iter_var(axis, "stage " + s.name() + " storage_align"), factor, offset);
       }, py::arg("axis"), py::arg("factor"), py::arg("offset"),

@@ -30,6 +30,34 @@ std::string build_run_compare(const autotune::Instance& inst, const std::string&
   return compare_arrays(out, ref.expected, 1e-4, atol);
 }
 
+void check_nontemporal_knob(const std::string& op, const std::vector<int64_t>& args, bool offered, double atol) {
+  autotune::Task task = autotune::create_task(op, args, "llvm");
+  const std::vector<autotune::Knob>& knobs = task.space.knobs();
+  size_t at = knobs.size();
+  for (size_t i = 0; i < knobs.size(); ++i)
+    if (knobs[i].name == "nontemporal") at = i;
+  ASSERT_LT(at, knobs.size()) << task.workload_key << " has no nontemporal knob";
+  if (!offered) {
+    EXPECT_EQ(knobs[at].choices.size(), 1u) << task.workload_key;
+    EXPECT_EQ(knobs[at].choices[0], std::vector<int64_t>{0}) << task.workload_key;
+    return;
+  }
+  ASSERT_EQ(knobs[at].choices.size(), 2u) << task.workload_key;
+  const Reference ref = make_reference(task.default_instance(), 5);
+  for (size_t choice = 0; choice < 2; ++choice) {
+    std::vector<int64_t> choices(knobs.size(), 0);
+    choices[at] = int64_t(choice);
+    autotune::Instance inst = task.instantiate(task.space.with_choices(choices));
+    const bool streaming = knobs[at].choices[choice][0] == 1;
+    EXPECT_EQ(build_run_compare(inst, "llvm", ref, atol), "") << task.workload_key << " nontemporal " << streaming;
+#if defined(__x86_64__)
+    const std::string asm_text = build(inst.schedule, inst.args, "llvm", "nt").get_source("asm");
+    EXPECT_EQ(asm_text.find("vmovntps") != std::string::npos, streaming) << task.workload_key;
+    EXPECT_EQ(asm_text.find("sfence") != std::string::npos, streaming) << task.workload_key;
+#endif
+  }
+}
+
 std::string emulate_compare(const autotune::Instance& inst, const Reference& ref, double atol) {
   Module m = build(inst.schedule, inst.args, "cuda", "emulated");
   NDArray out = NDArray::empty(const_shape(inst.args.back()), inst.args.back().dtype());

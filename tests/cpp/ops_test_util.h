@@ -53,6 +53,12 @@ bool instantiate_within_cuda_limits(const autotune::Task& task, const autotune::
 // (no failure) when this machine has no CUDA device.
 bool run_cuda_if_device(const autotune::Instance& inst, const Reference& ref, double atol = 1e-4);
 
+// The "nontemporal" knob of an llvm task (define_nontemporal_knob): where `offered`, each of its
+// choices (the others at their defaults) matches the reference and the kernel has streaming
+// stores (and the fence) exactly when the choice is 1 — on x86 hosts; elsewhere the choices
+// only have to match. Where not offered, the knob has the single choice 0.
+void check_nontemporal_knob(const std::string& op, const std::vector<int64_t>& args, bool offered, double atol = 1e-4);
+
 // Whether the schedule applied `primitive` ("split", "compute_at", ...).
 bool has_step(const Schedule& s, const std::string& primitive);
 

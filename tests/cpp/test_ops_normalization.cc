@@ -167,6 +167,16 @@ TEST(OpsNormalization, LlvmDefaultConfigsAreTheIntendedStructure) {
   }
 }
 
+// Streaming stores for outputs of 4 MiB and more with rows of whole cache lines (1024 floats).
+TEST(OpsNormalization, LlvmNontemporalKnob) {
+  register_normalization();
+  for (const char* op : {"softmax", "layer_norm"}) {
+    check_nontemporal_knob(op, {1024, 1024}, true, 1e-5);
+    check_nontemporal_knob(op, {128, 768}, false);   // 384 KiB: stays in cache for its reader
+    check_nontemporal_knob(op, {2048, 1000}, false);  // rows of 4000 bytes share cache lines
+  }
+}
+
 TEST(OpsNormalization, LlvmRandomConfigsMatchReference) {
   register_normalization();
   for (const char* op : {"softmax", "layer_norm"}) {

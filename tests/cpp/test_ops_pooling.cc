@@ -92,6 +92,16 @@ TEST(OpsPooling, LlvmDefaultIsVectorizedAndParallel) {
   EXPECT_NO_THROW(lower(inst.schedule, inst.args, "pool_default"));
 }
 
+// Streaming stores: NCHWc outputs (rows of 16-float blocks, whole cache lines) of 4 MiB and
+// more; NCHW rows of 64 floats too, not of 56 (a line shared by two rows).
+TEST(OpsPooling, LlvmNontemporalKnob) {
+  ops::register_builtin_templates();
+  check_nontemporal_knob("max_pool2d_nchwc", {1, 256, 64, 64, 1, 1, 0}, true);  // a 1x1 window: a quick reference
+  check_nontemporal_knob("avg_pool2d", {1, 256, 64, 64, 1, 1, 0}, true);
+  check_nontemporal_knob("max_pool2d", {8, 64, 112, 112, 3, 2, 1}, false);
+  check_nontemporal_knob("max_pool2d_nchwc", {1, 64, 112, 112, 3, 2, 1}, false);  // 784 KiB
+}
+
 TEST(OpsPooling, CudaConfigsCompileWithNvrtc) {
   std::string why;
   if (!nvrtc_works(why)) GTEST_SKIP() << "no CUDA code generation here: " << why;

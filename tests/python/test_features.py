@@ -2,6 +2,8 @@
 something: te.any, te.min/te.prod reductions and where=, more math functions, == and != in a
 compute, pragma and compute_root, a CUDA build with thread_axis + bind, DLPack edge cases and
 torch.from_dlpack."""
+import platform
+
 import numpy as np
 import pytest
 
@@ -160,6 +162,35 @@ def test_pragma_appears_in_ir_and_keeps_results(rng):
     b = nan_like((64, 16))
     f(a, b)
     np.testing.assert_allclose(b, a * 2 + 1, rtol=1e-6)
+
+
+def test_nontemporal_pragma_streams_aligned_lines_and_is_exact_anywhere(rng):
+    # Rows of 40 floats as one vector each: two 16-float pieces (streamed where their address
+    # is 64-byte aligned) and an 8-float rest (an ordinary store); the cache (a local buffer
+    # computed at the row) is never streamed.
+    A = te.placeholder((96, 40), name="A")
+    P = te.compute((96, 40), lambda i, j: A[i, j] * 3.0, name="P")
+    B = te.compute((96, 40), lambda i, j: P[i, j] + 1.0, name="B")
+    s = te.create_schedule(B.op)
+    s[P].compute_at(s[B], B.op.axis[0])
+    s[P].vectorize(P.op.axis[1])
+    s[B].parallel(B.op.axis[0])
+    s[B].pragma(B.op.axis[0], "nontemporal")
+    s[B].vectorize(B.op.axis[1])
+    f = te.build(s, [A, B], name="nt")
+    if platform.machine() in ("x86_64", "AMD64"):
+        asm = f.get_source("asm")
+        assert "vmovntps" in asm and "sfence" in asm
+    a = rng.standard_normal((96, 40)).astype("float32")
+    aligned = te.nd.array(nan_like((96, 40)))  # te's arrays are 64-byte aligned
+    f(a, aligned)
+    np.testing.assert_allclose(aligned.numpy(), a * 3 + 1, rtol=1e-6, atol=1e-6)  # an fma may round once
+    for offset in (1, 4, 9):  # a NumPy output at any float offset: streams where aligned, else not
+        storage = np.full(96 * 40 + 16, np.nan, dtype="float32")
+        out = storage[offset:offset + 96 * 40].reshape(96, 40)
+        f(a, out)
+        np.testing.assert_allclose(out, a * 3 + 1, rtol=1e-6, atol=1e-6)
+        assert np.isnan(storage[:offset]).all() and np.isnan(storage[offset + 96 * 40:]).all()
 
 
 def producer_consumer():

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "codegen/llvm/codegen_llvm.h"
@@ -70,6 +71,13 @@ class CodeGenLLVM {
   int transpose_block(int bits);
   void emit_parallel_for(const ForNode* op);
   void emit_store(const StoreNode* op);
+  // A contiguous vector store of type t in register-wide pieces, each a streaming
+  // (non-temporal) store where its address is aligned at run time, else an ordinary one; false,
+  // emitting nothing, where the target or the width has none.
+  bool emit_nontemporal_store(DataType t, llvm::Value* value, llvm::Value* addr);
+  // `ret status` at the end of a function (the kernel body or an outlined parallel body),
+  // fencing its streaming stores first.
+  void finish_function(llvm::Value* status);
   void emit_allocate(const AllocateNode* op);
   void emit_if(const IfThenElseNode* op);
   // When failed (i1) holds: frees the current function's live heap buffers and returns
@@ -90,6 +98,7 @@ class CodeGenLLVM {
     std::unordered_map<const VarNode*, llvm::Value*> vars;
     std::vector<llvm::Value*> heap_buffers;  // live te_runtime_alloc results, innermost last
     bool inside_parallel = false;
+    bool nontemporal_stores = false;  // streaming stores emitted: fence before returning
   };
 
   const LoweredFunc& func_;
@@ -104,6 +113,10 @@ class CodeGenLLVM {
   // Ranges of the loops enclosing the statement being emitted, for the simplifier's bound-aware
   // rewrites (the transpose detection reads index steps through int32 -> int64 casts).
   VarRangeMap loop_ranges_;
+  // > 0 inside a loop annotated pragma(axis, "nontemporal"): vector stores to the kernel's
+  // argument buffers (not to its own allocations) are streaming stores.
+  int nontemporal_depth_ = 0;
+  std::unordered_set<const VarNode*> argument_buffers_;
   int num_outlined_ = 0;
   bool has_parallel_ = false, has_heap_alloc_ = false;
   // > 0 while emitting a load/store index. Only index arithmetic gets LLVM's nsw flag (no

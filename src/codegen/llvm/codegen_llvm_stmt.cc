@@ -2,8 +2,10 @@
 // outlining of parallel loops into body functions run by te_parallel_for.
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/MDBuilder.h>
+#include <llvm/IR/IntrinsicsX86.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/TargetParser/Triple.h>
 
 #include <unordered_set>
 
@@ -120,6 +122,7 @@ CodegenResult CodeGenLLVM::run() {
   for (size_t i = 0; i < func_.args.size(); ++i) {
     impl->getArg(unsigned(i))->setName(func_.args[i].name);
     bind(func_.args[i].data.get(), impl->getArg(unsigned(i)));
+    argument_buffers_.insert(func_.args[i].data.get());
   }
   for (size_t i = 0; i < func_.size_vars.size(); ++i) {
     llvm::Argument* arg = impl->getArg(unsigned(func_.args.size() + i));
@@ -127,7 +130,7 @@ CodegenResult CodeGenLLVM::run() {
     bind(func_.size_vars[i].get(), arg);
   }
   if (func_.body.defined()) emit(func_.body);
-  builder_.CreateRet(builder_.getInt32(0));
+  finish_function(builder_.getInt32(0));
 
   // The exported entry: int32_t <name>_kernel(void** buffers, const int64_t* size_vars).
   auto* entry_type = llvm::FunctionType::get(i32, {ptr, ptr}, false);
@@ -173,7 +176,13 @@ void CodeGenLLVM::emit(const Stmt& s) {
         fail("codegen llvm: function ", func_.name, " contains a cross-thread reduction (a reduction axis ",
              "bound to threadIdx); it needs target cuda. For a CPU target leave the reduction axis unbound ",
              "(split it and parallel/vectorize the data-parallel axes instead)");
-      emit(op->body);  // pragmas: hints only
+      if (op->key == kNontemporalPragma) {
+        ++nontemporal_depth_;
+        emit(op->body);
+        --nontemporal_depth_;
+        return;
+      }
+      emit(op->body);  // other pragmas: hints only
       return;
     }
     case StmtKind::For: emit_for(s.as<ForNode>()); return;
@@ -303,7 +312,7 @@ void CodeGenLLVM::emit_parallel_for(const ForNode* op) {
   llvm::Value* begin = builder_.CreateAdd(body_min, emit_cast(DataType::int64(), t, body_fn->getArg(0)));
   llvm::Value* end = builder_.CreateAdd(body_min, emit_cast(DataType::int64(), t, body_fn->getArg(1)));
   emit_serial_loop(op->loop_var, begin, end, ForKind::kSerial, -1, op->body);
-  builder_.CreateRet(builder_.getInt32(0));
+  finish_function(builder_.getInt32(0));
 
   state_ = std::move(saved);
   builder_.restoreIP(saved_ip);
@@ -333,8 +342,68 @@ void CodeGenLLVM::emit_store(const StoreNode* op) {
   bool contiguous = false;
   llvm::Value* addr = emit_address(op->buffer, t.element_of(), op->index, &contiguous);
   llvm::Align align(t.element_of().bytes());
+  if (contiguous && t.lanes > 1 && nontemporal_depth_ > 0 && argument_buffers_.count(op->buffer.get()) &&
+      emit_nontemporal_store(t, value, addr))
+    return;
   if (t.lanes == 1 || contiguous) builder_.CreateAlignedStore(value, addr, align);
   else builder_.CreateMaskedScatter(value, addr, align);
+}
+
+// x86's streaming stores (vmovntps) need an address aligned to their width, which the kernel
+// cannot know for an argument buffer (NDArray::empty gives 64 bytes, a NumPy array 16): the
+// vector is stored in register-wide pieces, each testing its address and taking the streaming
+// or the ordinary store — one predictable branch per cache line, all of a row going the same
+// way; a partial last piece (a 56-float row: 3 x 16 + 8) is an ordinary store. Whole 64-byte
+// lines written by streaming stores skip the read-for-ownership an ordinary store of a line
+// not in cache costs (3 memory transfers per element become 2). They are weakly ordered: the
+// function fences them before it returns (finish_function).
+bool CodeGenLLVM::emit_nontemporal_store(DataType t, llvm::Value* value, llvm::Value* addr) {
+  if (!llvm::Triple(cpu_.triple).isX86() || t.is_bool()) return false;
+  detect_avx512();
+  const int64_t register_bytes = avx512f_ ? 64 : 32, element_bytes = t.bytes();
+  const int64_t piece_lanes = std::min<int64_t>(t.lanes, register_bytes / element_bytes);
+  const int64_t piece_bytes = piece_lanes * element_bytes;
+  if (piece_bytes < 16 || (piece_bytes & (piece_bytes - 1)) != 0) return false;
+  llvm::Type* element_type = llvm_memory_type(t.element_of());
+  llvm::Function* f = state_.function;
+  auto lanes_of = [&](int64_t begin, int64_t count) {
+    if (count == t.lanes) return value;
+    std::vector<int> lanes;
+    for (int64_t l = begin; l < begin + count; ++l) lanes.push_back(int(l));
+    return builder_.CreateShuffleVector(value, lanes);
+  };
+  int64_t begin = 0;
+  for (; begin + piece_lanes <= t.lanes; begin += piece_lanes) {
+    llvm::Value* piece = lanes_of(begin, piece_lanes);
+    llvm::Value* piece_addr = builder_.CreateConstInBoundsGEP1_64(element_type, addr, uint64_t(begin));
+    auto* streaming_bb = llvm::BasicBlock::Create(ctx_, "store_nt", f);
+    auto* ordinary_bb = llvm::BasicBlock::Create(ctx_, "store_plain", f);
+    auto* merge_bb = llvm::BasicBlock::Create(ctx_, "store_done", f);
+    llvm::Value* low_bits =
+        builder_.CreateAnd(builder_.CreatePtrToInt(piece_addr, builder_.getInt64Ty()), uint64_t(piece_bytes - 1));
+    builder_.CreateCondBr(builder_.CreateICmpEQ(low_bits, builder_.getInt64(0)), streaming_bb, ordinary_bb);
+    builder_.SetInsertPoint(streaming_bb);
+    llvm::StoreInst* streaming = builder_.CreateAlignedStore(piece, piece_addr, llvm::Align(uint64_t(piece_bytes)));
+    streaming->setMetadata(llvm::LLVMContext::MD_nontemporal,
+                           llvm::MDNode::get(ctx_, {llvm::ConstantAsMetadata::get(builder_.getInt32(1))}));
+    builder_.CreateBr(merge_bb);
+    builder_.SetInsertPoint(ordinary_bb);
+    builder_.CreateAlignedStore(piece, piece_addr, llvm::Align(uint64_t(element_bytes)));
+    builder_.CreateBr(merge_bb);
+    builder_.SetInsertPoint(merge_bb);
+  }
+  if (begin < t.lanes) {
+    llvm::Value* rest_addr = builder_.CreateConstInBoundsGEP1_64(element_type, addr, uint64_t(begin));
+    builder_.CreateAlignedStore(lanes_of(begin, t.lanes - begin), rest_addr, llvm::Align(uint64_t(element_bytes)));
+  }
+  state_.nontemporal_stores = true;
+  return true;
+}
+
+void CodeGenLLVM::finish_function(llvm::Value* status) {
+  if (state_.nontemporal_stores)
+    builder_.CreateCall(llvm::Intrinsic::getDeclaration(module_.get(), llvm::Intrinsic::x86_sse_sfence));
+  builder_.CreateRet(status);
 }
 
 void CodeGenLLVM::emit_allocate(const AllocateNode* op) {
