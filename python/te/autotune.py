@@ -606,7 +606,7 @@ def _check_positive(what, value, allow_zero=False, integer=True, where="te.autot
 
 
 def tune(task, trials=100, log=None, tuner="xgb", seed=0, batch_size=8, early_stopping=0, timeout=10.0,
-         progress=True, callbacks=(), epsilon=0.1, transfer_logs=(), repeat=3, number=1, min_repeat_ms=0.0,
+         progress=True, callbacks=(), epsilon=0.1, transfer_logs=(), repeat=3, number=1, min_repeat_ms=20.0,
          build_workers=0, cost_model="rank"):
     """Tunes task with `trials` measured candidates; returns a TuneResult.
 
@@ -617,8 +617,10 @@ def tune(task, trials=100, log=None, tuner="xgb", seed=0, batch_size=8, early_st
     functions f(done, total, record) called after each trial (an exception from one stops
     tuning and is raised here). early_stopping: stop after this many trials without
     improvement (0: never). cost_model: the XGBoost objective of the "xgb" and "evolutionary"
-    tuners, "rank" (pairwise ranking, the default) or "regression". The GIL is released while
-    the C++ loop runs."""
+    tuners, "rank" (pairwise ranking, the default) or "regression". min_repeat_ms: each of the
+    `repeat` timed repeats calls the kernel (number raised) until this many milliseconds have
+    passed — 20 as in the autotune CLI, so a microsecond kernel is timed over many calls, not
+    one (0: `number` calls per repeat). The GIL is released while the C++ loop runs."""
     if not isinstance(task, Task):
         raise TEError(f"te.autotune.tune: expected a Task (create_task / auto_task), got {type(task).__name__}")
     if not isinstance(tuner, str):
@@ -679,7 +681,7 @@ class RefineResult:
 
 
 def refine(task, log, top=4, rounds=2, max_neighbours=48, batch_size=8, seed=0, timeout=10.0, repeat=3, number=1,
-           min_repeat_ms=0.0, build_workers=0):
+           min_repeat_ms=20.0, build_workers=0):
     """After tune(): measures the best config's one-knob neighbours that the log lacks (at most
     max_neighbours, a seeded sample when there are more), then the `top` best configs `rounds`
     more times, all of them in each round. Every measurement is appended to log; once configs

@@ -164,7 +164,7 @@ class TuneResult:
 def tune(task: Task, trials: int = 100, log: Optional[PathArg] = None, tuner: str = "xgb", seed: int = 0,
          batch_size: int = 8, early_stopping: int = 0, timeout: float = 10.0, progress: bool = True,
          callbacks: Union[Callback, Iterable[Callback]] = (), epsilon: float = 0.1,
-         transfer_logs: Iterable[PathArg] = (), repeat: int = 3, number: int = 1, min_repeat_ms: float = 0.0,
+         transfer_logs: Iterable[PathArg] = (), repeat: int = 3, number: int = 1, min_repeat_ms: float = 20.0,
          build_workers: int = 0, cost_model: str = "rank") -> TuneResult: ...
 
 class RefineResult:
@@ -175,7 +175,7 @@ class RefineResult:
     remeasured: int
 
 def refine(task: Task, log: PathArg, top: int = 4, rounds: int = 2, max_neighbours: int = 48, batch_size: int = 8,
-           seed: int = 0, timeout: float = 10.0, repeat: int = 3, number: int = 1, min_repeat_ms: float = 0.0,
+           seed: int = 0, timeout: float = 10.0, repeat: int = 3, number: int = 1, min_repeat_ms: float = 20.0,
            build_workers: int = 0) -> RefineResult: ...
 
 def plot_curve(results: Union[TuneResult, Sequence[TuneResult], Mapping[str, Union[TuneResult, Sequence[float]]]],
