@@ -291,7 +291,8 @@ bool define_nontemporal_knob(autotune::Config& cfg, const Tensor& out) {
   const int64_t* row = out.ndim() > 0 ? as_const_int(out.shape().back()) : nullptr;
   const bool whole_lines = row && (*row * out.dtype().bytes()) % 64 == 0;
   if (bytes < kOffered || !whole_lines) return cfg.define_knob("nontemporal", {0}) == 1;
-  return cfg.define_knob("nontemporal", bytes >= kDefault ? std::vector<int64_t>{1, 0} : std::vector<int64_t>{0, 1}) == 1;
+  const std::vector<int64_t> choices = bytes >= kDefault ? std::vector<int64_t>{1, 0} : std::vector<int64_t>{0, 1};
+  return cfg.define_knob("nontemporal", choices) == 1;
 }
 
 std::vector<IterVar> split_by(Stage stage, const IterVar& axis, const std::vector<int64_t>& sizes) {
