@@ -193,6 +193,30 @@ def test_nontemporal_pragma_streams_aligned_lines_and_is_exact_anywhere(rng):
         assert np.isnan(storage[:offset]).all() and np.isnan(storage[offset + 96 * 40:]).all()
 
 
+def test_streaming_stores_are_fenced_before_a_parallel_loop_reads_them(rng):
+    # B (an argument, so streamed) is written by the calling thread, then read by C's parallel
+    # loop on other threads: the stores must be fenced before the loop starts.
+    A = te.placeholder((64, 64), name="A")
+    B = te.compute((64, 64), lambda i, j: A[i, j] + 1.0, name="B")
+    C = te.compute((64, 64), lambda i, j: B[i, 63 - j] * 2.0, name="C")
+    s = te.create_schedule(C.op)
+    s[B].pragma(B.op.axis[0], "nontemporal")
+    s[B].vectorize(B.op.axis[1])
+    s[C].parallel(C.op.axis[0])
+    f = te.build(s, [A, B, C], name="ntpar")
+    if platform.machine() in ("x86_64", "AMD64"):
+        lines = [line.strip() for line in f.get_source("asm").split("\n")]
+        calls = [k for k, line in enumerate(lines) if "te_parallel_for" in line and "call" in line]
+        fences = [k for k, line in enumerate(lines) if line == "sfence"]
+        streams = [k for k, line in enumerate(lines) if line.startswith("vmovnt")]
+        assert calls and streams
+        assert any(max(streams) < k < calls[0] for k in fences), "no sfence between the streaming stores and the loop"
+    a = rng.standard_normal((64, 64)).astype("float32")
+    b, c = nan_like((64, 64)), nan_like((64, 64))
+    f(a, b, c)
+    np.testing.assert_allclose(c, (a[:, ::-1] + 1) * 2, rtol=1e-6)
+
+
 def producer_consumer():
     A = te.placeholder((32, 24), name="A")
     P = te.compute((32, 24), lambda i, j: A[i, j] * 3.0, name="P")

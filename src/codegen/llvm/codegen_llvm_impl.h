@@ -78,6 +78,7 @@ class CodeGenLLVM {
   // `ret status` at the end of a function (the kernel body or an outlined parallel body),
   // fencing its streaming stores first.
   void finish_function(llvm::Value* status);
+  void emit_store_fence();  // sfence: streaming stores before it are visible to other threads
   void emit_allocate(const AllocateNode* op);
   void emit_if(const IfThenElseNode* op);
   // When failed (i1) holds: frees the current function's live heap buffers and returns

@@ -316,6 +316,8 @@ void CodeGenLLVM::emit_parallel_for(const ForNode* op) {
 
   state_ = std::move(saved);
   builder_.restoreIP(saved_ip);
+  // Streaming stores made before this loop must be visible to its other threads.
+  if (state_.nontemporal_stores) emit_store_fence();
   llvm::FunctionCallee parallel_for = runtime_function("te_parallel_for", i32, {ptr, ptr, i64, i32});
   llvm::Value* rc = builder_.CreateCall(parallel_for, {outlined, closure, extent, builder_.getInt32(target_.num_threads)});
   emit_return_if(builder_.CreateICmpNE(rc, builder_.getInt32(0)), rc);
@@ -356,7 +358,8 @@ void CodeGenLLVM::emit_store(const StoreNode* op) {
 // way; a partial last piece (a 56-float row: 3 x 16 + 8) is an ordinary store. Whole 64-byte
 // lines written by streaming stores skip the read-for-ownership an ordinary store of a line
 // not in cache costs (3 memory transfers per element become 2). They are weakly ordered: the
-// function fences them before it returns (finish_function).
+// function fences them before it returns (finish_function) and before it starts a parallel
+// loop, whose other threads might read them.
 bool CodeGenLLVM::emit_nontemporal_store(DataType t, llvm::Value* value, llvm::Value* addr) {
   if (!llvm::Triple(cpu_.triple).isX86() || t.is_bool()) return false;
   detect_avx512();
@@ -400,9 +403,12 @@ bool CodeGenLLVM::emit_nontemporal_store(DataType t, llvm::Value* value, llvm::V
   return true;
 }
 
+void CodeGenLLVM::emit_store_fence() {
+  builder_.CreateCall(llvm::Intrinsic::getDeclaration(module_.get(), llvm::Intrinsic::x86_sse_sfence));
+}
+
 void CodeGenLLVM::finish_function(llvm::Value* status) {
-  if (state_.nontemporal_stores)
-    builder_.CreateCall(llvm::Intrinsic::getDeclaration(module_.get(), llvm::Intrinsic::x86_sse_sfence));
+  if (state_.nontemporal_stores) emit_store_fence();
   builder_.CreateRet(status);
 }
 
