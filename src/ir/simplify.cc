@@ -599,11 +599,7 @@ Expr Simplifier::mutate_node(const SelectNode* op, const Expr& self) {
 // fused axis) from the linear form; widened, the pair meets and merges.
 Expr Simplifier::widen_index(const Expr& e, DataType to) {
   const DataType from = e.dtype();
-  auto fits = [&](const Expr& x) {
-    const Interval b = bound(x);
-    const int64_t lo = -(int64_t(1) << (from.bits - 1)), hi = (int64_t(1) << (from.bits - 1)) - 1;
-    return b.has_min && b.has_max && b.min >= lo && b.max <= hi;
-  };
+  auto fits = [&](const Expr& x) { return within_type(bound(x), from); };
   auto is_arith = [](const Expr& x) { return x.as<AddNode>() || x.as<SubNode>() || x.as<MulNode>(); };
   auto part = [&](const Expr& x) -> Expr {
     Expr w = widen_index(x, to);
@@ -739,6 +735,11 @@ bool can_prove(const Expr& cond, const VarRangeMap& ranges) {
   Expr r = simplify(cond, ranges);
   const IntImmNode* imm = r.as<IntImmNode>();
   return imm && imm->value != 0;
+}
+
+bool fits_in_type(const Expr& e, DataType t, const VarRangeMap& ranges) {
+  const ConstBound b = const_bound(e, ranges);
+  return within_type(Interval{b.has_min, b.has_max, b.min, b.max}, t);
 }
 
 ConstBound const_bound(const Expr& e, const VarRangeMap& ranges) {

@@ -48,5 +48,8 @@ struct ConstBound {
   int64_t min = 0, max = 0;  // inclusive
 };
 ConstBound const_bound(const Expr& e, const VarRangeMap& ranges = {});
+// True when every value of e under ranges is provably representable in t (e.g. an int32 index
+// part that can be widened to int64 without changing its value: it never wraps).
+bool fits_in_type(const Expr& e, DataType t, const VarRangeMap& ranges = {});
 
 }  // namespace te

@@ -82,6 +82,10 @@ Interval interval_add(const Interval& a, const Interval& b);
 Interval interval_sub(const Interval& a, const Interval& b);
 Interval interval_mul(const Interval& a, const Interval& b);
 Interval interval_union(const Interval& a, const Interval& b);
+// Both bounds known and inside t's range [dtype_min(t), dtype_max(t)].
+inline bool within_type(const Interval& b, DataType t) {
+  return b.has_min && b.has_max && b.min >= dtype_min(t) && b.max <= dtype_max(t);
+}
 Interval interval_intersect(const Interval& a, const Interval& b);
 // Drops the bounds when the interval does not fit t: the value may have wrapped around.
 Interval fit_dtype(const Interval& a, DataType t);

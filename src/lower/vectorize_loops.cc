@@ -277,14 +277,9 @@ class Vectorizer : public IRMutator {
 
   bool lanes_fit(const RampNode& ramp, DataType narrow) const {
     if (narrow.bits > 32) return false;  // a 64-bit part has nothing wider to widen into
-    const int64_t lo = -(int64_t(1) << (narrow.bits - 1)), hi = (int64_t(1) << (narrow.bits - 1)) - 1;
     const Expr steps = make_const(ramp.stride.dtype(), ramp.lanes - 1);
     const Expr last = AddNode::make(ramp.base, MulNode::make(ramp.stride, steps));
-    for (const Expr& end : {ramp.base, last}) {
-      const ConstBound b = const_bound(end, ranges_);
-      if (!b.has_min || !b.has_max || b.min < lo || b.max > hi) return false;
-    }
-    return true;
+    return fits_in_type(ramp.base, narrow, ranges_) && fits_in_type(last, narrow, ranges_);
   }
 
   template <typename T>
