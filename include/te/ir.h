@@ -232,6 +232,12 @@ enum class Intrinsic : uint8_t {
   // vectorized reduction axis on the LLVM target: the schedule asked for the reduction's lanes
   // to be reassociated, as rfactor does.
   kReduceAdd, kReduceMin, kReduceMax,
+  // (read): a hint to bring the cache line holding the element `read` names (a TensorRead, a
+  // scalar Load after storage flattening) into the cache; its value is never used. The one
+  // intrinsic with an effect: it appears only as Evaluate(prefetch(...)), made by
+  // Stage::prefetch, with an index clamped inside the buffer; llvm.prefetch in the LLVM backend,
+  // removed for other targets (strip_prefetch in lower()).
+  kPrefetch,
 };
 // The order in which kReduce* combine n lanes, shared by the interpreter and the code
 // generators so all give the same rounding: each step combines lane i with lane i + half for

@@ -13,6 +13,7 @@
 namespace te {
 
 class ScheduleNode;
+class StageNode;
 class Schedule;
 
 // parent = outer * factor + inner (split); fused = outer * extent(inner) + inner (fuse).
@@ -29,6 +30,14 @@ struct IterVarAttr {
   ForKind for_kind = ForKind::kSerial;
   IterVar bound_thread;  // set by bind()
   std::vector<std::pair<std::string, Expr>> pragmas;
+  // Set by prefetch(): each iteration of the loop first prefetches what the loop's body reads
+  // of the tensor `offset` iterations later.
+  struct Prefetch {
+    const StageNode* tensor_stage;  // the stage computing the tensor (placeholders have one too)
+    int value_index;
+    int64_t offset;
+  };
+  std::vector<Prefetch> prefetches;
   // Set by rfactor on the axis that combines the factored lanes: that reduction axis may be
   // vectorized (the lanes are then combined by a shuffle tree: rfactor already reassociated).
   bool combines_lanes = false;
@@ -90,6 +99,13 @@ class Stage : public Ref<StageNode> {
   // reads: "nontemporal" (llvm on x86, kNontemporalPragma in ir.h) — streaming stores to the
   // kernel's argument buffers inside the loop.
   void pragma(const IterVar& iv, const std::string& key, Expr value = Expr(1));
+  // At the start of each iteration of iv's loop, prefetches into the cache the elements of
+  // `tensor` that the loop's body reads `offset` (>= 1) iterations later (TVM's prefetch): for
+  // loads whose latency the hardware prefetcher does not hide, such as the rows of a pooling
+  // window when the next output row starts. tensor must be read by the stage (directly or
+  // through inlined stages); iv not vectorized. The LLVM backend emits llvm.prefetch (every
+  // cache line of the region, indices clamped inside the buffer); other targets drop it.
+  void prefetch(const Tensor& tensor, const IterVar& iv, int64_t offset);
   // Pads the stride of the buffer dimension of `axis` (an axis of the stage's op) so that
   // stride % factor == offset (TVM's storage_align); factor >= 1, 0 <= offset < factor. Applies to
   // buffers lowering allocates (cache stages, intermediates), not to function arguments.

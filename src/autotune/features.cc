@@ -325,7 +325,7 @@ class Collector : public IRVisitor {
         Intrinsic op = e.as<CallNode>()->op;
         if (op == Intrinsic::kFma) out_->float_fma += w;
         else if (op == Intrinsic::kIfThenElse) out_->selects += w;
-        else if (op != Intrinsic::kLikely) out_->float_math += w;
+        else if (op != Intrinsic::kLikely && op != Intrinsic::kPrefetch) out_->float_math += w;
         break;
       }
       default: break;

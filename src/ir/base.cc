@@ -112,6 +112,7 @@ const char* intrinsic_name(Intrinsic op) {
     case Intrinsic::kReduceAdd: return "reduce_add";
     case Intrinsic::kReduceMin: return "reduce_min";
     case Intrinsic::kReduceMax: return "reduce_max";
+    case Intrinsic::kPrefetch: return "prefetch";
   }
   return "?";
 }

@@ -365,6 +365,11 @@ class InterpreterImpl {
       return t;
     }
     if (op->op == Intrinsic::kLikely) return eval(op->args[0]);
+    if (op->op == Intrinsic::kPrefetch) {
+      // A cache hint: no effect, but its element must exist (read_element checks the bounds).
+      if (op->args[0].as<LoadNode>()) eval(op->args[0]);
+      return Value::from_int(op->dtype, 0);
+    }
     if (is_lane_reduction(op->op)) return reduce_lanes(op->op, eval(op->args[0]));
     std::vector<Value> args;
     for (const Expr& a : op->args) args.push_back(eval(a));

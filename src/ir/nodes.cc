@@ -146,6 +146,10 @@ Expr CallNode::make(DataType t, Intrinsic op, std::vector<Expr> args) {
     TE_ICHECK(args[0].dtype().is_vector() && t == args[0].dtype().element_of(), intrinsic_name(op),
               " takes a vector and returns its element type, got ", describe(args[0]), " -> ", t.str());
     TE_ICHECK(!t.is_bool() && !t.is_handle(), intrinsic_name(op), " of ", t.str());
+  } else if (op == Intrinsic::kPrefetch) {
+    TE_ICHECK(t == DataType::int32() && (args[0].as<TensorReadNode>() || args[0].as<LoadNode>()) &&
+                  args[0].dtype().lanes == 1,
+              "prefetch takes one scalar element read and returns int32, got ", describe(args[0]));
   } else if (op == Intrinsic::kLikely) {
     TE_ICHECK(args[0].dtype().is_bool() && t == args[0].dtype(), "likely takes and returns bool, got ",
               describe(args[0]));

@@ -62,6 +62,8 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   BoundMap bounds = infer_bound(sch);
   Stmt s = log.after("schedule_ops", Stmt(), schedule_ops(sch, bounds));
   if (!options.simple_mode) s = log.after("check_target", s, check_target(s, options.target));
+  // Stage::prefetch hints become llvm.prefetch; other code generators have none.
+  if (options.target.kind != "llvm") s = log.after("strip_prefetch", s, strip_prefetch(s));
   StorageAlignMap aligns;  // by the op a stage's storage is named after (its origin op)
   for (const Stage& stage : sch.stages())
     if (!stage->storage_aligns.empty())

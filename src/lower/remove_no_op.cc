@@ -1,5 +1,5 @@
 // remove_no_op: statements with no effect are deleted. Every expression in the IR is pure
-// (intrinsics have no side effects), so only stores and allocations matter.
+// (intrinsics have no side effects), so only stores, allocations and prefetch hints matter.
 #include "lower/remove_no_op.h"
 
 #include "te/ir_functor.h"
@@ -10,6 +10,9 @@ namespace {
 Stmt no_op() { return EvaluateNode::make(Expr(0)); }
 
 class RemoveNoOp : public IRMutator {
+ public:
+  explicit RemoveNoOp(bool keep_prefetch) : keep_prefetch_(keep_prefetch) {}
+
  protected:
   Stmt mutate_node(const ForNode* op, const Stmt& self) override {
     const int64_t* extent = as_const_int(op->extent);
@@ -20,7 +23,7 @@ class RemoveNoOp : public IRMutator {
     return ForNode::make(op->loop_var, op->min, op->extent, op->for_kind, body, op->thread_tag);
   }
   Stmt mutate_node(const EvaluateNode* op, const Stmt& self) override {
-    return is_no_op(self) ? self : no_op();
+    return is_no_op(self) || (keep_prefetch_ && is_prefetch(self)) ? self : no_op();
   }
   Stmt mutate_node(const StoreNode* op, const Stmt& self) override {
     const auto* load = op->value.as<LoadNode>();
@@ -69,6 +72,9 @@ class RemoveNoOp : public IRMutator {
     if (body.same_as(op->body)) return self;
     return AllocateNode::make(op->buffer, op->dtype, op->extents, op->scope, body);
   }
+
+ private:
+  bool keep_prefetch_;
 };
 
 }  // namespace
@@ -79,6 +85,14 @@ bool is_no_op(const Stmt& s) {
   return eval && (eval->value.as<IntImmNode>() || eval->value.as<FloatImmNode>());
 }
 
-Stmt remove_no_op(const Stmt& s) { return RemoveNoOp().mutate(s); }
+bool is_prefetch(const Stmt& s) {
+  const auto* eval = s.as<EvaluateNode>();
+  const auto* call = eval ? eval->value.as<CallNode>() : nullptr;
+  return call && call->op == Intrinsic::kPrefetch;
+}
+
+Stmt remove_no_op(const Stmt& s) { return RemoveNoOp(true).mutate(s); }
+
+Stmt strip_prefetch(const Stmt& s) { return RemoveNoOp(false).mutate(s); }
 
 }  // namespace te

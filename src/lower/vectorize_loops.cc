@@ -119,6 +119,7 @@ class Vectorizer : public IRMutator {
     return CastNode::make(op->dtype.with_lanes(v.dtype().lanes), v);
   }
   Expr mutate_node(const CallNode* op, const Expr& self) override {
+    if (op->op == Intrinsic::kPrefetch) return refuse(self);  // one line per lane: the loop stays scalar
     bool changed = false;
     std::vector<Expr> args = mutate_all(op->args, &changed);
     if (!changed) return self;

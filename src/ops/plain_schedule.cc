@@ -82,8 +82,17 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
   // 1: padding computed while reading (branches in the inner loop); 0: a padded copy first.
   const bool inline_pad = cfg.define_knob("inline_pad", {1, 0}) == 1;
   const bool nontemporal = define_nontemporal_knob(cfg, out);
+  // Row tiles ahead whose input rows each row tile prefetches first (0: none). The first load of
+  // each input row of a window waits on memory: the hardware prefetcher follows a row but
+  // cannot guess where the next one starts (NCHW max pool B8: 3.0 → 2.4 ms with 2).
+  const int64_t prefetch_ahead = cfg.define_knob("prefetch", {0, 2, 4});
 
   schedule_pads_llvm(s, pads, inline_pad, vectorize, parallel, 2);
+  // The data the output's loops read (the computation's first input): its padded copy, or,
+  // with the padding computed while reading, what the padding reads.
+  Tensor data = (reduction.defined() ? reduction : out).op()->input_tensors().at(0);
+  auto is_pad = [&](const Tensor& t) { return std::find(pads.begin(), pads.end(), t) != pads.end(); };
+  while (inline_pad && is_pad(data)) data = data.op()->input_tensors().at(0);
   Stage acc = accumulator(s, out, reduction, false);
   Stage o = s[out];
   op = compute_of(o);
@@ -96,6 +105,7 @@ void schedule_plain_llvm(Config& cfg, Schedule& s, const Tensor& out, const Tens
   for (size_t a = 1; a < rank - 1; ++a) outer = o.fuse(outer, order[a]);
   if (parallel) o.parallel(outer);
   if (nontemporal) o.pragma(outer, "nontemporal");
+  if (prefetch_ahead > 0) o.prefetch(data, outer, prefetch_ahead);
   if (vectorize) o.vectorize(xs[1]);
   if (!acc.defined()) {
     if (unroll) unroll_within(o, {{ys[1], tile_y.back()}});

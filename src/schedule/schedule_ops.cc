@@ -13,6 +13,7 @@
 
 #include "ir/simplify.h"
 #include "schedule/message_passing.h"
+#include "schedule/prefetch.h"
 #include "schedule/schedule_ops_inline.h"
 #include "te/expr_ops.h"
 #include "te/ir_functor.h"
@@ -155,6 +156,16 @@ class LoopNestBuilder {
         kind = ForKind::kThreadBinding;
         thread_tag = attr->bound_thread->thread_tag;
       }
+    }
+    if (attr && with_pragmas && !attr->prefetches.empty()) {
+      if (kind == ForKind::kVectorized)
+        fail("prefetch: axis ", leaf->var.name(), " of stage ", stage.op->name,
+             " is vectorized; prefetch at an axis outside the vectorized one");
+      std::vector<Stmt> parts;
+      for (const IterVarAttr::Prefetch& request : attr->prefetches)
+        parts.push_back(make_prefetch(stage, leaf, request, body));
+      parts.push_back(body);
+      body = SeqNode::make(parts);
     }
     Stmt loop = ForNode::make(loop_var, make_zero(range.extent.dtype()), range.extent, kind, body, thread_tag);
     if (attr && with_pragmas)

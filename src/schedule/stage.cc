@@ -285,6 +285,40 @@ void Stage::pragma(const IterVar& iv, const std::string& key, Expr value) {
   record_step(stage, std::move(step));
 }
 
+namespace {
+
+// Whether op reads tensor directly or through the ops it reads (inlined stages read through).
+bool reads_tensor(const Operation& op, const Tensor& tensor, std::unordered_set<const OperationNode*>& seen) {
+  if (!seen.insert(op.get()).second) return false;
+  for (const Tensor& input : op->input_tensors())
+    if (input == tensor || reads_tensor(input.op(), tensor, seen)) return true;
+  return false;
+}
+
+}  // namespace
+
+void Stage::prefetch(const Tensor& tensor, const IterVar& iv, int64_t offset) {
+  StageNode* stage = checked(*this, "prefetch");
+  int pos = require_leaf(stage, iv, "prefetch");
+  if (!tensor.defined()) fail("prefetch: the tensor given for stage ", stage->op->name, " is undefined");
+  StageNode* tensor_stage = find_stage(owner(stage), tensor.op().get());
+  std::unordered_set<const OperationNode*> seen;
+  if (!tensor_stage || !reads_tensor(stage->op, tensor, seen))
+    fail("prefetch: stage ", stage->op->name, " does not read tensor ", tensor.op()->name,
+         "; prefetch a tensor the stage's computation reads (directly or through inlined stages)");
+  if (offset < 1)
+    fail("prefetch: offset ", offset, " on axis ", axis_name(iv), " of stage ", stage->op->name,
+         " must be >= 1 (the number of iterations ahead to prefetch)");
+  IterVarAttr& attr = stage->iter_var_attrs[iv.get()];
+  attr.prefetches.push_back({tensor_stage, tensor->value_index, offset});
+  Step step;
+  step.primitive = "prefetch";
+  step.iters = {pos};
+  step.ints = {offset, tensor->value_index};
+  step.target_stage = stage_index(owner(stage), tensor_stage);
+  record_step(stage, std::move(step));
+}
+
 void Stage::storage_align(const IterVar& axis, int64_t factor, int64_t offset) {
   StageNode* stage = checked(*this, "storage_align");
   const auto* compute = stage->op.as<ComputeOpNode>();

@@ -82,6 +82,7 @@ struct RandomScheduleOptions {
   bool allow_vectorize = true;
   bool allow_unroll = true;
   bool allow_parallel = true;
+  bool allow_prefetch = true;
   int max_loop_ops = 4;  // split/fuse/reorder/tile per stage
 };
 
@@ -257,11 +258,48 @@ inline void random_caches(Schedule& s, ScheduleRng& rng) {
   }
 }
 
+// The tensors a stage's loops read: its op's inputs, seen through the stages inlined into it.
+inline std::vector<Tensor> tensors_read_in_loops(const Schedule& s, const Stage& st) {
+  std::vector<Tensor> out, pending = st->op->input_tensors();
+  while (!pending.empty()) {
+    Tensor t = pending.back();
+    pending.pop_back();
+    Stage producer = s[t];
+    if (producer->attach_type == AttachType::kInline && !producer->is_output) {
+      for (const Tensor& input : producer->op->input_tensors()) pending.push_back(input);
+    } else if (std::find(out.begin(), out.end(), t) == out.end()) {
+      out.push_back(t);
+    }
+  }
+  return out;
+}
+
+// prefetch on some stages, last (what a loop reads depends on which producers were inlined):
+// a tensor the stage's loops read and that is computed at the top level (not inside the loops:
+// compute_at), at a leaf that is not vectorized, 1-3 iterations ahead.
+inline void random_prefetches(Schedule& s, ScheduleRng& rng) {
+  for (Stage st : s.stages()) {
+    if (!is_compute_stage(st) || st->attach_type == AttachType::kInline || st->leaf_iter_vars.empty() ||
+        !rng.chance(0.25))
+      continue;
+    std::vector<Tensor> reads;
+    for (const Tensor& t : tensors_read_in_loops(s, st))
+      if (s[t]->attach_type == AttachType::kRoot) reads.push_back(t);
+    std::vector<IterVar> leaves;
+    for (const IterVar& iv : st->leaf_iter_vars) {
+      auto attr = st->iter_var_attrs.find(iv.get());
+      if (attr == st->iter_var_attrs.end() || attr->second.for_kind != ForKind::kVectorized) leaves.push_back(iv);
+    }
+    if (reads.empty() || leaves.empty()) continue;
+    st.prefetch(rng.pick(reads), rng.pick(leaves), rng.uniform(1, 3));
+  }
+}
+
 }  // namespace detail_equiv
 
 // A random legal schedule of every compute stage of s: caches first, then consumers before
 // producers: each stage's attachment (inline / compute_at a leaf of its only consumer / root),
-// its loop transformations, and its annotations.
+// its loop transformations, and its annotations; prefetches last.
 inline void random_schedule(Schedule& s, ScheduleRng& rng, const RandomScheduleOptions& opt = {}) {
   AxisFacts facts;
   if (opt.allow_cache) detail_equiv::random_caches(s, rng);
@@ -294,6 +332,7 @@ inline void random_schedule(Schedule& s, ScheduleRng& rng, const RandomScheduleO
     for (int64_t i = 0; i < loop_ops; ++i) detail_equiv::random_loop_op(st, rng, facts);
     detail_equiv::random_annotations(st, rng, facts, opt);
   }
+  if (opt.allow_prefetch) detail_equiv::random_prefetches(s, rng);
 }
 
 // ---------------------------------------------------------------- the property check

@@ -1,6 +1,6 @@
 """Features that work in C++ checked from Python, each against NumPy where it computes
 something: te.any, te.min/te.prod reductions and where=, more math functions, == and != in a
-compute, pragma and compute_root, a CUDA build with thread_axis + bind, DLPack edge cases and
+compute, pragma, prefetch and compute_root, a CUDA build with thread_axis + bind, DLPack edge cases and
 torch.from_dlpack."""
 import platform
 
@@ -215,6 +215,35 @@ def test_streaming_stores_are_fenced_before_a_parallel_loop_reads_them(rng):
     b, c = nan_like((64, 64)), nan_like((64, 64))
     f(a, b, c)
     np.testing.assert_allclose(c, (a[:, ::-1] + 1) * 2, rtol=1e-6)
+
+
+def test_prefetch_prefetches_the_rows_ahead_and_keeps_the_numbers(rng):
+    # A 3-row max over a zero-padded image: each row tile first prefetches the input rows of the
+    # tile two tiles ahead (clamped inside A at the bottom edge).
+    A = te.placeholder((50, 72), name="A")
+    P = te.compute((52, 72), lambda i, j: te.if_then_else(te.all(i >= 1, i <= 50), A[i - 1, j], 0.0), name="P")
+    r = te.reduce_axis((0, 3), name="r")
+    B = te.compute((50, 72), lambda i, j: te.max(P[i + r, j], axis=r), name="B")
+    s = te.create_schedule(B.op)
+    s[P].compute_inline()
+    yo, yi = s[B].split(B.op.axis[0], factor=4)
+    s[B].parallel(yo)
+    s[B].prefetch(A, yo, 2)
+    text = str(te.lower(s, [A, B], name="pf"))
+    assert "prefetch(A[" in text
+    assert "s[B].prefetch(A, " in s.steps_python()
+    f = te.build(s, [A, B], name="pf")
+    if platform.machine() in ("x86_64", "AMD64"):
+        assert "prefetcht0" in f.get_source("asm")
+    a = rng.standard_normal((50, 72)).astype("float32")
+    b = nan_like((50, 72))
+    f(a, b)
+    padded = np.pad(a, ((1, 1), (0, 0)))
+    np.testing.assert_array_equal(b, np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:]))
+    with pytest.raises(te.TEError, match="must be >= 1"):
+        s[B].prefetch(A, yi, 0)
+    with pytest.raises(te.TEError, match="first argument must be a tensor"):
+        s[B].prefetch("A", yi, 1)
 
 
 def producer_consumer():

@@ -223,7 +223,8 @@ class CudaPrinter : public CudaStmtPrinter {
     DataType t = op->dtype.element_of();
     // vectorize_loops makes lane reductions for the llvm target only (the CUDA backend's vector
     // code is printed lane by lane, where a serial reduction costs the same).
-    TE_ICHECK(!is_lane_reduction(op->op), "codegen cuda: ", intrinsic_name(op->op), " is made for llvm only");
+    TE_ICHECK(!is_lane_reduction(op->op) && op->op != Intrinsic::kPrefetch, "codegen cuda: ",
+              intrinsic_name(op->op), " is made for llvm only");
     std::vector<std::string> a;
     if (op->op != Intrinsic::kIfThenElse)
       for (const Expr& arg : op->args) a.push_back(print(arg, lane));
@@ -232,6 +233,7 @@ class CudaPrinter : public CudaStmtPrinter {
         return "(" + print(op->args[0], lane) + " ? " + print(op->args[1], lane) + " : " + print(op->args[2], lane) + ")";
       case Intrinsic::kLikely: return "(" + a[0] + ")";
       case Intrinsic::kReduceAdd: case Intrinsic::kReduceMin: case Intrinsic::kReduceMax: break;
+      case Intrinsic::kPrefetch: break;  // strip_prefetch removed it
       case Intrinsic::kExp: return math_call(t, "expf", a);
       case Intrinsic::kLog: return math_call(t, "logf", a);
       case Intrinsic::kSqrt: return math_call(t, "sqrtf", a);

@@ -278,6 +278,7 @@ llvm::Value* CodeGenLLVM::emit_reduce_lanes(Intrinsic op, DataType vt, llvm::Val
 llvm::Value* CodeGenLLVM::emit_call(const CallNode* op) {
   if (op->op == Intrinsic::kIfThenElse) return emit_if_then_else(op);
   if (op->op == Intrinsic::kLikely) return emit(op->args.at(0));
+  if (op->op == Intrinsic::kPrefetch) return emit_prefetch(op);
   if (is_lane_reduction(op->op)) return emit_reduce_lanes(op->op, op->args.at(0).dtype(), emit(op->args.at(0)));
   std::vector<llvm::Value*> args;
   for (const Expr& a : op->args) args.push_back(emit(a));
@@ -533,6 +534,19 @@ llvm::Value* CodeGenLLVM::emit_address(const Var& buffer, DataType elem, const E
     }
   }
   return builder_.CreateInBoundsGEP(elem_ty, base, emit(index));  // vector index → vector of pointers
+}
+
+// llvm.prefetch(address, read, locality 3 = keep in every level, data cache): prefetcht0 on x86.
+// Stage::prefetch clamps the index inside the buffer, so the in-bounds address is real.
+llvm::Value* CodeGenLLVM::emit_prefetch(const CallNode* op) {
+  const auto* load = op->args.at(0).as<LoadNode>();
+  TE_ICHECK(load && load->dtype.lanes == 1 && load->index.dtype().lanes == 1,
+            "codegen_llvm: prefetch of something other than a scalar load in kernel ", func_.name);
+  bool unused = false;
+  llvm::Value* addr = emit_address(load->buffer, load->dtype, load->index, &unused);
+  builder_.CreateIntrinsic(llvm::Intrinsic::prefetch, {addr->getType()},
+                           {addr, builder_.getInt32(0), builder_.getInt32(3), builder_.getInt32(1)});
+  return builder_.getInt32(0);
 }
 
 llvm::Value* CodeGenLLVM::emit_load(const LoadNode* op) {

@@ -47,6 +47,7 @@ class CodeGenLLVM {
                          const std::vector<llvm::Value*>& args);
   llvm::Value* emit_if_then_else(const CallNode* op);
   llvm::Value* emit_load(const LoadNode* op);
+  llvm::Value* emit_prefetch(const CallNode* op);
   llvm::Value* emit_guarded_scalar_load(DataType t, llvm::Type* mem_ty, llvm::Value* addr, llvm::Align align);
   // Address of a scalar index, or a vector of addresses for a vector index; *contiguous is
   // set when index is Ramp(base, 1, lanes) and the returned pointer addresses lane 0.

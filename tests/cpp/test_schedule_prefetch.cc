@@ -1,0 +1,175 @@
+// Stage::prefetch: what it lowers to (one prefetch per cache line of the region the loop's body
+// reads `offset` iterations ahead, indices clamped inside the tensor), that it never changes the
+// numbers (the equivalence harness, outputs NaN-filled), that the LLVM backend emits prefetch
+// instructions and other targets drop it, that it replays from its step, and the errors.
+#include "equivalence.h"
+#include "test_lower_util.h"
+
+namespace te::testing {
+namespace {
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+int count_prefetches(const Stmt& s) {
+  return count_exprs(s, [](const Expr& e) {
+    const auto* call = e.as<CallNode>();
+    return call && call->op == Intrinsic::kPrefetch;
+  });
+}
+
+// B[i, j] = A[i-1, j] + A[i, j] + A[i+1, j] over an N x M image with zero padding (the padded
+// reads sit behind if_then_else, and their rows run one past each edge), M = 100 floats: rows of
+// whole and partial 64-byte lines.
+struct Stencil {
+  static constexpr int N = 37, M = 100;
+  Tensor A = placeholder({N, M}, DataType::float32(), "A");
+  Tensor P = compute(
+      {N + 2, M},
+      [&](const std::vector<Var>& i) {
+        Expr inside = i[0] >= 1 && i[0] <= N;
+        return if_then_else(inside, A(i[0] - 1, i[1]), Expr(0.0f));
+      },
+      "P");
+  IterVar r = reduce_axis(Range(0, 3), "r");
+  Tensor B = compute(
+      {N, M}, [&](const std::vector<Var>& i) { return sum(P(i[0] + r, i[1]), {r}); }, "B");
+
+  // Rows in tiles of `rows`, the tiles parallel, the row in pieces of 16 (vectorized unless
+  // told not to), the padding inlined; the row-tile loop prefetches A `offset` tiles ahead.
+  Schedule schedule(int64_t rows, int64_t offset, bool vectorize = true) const {
+    Schedule s = create_schedule({B.op()});
+    s[P].compute_inline();
+    const ComputeOpNode* op = B.op().as<ComputeOpNode>();
+    auto [yo, yi] = s[B].split(op->axis[0], rows);
+    auto [xo, xi] = s[B].split(op->axis[1], 16);
+    s[B].reorder({yo, yi, xo, op->reduce_axis[0], xi});
+    s[B].parallel(yo);
+    if (vectorize) s[B].vectorize(xi);
+    s[B].prefetch(A, yo, offset);
+    return s;
+  }
+  EquivalenceCase equivalence_case() const { return {"prefetch stencil", {A}, {B}}; }
+};
+
+TEST(SchedulePrefetch, LowersToOnePrefetchPerLineOfTheRowsAheadAndKeepsTheNumbers) {
+  Stencil st;
+  Schedule s = st.schedule(2, 2);
+  LoweredFunc f = lower(s, {st.A, st.B}, "stencil");
+  EXPECT_EQ(count_prefetches(f.body), 1) << to_string(f);
+  // The prefetch nest is the first thing in the parallel loop's body: rows (2 + 2 of halo = 4)
+  // x lines of the columns the x tiles run over (0..111: the split by 16 runs past the 100
+  // columns before its tail guard; 112 floats straddle at most 8 lines).
+  const auto* parallel = f.body.as<ForNode>();
+  ASSERT_TRUE(parallel && parallel->for_kind == ForKind::kParallel) << to_string(f);
+  const auto* seq = parallel->body.as<SeqNode>();
+  ASSERT_TRUE(seq) << to_string(f);
+  const auto* rows = seq->seq[0].as<ForNode>();
+  ASSERT_TRUE(rows && as_const_int(rows->extent)) << to_string(f);
+  EXPECT_EQ(*as_const_int(rows->extent), 4);
+  const auto* lines = rows->body.as<ForNode>();
+  ASSERT_TRUE(lines && as_const_int(lines->extent)) << to_string(f);
+  EXPECT_EQ(*as_const_int(lines->extent), 8);
+  EXPECT_TRUE(contains(to_string(f), "prefetch(A[")) << to_string(f);
+
+  Module m = build(s, {st.A, st.B}, "llvm", "stencil");
+  EXPECT_TRUE(contains(m.get_source("ll"), "@llvm.prefetch")) << m.get_source("ll");
+  EXPECT_TRUE(contains(m.get_source("asm"), "prefetcht0"));
+  EquivalenceStats stats = check_schedule_equivalence(
+      st.equivalence_case(),
+      [&](Schedule& sch, ScheduleRng& rng) {
+        int64_t rows_per_tile = rng.uniform(1, 5), offset = rng.uniform(1, 12);
+        sch = st.schedule(rows_per_tile, offset);
+      },
+      1, 12);
+  EXPECT_EQ(stats.matched, 12);
+}
+
+// Every prefetched element exists: the interpreter reads each prefetch's element with a bounds
+// check. Tiles past the last row, offsets past the end, the padded rows above and below. (Not
+// vectorized: the interpreter evaluates both sides of a vector if_then_else, which the LLVM
+// backend masks, so the padded vector reads would trip the same check.)
+TEST(SchedulePrefetch, EveryPrefetchedElementIsInsideTheTensor) {
+  Stencil st;
+  for (int64_t rows : {1, 3, 8, 37, 40})
+    for (int64_t offset : {1, 2, 5, 50}) {
+      SCOPED_TRACE(::testing::Message() << "rows " << rows << " offset " << offset);
+      LoweredFunc f = lower(st.schedule(rows, offset, false), {st.A, st.B}, "stencil");
+      ASSERT_EQ(count_prefetches(f.body), 1);
+      FlatMemory memory;
+      memory.add(f.args[0].data, Stencil::N * Stencil::M, 1);
+      memory.add(f.args[1].data, Stencil::N * Stencil::M, 2);
+      EXPECT_NO_THROW(memory.run(f.body)) << to_string(f);
+    }
+}
+
+TEST(SchedulePrefetch, CudaDropsIt) {
+  Stencil st;
+  Schedule s = create_schedule({st.B.op()});
+  s[st.P].compute_inline();
+  const ComputeOpNode* op = st.B.op().as<ComputeOpNode>();
+  auto [bx, tx] = s[st.B].split(op->axis[1], 32);
+  s[st.B].bind(op->axis[0], thread_axis("blockIdx.x"));
+  s[st.B].bind(tx, thread_axis("threadIdx.x"));
+  s[st.B].prefetch(st.A, bx, 1);
+  LowerOptions options;
+  options.target = Target::parse("cuda");
+  LoweredFunc f = lower(s, {st.A, st.B}, "stencil", options);
+  EXPECT_EQ(count_prefetches(f.body), 0) << to_string(f);
+  Module m = build(s, {st.A, st.B}, "cuda", "stencil");
+  EXPECT_FALSE(contains(m.get_source("cuda"), "prefetch")) << m.get_source("cuda");
+}
+
+TEST(SchedulePrefetch, ReplaysFromItsStep) {
+  Stencil st;
+  Schedule s = st.schedule(4, 3);
+  EXPECT_TRUE(contains(s.steps_json(), "\"p\":\"prefetch\"")) << s.steps_json();
+  EXPECT_TRUE(contains(s.steps_python(), ".prefetch(A, ")) << s.steps_python();
+  Schedule again = Schedule::replay({st.B.op()}, Schedule::steps_from_json(s.steps_json()));
+  LoweredFunc a = lower(s, {st.A, st.B}, "stencil"), b = lower(again, {st.A, st.B}, "stencil");
+  EXPECT_EQ(to_string(a), to_string(b));
+  // A step naming no tensor stage is refused.
+  EXPECT_THROW(Schedule::steps_from_json(R"([{"p":"prefetch","stage":2,"iters":[0],"ints":[1,0]}])"), Error);
+}
+
+TEST(SchedulePrefetch, Errors) {
+  Stencil st;
+  const ComputeOpNode* op = st.B.op().as<ComputeOpNode>();
+  Tensor other = placeholder({4}, DataType::float32(), "Other");
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  {
+    Schedule s = create_schedule({st.B.op()});
+    EXPECT_TRUE(contains(message([&] { s[st.B].prefetch(other, op->axis[0], 1); }), "does not read tensor Other"));
+    EXPECT_TRUE(contains(message([&] { s[st.B].prefetch(st.A, op->axis[0], 0); }), "must be >= 1"));
+    EXPECT_TRUE(contains(message([&] { s[st.B].prefetch(Tensor(), op->axis[0], 1); }), "undefined"));
+    auto [xo, xi] = s[st.B].split(op->axis[1], 4);
+    EXPECT_TRUE(contains(message([&] { s[st.B].prefetch(st.A, op->axis[1], 1); }), "prefetch"));  // not a leaf
+    // A vectorized axis: refused when lowering (vectorize may come after prefetch).
+    s[st.B].prefetch(st.A, xi, 1);
+    s[st.B].vectorize(xi);
+    EXPECT_TRUE(contains(message([&] { lower(s, {st.A, st.B}, "f"); }), "is vectorized"));
+  }
+  {
+    // The padding is a stage of its own: the loops of B read P, not A.
+    Schedule s = create_schedule({st.B.op()});
+    s[st.B].prefetch(st.A, op->axis[0], 1);
+    EXPECT_TRUE(contains(message([&] { lower(s, {st.A, st.B}, "f"); }), "reads no element of A"));
+    Schedule fine = create_schedule({st.B.op()});
+    fine[st.B].prefetch(st.P, op->axis[0], 1);
+    EXPECT_NO_THROW(lower(fine, {st.A, st.B}, "f"));
+    // P computed inside the loop that would prefetch it.
+    Schedule inside = create_schedule({st.B.op()});
+    inside[st.P].compute_at(inside[st.B], op->axis[1]);
+    inside[st.B].prefetch(st.P, op->axis[0], 1);
+    EXPECT_TRUE(contains(message([&] { lower(inside, {st.A, st.B}, "f"); }), "is computed inside this loop"));
+  }
+}
+
+}  // namespace
+}  // namespace te::testing
