@@ -12,7 +12,7 @@ NUM_SCHEDULES = 30
 
 
 def random_loop_schedule(rnd, s, C, allow_parallel=True):
-    """Random splits/reorders/fuses and an annotation on one stage; only legal requests."""
+    """Random splits/reorders/fuses, an annotation and a prefetch on one stage; only legal requests."""
     stage = s[C]
     for _ in range(rnd.randint(0, 3)):
         leaves = stage.leaf_iter_vars
@@ -39,6 +39,12 @@ def random_loop_schedule(rnd, s, C, allow_parallel=True):
         stage.unroll(innermost)
     if allow_parallel and rnd.random() < 0.3 and leaves[0].iter_type == "data_par" and len(leaves) > 1:
         stage.parallel(leaves[0])
+    inputs = C.op.input_tensors
+    if rnd.random() < 0.3 and inputs:
+        # a cache hint: must never change the numbers, wherever it goes (not on a vectorized axis)
+        axes = leaves[:-1] if choice < 0.3 and innermost.iter_type == "data_par" else leaves
+        if axes:
+            stage.prefetch(rnd.choice(inputs), rnd.choice(axes), rnd.randint(1, 3))
 
 
 def run_property(make, reference, seed_base, inputs):
