@@ -97,10 +97,9 @@ Stmt make_prefetch(const StageNode& stage, const IterVar& axis, const IterVarAtt
     fail(where(), ": the loop's body reads no element of ", tensor_name,
          " (a cache_read stage or a stage that is not inlined reads it instead); prefetch in the stage that reads it");
   if (collector.produced_inside)
-    fail(where(), ": ", tensor_name, " is computed inside this loop (compute_at), so it does not exist yet ",
-         offset_word(request.offset),
-         "; prefetch what it reads in its own stage, or prefetch at an axis inside "
-         "its attach point");
+    fail(where(), ": ", tensor_name, " is computed inside this loop (compute_at): what the iteration ",
+         offset_word(request.offset), " reads is not computed yet; prefetch what ", tensor_name,
+         " reads in its own stage, or prefetch at an axis inside its attach point");
   const Tensor& tensor = collector.reads[0]->tensor;
   size_t ndim = tensor.shape().size();
   std::vector<IntSet> region(ndim);
