@@ -1,6 +1,6 @@
 // Random legal schedules for fuzz programs. CPU: rfactor, then the schedule-equivalence
 // generator of tests/cpp/equivalence.h (caches, inline/compute_at/compute_root, split, fuse,
-// reorder, tile, vectorize, unroll, parallel), then storage_align and pragmas. GPU: inline,
+// reorder, tile, vectorize, unroll, parallel, prefetch), then storage_align and pragmas. GPU: inline,
 // cache_write to local, cache_read to shared attached at a reduction's outer axis (with
 // storage_align at times), blockIdx/threadIdx binds in one or two dimensions, and cross-thread
 // reductions (a reduce axis split over threadIdx.x, one block per output element).
