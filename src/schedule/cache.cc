@@ -153,7 +153,8 @@ Tensor Schedule::cache_write(const Tensor& tensor, const std::string& scope) {
   // rfactor's mark on its combining axis is not a schedule of the stage.
   bool annotated = false;
   for (const auto& [iv, attr] : stage->iter_var_attrs)
-    annotated |= attr.for_kind != ForKind::kSerial || attr.bound_thread.defined() || !attr.pragmas.empty();
+    annotated |= attr.for_kind != ForKind::kSerial || attr.bound_thread.defined() || !attr.pragmas.empty() ||
+                 !attr.prefetches.empty();
   bool untouched = stage->relations.empty() && !annotated &&
                    stage->attach_type == AttachType::kRoot && stage->leaf_iter_vars.size() == roots.size();
   for (size_t i = 0; untouched && i < roots.size(); ++i) untouched = stage->leaf_iter_vars[i].same_as(roots[i]);

@@ -168,6 +168,10 @@ TEST(SchedulePrefetch, Errors) {
     inside[st.P].compute_at(inside[st.B], op->axis[1]);
     inside[st.B].prefetch(st.P, op->axis[0], 1);
     EXPECT_TRUE(contains(message([&] { lower(inside, {st.A, st.B}, "f"); }), "is computed inside this loop"));
+    // A prefetch is a schedule of the stage: cache_write must come first, as for annotations.
+    Schedule cached = create_schedule({st.B.op()});
+    cached[st.B].prefetch(st.P, op->axis[0], 1);
+    EXPECT_TRUE(contains(message([&] { cached.cache_write(st.B, "local"); }), "already has a schedule"));
   }
 }
 
