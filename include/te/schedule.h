@@ -103,8 +103,10 @@ class Stage : public Ref<StageNode> {
   // `tensor` that the loop's body reads `offset` (>= 1) iterations later (TVM's prefetch): for
   // loads whose latency the hardware prefetcher does not hide, such as the rows of a pooling
   // window when the next output row starts. tensor must be read by the stage (directly or
-  // through inlined stages); iv not vectorized. The LLVM backend emits llvm.prefetch (every
-  // cache line of the region, indices clamped inside the buffer); other targets drop it.
+  // through inlined stages) and not computed inside the loop; iv not vectorized. A dimension
+  // whose indices cannot be bounded by the outer loops is prefetched whole. The LLVM backend
+  // emits llvm.prefetch (every cache line of the region, indices clamped inside the buffer);
+  // other targets drop it.
   void prefetch(const Tensor& tensor, const IterVar& iv, int64_t offset);
   // Pads the stride of the buffer dimension of `axis` (an axis of the stage's op) so that
   // stride % factor == offset (TVM's storage_align); factor >= 1, 0 <= offset < factor. Applies to

@@ -13,7 +13,8 @@
 // region that straddles one more line than its extent suggests is still covered. Every index is
 // clamped inside the tensor's shape: the region of a padded read (guarded by if_then_else), or
 // of iterations past the loop's end, may lie outside it, and a prefetch must not form an
-// out-of-bounds address.
+// out-of-bounds address. A dimension whose indices cannot be bounded in terms of the outer loops
+// (floormod by a symbolic size: a fused axis of symbolic extent) is prefetched whole.
 #include "schedule/prefetch.h"
 
 #include <unordered_set>
@@ -85,10 +86,17 @@ Expr clamp_index(const Expr& index, const Expr& extent) {
 
 }  // namespace
 
-Stmt make_prefetch(const StageNode& stage, const IterVar& axis, const IterVarAttr::Prefetch& request,
-                   const Stmt& body) {
+Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, const IterVar& axis,
+                   const IterVarAttr::Prefetch& request, const Stmt& body) {
   ReadCollector collector(request);
   collector.visit(body);
+  if (collector.reads.empty()) {
+    // The stage's computation reads the tensor, but not here: the simplifier proved those
+    // reads dead in this loop (a padding branch never taken in this region). Nothing to fetch.
+    ReadCollector in_stage(request);
+    for (const Expr& e : stage_body) in_stage.visit(e);
+    if (!in_stage.reads.empty()) return Stmt();
+  }
   const std::string& tensor_name = request.tensor_stage->op->name;
   auto where = [&] {
     return detail::cat("prefetch: stage ", stage.op->name, ", axis ", axis->var.name(), ", tensor ", tensor_name);
@@ -108,10 +116,14 @@ Stmt make_prefetch(const StageNode& stage, const IterVar& axis, const IterVarAtt
     for (const TensorReadNode* read : collector.reads)
       sets.push_back(eval_set(read->indices[d], collector.inner_loops));
     region[d] = union_set(sets);
+    // Where the indices give no bound in terms of the outer loops (a floormod by a symbolic size,
+    // a data-dependent index), the whole dimension, as bound inference does.
     auto inner = [&](const VarNode* v) { return collector.inner_vars.count(v) > 0; };
-    if (!region[d].is_bounded() || uses_var(region[d].min, inner) || uses_var(region[d].max, inner))
-      fail(where(), ": cannot bound dimension ", d, " of the region the body reads (an index that is not affine in ",
-           "the loops inside the axis); prefetch at another axis, or not at all");
+    if (!region[d].is_bounded() || uses_var(region[d].min, inner) || uses_var(region[d].max, inner)) {
+      Expr extent = tensor.shape()[d];
+      DataType t = collector.reads[0]->indices[d].dtype();
+      region[d] = IntSet::interval(make_zero(t), cast(t, extent) - make_const(t, 1));
+    }
   }
   // The same region `offset` iterations ahead.
   Expr ahead = axis->var + make_const(axis->var.dtype(), double(request.offset));

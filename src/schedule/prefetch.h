@@ -8,7 +8,11 @@ namespace te {
 
 // The prefetch statement to put first in each iteration of stage's loop over axis, whose body
 // is `body`: one prefetch per cache line of what body reads of the requested tensor `offset`
-// iterations later. te::Error when the body reads none of it or a region cannot be bounded.
-Stmt make_prefetch(const StageNode& stage, const IterVar& axis, const IterVarAttr::Prefetch& request, const Stmt& body);
+// iterations later. stage_body: the stage's computation with its inlined producers. Undefined
+// when the stage reads the tensor but this body does not (reads simplified away here);
+// te::Error when the stage never reads it (another, non-inlined stage does), or when the body
+// computes it (compute_at).
+Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, const IterVar& axis,
+                   const IterVarAttr::Prefetch& request, const Stmt& body);
 
 }  // namespace te

@@ -163,7 +163,8 @@ class LoopNestBuilder {
              " is vectorized; prefetch at an axis outside the vectorized one");
       std::vector<Stmt> parts;
       for (const IterVarAttr::Prefetch& request : attr->prefetches)
-        parts.push_back(make_prefetch(stage, leaf, request, body));
+        if (Stmt prefetch = make_prefetch(stage, graph_.bodies.at(&stage), leaf, request, body); prefetch.defined())
+          parts.push_back(prefetch);
       parts.push_back(body);
       body = SeqNode::make(parts);
     }

@@ -102,6 +102,44 @@ TEST(SchedulePrefetch, EveryPrefetchedElementIsInsideTheTensor) {
     }
 }
 
+// Indices the analysis cannot bound by the outer loops (a fused axis of symbolic extent reads
+// A[f / n, f % n]): the whole dimension is prefetched, and the numbers stay right (te_fuzz's
+// seed 41 found this as an error).
+TEST(SchedulePrefetch, AnUnboundableDimensionIsPrefetchedWhole) {
+  Var n = var("n");
+  Tensor A = placeholder({4, n}, DataType::float32(), "A");
+  Tensor B = compute(
+      {4, n}, [&](const std::vector<Var>& i) { return A(i[0], i[1]) * 2.0f; }, "B");
+  auto scheduler = [&](Schedule& s, ScheduleRng& rng) {
+    const ComputeOpNode* op = B.op().as<ComputeOpNode>();
+    IterVar fused = s[B].fuse(op->axis[0], op->axis[1]);
+    auto [fo, fi] = s[B].split(fused, rng.uniform(1, 9));
+    s[B].prefetch(A, fo, rng.uniform(1, 3));
+  };
+  Schedule s = create_schedule({B.op()});
+  ScheduleRng rng(7);
+  scheduler(s, rng);
+  LoweredFunc f = lower(s, {A, B}, "fused");
+  EXPECT_EQ(count_prefetches(f.body), 1) << to_string(f);
+  EquivalenceCase c{"prefetch of a fused symbolic axis", {A}, {B}};
+  c.input_shapes = {{{4, 37}}, {{4, 5}}};
+  EquivalenceStats stats = check_schedule_equivalence(c, scheduler, 1, 8);
+  EXPECT_EQ(stats.matched, 8);
+}
+
+// A stage whose reads of the tensor are dead in this loop (a branch the simplifier proves never
+// taken): nothing to prefetch, and no error — the stage does read it elsewhere in general (te_fuzz
+// seed 101001: a padding stage computed at a consumer row its padded rows never reach).
+TEST(SchedulePrefetch, ReadsProvedDeadInTheLoopPrefetchNothing) {
+  Tensor A = placeholder({8, 16}, DataType::float32(), "A");
+  Tensor B = compute(
+      {8, 16}, [&](const std::vector<Var>& i) { return if_then_else(i[0] < 0, A(i[0], i[1]), Expr(1.0f)); }, "B");
+  Schedule s = create_schedule({B.op()});
+  s[B].prefetch(A, B.op().as<ComputeOpNode>()->axis[0], 1);
+  LoweredFunc f = lower(s, {A, B}, "dead");
+  EXPECT_EQ(count_prefetches(f.body), 0) << to_string(f);
+}
+
 TEST(SchedulePrefetch, CudaDropsIt) {
   Stencil st;
   Schedule s = create_schedule({st.B.op()});
