@@ -112,6 +112,10 @@ class Module {
 Module build(const Schedule& sch, const std::vector<Tensor>& args, const std::string& target = "llvm",
              const std::string& name = "default_function");
 Module build(const LoweredFunc& func, const Target& target);
+// Whether this te was built with the backend of target kind `kind` ("llvm": TE_WITH_LLVM,
+// "cuda": TE_WITH_CUDA); build() for a kind built without raises te::Error. A GPU machine
+// without LLVM builds te CUDA-only (scripts/gpu_check.sh), and tests skip their CPU parts there.
+bool backend_built(const std::string& kind);
 
 // The CUDA emulator (src/codegen/cuda/cuda_emulator.h): runs a module built for target "cuda" on
 // host arrays, on the CPU, with GPU semantics (every block, its threads in lockstep at barriers,

@@ -52,6 +52,22 @@ constexpr const char* kErrorNames[] = {"none", "instantiate", "compile", "runtim
 constexpr int kNumErrorKinds = int(sizeof(kErrorNames) / sizeof(kErrorNames[0]));
 }  // namespace
 
+Schedule measure_detail::reference_cuda_schedule(const std::vector<Operation>& outputs) {
+  constexpr int64_t kThreads = 256;
+  Schedule s = create_schedule(outputs);
+  for (Stage stage : s->stages) {
+    const auto* op = stage->op.as<ComputeOpNode>();
+    if (op == nullptr) continue;  // placeholders
+    if (op->axis.empty()) fail("reference_cuda_schedule: stage ", op->name, " is a scalar; nothing to bind");
+    IterVar all = op->axis[0];
+    for (size_t i = 1; i < op->axis.size(); ++i) all = stage.fuse(all, op->axis[i]);
+    auto [block, thread] = stage.split(all, kThreads);
+    stage.bind(block, thread_axis("blockIdx.x"));
+    stage.bind(thread, thread_axis("threadIdx.x"));
+  }
+  return s;
+}
+
 const char* to_string(ErrorKind kind) {
   int i = int(kind);
   TE_ICHECK(i >= 0 && i < kNumErrorKinds, "unknown ErrorKind ", i);
@@ -252,10 +268,18 @@ struct Measurer::Impl {
     bool use_interpreter = ops < kInterpreterMaxOps;
     if (!use_interpreter) {
       try {
-        // The unscheduled compute through LLVM: the interpreter is too slow for big shapes.
-        build(ref.schedule, ref.args, "llvm", "te_reference")(arrays);
+        // The unscheduled compute through LLVM: the interpreter is too slow for big shapes;
+        // without LLVM, a cuda task's reference runs on the GPU in the plainest schedule.
+        if (backend_built("llvm")) {
+          build(ref.schedule, ref.args, "llvm", "te_reference")(arrays);
+        } else if (task.target.kind == "cuda") {
+          Schedule gpu = reference_cuda_schedule(ref.schedule->outputs);
+          build(gpu, ref.args, "cuda", "te_reference")(arrays);  // host arrays: copied in and out
+        } else {
+          use_interpreter = true;
+        }
       } catch (const Error&) {
-        use_interpreter = true;  // e.g. a te built without LLVM: slow but right
+        use_interpreter = true;  // no GPU, or a scalar stage: slow but right
       }
     }
     if (use_interpreter) {

@@ -68,6 +68,14 @@ RunResult result_from_json(const std::string& text);  // te::Error on malformed 
 int run_child(const std::string& request_path, int result_fd);
 
 // ---- the parent
+// The reference's schedule on the GPU, for a te without LLVM (the GPU machine's CUDA-only
+// build, scripts/gpu_check.sh), where the interpreter would take minutes per conv layer: every
+// stage at root, its output axes fused and split into blocks of 256 threads (blockIdx.x,
+// threadIdx.x), each reduction serial in its thread. The plainest schedule the CUDA backend
+// runs — no shared memory, tiles, virtual threads or cross-thread reductions — so it still
+// checks the candidates' schedules. te::Error for a scalar stage (nothing to bind).
+Schedule reference_cuda_schedule(const std::vector<Operation>& outputs);
+
 // The runner program: $TE_MEASURE_RUNNER when set (te::Error when it is not an executable),
 // else te_measure_runner next to libte (found with dladdr), else on PATH; te::Error saying
 // how to fix it when none is found.

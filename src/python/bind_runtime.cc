@@ -305,6 +305,7 @@ void bind_runtime(py::module_& m) {
   });
   m.def("_nd_from_dlpack", &ndarray_from_dlpack);
   m.def("_cuda_device_count", [] { return cuda_device_count(); });
+  m.def("_backend_built", &backend_built, py::arg("kind"));
   m.def("_cuda_device_name", [](int index) { return cuda_device_name(index); });
   m.def("_nd_empty", [](py::handle shape, py::handle dtype, py::handle device) {
     std::vector<int64_t> dims;

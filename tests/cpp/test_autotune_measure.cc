@@ -10,6 +10,7 @@
 
 #include "autotune/measure_internal.h"
 #include "te/autotune/measure.h"
+#include "te/ops.h"
 #include "test_util.h"
 
 // Weak references: the derived space may not have landed in libte yet (parallel work).
@@ -263,6 +264,47 @@ TEST(AutotuneMeasure, CudaCandidatesCompileAndRunOrSayNoGpu) {
     EXPECT_EQ(r.code_hash.size(), 16u);
   }
   EXPECT_NE(results[0].code_hash, results[1].code_hash);
+}
+
+// A te without LLVM (the GPU machine's CUDA-only build) computes a cuda task's reference on
+// the GPU in reference_cuda_schedule: here each stage's kernel is emulated and compared with
+// the interpreter, for multi-stage computes (softmax's reductions and its elementwise stages,
+// conv2d's padding, layer_norm's three inputs).
+TEST(AutotuneMeasure, ReferenceCudaScheduleMatchesTheInterpreter) {
+  if (!backend_built("cuda")) GTEST_SKIP() << "te built without CUDA";
+  Tensor x = placeholder({6, 40}, DataType::float32(), "X");
+  Tensor data = placeholder({1, 3, 9, 9}, DataType::float32(), "data");
+  Tensor weight = placeholder({5, 3, 3, 3}, DataType::float32(), "weight");
+  Tensor gamma = placeholder({40}, DataType::float32(), "gamma"), beta = placeholder({40}, DataType::float32(), "beta");
+  Tensor a = placeholder({7, 300}, DataType::float32(), "A"), b = placeholder({300, 9}, DataType::float32(), "B");
+  std::vector<std::pair<std::vector<Tensor>, Tensor>> cases = {
+      {{x}, ops::softmax(x)},
+      {{data, weight}, ops::conv2d_nchw(data, weight, 2, 1)},
+      {{x, gamma, beta}, ops::layer_norm(x, gamma, beta)},
+      {{a, b}, ops::matmul(a, b)},
+  };
+  uint64_t seed = 1;
+  for (const auto& [inputs, output] : cases) {
+    Schedule s = measure_detail::reference_cuda_schedule({output.op()});
+    std::vector<Tensor> args = inputs;
+    args.push_back(output);
+    Module m = build(s, args, "cuda", "reference_" + output.op()->name);
+    std::vector<NDArray> arrays, in;
+    for (const Tensor& t : inputs) {
+      std::vector<int64_t> shape;
+      for (const Expr& d : t.shape()) shape.push_back(*as_const_int(d));
+      in.push_back(testing::random_array(shape, t.dtype(), seed++));
+      arrays.push_back(in.back());
+    }
+    std::vector<NDArray> expected = evaluate_reference(inputs, in, {output});
+    NDArray got = NDArray::empty(expected[0].shape(), output.dtype());
+    got.fill_poison();
+    arrays.push_back(got);
+    cuda_emulate(m, arrays);
+    EXPECT_EQ(testing::compare_arrays(got, expected[0], 1e-4, 1e-5), "") << output.op()->name;
+  }
+  Tensor scalar = compute({}, [&](const std::vector<Var>&) { return x(0, 0) * 2.0f; }, "scalar");
+  EXPECT_TE_ERROR(measure_detail::reference_cuda_schedule({scalar.op()}), "scalar", "nothing to bind");
 }
 
 TEST(AutotuneMeasure, AutoTaskCandidatesMeasure) {

@@ -287,6 +287,16 @@ Module build(const LoweredFunc& func, const Target& target) {
 #endif
 }
 
+bool backend_built(const std::string& kind) {
+#ifdef TE_WITH_LLVM
+  if (kind == "llvm") return true;
+#endif
+#ifdef TE_WITH_CUDA
+  if (kind == "cuda") return true;
+#endif
+  return false;
+}
+
 Module build(const Schedule& sch, const std::vector<Tensor>& args, const std::string& target,
              const std::string& name) {
   LowerOptions options;
