@@ -50,8 +50,9 @@ opts=(-DCMAKE_BUILD_TYPE=Release -DTE_WITH_CUDA=ON -DTE_BUILD_BENCH=OFF -DTE_BUI
 [ -d /usr/local/cuda/include ] && opts+=(-DTE_CUDA_INCLUDE_DIR=/usr/local/cuda/include)
 KIT_PREFIX="$ROOT/.gpukit/root/usr"
 if [ -d "$KIT_PREFIX" ]; then
-  echo "using the GPU kit in .gpukit (nlohmann_json, GoogleTest)"
+  echo "using the GPU kit in .gpukit (nlohmann_json, GoogleTest, XGBoost)"
   opts+=(-DCMAKE_PREFIX_PATH="$KIT_PREFIX")
+  export LD_LIBRARY_PATH="$KIT_PREFIX/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"  # libdmlc
 elif [ ! -f /usr/share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake ] && [ ! -f /usr/lib/cmake/nlohmann_json/nlohmann_jsonConfig.cmake ]; then
   echo "gpu_check.sh: nlohmann_json not found and no .gpukit: run 'bash scripts/gpu_kit.sh' on the build machine and carry .gpukit" >&2
   exit 2

@@ -2,9 +2,10 @@
 # GPU kit: run HERE (the Debian build machine, which reaches the package registries) before a
 # GPU check on the lent GPU machine, which reaches none. Its image has the CUDA toolkit, CMake,
 # ninja and a Python with NumPy, PyTorch, pybind11 and pytest, but not the C++ libraries te's
-# build needs: nlohmann_json (required) and GoogleTest (for the C++ CUDA tests). This downloads
-# Debian's packages of both and unpacks them into .gpukit/root (ignored by git, about 3 MB);
-# scripts/gpu_check.sh finds them there (CMAKE_PREFIX_PATH). Carry `.gpukit` in the device call:
+# build needs: nlohmann_json (required), GoogleTest (for the C++ CUDA tests) and XGBoost (the
+# xgb tuner's cost model; without it the tuner searches at random). This downloads Debian's
+# packages and unpacks them into .gpukit/root (ignored by git, about 10 MB); scripts/gpu_check.sh
+# and scripts/gpu_tune.sh find them there (CMAKE_PREFIX_PATH, LD_LIBRARY_PATH). Carry `.gpukit`:
 #   bash scripts/gpu_kit.sh          # here
 #   bash scripts/gpu_check.sh        # there, with carry [".gpukit"]
 # LLVM is not in the kit (libLLVM alone is over 100 MB): the GPU machine builds te CUDA-only.
@@ -15,10 +16,11 @@ rm -rf "$KIT"
 mkdir -p "$KIT/debs" "$KIT/root"
 # apt-get download writes as the _apt user where it can; a root-owned folder makes it warn.
 chmod 777 "$KIT/debs"
-(cd "$KIT/debs" && apt-get download nlohmann-json3-dev libgtest-dev)
+(cd "$KIT/debs" && apt-get download nlohmann-json3-dev libgtest-dev libxgboost-dev libxgboost0 libdmlc0)
 for deb in "$KIT"/debs/*.deb; do dpkg -x "$deb" "$KIT/root"; done
 rm -rf "$KIT/debs"
-for config in share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake; do
+for config in share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake \
+              include/xgboost/c_api.h lib/x86_64-linux-gnu/libxgboost.so lib/x86_64-linux-gnu/libdmlc.so.0; do
   [ -f "$KIT/root/usr/$config" ] || { echo "gpu_kit.sh: $config missing from the unpacked packages" >&2; exit 1; }
 done
 echo "gpu_kit.sh: $(du -sh "$KIT" | cut -f1) in .gpukit — carry it: run(command='bash scripts/gpu_check.sh', carry=['.gpukit'])"

@@ -162,6 +162,36 @@ def test_benchmarks_dry_run():
         assert "dry run" in out.stdout
 
 
+def test_tuned_cuda_dry_run_takes_the_logs_best_record(tmp_path):
+    """bench/tuned_cuda.py (the GPU tables of issue 6) builds the best record of a cuda log and
+    marks a workload without one as "default"; a record of another config than the default
+    must give other code."""
+    import json
+    te._core._autotune.register_builtin_templates()
+    task = te._core._autotune.create_task("matmul", [64, 64, 64], "cuda")
+    config = task.space.from_index(task.space.space_size // 3)
+    s, _ = task.instantiate(config)
+    record = {"build_seconds": 0.1, "code_hash": "0", "config": json.loads(config.to_json()),
+              "config_index": config.index(), "costs": [1e-5, 1e-5, 1e-5], "error": "none", "error_message": "",
+              "flop": task.flop, "hardware": "gpu: test", "steps": json.loads(s.steps_json()), "target": "cuda",
+              "te_version": "0.1.0", "timestamp": 0.0, "version": 1, "workload_key": task.workload_key}
+    log = tmp_path / "cuda.jsonl"
+    log.write_text(json.dumps(record) + "\n")
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "tuned_cuda.py"), str(log), "--dry-run", "--sets", "",
+                          "--extra", "matmul:64,64,64", "--extra", "matmul:32,32,32"],
+                         capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2 and "matmul(64,64,64): cuda.jsonl" in lines[0] and "matmul(32,32,32): default" in lines[1], out.stdout
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "tuned_cuda.py"), "--dry-run", "--sets", "bert-gemm",
+                          "--extra", "matmul_fp16:256,256,256"], capture_output=True, text=True, env=dict(os.environ),
+                         timeout=300)
+    assert out.returncode == 0 and out.stdout.count("dry run") == 6, out.stdout + out.stderr
+    bad = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "tuned_cuda.py"), "--dry-run", "--sets", "nope"],
+                         capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert bad.returncode != 0 and "unknown workload set 'nope'" in bad.stderr
+
+
 @pytest.mark.skipif(HAS_GPU, reason="checks the errors of a machine without a GPU")
 def test_without_gpu_errors_are_clear():
     with pytest.raises(te.TEError, match="no CUDA device available"):
