@@ -2,6 +2,8 @@
 // reads `offset` iterations ahead, indices clamped inside the tensor), that it never changes the
 // numbers (the equivalence harness, outputs NaN-filled), that the LLVM backend emits prefetch
 // instructions and other targets drop it, that it replays from its step, and the errors.
+#include <sstream>
+
 #include "equivalence.h"
 #include "test_lower_util.h"
 
@@ -138,6 +140,56 @@ TEST(SchedulePrefetch, ReadsProvedDeadInTheLoopPrefetchNothing) {
   s[B].prefetch(A, B.op().as<ComputeOpNode>()->axis[0], 1);
   LoweredFunc f = lower(s, {A, B}, "dead");
   EXPECT_EQ(count_prefetches(f.body), 0) << to_string(f);
+}
+
+// A prefetch in a GEMM tile's k loop must not keep the tile's accumulators in memory: LLVM
+// promotes them to registers across the k loop only if nothing in the loop may read them, and
+// llvm.prefetch is declared to read its pointer, which alias analysis could not tell from C's
+// once the kernel was inlined into its parallel closure (C stored every k step, three times
+// slower). The k loop's body in the assembly (from its label to the jump back) holds no store.
+TEST(SchedulePrefetch, APrefetchInAGemmKLoopKeepsTheAccumulatorsInRegisters) {
+  // The matmul template's no-cache order: column panels (parallel), k blocks, row tiles, k.
+  constexpr int64_t M = 16, N = 128, K = 256;
+  Tensor A = placeholder({M, K}, DataType::float32(), "A"), B = placeholder({K, N}, DataType::float32(), "B");
+  IterVar k = reduce_axis(Range(0, K), "k");
+  Tensor C = compute({M, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
+  Schedule s = create_schedule({C.op()});
+  const ComputeOpNode* op = C.op().as<ComputeOpNode>();
+  auto [io, ii] = s[C].split(op->axis[0], 4);
+  auto [jo, ji] = s[C].split(op->axis[1], 64);
+  auto [ko, ki] = s[C].split(op->reduce_axis[0], 64);
+  s[C].reorder({jo, ko, io, ki, ii, ji});
+  auto [whole, lanes] = s[C].split(ji, 16);
+  s[C].unroll(ii);
+  s[C].unroll(whole);
+  s[C].vectorize(lanes);
+  s[C].parallel(jo);
+  s[C].prefetch(B, ki, 8);
+  Module m = build(s, {A, B, C}, "llvm", "gemm_prefetch");
+  std::vector<std::string> lines;
+  std::istringstream asm_text(m.get_source("asm"));
+  for (std::string line; std::getline(asm_text, line);) lines.push_back(line);
+  size_t first = 0;
+  while (first < lines.size() && !contains(lines[first], "prefetcht0")) ++first;
+  ASSERT_LT(first, lines.size()) << m.get_source("asm");
+  size_t header = first;
+  while (header > 0 && !(lines[header].rfind(".LBB", 0) == 0 && contains(lines[header], ":"))) --header;
+  std::string label = lines[header].substr(0, lines[header].find(':'));
+  size_t back = first;
+  while (back < lines.size() && !(lines[back].find("\tj") != std::string::npos && contains(lines[back], label))) ++back;
+  ASSERT_LT(back, lines.size()) << "no jump back to " << label << " in\n" << m.get_source("asm");
+  for (size_t i = header; i < back; ++i) {
+    const std::string& l = lines[i];
+    // AT&T syntax: the destination comes last, so a store ends with its memory operand.
+    std::string code = l.substr(0, l.find('#'));
+    while (!code.empty() && std::isspace(static_cast<unsigned char>(code.back()))) code.pop_back();
+    bool vector_store = contains(code, "vmov") && !code.empty() && code.back() == ')';
+    EXPECT_FALSE(vector_store) << "a store in the prefetching k loop: " << l << "\n" << m.get_source("asm");
+  }
+  // And the numbers.
+  EquivalenceStats stats = check_schedule_equivalence(
+      {"gemm prefetch", {A, B}, {C}}, [&](Schedule& sch, ScheduleRng&) { sch = s; }, 1, 1);
+  EXPECT_EQ(stats.matched, 1);
 }
 
 TEST(SchedulePrefetch, CudaDropsIt) {
