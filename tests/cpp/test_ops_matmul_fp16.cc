@@ -116,8 +116,8 @@ std::string check_against_double_loop(const NDArray& a, const NDArray& b, const 
 }
 
 // The default config and `count` random ones of matmul_fp16(m, n, k) on cuda: those within the
-// limits (the others are te::Errors naming a limit) match both references in the interpreter,
-// compile with NVRTC (when it works here) to sm_90 PTX with __half and a float32 accumulator,
+// limits (the others are te::Errors naming a limit) match both references in the interpreter
+// and in the CUDA emulator, compile with NVRTC (when it works here) to sm_90 PTX with __half and a float32 accumulator,
 // and run against the reference on a GPU where there is one.
 void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
   ops::register_builtin_templates();
@@ -137,6 +137,14 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
     NDArray out = interpret_cuda(inst, ref.inputs);
     EXPECT_EQ(compare_half_arrays(out, ref.expected, 1), "") << cfg.to_string() << "\n" << inst.schedule.steps_python();
     EXPECT_EQ(check_against_double_loop(ref.inputs[0], ref.inputs[1], out, m, n, k), "") << cfg.to_string();
+    // The CUDA emulator too: the threads of a block in lockstep at barriers, races and bounds
+    // checked, float16 stored rounded as a __half store does.
+    NDArray emulated = NDArray::empty(const_shape(inst.args.back()), DataType::float16());
+    emulated.fill_poison();
+    std::vector<NDArray> arrays = ref.inputs;
+    arrays.push_back(emulated);
+    cuda_emulate(build(inst.schedule, inst.args, "cuda", "hgemm_emulated"), arrays);
+    EXPECT_EQ(compare_half_arrays(emulated, ref.expected, 1), "") << "emulated " << cfg.to_string();
     ++checked;
     if (!nvrtc) continue;
     Module mod = build(inst.schedule, inst.args, "cuda", "hgemm_cfg");

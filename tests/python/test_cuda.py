@@ -119,7 +119,8 @@ def test_benchmark_schedules_compile(name):
 def test_fp16_matmul_compute_and_benchmark_schedule():
     """te.ops.matmul on float16 accumulates in float32 (C = float16(C_acc)); the fp16 benchmark
     schedule keeps the float32 accumulators per thread and stages float16 tiles in shared memory.
-    The compute's numbers are checked against NumPy here on the CPU (the plain llvm schedule)."""
+    The compute's numbers are checked against NumPy on the CPU (the plain llvm schedule) and the
+    benchmark schedule's in the CUDA emulator."""
     A = te.placeholder((33, 70), dtype="float16", name="A")
     B = te.placeholder((70, 20), dtype="float16", name="B")
     C = te.ops.matmul(A, B)
@@ -150,6 +151,17 @@ def test_fp16_matmul_compute_and_benchmark_schedule():
     assert "__half A_shared[1024]" in cu  # the block's 128x8 float16 tile
     assert "float C_acc_local[64]" in cu  # 8x8 float32 accumulators per thread (registers)
     assert ".entry hgemm_kernel(" in f.get_source("ptx")
+    # Its numbers in the CUDA emulator (float16 stored rounded, as on the GPU): one 128x128 block.
+    s, args = cuda_schedules.matmul(128, 128, 16, dtype="float16")
+    f = te.build(s, args, "cuda", name="hgemm_small")
+    rng = np.random.default_rng(4)
+    a = rng.uniform(-1, 1, (128, 16)).astype("float16")
+    b = rng.uniform(-1, 1, (16, 128)).astype("float16")
+    c = np.full((128, 128), np.nan, "float16")
+    f.emulate(a, b, c)
+    ref = a.astype("float32") @ b.astype("float32")
+    np.testing.assert_array_less(np.abs(c.astype("float32") - ref),
+                                 np.spacing(np.abs(ref).astype("float16")).astype("float32") + 1e-6)
 
 
 def test_benchmarks_dry_run():

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "codegen/runtime/module_node.h"
+#include "ir/half.h"
 #include "ir/interpreter.h"
 #include "lower/cuda_threads.h"
 #include "lower/gpu_allreduce.h"
@@ -30,6 +31,8 @@ void poison(unsigned char* p, DataType t, int64_t n) {
   } else if (t.is_float() && t.bits == 64) {
     double v = std::nan("");
     for (int64_t k = 0; k < n; ++k) std::memcpy(p + 8 * k, &v, 8);
+  } else if (t.is_float() && t.bits == 16) {
+    for (int64_t k = 0; k < n; ++k) detail::store_half(p, k, std::nan(""));
   } else {
     std::memset(p, 0xAB, size_t(n * t.bytes()));
   }
@@ -70,7 +73,9 @@ struct EmuBuffer {
 void encode(const Value& v, int l, DataType t, unsigned char* out) {
   if (t.is_float()) {
     double x = v.as_float(v.dtype.lanes == 1 ? 0 : l);
-    if (t.bits == 32) {
+    if (t.bits == 16) {
+      detail::store_half(out, 0, x);  // rounds to binary16, as a __half store does
+    } else if (t.bits == 32) {
       float f = float(x);
       std::memcpy(out, &f, 4);
     } else {
@@ -634,25 +639,10 @@ void KernelRun::allreduce(const AttrStmtNode* op) {
   if (ar.result) exec_block(ar.result->body);
 }
 
-bool uses_float16(const LoweredFunc& func) {
-  bool half = false;
-  auto is_half = [](DataType t) { return t.is_float() && t.bits == 16; };
-  for (const BufferArg& a : func.args) half = half || is_half(a.dtype);
-  post_order_visit(
-      func.body, [&](const Expr& e) { half = half || is_half(e.dtype()); },
-      [&](const Stmt& s) {
-        if (const auto* a = s.as<AllocateNode>()) half = half || is_half(a->dtype);
-      });
-  return half;
-}
-
 }  // namespace
 
 void cuda_emulate_lowered(const LoweredFunc& func, const Target& target, const std::vector<DLTensor*>& args,
                           const CudaEmulateOptions& options) {
-  if (uses_float16(func))
-    fail("cuda_emulate: ", func.name, " uses float16, which the CUDA emulator does not run (its interpreter has "
-         "no half arithmetic); emulate a float32 version of the schedule");
   std::vector<void*> data;
   std::vector<int64_t> size_values;
   Device device;

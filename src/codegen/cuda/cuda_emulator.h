@@ -28,7 +28,8 @@
 namespace te {
 
 // Runs func on host arrays (one per argument, as the CUDA module takes them). te::Error for a
-// race, an out-of-bounds access, divergent barriers, float16 (not emulated) or device arrays.
+// race, an out-of-bounds access, divergent barriers or device arrays. float16 elements are
+// stored rounded to binary16 (as a __half store does) and read back exactly.
 void cuda_emulate_lowered(const LoweredFunc& func, const Target& target, const std::vector<DLTensor*>& args,
                           const CudaEmulateOptions& options = {});
 
