@@ -97,9 +97,9 @@ Instance batch_matmul_llvm(Config& cfg, const Shape& sh) {
 Instance batch_matmul_cuda(Config& cfg, const Shape& sh) {
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   const std::vector<int64_t> tile_i = define_split_candidates(
-      cfg, "tile_i", sh.m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}});
+      cfg, "tile_i", sh.m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}, {16, 8}});
   const std::vector<int64_t> tile_j = define_split_candidates(
-      cfg, "tile_j", sh.n, {{16, 4}, {32, 4}, {16, 2}, {32, 2}, {8, 4}, {64, 1}, {32, 1}, {16, 1}, {64, 2}});
+      cfg, "tile_j", sh.n, {{16, 4}, {32, 4}, {16, 2}, {32, 2}, {8, 4}, {64, 1}, {32, 1}, {16, 1}, {64, 2}, {16, 8}});
   const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", sh.k, {{8}, {4}, {16}, {32}, {2}, {1}});
   const bool unroll_tile = cfg.define_knob("unroll_tile", {1, 0}) == 1;
   const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
@@ -116,27 +116,36 @@ Instance batch_matmul_cuda(Config& cfg, const Shape& sh) {
   Tensor a = input_a(sh), b = input_b(sh);
   Tensor c = batch_matmul(a, b, sh.trans_a, sh.trans_b, "C");
   Schedule s = create_schedule({c.op()});
-  // C accumulates in place and the shared tiles load at C's own k loop (see matmul_cuda).
-  Tensor a_shared = s.cache_read(a, "shared", {c.op()});
-  Tensor b_shared = s.cache_read(b, "shared", {c.op()});
+  // Each thread's tile accumulates in a "local" cache (registers) at the thread loop and is
+  // stored once (see matmul_cuda); the shared tiles load at its k-block loop.
+  Tensor local = s.cache_write(c, "local");
+  Tensor a_shared = s.cache_read(a, "shared", {local.op()});
+  Tensor b_shared = s.cache_read(b, "shared", {local.op()});
 
   Stage out = s[c];
   const ComputeOpNode* op = compute_of(out);
   std::vector<IterVar> is = split_by(out, op->axis[1], tile_i), js = split_by(out, op->axis[2], tile_j);
-  std::vector<IterVar> ks = split_by(out, op->reduce_axis[0], tile_k);
-  out.reorder({op->axis[0], is[0], js[0], is[1], js[1], ks[0], ks[1], is[2], js[2]});
+  out.reorder({op->axis[0], is[0], js[0], is[1], js[1], is[2], js[2]});
   IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
   out.bind(op->axis[0], thread_axis("blockIdx.z"));
   out.bind(is[0], thread_axis("blockIdx.y"));
   out.bind(js[0], thread_axis("blockIdx.x"));
   out.bind(is[1], ty);
   out.bind(js[1], tx);
-  if (unroll_tile) unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
-  if (unroll_k) out.unroll(ks[1]);
+  Stage red = s[local];
+  red.compute_at(out, js[1]);
+  const ComputeOpNode* red_op = compute_of(red);
+  std::vector<IterVar> ks = split_by(red, red_op->reduce_axis[0], tile_k);
+  red.reorder({red_op->axis[0], ks[0], ks[1], red_op->axis[1], red_op->axis[2]});
+  if (unroll_tile) {
+    unroll_within(red, {{red_op->axis[2], tile_j[2]}, {red_op->axis[1], tile_i[2]}});
+    unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
+  }
+  if (unroll_k) red.unroll(ks[1]);
 
   for (const Tensor& cached : {a_shared, b_shared}) {
     Stage load = s[cached];
-    load.compute_at(out, ks[0]);
+    load.compute_at(red, ks[0]);
     const ComputeOpNode* load_op = compute_of(load);
     // The batch axis has extent 1 in the staged tile; all three are fused and spread over
     // the block's threads.

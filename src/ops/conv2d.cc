@@ -4,8 +4,9 @@
 // per (k, y, x) output tile in the blocked layout NCHW16c, whose tk/16 x ty x tx vectors of 16
 // channels are the register accumulators, then unpacked into the NCHW output (see conv2d_llvm).
 // GPU structure: blocks over (n*k, y, x) tiles, threads over the inner tiles, each thread
-// computing a ki x yi x xi tile; per block of input channels the block's (padded) input
-// window and weights are staged in shared memory by cooperative loads.
+// accumulating a ki x yi x xi tile in registers (a "local" cache_write, stored once); per block
+// of input channels the block's (padded) input window and weights are staged in shared memory
+// by cooperative loads.
 #include "ops/templates.h"
 #include "te/ops.h"
 
@@ -333,11 +334,13 @@ Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
 
   ConvCompute cc = make_conv(cs);
   Schedule s = create_schedule({cc.out.op()});
-  // The output accumulates in place, with the shared stages at its own channel-block loop
-  // (see matmul_cuda: bound inference relaxes only the direct parent's thread loops).
+  // Each thread's tile_k[2] x tile_y[2] x tile_x[2] outputs accumulate in a "local" cache
+  // (registers) at the thread loop and are stored once (see matmul_cuda); the shared window and
+  // weights load at its channel-block loop.
+  Tensor local = s.cache_write(cc.out, "local");
   const Tensor input = cc.padded.defined() ? cc.padded : cc.data;
-  Tensor input_shared = s.cache_read(input, "shared", {cc.out.op()});
-  Tensor weight_shared = s.cache_read(cc.weight, "shared", {cc.out.op()});
+  Tensor input_shared = s.cache_read(input, "shared", {local.op()});
+  Tensor weight_shared = s.cache_read(cc.weight, "shared", {local.op()});
   // The zero padding is computed while loading the shared window.
   if (cc.padded.defined()) s[cc.padded].compute_inline();
 
@@ -346,11 +349,7 @@ Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
   std::vector<IterVar> ks = split_by(out, op->axis[1], tile_k);
   std::vector<IterVar> ys = split_by(out, op->axis[2], tile_y);
   std::vector<IterVar> xs = split_by(out, op->axis[3], tile_x);
-  std::vector<IterVar> cs_axes = split_by(out, op->reduce_axis[0], tile_c);
-  const IterVar& ry = op->reduce_axis[1];
-  const IterVar& rx = op->reduce_axis[2];
-  out.reorder({op->axis[0], ks[0], ys[0], xs[0], ks[1], ys[1], xs[1], cs_axes[0], cs_axes[1], ry, rx, ks[2], ys[2],
-               xs[2]});
+  out.reorder({op->axis[0], ks[0], ys[0], xs[0], ks[1], ys[1], xs[1], ks[2], ys[2], xs[2]});
   IterVar block_nk = out.fuse(op->axis[0], ks[0]);
   IterVar tz = thread_axis("threadIdx.z"), ty = thread_axis("threadIdx.y"), tx = thread_axis("threadIdx.x");
   out.bind(block_nk, thread_axis("blockIdx.z"));
@@ -359,11 +358,23 @@ Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
   out.bind(ks[1], tz);
   out.bind(ys[1], ty);
   out.bind(xs[1], tx);
-  if (unroll) unroll_within(out, {{xs[2], tile_x[2]}, {ys[2], tile_y[2]}, {ks[2], tile_k[2]}, {rx, cs.s}});
+
+  Stage red = s[local];
+  red.compute_at(out, xs[1]);
+  const ComputeOpNode* red_op = compute_of(red);
+  std::vector<IterVar> cs_axes = split_by(red, red_op->reduce_axis[0], tile_c);
+  const IterVar& ry = red_op->reduce_axis[1];
+  const IterVar& rx = red_op->reduce_axis[2];
+  red.reorder({red_op->axis[0], cs_axes[0], cs_axes[1], ry, rx, red_op->axis[1], red_op->axis[2], red_op->axis[3]});
+  if (unroll) {
+    unroll_within(red, {{red_op->axis[3], tile_x[2]}, {red_op->axis[2], tile_y[2]}, {red_op->axis[1], tile_k[2]},
+                        {rx, cs.s}});
+    unroll_within(out, {{xs[2], tile_x[2]}, {ys[2], tile_y[2]}, {ks[2], tile_k[2]}});
+  }
 
   for (const Tensor& cached : {input_shared, weight_shared}) {
     Stage load = s[cached];
-    load.compute_at(out, cs_axes[0]);
+    load.compute_at(red, cs_axes[0]);
     const ComputeOpNode* load_op = compute_of(load);
     bind_cooperative_load(load, load_op->axis, {{tx, tile_x[1]}, {ty, tile_y[1]}, {tz, tile_k[1]}});
   }

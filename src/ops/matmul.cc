@@ -9,8 +9,9 @@
 // without the cache, C itself accumulates with the k loop blocked outside the row tiles. The
 // schedule is the GEMM templates' shared one (gemm_llvm.cc: schedule_gemm_llvm).
 // GPU structure: block tiles of C staged through shared memory (cooperative loads of the A
-// and B tiles per k block), each thread computing a tile_i[2] x tile_j[2] tile of C; the
-// "matmul_fp16" template stages float16 tiles and accumulates each thread's tile in float32.
+// and B tiles per k block), each thread accumulating a tile_i[2] x tile_j[2] tile of C in
+// registers (a "local" cache_write) and storing it once; the "matmul_fp16" template stages
+// float16 tiles and accumulates each thread's tile in float32.
 #include "ops/templates.h"
 #include "te/ops.h"
 
@@ -119,9 +120,9 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
   const int64_t m = sh.m, n = sh.n, k = sh.k;
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   const std::vector<int64_t> tile_i = define_split_candidates(
-      cfg, "tile_i", m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}});
+      cfg, "tile_i", m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}, {16, 8}});
   const std::vector<int64_t> tile_j = define_split_candidates(
-      cfg, "tile_j", n, {{16, 4}, {32, 4}, {16, 2}, {32, 2}, {8, 4}, {64, 1}, {32, 1}, {16, 1}, {64, 2}});
+      cfg, "tile_j", n, {{16, 4}, {32, 4}, {16, 2}, {32, 2}, {8, 4}, {64, 1}, {32, 1}, {16, 1}, {64, 2}, {16, 8}});
   const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", k, {{8}, {4}, {16}, {32}, {2}, {1}});
   const bool unroll_tile = cfg.define_knob("unroll_tile", {1, 0}) == 1;
   const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
@@ -141,46 +142,35 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
   // The reduction stage: C itself (float32), or C_acc, the float32 accumulator C rounds (half).
   Tensor acc = half ? c.op()->input_tensors()[0] : c;
   Schedule s = create_schedule({c.op()});
-  // float32: C accumulates in place, the shared tiles loaded at C's own k loop.
-  Tensor a_shared = s.cache_read(a, "shared", {acc.op()});
-  Tensor b_shared = s.cache_read(b, "shared", {acc.op()});
+  // The thread's tile_i[2] x tile_j[2] accumulators: a "local" cache (registers) of the
+  // reduction, computed at the thread loop with k outside the tile, so C is written once per
+  // element. (Accumulating in C itself, as before, made every k block a read-modify-write of
+  // global memory: the barrier between k blocks keeps the compiler from holding C in registers.)
+  // For float16, C_acc — then a copy of the accumulators — is inlined into C's rounding.
+  Tensor local = s.cache_write(acc, "local");
+  if (half) s[acc].compute_inline();
+  Tensor a_shared = s.cache_read(a, "shared", {local.op()});
+  Tensor b_shared = s.cache_read(b, "shared", {local.op()});
 
   Stage out = s[c];
   const ComputeOpNode* op = compute_of(out);
   std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
-  // float32 (the steps as before float16 existed, so committed records stay identical): C's
-  // own k loop, split and reordered inside the thread loops.
-  std::vector<IterVar> ks;
-  if (!half) {
-    ks = split_by(out, op->reduce_axis[0], tile_k);
-    out.reorder({is[0], js[0], is[1], js[1], ks[0], ks[1], is[2], js[2]});
-  } else {
-    out.reorder({is[0], js[0], is[1], js[1], is[2], js[2]});
-  }
+  out.reorder({is[0], js[0], is[1], js[1], is[2], js[2]});
   IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
   out.bind(is[0], thread_axis("blockIdx.y"));
   out.bind(js[0], thread_axis("blockIdx.x"));
   out.bind(is[1], ty);
   out.bind(js[1], tx);
-  Stage red = out;  // the stage whose k loop the shared tiles are loaded at
-  if (!half) {
-    if (unroll_tile) unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
-    if (unroll_k) out.unroll(ks[1]);
-  } else {
-    // The thread's tile_i[2] x tile_j[2] float32 accumulators ("local": registers), k outside
-    // the tile; C_acc itself, now a copy of them, is inlined into C's rounding.
-    red = s[s.cache_write(acc, "local")];
-    s[acc].compute_inline();
-    red.compute_at(out, js[1]);
-    const ComputeOpNode* acc_op = compute_of(red);
-    ks = split_by(red, acc_op->reduce_axis[0], tile_k);
-    red.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
-    if (unroll_tile) {
-      unroll_within(red, {{acc_op->axis[1], tile_j[2]}, {acc_op->axis[0], tile_i[2]}});
-      unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
-    }
-    if (unroll_k) red.unroll(ks[1]);
+  Stage red = s[local];  // the shared tiles are loaded at its k-block loop
+  red.compute_at(out, js[1]);
+  const ComputeOpNode* acc_op = compute_of(red);
+  std::vector<IterVar> ks = split_by(red, acc_op->reduce_axis[0], tile_k);
+  red.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
+  if (unroll_tile) {
+    unroll_within(red, {{acc_op->axis[1], tile_j[2]}, {acc_op->axis[0], tile_i[2]}});
+    unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
   }
+  if (unroll_k) red.unroll(ks[1]);
 
   for (const Tensor& cached : {a_shared, b_shared}) {
     Stage load = s[cached];
