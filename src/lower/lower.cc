@@ -13,6 +13,7 @@
 #include "lower/check_target.h"
 #include "lower/cuda_threads.h"
 #include "lower/inject_virtual_thread.h"
+#include "lower/narrow_indices.h"
 #include "lower/remove_no_op.h"
 #include "lower/storage_flatten.h"
 #include "lower/unroll_loops.h"
@@ -86,6 +87,10 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
     check_gpu_memory(s, name);  // static shared memory per block, local memory per thread
     s = log.after("insert_shared_barriers", s, insert_shared_barriers(s));
   }
+  // CUDA: int64 index arithmetic (the operator library's shapes are int64) as int32 where it
+  // provably fits — 64-bit integer multiplies and divisions are slow on GPUs.
+  if (options.target.kind == "cuda")
+    s = log.after("narrow_indices", s, narrow_indices(s, !func.size_vars.empty()));
   check_free_vars(s, func.args, func.size_vars);
   func.body = s;
   return func;
