@@ -11,8 +11,9 @@ The GPU half of issue 6's tables (bench/BENCHMARKS.md).
 Workloads: every workload of the named sets (--sets, default resnet18-conv,bert-gemm) plus
 --extra op:args. A workload without a record in the logs runs the template's default schedule,
 marked "default" (never silently counted as tuned). Prints te and torch median milliseconds,
-te GFLOP/s, torch/te (above 1: te faster), and the geometric mean per set; --markdown FILE
-writes the same table as Markdown."""
+te GFLOP/s, torch/te (above 1: te faster), and the geometric mean per set, then each kernel's
+fraction of the GPU's fp32 peak (as cuBLAS reaches it) and memory bandwidth, both measured in
+the same run (the roofline); --markdown FILE writes the same tables as Markdown."""
 import argparse
 import math
 import os
@@ -66,6 +67,31 @@ def torch_reference(op, args, inputs):
         return lambda: torch.bmm(inputs[0].transpose(1, 2) if trans_a else inputs[0],
                                  inputs[1].transpose(1, 2) if trans_b else inputs[1])
     sys.exit(f"tuned_cuda.py: no torch reference for operator '{op}' (conv2d, matmul, matmul_fp16, batch_matmul)")
+
+
+def roofline_table(torch, rows, repeat, warmup):
+    """Each kernel against this GPU's limits measured in the same run (issue 6 §5): the fp32
+    arithmetic peak as cuBLAS reaches it (an 8192^3 SGEMM, TF32 off) and the memory bandwidth of
+    a 1 GiB device-to-device copy (bytes read + written). A kernel's traffic is counted as its
+    arguments' bytes once each, the least it can move."""
+    n = 8192
+    x, y = torch.randn(n, n, device="cuda"), torch.randn(n, n, device="cuda")
+    gemm_ms = median_ms(lambda: torch.matmul(x, y), torch.cuda.synchronize, max(3, repeat // 4), 2)
+    peak_gflops = 2.0 * n ** 3 / gemm_ms / 1e6
+    del x, y
+    src = torch.empty(1 << 28, device="cuda")  # 1 GiB of float32
+    dst = torch.empty_like(src)
+    copy_ms = median_ms(lambda: dst.copy_(src), torch.cuda.synchronize, repeat, warmup)
+    bandwidth = 2.0 * src.numel() * 4 / copy_ms / 1e6  # GB/s
+    del src, dst
+    lines = [f"roofline: fp32 peak {peak_gflops:.0f} GFLOP/s (cuBLAS SGEMM {n}^3, TF32 off), "
+             f"bandwidth {bandwidth:.0f} GB/s (1 GiB device copy)", "",
+             "| workload | te GFLOP/s | of the fp32 peak | te GB/s (arguments once) | of the bandwidth |",
+             "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        gbs = r[9] / r[4] / 1e6
+        lines.append(f"| {r[1]} `{r[2]}` | {r[6]:.0f} | {r[6] / peak_gflops:.0%} | {gbs:.0f} | {gbs / bandwidth:.0%} |")
+    return "\n".join(lines) + "\n"
 
 
 def geomean(values):
@@ -132,12 +158,18 @@ def main():
             ratios.setdefault(set_name, []).append(ratio)
         else:
             failed += 1
+        moved = sum(t.numel() * t.element_size() for t in inputs + [out])  # each byte once: the least traffic
         rows.append((set_name, label, task.workload_key, where, te_ms, ref_ms, task.flop / te_ms / 1e6, ratio,
-                     err if ok else f"{err:.2e} WRONG (tolerance {tol:.2e})"))
+                     err if ok else f"{err:.2e} WRONG (tolerance {tol:.2e})", moved))
         print(f"{set_name:>14} {label:>10} {where:>26} te {te_ms:8.3f} ms  torch {ref_ms:8.3f} ms  "
               f"{task.flop / te_ms / 1e6:9.1f} GFLOP/s  torch/te {ratio:5.2f}  max|err| {rows[-1][-1] if not ok else f'{err:.1e}'}")
     for set_name, values in ratios.items():
         print(f"{set_name}: geometric mean torch/te {geomean(values):.2f} over {len(values)} workloads")
+    try:
+        roofline = roofline_table(torch, rows, a.repeat, a.warmup)
+    except Exception as e:  # the comparison above stands without it
+        roofline = f"(roofline not measured: {type(e).__name__}: {e})\n"
+    print(roofline)
     if a.markdown:
         with open(a.markdown, "w") as md:
             md.write(header + "\n\n| set | workload | key | schedule | te ms | torch ms | te GFLOP/s | torch/te | max abs err |\n")
@@ -147,6 +179,7 @@ def main():
                 md.write(f"| {r[0]} | {r[1]} | `{r[2]}` | {r[3]} | {r[4]:.3f} | {r[5]:.3f} | {r[6]:.0f} | {r[7]:.2f} | {err} |\n")
             for set_name, values in ratios.items():
                 md.write(f"| {set_name} | geometric mean | | | | | | **{geomean(values):.2f}** | |\n")
+            md.write("\n" + roofline)
     return 1 if failed else 0
 
 

@@ -59,6 +59,12 @@ elif [ ! -f /usr/share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake ] && [ ! -f
 fi
 # pybind11 compiles against the interpreter's headers.
 PY_INCLUDE="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+PY_VERSION="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+if [ ! -f "$PY_INCLUDE/Python.h" ] && [ -f "$ROOT/.gpukit/python$PY_VERSION/Python.h" ]; then
+  echo "Python.h missing from $PY_INCLUDE: using the kit's Python $PY_VERSION headers"
+  PY_INCLUDE="$ROOT/.gpukit/python$PY_VERSION"
+  opts+=(-DPython_INCLUDE_DIR="$PY_INCLUDE")
+fi
 if [ ! -f "$PY_INCLUDE/Python.h" ]; then
   echo "gpu_check.sh: $PY_INCLUDE/Python.h missing: building without the Python package (no Python tests, no benchmarks)"
   opts=("${opts[@]/-DTE_BUILD_PYTHON=ON/-DTE_BUILD_PYTHON=OFF}")

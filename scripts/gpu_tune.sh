@@ -5,9 +5,11 @@
 # runs bench/tuned_cuda.py (te's best records next to cuDNN / cuBLAS, TF32 off, each result
 # checked against torch) and copies the logs and the table to the output folder.
 #   bash scripts/gpu_kit.sh                      # on the build machine, once: carry .gpukit
-#   bash scripts/gpu_tune.sh [--trials N] [--build-dir DIR] [--out DIR] [--skip-tune]
+#   bash scripts/gpu_tune.sh [--trials N] [--build-dir DIR] [--out DIR] [--skip-tune] [--step-seconds S]
 # --trials: trials per workload (default 32; the logs resume, so a rerun with a larger N goes on
-# where the last stopped). --out: where the logs and tuned_cuda.md go (default $OUT when set, as
+# where the last stopped). --step-seconds: each tuning job is stopped after S seconds (default
+# 180), so one slow set cannot take the device call's whole 10 minutes; its log keeps every
+# record measured (append-only), and a rerun resumes it. --out: where the logs and tuned_cuda.md go (default $OUT when set, as
 # on the device tool's machine, else ./gpu_out). Without XGBoost in the build (no .gpukit) the
 # xgb tuner searches at random (it says so). Exit status: 0 when every step passed.
 set -uo pipefail
@@ -17,18 +19,21 @@ BUILD_DIR="build-gpu"
 PER=32
 OUT_DIR="${OUT:-$ROOT/gpu_out}"
 TUNE=1
+STEP_SECONDS=180
 while [ $# -gt 0 ]; do
   case "$1" in
     --trials) PER="$2"; shift ;;
     --build-dir) BUILD_DIR="$2"; shift ;;
     --out) OUT_DIR="$2"; shift ;;
     --skip-tune) TUNE=0 ;;
-    *) echo "gpu_tune.sh: unknown argument '$1' (expected --trials N, --build-dir DIR, --out DIR, --skip-tune)" >&2
+    --step-seconds) STEP_SECONDS="$2"; shift ;;
+    *) echo "gpu_tune.sh: unknown argument '$1' (expected --trials N, --build-dir DIR, --out DIR, --skip-tune, --step-seconds S)" >&2
        exit 2 ;;
   esac
   shift
 done
 case "$PER" in '' | *[!0-9]*) echo "gpu_tune.sh: --trials must be a positive integer, got '$PER'" >&2; exit 2 ;; esac
+case "$STEP_SECONDS" in '' | *[!0-9]*) echo "gpu_tune.sh: --step-seconds must be a positive integer, got '$STEP_SECONDS'" >&2; exit 2 ;; esac
 PYTHON="${PYTHON:-python3}"
 step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 mkdir -p "$OUT_DIR"
@@ -46,14 +51,22 @@ CONV_LOG=tuning_logs/resnet18_conv_cuda.jsonl
 BERT_LOG=tuning_logs/bert_gemm_cuda.jsonl
 GEMM_LOG=tuning_logs/gemm_cuda.jsonl
 status=0
+# One tuning job under the step time limit: a job stopped by it (status 124) is cut short, not
+# failed — its log holds what it measured.
+tune() {
+  timeout --signal=INT --kill-after=20 "$STEP_SECONDS" "$AUTOTUNE" "$@"
+  local rc=$?
+  if [ "$rc" = 124 ]; then echo "gpu_tune.sh: stopped after $STEP_SECONDS s (the log resumes on a rerun)"; return 0; fi
+  return "$rc"
+}
 if [ "$TUNE" = 1 ]; then
   step "tune resnet18-conv (12 x $PER trials)"
-  "$AUTOTUNE" --workloads resnet18-conv "${COMMON[@]}" --trials $((12 * PER)) --log "$CONV_LOG" || status=1
+  tune --workloads resnet18-conv "${COMMON[@]}" --trials $((12 * PER)) --log "$CONV_LOG" || status=1
   step "tune bert-gemm (5 x $PER trials)"
-  "$AUTOTUNE" --workloads bert-gemm "${COMMON[@]}" --trials $((5 * PER)) --log "$BERT_LOG" || status=1
+  tune --workloads bert-gemm "${COMMON[@]}" --trials $((5 * PER)) --log "$BERT_LOG" || status=1
   step "tune matmul 4096^3 fp32 and fp16 ($PER trials each)"
-  "$AUTOTUNE" --op matmul --shape m=4096,n=4096,k=4096 "${COMMON[@]}" --trials "$PER" --log "$GEMM_LOG" || status=1
-  "$AUTOTUNE" --op matmul --dtype float16 --shape m=4096,n=4096,k=4096 "${COMMON[@]}" --trials "$PER" \
+  tune --op matmul --shape m=4096,n=4096,k=4096 "${COMMON[@]}" --trials "$PER" --log "$GEMM_LOG" || status=1
+  tune --op matmul --dtype float16 --shape m=4096,n=4096,k=4096 "${COMMON[@]}" --trials "$PER" \
     --log "$GEMM_LOG" || status=1
 fi
 step "bench/tuned_cuda.py (te's best records vs cuDNN / cuBLAS)"
