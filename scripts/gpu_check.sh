@@ -9,7 +9,8 @@
 # C++ tests are skipped and said so). The lent GPU machine reaches no package registry and has
 # neither nlohmann_json nor GoogleTest: run `bash scripts/gpu_kit.sh` here first and carry
 # `.gpukit` (Debian's packages of both, unpacked; found through CMAKE_PREFIX_PATH).
-# Only the C++ CUDA tests (tests/cpp/test_cuda_*.cc) are built, to save the machine's minutes.
+# Only the C++ CUDA tests (tests/cpp/test_cuda_*.cc, and test_autotune_measure for its Cuda*
+# tests: candidates measured on the GPU) are built, to save the machine's minutes.
 #   bash scripts/gpu_check.sh [--no-bench] [--build-dir DIR] [--cuda-only] [--build-only]
 # --cuda-only builds without LLVM even where LLVM 19 is installed (as on the GPU machine);
 # --build-only configures and builds, then stops (no GPU needed: checks the build here).
@@ -80,7 +81,8 @@ elif ! ls /usr/lib/llvm-19/lib/cmake/llvm/LLVMConfig.cmake >/dev/null 2>&1 && ! 
 fi
 if [ -f "$KIT_PREFIX/lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake" ] ||
    [ -f /usr/lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake ] || [ -f /usr/lib/cmake/GTest/GTestConfig.cmake ]; then
-  cuda_tests=$(cd tests/cpp && ls test_cuda_*.cc | sed 's/\.cc$//' | paste -sd';')
+  # test_autotune_measure: its Cuda* tests measure candidates on the GPU through the runner.
+  cuda_tests="$(cd tests/cpp && ls test_cuda_*.cc | sed 's/\.cc$//' | paste -sd';');test_autotune_measure"
   opts+=(-DTE_BUILD_TESTS=ON "-DTE_TEST_SUBSET=$cuda_tests"); CPP_TESTS=1
 else
   echo "GoogleTest not found: the C++ tests are not built (the Python CUDA tests still run)"
