@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cuda_schedules  # noqa: E402
 import te  # noqa: E402
-from matmul_cuda import median_ms  # noqa: E402
+from matmul_cuda import median_ms, torch_for_timing  # noqa: E402
 
 SHAPES = [(8, 64, 56, 64), (8, 128, 28, 128), (8, 256, 14, 256)]
 TILE = {56: 8, 28: 14, 14: 14}  # a tile x tile patch of output pixels per block (one thread each)
@@ -39,14 +39,10 @@ def main():
             print(f"conv2d {shape}: built for '{a.target}', PTX {len(f.get_source('ptx'))} bytes (dry run)")
     if a.dry_run:
         return 0
-    import torch
-    import torch.nn.functional as F
-    if not torch.cuda.is_available() or not te.cuda(0).exist:
-        print("no CUDA device: nothing measured (use --dry-run to only compile)", file=sys.stderr)
+    torch = torch_for_timing()
+    if torch is None:
         return 2
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cudnn.benchmark = True
+    import torch.nn.functional as F
     print(f"device: {te.cuda(0).name} (torch {torch.__version__}); fp32, TF32 off; median of {a.repeat} after {a.warmup} warm-up")
     print(f"{'shape (N,C,HW,K)':>20} {'te ms':>9} {'cuDNN ms':>9} {'te TFLOP/s':>11} {'te/cuDNN':>9}  max|err|")
     for shape in SHAPES:

@@ -67,18 +67,29 @@ def main():
     return run(a)
 
 
-def run(a):
-    """Times te next to cuBLAS for every size in a.sizes, in a.dtype (float32 or float16)."""
+def torch_for_timing():
+    """PyTorch set up as the GPU benchmarks compare against it — TF32 off (fp32 cuBLAS and cuDNN,
+    and the float32 references), cuBLAS fp16 accumulating in float32, cuDNN picking its fastest
+    algorithm — or None, said on stderr, without a CUDA device. Shared by the GPU benchmarks."""
     import torch
     if not torch.cuda.is_available() or not te.cuda(0).exist:
         print("no CUDA device: nothing measured (use --dry-run to only compile)", file=sys.stderr)
+        return None
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
+    return torch
+
+
+def run(a):
+    """Times te next to cuBLAS for every size in a.sizes, in a.dtype (float32 or float16)."""
+    torch = torch_for_timing()
+    if torch is None:
         return 2
     half = a.dtype == "float16"
     dtype = torch.float16 if half else torch.float32
-    torch.backends.cuda.matmul.allow_tf32 = False  # fp32 cuBLAS, and the float32 reference
-    torch.backends.cudnn.allow_tf32 = False
     if half:
-        torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False  # cuBLAS: fp32 accumulation
         print(f"device: {te.cuda(0).name} (torch {torch.__version__}); float16 A, B, C; median of {a.repeat} after "
               f"{a.warmup} warm-up")
         print("te: CUDA cores, float32 accumulation (no tensor cores); cuBLAS: torch.matmul on half tensors, "

@@ -17,11 +17,12 @@ the same run (the roofline); --markdown FILE writes the same tables as Markdown.
 import argparse
 import math
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import te  # noqa: E402
-from matmul_cuda import median_ms  # noqa: E402
+from matmul_cuda import median_ms, torch_for_timing  # noqa: E402
 from te import _core  # noqa: E402
 
 TARGET = "cuda"
@@ -116,8 +117,7 @@ def main():
     for set_name, label, op, args in workloads([s for s in a.sets.split(",") if s], a.extra):
         task = _core._autotune.create_task(op, args, TARGET)
         s, targs, where = best_schedule(task, a.logs)
-        f = te.build(s, targs, TARGET, name=f"{op}_{label}".replace("-", "_").replace("(", "_").replace(")", "")
-                     .replace(",", "_"))
+        f = te.build(s, targs, TARGET, name=re.sub(r"\W", "_", f"{op}_{label}"))  # a C identifier
         ptx = f.get_source("ptx")  # NVRTC now: a compile error shows before any timing
         built.append((set_name, label, op, args, task, targs, f, where))
         if a.dry_run:
@@ -125,14 +125,9 @@ def main():
     if a.dry_run:
         return 0
 
-    import torch
-    if not torch.cuda.is_available() or not te.cuda(0).exist:
-        print("no CUDA device: nothing measured (use --dry-run to only compile)", file=sys.stderr)
+    torch = torch_for_timing()
+    if torch is None:
         return 2
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cudnn.benchmark = True
-    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
     header = (f"device: {te.cuda(0).name} (torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}); "
               f"fp32 with TF32 off (matmul_fp16: float16 with float32 accumulation); median of {a.repeat} after {a.warmup} warm-up")
     print(header)

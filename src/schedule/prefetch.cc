@@ -111,6 +111,7 @@ Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, 
   const Tensor& tensor = collector.reads[0]->tensor;
   size_t ndim = tensor.shape().size();
   std::vector<IntSet> region(ndim);
+  auto inner = [&](const VarNode* v) { return collector.inner_vars.count(v) > 0; };
   for (size_t d = 0; d < ndim; ++d) {
     std::vector<IntSet> sets;
     for (const TensorReadNode* read : collector.reads)
@@ -118,7 +119,6 @@ Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, 
     region[d] = union_set(sets);
     // Where the indices give no bound in terms of the outer loops (a floormod by a symbolic size,
     // a data-dependent index), the whole dimension, as bound inference does.
-    auto inner = [&](const VarNode* v) { return collector.inner_vars.count(v) > 0; };
     if (!region[d].is_bounded() || uses_var(region[d].min, inner) || uses_var(region[d].max, inner)) {
       Expr extent = tensor.shape()[d];
       DataType t = collector.reads[0]->indices[d].dtype();
