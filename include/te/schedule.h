@@ -36,6 +36,8 @@ struct IterVarAttr {
     const StageNode* tensor_stage;  // the stage computing the tensor (placeholders have one too)
     int value_index;
     int64_t offset;
+    // Set when the prefetch is spread over the iterations of a loop inside (the "spread" leaf).
+    const IterVarNode* spread = nullptr;
   };
   std::vector<Prefetch> prefetches;
   // Set by rfactor on the axis that combines the factored lanes: that reduction axis may be
@@ -107,7 +109,13 @@ class Stage : public Ref<StageNode> {
   // whose indices cannot be bounded by the outer loops is prefetched whole. The LLVM backend
   // emits llvm.prefetch (every cache line of the region, indices clamped inside the buffer);
   // other targets drop it.
-  void prefetch(const Tensor& tensor, const IterVar& iv, int64_t offset);
+  // With `spread` (a leaf inside iv, not vectorized), the region is not fetched at once at the
+  // start of iv's iteration but split into rows (its leading dimensions) spread evenly over the
+  // iterations of the loops from just inside iv down to spread: each iteration of spread's loop
+  // first prefetches its share. For a block that the next iteration packs or reads (the next k
+  // block of a GEMM's B while the current block's row tiles are computed, as oneDNN's kernels do):
+  // the loads overlap the arithmetic instead of stalling the next iteration.
+  void prefetch(const Tensor& tensor, const IterVar& iv, int64_t offset, const IterVar& spread = IterVar());
   // Pads the stride of the buffer dimension of `axis` (an axis of the stage's op) so that
   // stride % factor == offset (TVM's storage_align); factor >= 1, 0 <= offset < factor. Applies to
   // buffers lowering allocates (cache stages, intermediates), not to function arguments.

@@ -451,9 +451,18 @@ Config Config::from_json(const std::string& json) const {
       fail("Config::from_json: knob '", name, "' has ", choice.dump(), "; expected a choice index");
     choices[size_t(found->second)] = choice.get<int64_t>();
   }
+  // Knobs missing at the end of the space were appended to the template after the config was
+  // written: they take choice 0, which a template appends only as the old behavior (the flat
+  // index, first knob least significant, is then unchanged too). A missing knob before a present
+  // one means another space.
+  size_t present_end = 0;
   for (size_t i = 0; i < knobs_.size(); ++i)
-    if (choices[i] < 0 && !doc.contains(knobs_[i].name))
-      fail("Config::from_json: knob '", knobs_[i].name, "' is missing");
+    if (doc.contains(knobs_[i].name)) present_end = i + 1;
+  for (size_t i = 0; i < knobs_.size(); ++i) {
+    if (doc.contains(knobs_[i].name)) continue;
+    if (i < present_end) fail("Config::from_json: knob '", knobs_[i].name, "' is missing");
+    choices[i] = 0;
+  }
   return with_choices(std::move(choices));  // range-checks every choice
 }
 

@@ -30,6 +30,7 @@ struct GemmChoices {
   bool cache = true;
   int64_t pack_mode = 1, order = 0;
   bool unroll_i = true, unroll_k = true, vectorize = true, parallel = true;
+  bool prefetch_b = false;
 };
 
 GemmChoices define_gemm_knobs(autotune::Config& cfg, int64_t m, int64_t n, int64_t k, bool cache_knob) {
@@ -53,6 +54,11 @@ GemmChoices define_gemm_knobs(autotune::Config& cfg, int64_t m, int64_t n, int64
   c.unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
   c.vectorize = cfg.define_knob("vectorize_j", {1, 0}) == 1;
   c.parallel = cfg.define_knob("parallel", {1, 0}) == 1;
+  // Prefetch the next block of B (the rows the loop that packs or reads B reads next), spread
+  // over the iterations of the loop inside it (oneDNN's kernels do the same): B's trip from
+  // memory, a quarter of the 128-row GEMMs' time when the pack waits on it, overlaps the
+  // micro-kernels. Appended last; no effect with pack_b 1 (B packed whole, in its own loop).
+  c.prefetch_b = cfg.define_knob("prefetch_b", {0, 1}) == 1;
   return c;
 }
 
@@ -68,6 +74,14 @@ void schedule_micro_kernel(Stage stage, const GemmChoices& c, const IterVar& row
   if (c.vectorize) stage.vectorize(lanes);
 }
 
+// prefetch_b: at `at` (the loop of `stage` whose body packs or reads B block by block), the next
+// iteration's B spread over the iterations of the leaf right inside it.
+void prefetch_next_b_block(Stage stage, const IterVar& at, const Tensor& b) {
+  const std::vector<IterVar>& leaves = stage->leaf_iter_vars;
+  for (size_t j = 0; j + 1 < leaves.size(); ++j)
+    if (leaves[j].get() == at.get()) return stage.prefetch(b, at, 1, leaves[j + 1]);
+}
+
 }  // namespace
 
 void schedule_gemm_llvm(autotune::Config& cfg, Schedule& s, const GemmLlvm& g) {
@@ -75,6 +89,7 @@ void schedule_gemm_llvm(autotune::Config& cfg, Schedule& s, const GemmLlvm& g) {
   const GemmChoices c = define_gemm_knobs(cfg, g.m, g.n, g.k, !g.epilogue.defined());
 
   Stage pack_stage = s[g.packed];
+  const Tensor b_source = g.packed.op()->input_tensors().at(0);  // B (its pack reads nothing else)
   if (c.pack_mode != 0) {
     const ComputeOpNode* pack_op = compute_of(pack_stage);
     if (c.vectorize) pack_stage.vectorize(pack_op->axis.back());
@@ -114,6 +129,7 @@ void schedule_gemm_llvm(autotune::Config& cfg, Schedule& s, const GemmLlvm& g) {
     // tile (BERT's 128 rows with order 0).
     if (c.pack_mode == 2) pack_stage.compute_at(acc, ks[0]);
     schedule_micro_kernel(acc, c, acc_op->axis[b], ks[1], acc_op->axis[b + 1], g.m, g.k);
+    if (c.prefetch_b && c.pack_mode != 1) prefetch_next_b_block(acc, ks[0], b_source);
     return;
   }
 
@@ -133,7 +149,9 @@ void schedule_gemm_llvm(autotune::Config& cfg, Schedule& s, const GemmLlvm& g) {
   if (c.parallel) out.parallel(outer);
   // The column-panel loop (fused with the batch in orders 0 and 2) or, in order 2, the k
   // block inside it.
-  if (c.pack_mode == 2) pack_stage.compute_at(out, c.order == 2 ? ks[0] : (g.batched && c.order == 0 ? outer : js[0]));
+  IterVar pack_at = c.order == 2 ? ks[0] : (g.batched && c.order == 0 ? outer : js[0]);
+  if (c.pack_mode == 2) pack_stage.compute_at(out, pack_at);
+  if (c.prefetch_b && c.pack_mode != 1) prefetch_next_b_block(out, c.pack_mode == 2 ? pack_at : ks[0], b_source);
 }
 
 }  // namespace te::ops::detail

@@ -206,7 +206,7 @@ struct GemmLlvm {
 
 // The one CPU schedule of matmul, batch_matmul and dense (gemm_llvm.cc): defines the knobs
 // tile_i, tile_j, tile_k, cache_write (only without an epilogue), pack_b, order, unroll_i,
-// unroll_k, vectorize_j, parallel, in that order, and schedules g's stages in s.
+// unroll_k, vectorize_j, parallel, prefetch_b, in that order, and schedules g's stages in s.
 void schedule_gemm_llvm(autotune::Config& cfg, Schedule& s, const GemmLlvm& g);
 
 // te::Error naming the operator and the argument unless value >= minimum.

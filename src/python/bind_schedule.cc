@@ -108,15 +108,19 @@ void bind_schedule(py::module_& m) {
          "generators may ignore. \"nontemporal\" (llvm, x86): the loop's vector stores to the kernel's "
          "arguments become streaming stores where their address is aligned — for outputs far larger "
          "than the caches, not read again soon.")
-      .def("prefetch", [](Stage& s, py::handle tensor, py::handle var, int64_t offset) {
+      .def("prefetch", [](Stage& s, py::handle tensor, py::handle var, int64_t offset, py::handle spread) {
         std::string what = "stage " + s.name() + " prefetch";
         if (!py::isinstance<Tensor>(tensor)) fail(what, ": the first argument must be a tensor the stage reads");
-        s.prefetch(tensor.cast<Tensor>(), to_iter_var(var, what), offset);
-      }, py::arg("tensor"), py::arg("var"), py::arg("offset"),
+        IterVar spread_iv = spread.is_none() ? IterVar() : to_iter_var(spread, what + " (spread)");
+        s.prefetch(tensor.cast<Tensor>(), to_iter_var(var, what), offset, spread_iv);
+      }, py::arg("tensor"), py::arg("var"), py::arg("offset"), py::arg("spread") = py::none(),
          "At the start of each iteration of the loop over var, prefetches into the cache what the "
          "loop's body reads of tensor offset (>= 1) iterations later (TVM's prefetch): for loads the "
          "hardware prefetcher does not see coming, such as the input rows of a pooling window. llvm "
-         "emits one prefetch per cache line (indices clamped inside the tensor); cuda drops it.")
+         "emits one prefetch per cache line (indices clamped inside the tensor); cuda drops it. "
+         "spread (a leaf inside var): the region is split into rows spread evenly over the iterations "
+         "of the loops down to spread, each fetching its share first — the next block of a GEMM's B "
+         "trickling in while the current block is computed.")
       .def("storage_align", [](Stage& s, py::handle axis, int64_t factor, int64_t offset) {
         s.storage_align(to_iter_var(axis, "stage " + s.name() + " storage_align"), factor, offset);
       }, py::arg("axis"), py::arg("factor"), py::arg("offset"),

@@ -17,6 +17,7 @@
 // (floormod by a symbolic size: a fused axis of symbolic extent) is prefetched whole.
 #include "schedule/prefetch.h"
 
+#include <optional>
 #include <unordered_set>
 
 #include "schedule/int_set.h"
@@ -84,10 +85,17 @@ Expr clamp_index(const Expr& index, const Expr& extent) {
   return max(min(index, last), make_zero(index.dtype()));
 }
 
-}  // namespace
+// The region of the requested tensor that `body` reads `offset` iterations of `axis` ahead: per
+// dimension its first index and its extent. Empty when the stage reads the tensor but this body
+// does not (reads simplified away here).
+struct PrefetchRegion {
+  Tensor tensor;
+  std::vector<Expr> first, extent;
+};
 
-Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, const IterVar& axis,
-                   const IterVarAttr::Prefetch& request, const Stmt& body) {
+std::optional<PrefetchRegion> region_ahead(const StageNode& stage, const std::vector<Expr>& stage_body,
+                                           const IterVar& axis, const IterVarAttr::Prefetch& request,
+                                           const Stmt& body) {
   ReadCollector collector(request);
   collector.visit(body);
   if (collector.reads.empty()) {
@@ -95,7 +103,7 @@ Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, 
     // reads dead in this loop (a padding branch never taken in this region). Nothing to fetch.
     ReadCollector in_stage(request);
     for (const Expr& e : stage_body) in_stage.visit(e);
-    if (!in_stage.reads.empty()) return Stmt();
+    if (!in_stage.reads.empty()) return std::nullopt;
   }
   const std::string& tensor_name = request.tensor_stage->op->name;
   auto where = [&] {
@@ -108,49 +116,133 @@ Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, 
     fail(where(), ": ", tensor_name, " is computed inside this loop (compute_at): what the iteration ",
          offset_word(request.offset), " reads is not computed yet; prefetch what ", tensor_name,
          " reads in its own stage, or prefetch at an axis inside its attach point");
-  const Tensor& tensor = collector.reads[0]->tensor;
-  size_t ndim = tensor.shape().size();
-  std::vector<IntSet> region(ndim);
+  PrefetchRegion region{collector.reads[0]->tensor, {}, {}};
+  size_t ndim = region.tensor.shape().size();
   auto inner = [&](const VarNode* v) { return collector.inner_vars.count(v) > 0; };
+  // The same region `offset` iterations ahead.
+  Expr ahead = axis->var + make_const(axis->var.dtype(), double(request.offset));
+  std::unordered_map<const VarNode*, Expr> shift = {{axis->var.get(), ahead}};
   for (size_t d = 0; d < ndim; ++d) {
     std::vector<IntSet> sets;
     for (const TensorReadNode* read : collector.reads)
       sets.push_back(eval_set(read->indices[d], collector.inner_loops));
-    region[d] = union_set(sets);
+    IntSet range = union_set(sets);
     // Where the indices give no bound in terms of the outer loops (a floormod by a symbolic size,
     // a data-dependent index), the whole dimension, as bound inference does.
-    if (!region[d].is_bounded() || uses_var(region[d].min, inner) || uses_var(region[d].max, inner)) {
-      Expr extent = tensor.shape()[d];
+    if (!range.is_bounded() || uses_var(range.min, inner) || uses_var(range.max, inner)) {
       DataType t = collector.reads[0]->indices[d].dtype();
-      region[d] = IntSet::interval(make_zero(t), cast(t, extent) - make_const(t, 1));
+      range = IntSet::interval(make_zero(t), cast(t, region.tensor.shape()[d]) - make_const(t, 1));
     }
+    region.first.push_back(simplify(substitute(range.min, shift)));
+    region.extent.push_back(simplify(range.max - range.min + make_const(range.min.dtype(), 1)));
   }
-  // The same region `offset` iterations ahead.
-  Expr ahead = axis->var + make_const(axis->var.dtype(), double(request.offset));
-  std::unordered_map<const VarNode*, Expr> shift = {{axis->var.get(), ahead}};
+  return region;
+}
+
+// Cache lines of the region's last (contiguous) dimension: one more than its extent suggests,
+// so a row that straddles a line boundary is still covered.
+Expr lines_per_row(const PrefetchRegion& region) {
+  const Expr& extent = region.extent.back();
+  DataType t = extent.dtype();
+  int64_t per_line = std::max<int64_t>(1, kCacheLineBytes / std::max(1, region.tensor.dtype().bytes()));
+  Expr line = make_const(t, double(per_line));
+  return simplify(floordiv(extent + line - make_const(t, 2), line) + make_const(t, 1));
+}
+
+// prefetch(T[...]) of line `line` of the row whose leading indices (relative to the region's
+// first) are `row`; every index clamped inside the tensor.
+Stmt prefetch_line(const PrefetchRegion& region, const std::vector<Expr>& row, const Expr& line) {
+  size_t ndim = region.first.size();
   std::vector<Expr> indices(ndim);
-  std::vector<std::pair<Var, Expr>> loops;  // outermost first
-  for (size_t d = 0; d < ndim; ++d) {
-    Expr first = simplify(substitute(region[d].min, shift));
-    Expr extent = simplify(region[d].max - region[d].min + make_const(region[d].min.dtype(), 1));
-    DataType t = first.dtype();
-    Var i(detail::cat("prefetch.", tensor_name, ".", d), t);
-    Expr offset_in_region = i;
-    if (d + 1 == ndim) {
-      int64_t per_line = std::max<int64_t>(1, kCacheLineBytes / std::max(1, tensor.dtype().bytes()));
-      Expr line = make_const(t, double(per_line));
-      offset_in_region = min(i * line, extent - make_const(t, 1));
-      extent = simplify(floordiv(extent + line - make_const(t, 2), line) + make_const(t, 1));
-    }
-    indices[d] = clamp_index(first + offset_in_region, tensor.shape()[d]);
-    loops.emplace_back(i, extent);
-  }
-  Stmt prefetch = EvaluateNode::make(
+  const Tensor& tensor = region.tensor;
+  for (size_t d = 0; d + 1 < ndim; ++d) indices[d] = clamp_index(region.first[d] + row[d], tensor.shape()[d]);
+  const Expr& extent = region.extent.back();
+  DataType t = extent.dtype();
+  int64_t per_line = std::max<int64_t>(1, kCacheLineBytes / std::max(1, tensor.dtype().bytes()));
+  Expr in_row = min(line * make_const(t, double(per_line)), extent - make_const(t, 1));
+  indices[ndim - 1] = clamp_index(region.first[ndim - 1] + in_row, tensor.shape()[ndim - 1]);
+  return EvaluateNode::make(
       CallNode::make(DataType::int32(), Intrinsic::kPrefetch, {TensorReadNode::make(tensor, indices)}));
-  for (size_t d = ndim; d-- > 0;)
-    prefetch =
-        ForNode::make(loops[d].first, make_zero(loops[d].second.dtype()), loops[d].second, ForKind::kSerial, prefetch);
+}
+
+Stmt loop_over(const Var& v, const Expr& extent, const Stmt& body) {
+  return ForNode::make(v, make_zero(extent.dtype()), extent, ForKind::kSerial, body);
+}
+
+// Puts `first` before the body of the loop over `var` inside `stmt`.
+class PrependToLoop : public IRMutator {
+ public:
+  PrependToLoop(const VarNode* var, Stmt first) : var_(var), first_(std::move(first)) {}
+  bool found = false;
+
+ protected:
+  Stmt mutate_node(const ForNode* op, const Stmt& self) override {
+    if (op->loop_var.get() != var_) return IRMutator::mutate_node(op, self);
+    found = true;
+    return ForNode::make(op->loop_var, op->min, op->extent, op->for_kind, SeqNode::make({first_, op->body}),
+                         op->thread_tag);
+  }
+
+ private:
+  const VarNode* var_;
+  Stmt first_;
+};
+
+}  // namespace
+
+Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, const IterVar& axis,
+                   const IterVarAttr::Prefetch& request, const Stmt& body) {
+  std::optional<PrefetchRegion> region = region_ahead(stage, stage_body, axis, request, body);
+  if (!region) return Stmt();
+  const std::string& name = region->tensor.op()->name;
+  size_t ndim = region->first.size();
+  std::vector<Var> row;
+  for (size_t d = 0; d + 1 < ndim; ++d)
+    row.emplace_back(detail::cat("prefetch.", name, ".", d), region->extent[d].dtype());
+  Var line(detail::cat("prefetch.", name, ".", ndim - 1), region->extent.back().dtype());
+  Stmt prefetch = loop_over(line, lines_per_row(*region), prefetch_line(*region, {row.begin(), row.end()}, line));
+  for (size_t d = ndim - 1; d-- > 0;) prefetch = loop_over(row[d], region->extent[d], prefetch);
   return prefetch;
+}
+
+Stmt spread_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, const IterVar& axis,
+                     const IterVarAttr::Prefetch& request, const Stmt& body,
+                     const std::vector<std::pair<IterVar, Expr>>& spread_loops) {
+  std::optional<PrefetchRegion> region = region_ahead(stage, stage_body, axis, request, body);
+  if (!region) return body;
+  const std::string& name = region->tensor.op()->name;
+  size_t ndim = region->first.size();
+  // Rows: the region's leading dimensions flattened (one row when the tensor is 1-D). Iteration t
+  // of the spread loops (flattened, E in all) prefetches rows [t * per_iteration, ...).
+  DataType t_type = spread_loops.back().first->var.dtype();
+  Expr t = make_zero(t_type), iterations = make_const(t_type, 1);
+  for (const auto& [leaf, extent] : spread_loops) {
+    t = t * cast(t_type, extent) + leaf->var;
+    iterations = iterations * cast(t_type, extent);
+  }
+  Expr rows = make_const(t_type, 1);
+  for (size_t d = 0; d + 1 < ndim; ++d) rows = rows * cast(t_type, region->extent[d]);
+  rows = simplify(rows);
+  Expr per_iteration = simplify(floordiv(rows + iterations - make_const(t_type, 1), iterations));
+  Var local(detail::cat("prefetch.", name, ".row"), t_type);
+  Expr flat = t * per_iteration + local;
+  // The flat row index back to the leading dimensions' indices, the last fastest.
+  std::vector<Expr> row(ndim > 0 ? ndim - 1 : 0);
+  Expr rest = flat;
+  for (size_t d = row.size(); d-- > 0;) {
+    Expr extent = cast(t_type, region->extent[d]);
+    row[d] = cast(region->extent[d].dtype(), d == 0 ? rest : floormod(rest, extent));
+    rest = floordiv(rest, extent);
+  }
+  Var line(detail::cat("prefetch.", name, ".line"), region->extent.back().dtype());
+  Stmt lines = loop_over(line, lines_per_row(*region), prefetch_line(*region, row, line));
+  Stmt chunk = loop_over(local, per_iteration, IfThenElseNode::make(flat < rows, lines, Stmt()));
+  PrependToLoop prepend(spread_loops.back().first->var.get(), chunk);
+  Stmt out = prepend.mutate(body);
+  if (!prepend.found)
+    fail("prefetch: stage ", stage.op->name, ", axis ", axis->var.name(), ": the loop over ",
+         spread_loops.back().first->var.name(), " to spread the prefetch over is not inside it");
+  return out;
 }
 
 }  // namespace te

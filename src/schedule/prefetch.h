@@ -15,4 +15,13 @@ namespace te {
 Stmt make_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, const IterVar& axis,
                    const IterVarAttr::Prefetch& request, const Stmt& body);
 
+// A request with a spread loop: `body` (of the loop over axis) with the same region split into
+// rows (the leading dimensions flattened), each iteration of the spread loops — the leaves from
+// just inside axis down to the spread leaf, outermost first, with their extents — prefetching
+// its share of the rows first in the innermost spread loop's body. So the next block's lines
+// trickle in while the current block is computed, instead of one burst that the loop waits on.
+Stmt spread_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body, const IterVar& axis,
+                     const IterVarAttr::Prefetch& request, const Stmt& body,
+                     const std::vector<std::pair<IterVar, Expr>>& spread_loops);
+
 }  // namespace te

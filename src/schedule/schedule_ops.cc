@@ -162,9 +162,15 @@ class LoopNestBuilder {
         fail("prefetch: axis ", leaf->var.name(), " of stage ", stage.op->name,
              " is vectorized; prefetch at an axis outside the vectorized one");
       std::vector<Stmt> parts;
-      for (const IterVarAttr::Prefetch& request : attr->prefetches)
+      for (const IterVarAttr::Prefetch& request : attr->prefetches) {
+        if (request.spread) {
+          body = spread_prefetch(stage, graph_.bodies.at(&stage), leaf, request, body,
+                                 spread_loops(stage, leaf, request.spread));
+          continue;
+        }
         if (Stmt prefetch = make_prefetch(stage, graph_.bodies.at(&stage), leaf, request, body); prefetch.defined())
           parts.push_back(prefetch);
+      }
       parts.push_back(body);
       body = SeqNode::make(parts);
     }
@@ -173,6 +179,29 @@ class LoopNestBuilder {
       for (auto p = attr->pragmas.rbegin(); p != attr->pragmas.rend(); ++p)
         loop = AttrStmtNode::make("pragma_" + p->first, p->second.defined() ? p->second : Expr(1), loop);
     return loop;
+  }
+
+  // The leaves from just inside `outer` down to `spread` with their extents (a spread prefetch's
+  // loops); te::Error when spread is no longer a leaf inside outer (split, fused or reordered
+  // after the prefetch was asked for) or a loop among them is vectorized.
+  std::vector<std::pair<IterVar, Expr>> spread_loops(const StageNode& stage, const IterVar& outer,
+                                                     const IterVarNode* spread) {
+    const std::vector<IterVar>& leaves = stage.leaf_iter_vars;
+    size_t first = 0;
+    while (first < leaves.size() && leaves[first].get() != outer.get()) ++first;
+    std::vector<std::pair<IterVar, Expr>> loops;
+    for (size_t j = first + 1; j < leaves.size(); ++j) {
+      auto it = stage.iter_var_attrs.find(leaves[j].get());
+      if (it != stage.iter_var_attrs.end() && it->second.for_kind == ForKind::kVectorized)
+        fail("prefetch: stage ", stage.op->name, ", axis ", outer->var.name(), ": the loops it is spread over (down to ",
+             spread->var.name(), ") include the vectorized ", leaves[j]->var.name(),
+             "; spread over loops outside the vectorized one");
+      loops.emplace_back(leaves[j], bound_of(bounds_, leaves[j], stage).extent);
+      if (leaves[j].get() == spread) return loops;
+    }
+    fail("prefetch: stage ", stage.op->name, ", axis ", outer->var.name(), ": the loop to spread it over, ",
+         spread->var.name(), ", is no longer a leaf inside ", outer->var.name(),
+         " (split, fused or reordered after the prefetch); spread over one of its inner leaves");
   }
 
   // The threadIdx bit of a reduction leaf bound to a thread (0 when unbound); binding a

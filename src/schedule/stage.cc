@@ -297,7 +297,7 @@ bool reads_tensor(const Operation& op, const Tensor& tensor, std::unordered_set<
 
 }  // namespace
 
-void Stage::prefetch(const Tensor& tensor, const IterVar& iv, int64_t offset) {
+void Stage::prefetch(const Tensor& tensor, const IterVar& iv, int64_t offset, const IterVar& spread) {
   StageNode* stage = checked(*this, "prefetch");
   int pos = require_leaf(stage, iv, "prefetch");
   if (!tensor.defined()) fail("prefetch: the tensor given for stage ", stage->op->name, " is undefined");
@@ -309,11 +309,19 @@ void Stage::prefetch(const Tensor& tensor, const IterVar& iv, int64_t offset) {
   if (offset < 1)
     fail("prefetch: offset ", offset, " on axis ", axis_name(iv), " of stage ", stage->op->name,
          " must be >= 1 (the number of iterations ahead to prefetch)");
+  int spread_pos = -1;
+  if (spread.defined()) {
+    spread_pos = require_leaf(stage, spread, "prefetch");
+    if (spread_pos <= pos)
+      fail("prefetch: the loop to spread over, ", axis_name(spread), ", is not inside ", axis_name(iv), " in stage ",
+           stage->op->name, "; give a leaf that comes after ", axis_name(iv), " in the loop order");
+  }
   IterVarAttr& attr = stage->iter_var_attrs[iv.get()];
-  attr.prefetches.push_back({tensor_stage, tensor->value_index, offset});
+  attr.prefetches.push_back({tensor_stage, tensor->value_index, offset, spread.get()});
   Step step;
   step.primitive = "prefetch";
   step.iters = {pos};
+  if (spread_pos >= 0) step.iters.push_back(spread_pos);
   step.ints = {offset, tensor->value_index};
   step.target_stage = stage_index(owner(stage), tensor_stage);
   record_step(stage, std::move(step));

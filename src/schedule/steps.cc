@@ -31,7 +31,7 @@ constexpr StepShape kStepShapes[] = {
     {"unroll", 1, 0, 0, 0},       {"parallel", 1, 0, 0, 0},     {"bind", 1, 0, 1, 1},
     {"pragma", 1, 1, 1, 1},       {"compute_at", 0, 0, 0, 0},   {"compute_inline", 0, 0, 0, 0},
     {"compute_root", 0, 0, 0, 0}, {"cache_read", 0, 1, 1, 1},   {"cache_write", 0, 1, 1, 1},
-    {"rfactor", 1, 2, 2, 0},      {"storage_align", 0, 3, 3, 0}, {"prefetch", 1, 2, 2, 0},
+    {"rfactor", 1, 2, 2, 0},      {"storage_align", 0, 3, 3, 0}, {"prefetch", -1, 2, 2, 0},
 };
 
 // te::Error unless step has the shape of its primitive. `where` prefixes the message.
@@ -50,6 +50,9 @@ void check_step_shape(const Step& step, const std::string& where) {
   if (step.primitive == "compute_at" && (step.target_stage < 0 || step.target_iter < 0))
     fail(where, " (compute_at): needs target_stage and target_iter");
   if (step.primitive == "prefetch" && step.target_stage < 0) fail(where, " (prefetch): needs target_stage");
+  if (step.primitive == "prefetch" && (step.iters.empty() || step.iters.size() > 2))
+    fail(where, " (prefetch): expected 1 or 2 axis positions (the loop, and the loop to spread over), got ",
+         step.iters.size());
   if (step.primitive == "cache_read" && step.readers.empty()) fail(where, " (cache_read): needs readers");
 }
 
@@ -198,8 +201,11 @@ void apply_step(Schedule& sch, const Step& step, PythonPrinter* py) {
     int vi = to_int(step.ints[1], "value index");
     if (vi < 0 || vi >= source->op->num_outputs()) fail("stage ", source->op->name, " has no output ", vi);
     std::string tensor = py ? py->tensor(source.get()) + (vi ? ".op.output(" + std::to_string(vi) + ")" : "") : "";
-    if (py) py->line() << s << ".prefetch(" << tensor << ", " << ax(0) << ", " << step.ints[0] << ")\n";
-    stage.prefetch(source->op.output(vi), axes[0], step.ints[0]);
+    bool spread = axes.size() > 1;
+    if (py)
+      py->line() << s << ".prefetch(" << tensor << ", " << ax(0) << ", " << step.ints[0]
+                 << (spread ? ", spread=" + ax(1) : std::string()) << ")\n";
+    stage.prefetch(source->op.output(vi), axes[0], step.ints[0], spread ? axes[1] : IterVar());
   } else if (p == "compute_at") {
     Stage parent = stage_at(sch, step.target_stage, "compute_at target stage");
     IterVar scope = leaf_at(parent, step.target_iter);

@@ -230,6 +230,17 @@ TEST(AutotuneSpace, BadJsonIsAnError) {
   EXPECT_TE_ERROR(space.from_json(R"({"tile":"1","unroll":0,"p2":0})"), "'tile'", "choice index");
   EXPECT_TE_ERROR(space.from_json(R"({"tile":1.5,"unroll":0,"p2":0})"), "'tile'", "choice index");
   EXPECT_TE_ERROR(space.from_json(R"({"tile":1,"p2":0})"), "'unroll'", "missing");
+  EXPECT_TE_ERROR(space.from_json(R"({"unroll":1,"p2":0})"), "'tile'", "missing");
+}
+
+// A knob appended to a template after its records were written: an old config lacks it (and
+// every knob after the last one it names) and takes choice 0 there, with the same flat index.
+TEST(AutotuneSpace, KnobsAppendedLaterTakeChoiceZero) {
+  Config space = small_space();
+  Config old_config = space.from_json(R"({"tile":5,"unroll":1})");
+  EXPECT_EQ(old_config.choices(), (std::vector<int64_t>{5, 1, 0}));
+  EXPECT_EQ(old_config.index(), 5 + 18);
+  EXPECT_EQ(space.from_json(R"({"tile":5})").choices(), (std::vector<int64_t>{5, 0, 0}));
 }
 
 TEST(AutotuneSpace, ApplyModeChecksKnobs) {

@@ -79,7 +79,8 @@ class Config {
   Config from_index(int64_t index) const;  // mixed-radix flat index, first knob least significant
   int64_t index() const;
   std::string to_string() const;  // "tile_i=[-1, 8] tile_j=[-1, 16] unroll=1"
-  // The choices as a JSON object {"knob": choice_index, ...}; from_json checks each name.
+  // The choices as a JSON object {"knob": choice_index, ...}; from_json checks each name (knobs
+  // missing at the end of the space, appended to the template later, take choice 0).
   std::string to_json() const;
   Config from_json(const std::string& json) const;
 
