@@ -45,7 +45,9 @@ struct Target {
 };
 
 struct LowerOptions {
-  bool simple_mode = false;  // stop before target passes (for printing)
+  // Stop before target passes (for printing): no target checks, no CUDA kernel split, no loop
+  // partitioning — the loops are the schedule's.
+  bool simple_mode = false;
   Target target;
 };
 

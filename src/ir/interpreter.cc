@@ -367,7 +367,10 @@ class InterpreterImpl {
     if (op->op == Intrinsic::kLikely) return eval(op->args[0]);
     if (op->op == Intrinsic::kPrefetch) {
       // A cache hint: no effect, but its element must exist (read_element checks the bounds).
-      if (op->args[0].as<LoadNode>()) eval(op->args[0]);
+      if (const auto* load = op->args[0].as<LoadNode>()) {
+        eval(op->args[0]);
+        if (in_.on_prefetch) in_.on_prefetch(load->buffer.get(), eval(load->index).as_int());
+      }
       return Value::from_int(op->dtype, 0);
     }
     if (is_lane_reduction(op->op)) return reduce_lanes(op->op, eval(op->args[0]));

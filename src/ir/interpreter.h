@@ -82,6 +82,9 @@ class Interpreter {
   // Called before every element a Load reads (lane by lane), with the buffer's handle and the
   // element index; it may throw (the CUDA emulator checks bounds and races here).
   std::function<void(const VarNode* buffer, int64_t index)> on_load;
+  // Called for each prefetch hint (which has no other effect) with the buffer and the element
+  // index it names (tests check which lines a prefetch covers).
+  std::function<void(const VarNode* buffer, int64_t index)> on_prefetch;
 
   void bind(const Var& v, Value value);
   void bind_buffer(const Var& handle, InterpBuffer buffer);

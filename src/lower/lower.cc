@@ -14,6 +14,7 @@
 #include "lower/cuda_threads.h"
 #include "lower/inject_virtual_thread.h"
 #include "lower/narrow_indices.h"
+#include "lower/partition_loops.h"
 #include "lower/remove_no_op.h"
 #include "lower/storage_flatten.h"
 #include "lower/unroll_loops.h"
@@ -72,6 +73,9 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   s = log.after("storage_flatten", s, storage_flatten(s, func.args, aligns));
   if (options.target.kind == "cuda") s = log.after("inject_virtual_thread", s, inject_virtual_thread(s));
   s = log.after("simplify", s, simplify(s));
+  // CPU: the tails of non-dividing splits peeled off their loops, so the main iterations run
+  // without guards (GPU threads keep their guards: a thread's loop is short).
+  if (!options.simple_mode && options.target.kind == "llvm") s = log.after("partition_loops", s, partition_loops(s));
   // Unroll before vectorize: an unrolled loop inside a vectorized one becomes straight-line
   // code the vectorizer can widen, and a vectorized loop inside an unrolled one is copied
   // first and then widened copy by copy.

@@ -191,7 +191,9 @@ TEST(AutotuneDerived, Conv2dBiasReluIsOneLoopNest) {
     const Stage& conv = stage_named(inst.schedule, "conv");
     EXPECT_EQ(conv->attach_type, AttachType::kScope);
     EXPECT_EQ(conv->attach_stage, stage_named(inst.schedule, "relu").get());
-    LoweredFunc f = lower(inst.schedule, inst.args, "fused");
+    LowerOptions schedule_loops;  // the schedule's loops, not partitioned into main and tail
+    schedule_loops.simple_mode = true;
+    LoweredFunc f = lower(inst.schedule, inst.args, "fused", schedule_loops);
     EXPECT_EQ(top_level_nests(f.body), 1) << cfg.to_string() << "\n" << to_string(f);
   }
   EXPECT_GT(checked, 5);

@@ -297,7 +297,9 @@ TEST(AutotuneSpace, ApplySplitGivesLoopExtents) {
     ASSERT_EQ(x_axes.size(), 3u);
     ASSERT_EQ(y_axes.size(), 2u);
     EXPECT_TRUE(same_axes(s[b]->leaf_iter_vars, {x_axes[0], x_axes[1], x_axes[2], y_axes[0], y_axes[1]}));
-    LoweredFunc f = lower(s, {a, b}, "split");
+    LowerOptions schedule_loops;  // the schedule's loops, not partitioned into main and tail
+    schedule_loops.simple_mode = true;
+    LoweredFunc f = lower(s, {a, b}, "split", schedule_loops);
     int64_t y_outer = ys[0] == -1 ? (20 + ys[1] - 1) / ys[1] : ys[0];
     EXPECT_EQ(loop_extents(f.body), (std::vector<int64_t>{xs[0], xs[1], xs[2], y_outer, ys[1]}))
         << cfg.to_string() << "\n"

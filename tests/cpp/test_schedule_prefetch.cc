@@ -2,6 +2,7 @@
 // reads `offset` iterations ahead, indices clamped inside the tensor), that it never changes the
 // numbers (the equivalence harness, outputs NaN-filled), that the LLVM backend emits prefetch
 // instructions and other targets drop it, that it replays from its step, and the errors.
+#include <set>
 #include <sstream>
 
 #include "equivalence.h"
@@ -190,6 +191,111 @@ TEST(SchedulePrefetch, APrefetchInAGemmKLoopKeepsTheAccumulatorsInRegisters) {
   EquivalenceStats stats = check_schedule_equivalence(
       {"gemm prefetch", {A, B}, {C}}, [&](Schedule& sch, ScheduleRng&) { sch = s; }, 1, 1);
   EXPECT_EQ(stats.matched, 1);
+}
+
+// C = A x B with B's columns in panels of 64 and k in blocks of 64; the k-block loop prefetches
+// the next block of B spread over the row tiles inside it (the GEMM templates' prefetch_b).
+struct SpreadGemm {
+  int64_t m;
+  static constexpr int64_t N = 128, K = 256, kRowTile = 4, kBlock = 64;
+  Tensor A, B, C;
+  explicit SpreadGemm(int64_t rows) : m(rows) {
+    A = placeholder({m, K}, DataType::float32(), "A");
+    B = placeholder({K, N}, DataType::float32(), "B");
+    IterVar k = reduce_axis(Range(0, K), "k");
+    C = compute({m, N}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
+  }
+  // Leaves: jo, ko, io, ki, ii, ji; the prefetch at ko spread over io.
+  Schedule schedule() const {
+    Schedule s = create_schedule({C.op()});
+    const ComputeOpNode* op = C.op().as<ComputeOpNode>();
+    auto [io, ii] = s[C].split(op->axis[0], kRowTile);
+    auto [jo, ji] = s[C].split(op->axis[1], 64);
+    auto [ko, ki] = s[C].split(op->reduce_axis[0], kBlock);
+    s[C].reorder({jo, ko, io, ki, ii, ji});
+    s[C].prefetch(B, ko, 1, io);
+    return s;
+  }
+};
+
+// Every line of B's blocks after the first is prefetched (the last block's "next" is clamped
+// inside B), a few rows at the start of each row tile: 64 rows over ceil(m / 4) tiles.
+TEST(SchedulePrefetch, SpreadFetchesTheNextBlockAFewRowsPerInnerIteration) {
+  for (int64_t m : {20, 22, 3}) {
+    SCOPED_TRACE(::testing::Message() << "m " << m);
+    SpreadGemm g(m);
+    Schedule s = g.schedule();
+    LoweredFunc f = lower(s, {g.A, g.B, g.C}, "spread");
+    EXPECT_EQ(count_prefetches(f.body), m == 22 ? 2 : 1) << to_string(f);  // 22: the row-tile tail's copy
+    const int64_t tiles = (m + SpreadGemm::kRowTile - 1) / SpreadGemm::kRowTile;
+    const int64_t rows_per_tile = (SpreadGemm::kBlock + tiles - 1) / tiles;
+    std::string ir = to_string(f);
+    EXPECT_TRUE(contains(ir, "for (prefetch.B.row, 0i64, " + std::to_string(rows_per_tile) + "i64)")) << ir;
+
+    // Which lines were prefetched, and how many prefetches each row-tile iteration issued.
+    Interpreter interp;
+    std::vector<float> a(size_t(m * SpreadGemm::K), 1.0f), b(size_t(SpreadGemm::K * SpreadGemm::N), 1.0f),
+        c(size_t(m * SpreadGemm::N), 0.0f);
+    interp.bind_buffer(f.args[0].data, InterpBuffer{a.data(), DataType::float32(), int64_t(a.size())});
+    interp.bind_buffer(f.args[1].data, InterpBuffer{b.data(), DataType::float32(), int64_t(b.size())});
+    interp.bind_buffer(f.args[2].data, InterpBuffer{c.data(), DataType::float32(), int64_t(c.size())});
+    std::set<int64_t> lines;
+    interp.on_prefetch = [&](const VarNode* buffer, int64_t index) {
+      ASSERT_EQ(buffer, f.args[1].data.get());
+      lines.insert(index / 16);  // 16 floats per 64-byte line (B's rows are 512 bytes: aligned)
+    };
+    interp.run(f.body);
+    std::set<int64_t> expected;
+    for (int64_t row = SpreadGemm::kBlock; row < SpreadGemm::K; ++row)
+      for (int64_t line = 0; line < SpreadGemm::N / 16; ++line) expected.insert(row * (SpreadGemm::N / 16) + line);
+    EXPECT_EQ(lines, expected);
+    EquivalenceStats stats = check_schedule_equivalence(
+        {"spread prefetch", {g.A, g.B}, {g.C}}, [&](Schedule& sch, ScheduleRng&) { sch = g.schedule(); }, 1, 1);
+    EXPECT_EQ(stats.matched, 1);
+  }
+  SpreadGemm g(20);
+  Module m = build(g.schedule(), {g.A, g.B, g.C}, "llvm");
+  EXPECT_TRUE(contains(m.get_source("asm"), "prefetcht0"));
+}
+
+TEST(SchedulePrefetch, SpreadReplaysAndRefusesLoopsItCannotUse) {
+  SpreadGemm g(20);
+  Schedule s = g.schedule();
+  EXPECT_TRUE(contains(s.steps_python(), ", spread=")) << s.steps_python();
+  Schedule again = Schedule::replay({g.C.op()}, Schedule::steps_from_json(s.steps_json()));
+  EXPECT_EQ(to_string(lower(s, {g.A, g.B, g.C}, "f")), to_string(lower(again, {g.A, g.B, g.C}, "f")));
+  EXPECT_THROW(Schedule::steps_from_json(R"([{"p":"prefetch","stage":2,"iters":[0,1,2],"ints":[1,0],"target_stage":1}])"),
+               Error);
+
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const ComputeOpNode* op = g.C.op().as<ComputeOpNode>();
+  {
+    Schedule bad = create_schedule({g.C.op()});
+    EXPECT_TRUE(contains(message([&] { bad[g.C].prefetch(g.B, op->axis[1], 1, op->axis[0]); }), "is not inside"));
+  }
+  {
+    // The spread loop split after the request: refused when lowering, naming it.
+    Schedule bad = create_schedule({g.C.op()});
+    bad[g.C].prefetch(g.B, op->axis[0], 1, op->axis[1]);
+    bad[g.C].split(op->axis[1], 8);
+    EXPECT_TRUE(contains(message([&] { lower(bad, {g.A, g.B, g.C}, "f"); }), "no longer a leaf"));
+  }
+  {
+    // A vectorized loop among those spread over.
+    Schedule bad = create_schedule({g.C.op()});
+    auto [jo, ji] = bad[g.C].split(op->axis[1], 16);
+    bad[g.C].prefetch(g.B, op->axis[0], 1, ji);
+    bad[g.C].reorder({op->axis[0], op->reduce_axis[0], jo, ji});
+    bad[g.C].vectorize(ji);
+    EXPECT_TRUE(contains(message([&] { lower(bad, {g.A, g.B, g.C}, "f"); }), "include the vectorized"));
+  }
 }
 
 TEST(SchedulePrefetch, CudaDropsIt) {
