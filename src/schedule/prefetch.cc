@@ -212,8 +212,8 @@ Stmt spread_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body
   if (!region) return body;
   const std::string& name = region->tensor.op()->name;
   size_t ndim = region->first.size();
-  // Rows: the region's leading dimensions flattened (one row when the tensor is 1-D). Iteration t
-  // of the spread loops (flattened, E in all) prefetches rows [t * per_iteration, ...).
+  // Rows: the region's leading dimensions flattened (one row when the tensor is 1-D); t: the
+  // iteration of the spread loops, flattened (E in all).
   DataType t_type = spread_loops.back().first->var.dtype();
   Expr t = make_zero(t_type), iterations = make_const(t_type, 1);
   for (const auto& [leaf, extent] : spread_loops) {
@@ -223,9 +223,12 @@ Stmt spread_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body
   Expr rows = make_const(t_type, 1);
   for (size_t d = 0; d + 1 < ndim; ++d) rows = rows * cast(t_type, region->extent[d]);
   rows = simplify(rows);
-  Expr per_iteration = simplify(floordiv(rows + iterations - make_const(t_type, 1), iterations));
+  // Iteration t prefetches rows [t * rows / E, (t + 1) * rows / E): every row once, spread evenly
+  // (with fewer rows than iterations, every (E / rows)-th iteration fetches one).
+  Expr first_row = floordiv(t * rows, iterations);
+  Expr end_row = floordiv((t + make_const(t_type, 1)) * rows, iterations);
   Var local(detail::cat("prefetch.", name, ".row"), t_type);
-  Expr flat = t * per_iteration + local;
+  Expr flat = first_row + local;
   // The flat row index back to the leading dimensions' indices, the last fastest.
   std::vector<Expr> row(ndim > 0 ? ndim - 1 : 0);
   Expr rest = flat;
@@ -236,7 +239,7 @@ Stmt spread_prefetch(const StageNode& stage, const std::vector<Expr>& stage_body
   }
   Var line(detail::cat("prefetch.", name, ".line"), region->extent.back().dtype());
   Stmt lines = loop_over(line, lines_per_row(*region), prefetch_line(*region, row, line));
-  Stmt chunk = loop_over(local, per_iteration, IfThenElseNode::make(flat < rows, lines, Stmt()));
+  Stmt chunk = loop_over(local, simplify(end_row - first_row), lines);
   PrependToLoop prepend(spread_loops.back().first->var.get(), chunk);
   Stmt out = prepend.mutate(body);
   if (!prepend.found)
