@@ -276,7 +276,8 @@ inline std::vector<Tensor> tensors_read_in_loops(const Schedule& s, const Stage&
 
 // prefetch on some stages, last (what a loop reads depends on which producers were inlined):
 // a tensor the stage's loops read and that is computed at the top level (not inside the loops:
-// compute_at), at a leaf that is not vectorized, 1-3 iterations ahead.
+// compute_at), at a leaf that is not vectorized, 1-3 iterations ahead, half of them spread over a
+// leaf inside.
 inline void random_prefetches(Schedule& s, ScheduleRng& rng) {
   for (Stage st : s.stages()) {
     if (!is_compute_stage(st) || st->attach_type == AttachType::kInline || st->leaf_iter_vars.empty() ||
@@ -291,7 +292,15 @@ inline void random_prefetches(Schedule& s, ScheduleRng& rng) {
       if (attr == st->iter_var_attrs.end() || attr->second.for_kind != ForKind::kVectorized) leaves.push_back(iv);
     }
     if (reads.empty() || leaves.empty()) continue;
-    st.prefetch(rng.pick(reads), rng.pick(leaves), rng.uniform(1, 3));
+    size_t at = size_t(rng.uniform(0, int64_t(leaves.size()) - 1));
+    Tensor tensor = rng.pick(reads);
+    int64_t offset = rng.uniform(1, 3);
+    // Half of them spread over a leaf inside (only innermost leaves are vectorized, so the loops
+    // in between are not).
+    IterVar spread;
+    if (at + 1 < leaves.size() && rng.chance(0.5))
+      spread = leaves[size_t(rng.uniform(int64_t(at) + 1, int64_t(leaves.size()) - 1))];
+    st.prefetch(tensor, leaves[at], offset, spread);
   }
 }
 

@@ -44,7 +44,10 @@ def random_loop_schedule(rnd, s, C, allow_parallel=True):
         # a cache hint: must never change the numbers, wherever it goes (not on a vectorized axis)
         axes = leaves[:-1] if choice < 0.3 and innermost.iter_type == "data_par" else leaves
         if axes:
-            stage.prefetch(rnd.choice(inputs), rnd.choice(axes), rnd.randint(1, 3))
+            at = rnd.randrange(len(axes))
+            inner = axes[at + 1:]
+            spread = rnd.choice(inner) if inner and rnd.random() < 0.5 else None
+            stage.prefetch(rnd.choice(inputs), axes[at], rnd.randint(1, 3), spread=spread)
 
 
 def run_property(make, reference, seed_base, inputs):
