@@ -514,7 +514,7 @@ int run_best(const BestArgs& a) {
   json out = json::array();
   int valid = 0;
   for (const auto& [key, target] : workloads) {
-    std::optional<at::Record> best = at::best_record(log.records, key, target);
+    std::optional<at::Record> best = at::best_record(log.records, key, target, at::this_machine(target));
     std::optional<at::Task> task;
     std::string python;
     if (best) {

@@ -245,12 +245,15 @@ std::string canonical_config_json(const std::string& config_json) {
 }
 
 std::optional<Record> best_record(const std::vector<Record>& records, const std::string& workload_key,
-                                  const std::string& target) {
+                                  const std::string& target, const std::string& hardware) {
+  auto candidate = [&](const Record& r) { return r.workload_key == workload_key && r.target == target && is_valid(r); };
+  bool measured_here = false;
+  for (const Record& r : records) measured_here = measured_here || (!hardware.empty() && candidate(r) && r.hardware == hardware);
   // The valid records of each config (by canonical JSON; a record without one stands alone).
   std::map<std::string, std::vector<const Record*>> by_config;
   std::vector<std::vector<const Record*>> groups;
   for (const Record& r : records) {
-    if (r.workload_key != workload_key || r.target != target || !is_valid(r)) continue;
+    if (!candidate(r) || (measured_here && r.hardware != hardware)) continue;
     if (r.config_json.empty())
       groups.push_back({&r});
     else
@@ -290,7 +293,8 @@ void note_default_once(const std::string& key, const std::string& target, const 
 
 Instance apply_history_best(const std::string& log_path, const Task& task) {
   const std::string target = task.target.str();
-  std::optional<Record> best = best_record(read_log(log_path).records, task.workload_key, target);
+  std::optional<Record> best =
+      best_record(read_log(log_path).records, task.workload_key, target, this_machine(target));
   std::string why_not;
   if (best) {
     // The steps reproduce the schedule exactly; the config is the fallback for a record
@@ -377,6 +381,11 @@ std::string gpu_name() {
 }
 
 }  // namespace
+
+std::string this_machine(const std::string& target) {
+  Target parsed = Target::parse(target);
+  return parsed.kind == "llvm" ? hardware_description(parsed) : std::string();
+}
 
 std::string hardware_description(const Target& target) {
   if (target.kind == "cuda") {

@@ -21,18 +21,20 @@ void check_refine_options(const RefineOptions& o) {
   if (o.batch_size < 1) fail("RefineOptions::batch_size must be >= 1, got ", o.batch_size);
 }
 
-// The records of task in the log, and the configs they measured (those of another space
-// version are dropped).
+// The records of task in the log measured on this machine (`here`; a record without a machine
+// counts as this one's), and the configs they measured (those of another space version are
+// dropped): another machine's costs rank nothing here (the tuner resumes the same way).
 struct TaskRecords {
   std::vector<Record> records;
   std::set<std::string> measured;  // canonical_config_json of each
 };
 
-TaskRecords task_records(const Task& task, const std::string& log_path) {
+TaskRecords task_records(const Task& task, const std::string& log_path, const std::string& here) {
   TaskRecords out;
   const std::string target = task.target.str();
   for (Record& r : read_log(log_path).records) {
     if (r.workload_key != task.workload_key || r.target != target) continue;
+    if (!r.hardware.empty() && !here.empty() && r.hardware != here) continue;
     out.measured.insert(canonical_config_json(r.config_json));
     out.records.push_back(std::move(r));
   }
@@ -93,8 +95,9 @@ RefineResult refine(const Task& task, const MeasureFn& measure, const RefineOpti
   check_refine_options(options);
   if (!measure) fail("refine: the measure function is empty; pass a Measurer's measure or a MeasureFn");
   RefineResult result;
-  TaskRecords log = task_records(task, options.log_path);
-  result.best_before = best_record(log.records, task.workload_key, task.target.str());
+  const std::string here = this_machine(task.target.str());
+  TaskRecords log = task_records(task, options.log_path, here);
+  result.best_before = best_record(log.records, task.workload_key, task.target.str(), here);
   if (!result.best_before) return result;  // nothing valid to refine
 
   std::vector<Config> neighbours;
@@ -125,7 +128,7 @@ RefineResult refine(const Task& task, const MeasureFn& measure, const RefineOpti
                   "refine " + task.workload_key);
   int done = 0;
   auto show = [&] {
-    std::optional<Record> best = best_record(log.records, task.workload_key, task.target.str());
+    std::optional<Record> best = best_record(log.records, task.workload_key, task.target.str(), here);
     bar.update(done, best ? best->gflops() : 0, 0, std::nullopt);
   };
   for (size_t start = 0; start < neighbours.size(); start += size_t(options.batch_size)) {
@@ -142,7 +145,7 @@ RefineResult refine(const Task& task, const MeasureFn& measure, const RefineOpti
     show();
   }
   bar.finish();
-  result.best = best_record(log.records, task.workload_key, task.target.str());
+  result.best = best_record(log.records, task.workload_key, task.target.str(), here);
   return result;
 }
 

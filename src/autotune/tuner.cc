@@ -128,9 +128,16 @@ void TuningSession::resume(const std::vector<Record>& records) {
   search::ChoiceSet seen;
   std::vector<Config> configs;
   std::vector<MeasureResult> results;
-  int unreadable = 0;
+  int unreadable = 0, elsewhere = 0;
   for (const Record& record : records) {
     if (record.workload_key != task_.workload_key || record.target != target) continue;
+    // Another machine's records (a committed log holds one set per machine): their costs rank
+    // nothing here, and their configs must be measured here again. A record without a machine
+    // is taken as this one's.
+    if (!record.hardware.empty() && record.hardware != hardware_) {
+      ++elsewhere;
+      continue;
+    }
     Config cfg;
     try {
       cfg = task_.space.from_json(record.config_json);
@@ -146,6 +153,9 @@ void TuningSession::resume(const std::vector<Record>& records) {
   if (unreadable > 0 && options_.progress)
     std::fprintf(stderr, "te: %d record(s) of %s in the log do not fit its space; ignored\n", unreadable,
                  task_.workload_key.c_str());
+  if (elsewhere > 0 && options_.progress)
+    std::fprintf(stderr, "te: %d record(s) of %s in the log were measured on another machine; tuning here afresh\n",
+                 elsewhere, task_.workload_key.c_str());
   if (!configs.empty()) tuner_.update(configs, results);
 }
 
@@ -265,7 +275,8 @@ TuneResult tune(const Task& task, Tuner& tuner, const MeasureFn& measure, const 
   TuneResult result = session.result();
   // The log's best as apply_history_best picks it (configs re-measured by refine() decide).
   if (log && result.best)
-    result.best = best_record(read_log(options.log_path).records, task.workload_key, task.target.str());
+    result.best = best_record(read_log(options.log_path).records, task.workload_key, task.target.str(),
+                              this_machine(task.target.str()));
   return result;
 }
 

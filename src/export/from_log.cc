@@ -63,7 +63,7 @@ ExportResult export_tuning_log(const std::string& log_path, const std::string& p
       skipped.push_back(key + " (no template named " + parsed->name + ")");
       continue;
     }
-    std::optional<autotune::Record> best = autotune::best_record(log.records, key, target);
+    std::optional<autotune::Record> best = autotune::best_record(log.records, key, target, autotune::this_machine(target));
     if (!best) {
       skipped.push_back(key + " (no valid record)");
       continue;

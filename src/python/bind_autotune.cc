@@ -267,7 +267,9 @@ void bind_records(py::module_& at) {
     }
     return py::make_tuple(contents.records, contents.skipped_lines);
   }, py::arg("path"), "(records, skipped_lines) of a log; a missing file is an empty log.");
-  at.def("best_record", &best_record, py::arg("records"), py::arg("workload_key"), py::arg("target"));
+  at.def("best_record", &best_record, py::arg("records"), py::arg("workload_key"), py::arg("target"),
+         py::arg("hardware") = "");
+  at.def("this_machine", &this_machine, py::arg("target"));
   at.def("hardware_description", [](const std::string& target) { return hardware_description(Target::parse(target)); },
          py::arg("target") = "llvm");
 }

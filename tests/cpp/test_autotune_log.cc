@@ -226,6 +226,29 @@ TEST_F(LogTest, BestRecordPicksTheFastestValidOneOfTheWorkloadAndTarget) {
   EXPECT_FALSE(best_record(only_errors, "mm", "llvm").has_value());
 }
 
+// A log holding two machines' records: on each machine its own records decide (costs from
+// another machine are not comparable); on a third machine, or with no hardware given, all do.
+TEST_F(LogTest, BestRecordPrefersTheRecordsOfTheMachineItRunsOn) {
+  auto on = [](Record r, const std::string& hardware) {
+    r.hardware = hardware;
+    return r;
+  };
+  std::vector<Record> records = {
+      on(make_record("mm", "llvm", {1e-3}, ErrorKind::kNone, 1), "cpu: fast, 2 threads"),
+      on(make_record("mm", "llvm", {3e-3}, ErrorKind::kNone, 2), "cpu: slow, 2 threads"),
+      on(make_record("mm", "llvm", {5e-3}, ErrorKind::kNone, 3), "cpu: slow, 2 threads"),
+      on(make_record("mm", "llvm", {0.5e-3}, ErrorKind::kWrongAnswer, 4), "cpu: slow, 2 threads"),
+  };
+  EXPECT_EQ(best_record(records, "mm", "llvm", "cpu: slow, 2 threads")->config_index, 2);
+  EXPECT_EQ(best_record(records, "mm", "llvm", "cpu: fast, 2 threads")->config_index, 1);
+  EXPECT_EQ(best_record(records, "mm", "llvm", "cpu: third, 2 threads")->config_index, 1);
+  EXPECT_EQ(best_record(records, "mm", "llvm")->config_index, 1);
+  // Only an invalid record measured here: the others compete.
+  EXPECT_EQ(best_record({records[0], records[3]}, "mm", "llvm", "cpu: slow, 2 threads")->config_index, 1);
+  EXPECT_EQ(this_machine("cuda"), "");
+  EXPECT_EQ(this_machine("llvm").rfind("cpu: ", 0), 0u);
+}
+
 TEST_F(LogTest, ConfigsRemeasuredByRefineDecideByTheirMedianRecord) {
   // Config 1 once ran in a fast moment of the machine (1e-3); re-measured twice it takes 3e-3
   // and 4e-3. Config 2, re-measured too, takes 2e-3, 2.5e-3, 2.2e-3. Config 3 was measured

@@ -264,6 +264,30 @@ TuneResult run_on_log(const Task& task, const std::string& kind, const std::stri
   return tune(task, *tuner, runner.fn(), options);
 }
 
+// A log tuned on another machine (its records name that machine): nothing of it is resumed —
+// its configs are measured here again and this machine's set is appended after it.
+TEST_F(TunerTest, ResumeSkipsAnotherMachinesRecords) {
+  Task task = make_task();
+  std::string log = path("other_machine.jsonl");
+  FakeRunner first{&task}, second{&task};
+  TuneResult r1 = run_on_log(task, "random", log, 20, first, 11);
+  ASSERT_EQ(r1.trials_measured, 20);
+  std::vector<Record> records = read_log(log).records;
+  std::remove(log.c_str());
+  {
+    LogWriter writer(log);
+    for (Record r : records) {
+      r.hardware = "cpu: some other machine, 2 threads";
+      writer.append(r);
+    }
+  }
+  TuneResult r2 = run_on_log(task, "random", log, 20, second, 11);
+  EXPECT_EQ(r2.trials_resumed, 0);
+  EXPECT_EQ(r2.trials_measured, 20);
+  EXPECT_EQ(second.seen, first.seen);  // the same seed proposes the same configs: measured again
+  EXPECT_EQ(read_log(log).records.size(), 40u);
+}
+
 TEST_F(TunerTest, ResumeMeasuresOnlyNewConfigs) {
   Task task = make_task();
   for (const char* kind : {"random", "grid", "sa"}) {

@@ -56,9 +56,15 @@ constexpr int kConfirmedRecords = 3;
 // The best valid record for workload_key on target, if any: the lowest mean cost; but once
 // some configs have kConfirmedRecords records or more (refine() re-measured the leaders), only
 // those compete, each with its median record (the lower middle one of an even count), and
-// that record is returned.
-std::optional<Record> best_record(const std::vector<Record>& records,
-                                  const std::string& workload_key, const std::string& target);
+// that record is returned. With `hardware` given (hardware_description's text) and a valid
+// record of the workload measured on it, only the records measured on it compete: a log may
+// hold several machines' records (the committed logs gain one per machine the project runs on),
+// and their costs are not comparable. Without such a record, all compete.
+std::optional<Record> best_record(const std::vector<Record>& records, const std::string& workload_key,
+                                  const std::string& target, const std::string& hardware = "");
+// hardware_description of the machine this process runs on for an llvm target text, "" for
+// others (a GPU's name needs its driver: GPU logs are not filtered).
+std::string this_machine(const std::string& target);
 // The schedule of task from the best record of log; with none, the task's documented
 // default (space mode config) is used and a note is printed once per workload.
 Instance apply_history_best(const std::string& log_path, const Task& task);
