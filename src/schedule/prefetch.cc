@@ -85,14 +85,16 @@ Expr clamp_index(const Expr& index, const Expr& extent) {
   return max(min(index, last), make_zero(index.dtype()));
 }
 
-// The region of the requested tensor that `body` reads `offset` iterations of `axis` ahead: per
-// dimension its first index and its extent. Empty when the stage reads the tensor but this body
-// does not (reads simplified away here).
+// The region of a tensor that a loop's body reads some iterations ahead: per dimension its first
+// index and its extent.
 struct PrefetchRegion {
   Tensor tensor;
   std::vector<Expr> first, extent;
 };
 
+// The region of the requested tensor that `body` reads `offset` iterations of `axis` ahead. None
+// when the stage reads the tensor but this body does not (reads simplified away here), or the
+// tensor is a scalar.
 std::optional<PrefetchRegion> region_ahead(const StageNode& stage, const std::vector<Expr>& stage_body,
                                            const IterVar& axis, const IterVarAttr::Prefetch& request,
                                            const Stmt& body) {
@@ -118,6 +120,7 @@ std::optional<PrefetchRegion> region_ahead(const StageNode& stage, const std::ve
          " reads in its own stage, or prefetch at an axis inside its attach point");
   PrefetchRegion region{collector.reads[0]->tensor, {}, {}};
   size_t ndim = region.tensor.shape().size();
+  if (ndim == 0) return std::nullopt;  // a scalar: one element, nothing worth a hint
   auto inner = [&](const VarNode* v) { return collector.inner_vars.count(v) > 0; };
   // The same region `offset` iterations ahead.
   Expr ahead = axis->var + make_const(axis->var.dtype(), double(request.offset));
@@ -139,13 +142,16 @@ std::optional<PrefetchRegion> region_ahead(const StageNode& stage, const std::ve
   return region;
 }
 
+int64_t elements_per_line(const Tensor& tensor) {
+  return std::max<int64_t>(1, kCacheLineBytes / std::max(1, tensor.dtype().bytes()));
+}
+
 // Cache lines of the region's last (contiguous) dimension: one more than its extent suggests,
 // so a row that straddles a line boundary is still covered.
 Expr lines_per_row(const PrefetchRegion& region) {
   const Expr& extent = region.extent.back();
   DataType t = extent.dtype();
-  int64_t per_line = std::max<int64_t>(1, kCacheLineBytes / std::max(1, region.tensor.dtype().bytes()));
-  Expr line = make_const(t, double(per_line));
+  Expr line = make_const(t, double(elements_per_line(region.tensor)));
   return simplify(floordiv(extent + line - make_const(t, 2), line) + make_const(t, 1));
 }
 
@@ -158,8 +164,7 @@ Stmt prefetch_line(const PrefetchRegion& region, const std::vector<Expr>& row, c
   for (size_t d = 0; d + 1 < ndim; ++d) indices[d] = clamp_index(region.first[d] + row[d], tensor.shape()[d]);
   const Expr& extent = region.extent.back();
   DataType t = extent.dtype();
-  int64_t per_line = std::max<int64_t>(1, kCacheLineBytes / std::max(1, tensor.dtype().bytes()));
-  Expr in_row = min(line * make_const(t, double(per_line)), extent - make_const(t, 1));
+  Expr in_row = min(line * make_const(t, double(elements_per_line(tensor))), extent - make_const(t, 1));
   indices[ndim - 1] = clamp_index(region.first[ndim - 1] + in_row, tensor.shape()[ndim - 1]);
   return EvaluateNode::make(
       CallNode::make(DataType::int32(), Intrinsic::kPrefetch, {TensorReadNode::make(tensor, indices)}));

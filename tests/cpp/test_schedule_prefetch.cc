@@ -144,6 +144,19 @@ TEST(SchedulePrefetch, ReadsProvedDeadInTheLoopPrefetchNothing) {
   EXPECT_EQ(count_prefetches(f.body), 0) << to_string(f);
 }
 
+// A scalar (0-d tensor): nothing worth a hint, with or without a spread loop.
+TEST(SchedulePrefetch, AScalarIsNotPrefetched) {
+  Tensor S = placeholder({}, DataType::float32(), "S"), X = placeholder({8, 4}, DataType::float32(), "X");
+  Tensor C = compute(
+      {8, 4}, [&](const std::vector<Var>& i) { return X(i[0], i[1]) * S(); }, "C");
+  const ComputeOpNode* op = C.op().as<ComputeOpNode>();
+  Schedule s = create_schedule({C.op()});
+  s[C].prefetch(S, op->axis[0], 1);
+  s[C].prefetch(S, op->axis[0], 1, op->axis[1]);
+  LoweredFunc f = lower(s, {S, X, C}, "scalar");
+  EXPECT_EQ(count_prefetches(f.body), 0) << to_string(f);
+}
+
 // A prefetch in a GEMM tile's k loop must not keep the tile's accumulators in memory: LLVM
 // promotes them to registers across the k loop only if nothing in the loop may read them, and
 // llvm.prefetch is declared to read its pointer, which alias analysis could not tell from C's
