@@ -14,6 +14,16 @@ namespace {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
+// The te::Error f throws, or "no error".
+std::string message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
+
 int count_prefetches(const Stmt& s) {
   return count_exprs(s, [](const Expr& e) {
     const auto* call = e.as<CallNode>();
@@ -297,14 +307,6 @@ TEST(SchedulePrefetch, SpreadReplaysAndRefusesLoopsItCannotUse) {
   EXPECT_THROW(Schedule::steps_from_json(R"([{"p":"prefetch","stage":2,"iters":[0,1,2],"ints":[1,0],"target_stage":1}])"),
                Error);
 
-  auto message = [](const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   const ComputeOpNode* op = g.C.op().as<ComputeOpNode>();
   {
     Schedule bad = create_schedule({g.C.op()});
@@ -361,14 +363,6 @@ TEST(SchedulePrefetch, Errors) {
   Stencil st;
   const ComputeOpNode* op = st.B.op().as<ComputeOpNode>();
   Tensor other = placeholder({4}, DataType::float32(), "Other");
-  auto message = [](const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   {
     Schedule s = create_schedule({st.B.op()});
     EXPECT_TRUE(contains(message([&] { s[st.B].prefetch(other, op->axis[0], 1); }), "does not read tensor Other"));
