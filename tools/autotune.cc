@@ -288,15 +288,27 @@ int run_tuning(const TuneArgs& a) {
       a.log.empty() ? "./" + op.name + "_" + te::Target::parse(a.target).kind + ".jsonl" : a.log;
 
   at::Task task = at::create_task(op.name, args, a.target);
-  size_t resumed_lines = 0;                                     // records of this workload already in the log
-  for (const at::Record& r : at::read_log(log_path).records) {  // te::Error if unreadable
-    resumed_lines += r.workload_key == task.workload_key && r.target == task.target.str();
+  // Records of this workload already in the log: the tuner resumes this machine's (those with
+  // no hardware count as this machine's) and leaves other machines' alone.
+  size_t resumed_lines = 0, other_machines = 0;
+  std::string here = "unknown";  // as the tuner names this machine (tuner.cc)
+  try {
+    here = at::hardware_description(task.target);
+  } catch (const std::exception&) {
   }
+  for (const at::Record& r : at::read_log(log_path).records) {  // te::Error if unreadable
+    if (r.workload_key != task.workload_key || r.target != task.target.str()) continue;
+    const bool mine = r.hardware.empty() || r.hardware == here;
+    (mine ? resumed_lines : other_machines) += 1;
+  }
+  std::string resume_note;
+  if (resumed_lines > 0) resume_note = "resuming: it has " + std::to_string(resumed_lines) + " of them from this machine";
+  if (other_machines > 0)
+    resume_note += (resume_note.empty() ? "" : "; ") + std::to_string(other_machines) +
+                   " from other machines are kept and not counted";
   std::cerr << "autotune: " << task.workload_key << " on " << task.target.str() << ", space of "
             << task.space.space_size() << " configs, " << a.trials << " trials with " << a.tuner
-            << "; records go to " << log_path
-            << (resumed_lines > 0 ? " (resuming: it has " + std::to_string(resumed_lines) + " of them)" : "")
-            << "\n";
+            << "; records go to " << log_path << (resume_note.empty() ? "" : " (" + resume_note + ")") << "\n";
 
   const at::MeasureOptions measure_options = measure_options_of(a);
   at::Measurer measurer(task, measure_options);

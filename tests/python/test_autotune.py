@@ -161,6 +161,32 @@ def test_tune_template_log_resume_and_apply_history_best(tmp_path, rng, capsys):
     check_matmul((s, args), 16, 16, 16, rng)
 
 
+def test_cli_resume_counts_only_this_machines_records(tmp_path):
+    """`autotune --op` on a log holding another machine's records of the workload measures its
+    full budget here and says so, instead of claiming to resume the other machine's trials."""
+    import json
+    import pathlib
+    import subprocess
+    autotune = pathlib.Path(te._core.__file__).resolve().parents[2] / "autotune"
+    assert autotune.exists(), f"{autotune} is not built"
+    log = tmp_path / "softmax.jsonl"
+    committed = pathlib.Path(__file__).resolve().parents[2] / "tuning_logs" / "bert_norm_llvm.jsonl"
+    foreign = next(json.loads(line) for line in committed.read_text().splitlines()
+                   if json.loads(line)["workload_key"] == "softmax(128,768)")
+    foreign["hardware"] = "cpu: some other machine (family 0 model 0), 2 threads"
+    log.write_text(json.dumps(foreign) + "\n")
+    cmd = [str(autotune), "--op", "softmax", "--shape", "m=128,n=768", "--trials", "2", "--target", "llvm",
+           "--tuner", "random", "--no-progress", "--log", str(log)]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "(1 from other machines are kept and not counted)" in first.stderr, first.stderr
+    assert len(log.read_text().splitlines()) == 3  # two measured here, the foreign one kept
+    second = subprocess.run(cmd[:6] + ["3"] + cmd[7:], capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert "(resuming: it has 2 of them from this machine; 1 from other machines" in second.stderr, second.stderr
+    assert len(log.read_text().splitlines()) == 4
+
+
 def test_refine_measures_neighbours_and_remeasures_the_leaders(tmp_path, rng):
     task = at.create_task("pytest_matmul", args=(16, 16, 16))
     log = tmp_path / "refine.jsonl"
