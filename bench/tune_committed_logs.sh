@@ -7,7 +7,8 @@
 #                                                    (default: all, in that order)
 #
 # Each log is started afresh (the records of an old template version would replay their old
-# steps); set KEEP=1 to resume the existing logs instead (--trials counts their records).
+# steps); set KEEP=1 to keep them instead: the tuner resumes this machine's records (--trials
+# counts those) and leaves other machines' alone, so on a new machine KEEP=1 appends its own set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD_DIR:-build}
