@@ -168,15 +168,22 @@ ConvCompute make_conv(const ConvShape& cs) {
 //   conv[n, k, y, x]           = conv_blk[n, k / 16, y, x, k % 16]
 // With bias_relu the unpack also applies the epilogue (conv2d_bias_relu):
 //   conv[n, k, y, x]           = max(conv_blk[n, k / 16, y, x, k % 16] + bias[k], 0)
+// With pack_inside the weight arrives in KCRS and wpack is a stage of the kernel (conv2d_pack_weight).
 struct BlockedConv {
-  Tensor data, wpack, bias, padded, blocked, out;  // padded is undefined without padding, bias without bias_relu
+  Tensor data, weight, wpack, bias, padded, blocked, out;  // padded is undefined without padding,
+                                                           // bias without bias_relu, weight without pack_inside
 };
 
-BlockedConv make_blocked_conv(const ConvShape& cs, bool bias_relu) {
+BlockedConv make_blocked_conv(const ConvShape& cs, bool bias_relu, bool pack_inside) {
   BlockedConv bc;
   bc.data = placeholder({cs.n, cs.c, cs.h, cs.w}, DataType::float32(), "data");
   const int64_t blocks = (cs.k + kConv2dChannelBlock - 1) / kConv2dChannelBlock;
-  bc.wpack = placeholder({blocks, cs.c, cs.r, cs.s, kConv2dChannelBlock}, DataType::float32(), "weight_packed");
+  if (pack_inside) {
+    bc.weight = placeholder({cs.k, cs.c, cs.r, cs.s}, DataType::float32(), "weight");
+    bc.wpack = conv2d_pack_weight(bc.weight, "weight_packed");
+  } else {
+    bc.wpack = placeholder({blocks, cs.c, cs.r, cs.s, kConv2dChannelBlock}, DataType::float32(), "weight_packed");
+  }
   const Tensor input = zero_pad_spatial(bc.data, cs.pad, 2);
   if (cs.pad > 0) bc.padded = input;
   IterVar rc = reduce_axis(Range(0, cs.c), "rc");
@@ -185,8 +192,8 @@ BlockedConv make_blocked_conv(const ConvShape& cs, bool bias_relu) {
   bc.blocked = compute(
       {cs.n, blocks, cs.out_h(), cs.out_w(), kConv2dChannelBlock},
       [&](const std::vector<Var>& i) {
-        return sum(input(i[0], rc, i[2] * cs.stride + ry, i[3] * cs.stride + rx) * bc.wpack(i[1], rc, ry, rx, i[4]),
-                   {rc, ry, rx});
+        Expr y = i[2] * cs.stride + ry * cs.dilation, x = i[3] * cs.stride + rx * cs.dilation;
+        return sum(input(i[0], rc, y, x) * bc.wpack(i[1], rc, ry, rx, i[4]), {rc, ry, rx});
       },
       "conv_blk");
   if (bias_relu) bc.bias = placeholder({cs.k}, DataType::float32(), "bias");
@@ -223,7 +230,7 @@ int64_t conv_unpack_width(int64_t ow) {
 // register accumulators of the micro-kernel: per (c, r, s), one or more weight vectors and ty*tx
 // broadcast inputs, ty*tx*tk/16 FMAs. The reduction runs outside the tile; the tile is then
 // unpacked into the output.
-Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
+Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu, bool pack_inside = false) {
   const int64_t oh = cs.out_h(), ow = cs.out_w();
   // Output channels per tile, in whole blocks of 16 (other sizes would break the blocks).
   const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", cs.k, {{16}, {32}, {64}});
@@ -253,8 +260,14 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
   const int64_t unpack_rows = cfg.define_knob("unpack_rows", {0, 1, 2});
   const int64_t unpack_width = conv_unpack_width(ow);
 
-  BlockedConv bc = make_blocked_conv(cs, bias_relu);
+  BlockedConv bc = make_blocked_conv(cs, bias_relu, pack_inside);
   Schedule s = create_schedule({bc.out.op()});
+  if (pack_inside) {  // its own loop before the convolution: blocks of filters in parallel, 16 lanes
+    Stage pack = s[bc.wpack];
+    const ComputeOpNode* pack_op = compute_of(pack);
+    pack.vectorize(pack_op->axis[4]);
+    if (parallel) pack.parallel(pack_op->axis[0]);
+  }
   if (bc.padded.defined()) {
     Stage pad_stage = s[bc.padded];
     if (inline_pad) {
@@ -305,7 +318,7 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu) {
                         {bop->axis[2], std::min(tile_y.back(), oh)}});
   }
   if (bias_relu) return {s, {bc.data, bc.wpack, bc.bias, bc.out}};
-  return {s, {bc.data, bc.wpack, bc.out}};
+  return {s, {bc.data, pack_inside ? bc.weight : bc.wpack, bc.out}};
 }
 
 Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
@@ -405,6 +418,10 @@ autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int6
   if (target.kind == "cuda") return conv2d_cuda(cfg, cs);
   if (target.kind == "llvm") return conv2d_llvm(cfg, cs, false);
   fail("conv2d: no schedule for target '", target.kind, "'; use llvm or cuda");
+}
+
+autotune::Instance conv2d_blocked_llvm(autotune::Config& cfg, const ConvShape& cs) {
+  return conv2d_llvm(cfg, cs, /*bias_relu=*/false, /*pack_inside=*/true);
 }
 
 autotune::Instance conv2d_bias_relu_template(autotune::Config& cfg, const std::vector<int64_t>& args,

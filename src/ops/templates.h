@@ -37,11 +37,13 @@ autotune::Instance conv2d_nchwc_template(autotune::Config& cfg, const std::vecto
                                          const Target& target);
 
 // What the conv2d templates share (conv2d.cc): the shape of (n, c, h, w, k, r, s, stride, pad)
-// (dilation 1), parsed by conv_shape (te::Error naming `op` for a wrong count or bad values).
+// (dilation 1 from conv_shape), parsed by conv_shape (te::Error naming `op` for a wrong count or
+// bad values).
 struct ConvShape {
   int64_t n, c, h, w, k, r, s, stride, pad;
-  int64_t out_h() const { return (h + 2 * pad - r) / stride + 1; }
-  int64_t out_w() const { return (w + 2 * pad - s) / stride + 1; }
+  int64_t dilation = 1;  // the kernel's taps are dilation apart (conv2d_grouped with groups 1)
+  int64_t out_h() const { return (h + 2 * pad - dilation * (r - 1) - 1) / stride + 1; }
+  int64_t out_w() const { return (w + 2 * pad - dilation * (s - 1) - 1) / stride + 1; }
 };
 ConvShape conv_shape(const char* op, const std::vector<int64_t>& args);
 // A width tile for a CPU register tile: the largest divisor of the width in [4, 14] (with two
@@ -63,6 +65,12 @@ std::vector<IterVar> tile_conv_output(Stage stage, const IterVar& n, const IterV
 // data zero-padded by `pad` on both sides of axes h_axis and h_axis + 1, as a stage "pad"; data
 // itself when pad == 0.
 Tensor zero_pad_spatial(const Tensor& data, int64_t pad, size_t h_axis);
+// The "conv2d" template's CPU structure (conv2d.cc, conv2d_llvm) for an NCHW convolution of
+// shape cs (any dilation) whose weight arrives unpacked (KCRS): a "weight_packed" stage packs it
+// into blocks of 16 filters first, in the kernel (parallel over the blocks), and the blocked
+// convolution reads that. Kernel arguments (data, weight, out). conv2d_grouped with groups 1
+// (a dilated conv2d) uses it.
+autotune::Instance conv2d_blocked_llvm(autotune::Config& cfg, const ConvShape& cs);
 
 // The epsilon of the "layer_norm" template (PyTorch's and BERT's default).
 constexpr double kLayerNormEpsilon = 1e-5;

@@ -160,6 +160,11 @@ TEST(OpsConvVariants, LlvmRandomConfigsMatchReference) {
   sweep_llvm_configs("conv2d_nhwc", {2, 6, 6, 3, 4, 3, 2, 1, 2, 2}, 5, 92);
   sweep_llvm_configs("conv2d_grouped", {1, 8, 9, 7, 6, 3, 3, 2, 1, 1, 2}, 8, 93);
   sweep_llvm_configs("conv2d_grouped", {1, 4, 8, 8, 4, 3, 3, 1, 2, 2, 4}, 5, 94);
+  // One group: the conv2d template's blocked structure with dilation, the weight packed in the
+  // kernel — filters not a multiple of 16 (a padded block), stride 2, dilation 2, and dilation 3
+  // with a batch of 2.
+  sweep_llvm_configs("conv2d_grouped", {1, 5, 11, 9, 20, 3, 3, 2, 2, 2, 1}, 8, 97);
+  sweep_llvm_configs("conv2d_grouped", {2, 3, 10, 10, 16, 3, 2, 1, 1, 3, 1}, 6, 98);
   sweep_llvm_configs("conv2d_transpose", {1, 3, 5, 4, 4, 4, 3, 2, 1}, 8, 95);
   sweep_llvm_configs("conv3d", {1, 2, 5, 6, 7, 3, 3, 3, 2, 2, 1}, 8, 96);
 }
