@@ -4,8 +4,9 @@
 //
 // These keep the 2-D NCHW "conv2d" template (the tuned one, with its committed logs) as it is
 // and add new operator names. On the CPU, conv2d_grouped with one group (a dilated conv2d) takes
-// the conv2d template's blocked structure (conv2d_blocked_llvm, the weight packed in the kernel).
-// The other schedules are the plain ones (schedule_plain_llvm/_cuda):
+// the conv2d template's blocked structure (conv2d_blocked_llvm, the weight packed in the kernel),
+// and conv3d the same structure with a depth axis (conv3d_blocked.cc). The other schedules are
+// the plain ones (schedule_plain_llvm/_cuda):
 // CPU — the output's innermost axis vectorized (NHWC: the output channels; NCHW/NCDHW: x) in
 // tiles of a few rows, the reduction outside the tile so the tile's accumulators stay in
 // registers, the outer loops fused and parallel; GPU — a few consecutive outputs per thread,
@@ -31,24 +32,6 @@ int64_t out_extent(const char* op, const char* dim, int64_t in, int64_t kernel, 
   return (span - 1) / stride + 1;
 }
 
-// Zero padding of the given axes by `pad` on both sides ("<name>_pad"); data itself when pad = 0.
-Tensor pad_axes(const Tensor& data, const std::vector<size_t>& axes, int64_t pad, const std::string& name) {
-  if (pad == 0) return data;
-  std::vector<Expr> shape = data.shape();
-  for (size_t a : axes) shape[a] = shape[a] + Expr(2 * pad);
-  return compute(
-      shape,
-      [&](const std::vector<Var>& i) {
-        std::vector<Expr> conds, index(i.begin(), i.end());
-        for (size_t a : axes) {
-          conds.push_back(i[a] >= Expr(pad) && i[a] < data.shape()[a] + Expr(pad));
-          index[a] = i[a] - Expr(pad);
-        }
-        return if_then_else(all(conds), data(index), constant(0.0, data.dtype()));
-      },
-      name + "_pad");
-}
-
 }  // namespace
 
 Tensor conv2d_nhwc(const Tensor& data, const Tensor& weight, int64_t stride, int64_t pad, int64_t dilation,
@@ -63,7 +46,7 @@ Tensor conv2d_nhwc(const Tensor& data, const Tensor& weight, int64_t stride, int
     fail(op, ": ", data.name(), " has ", d[3], " input channels but ", weight.name(), " (RSCK) expects ", w[2]);
   const int64_t oh = out_extent(op, "height", d[1], w[0], stride, pad, dilation);
   const int64_t ow = out_extent(op, "width", d[2], w[1], stride, pad, dilation);
-  Tensor input = pad_axes(data, {1, 2}, pad, name);
+  Tensor input = detail::pad_axes(data, {1, 2}, pad, name);
   IterVar ry = reduce_axis(Range(0, w[0]), "ry"), rx = reduce_axis(Range(0, w[1]), "rx");
   IterVar rc = reduce_axis(Range(0, w[2]), "rc");
   return compute(
@@ -92,7 +75,7 @@ Tensor conv2d_nchw_grouped(const Tensor& data, const Tensor& weight, int64_t str
          " input channels per filter");
   const int64_t oh = out_extent(op, "height", d[2], w[2], stride, pad, dilation);
   const int64_t ow = out_extent(op, "width", d[3], w[3], stride, pad, dilation);
-  Tensor input = pad_axes(data, {2, 3}, pad, name);
+  Tensor input = detail::pad_axes(data, {2, 3}, pad, name);
   IterVar rc = reduce_axis(Range(0, cg), "rc");
   IterVar ry = reduce_axis(Range(0, w[2]), "ry"), rx = reduce_axis(Range(0, w[3]), "rx");
   return compute(
@@ -155,7 +138,7 @@ Tensor conv3d_ncdhw(const Tensor& data, const Tensor& weight, int64_t stride, in
   const int64_t od = out_extent(op, "depth", d[2], w[2], stride, pad, dilation);
   const int64_t oh = out_extent(op, "height", d[3], w[3], stride, pad, dilation);
   const int64_t ow = out_extent(op, "width", d[4], w[4], stride, pad, dilation);
-  Tensor input = pad_axes(data, {2, 3, 4}, pad, name);
+  Tensor input = detail::pad_axes(data, {2, 3, 4}, pad, name);
   IterVar rc = reduce_axis(Range(0, w[1]), "rc"), rz = reduce_axis(Range(0, w[2]), "rz");
   IterVar ry = reduce_axis(Range(0, w[3]), "ry"), rx = reduce_axis(Range(0, w[4]), "rx");
   return compute(
@@ -169,6 +152,24 @@ Tensor conv3d_ncdhw(const Tensor& data, const Tensor& weight, int64_t stride, in
 }
 
 namespace detail {
+
+Tensor pad_axes(const Tensor& data, const std::vector<size_t>& axes, int64_t pad, const std::string& name) {
+  if (pad == 0) return data;
+  std::vector<Expr> shape = data.shape();
+  for (size_t a : axes) shape[a] = shape[a] + Expr(2 * pad);
+  return compute(
+      shape,
+      [&](const std::vector<Var>& i) {
+        std::vector<Expr> conds, index(i.begin(), i.end());
+        for (size_t a : axes) {
+          conds.push_back(i[a] >= Expr(pad) && i[a] < data.shape()[a] + Expr(pad));
+          index[a] = i[a] - Expr(pad);
+        }
+        return if_then_else(all(conds), data(index), constant(0.0, data.dtype()));
+      },
+      name + "_pad");
+}
+
 namespace {
 
 using autotune::Config;
@@ -239,7 +240,10 @@ Instance conv2d_transpose_template(Config& cfg, const std::vector<int64_t>& a, c
 Instance conv3d_template(Config& cfg, const std::vector<int64_t>& a, const Target& target) {
   check_args("conv3d", a, {"n", "c", "d", "h", "w", "k", "t", "r", "s", "stride", "pad"}, "pad", target);
   Tensor data = input({a[0], a[1], a[2], a[3], a[4]}, "data"), weight = input({a[5], a[1], a[6], a[7], a[8]}, "weight");
-  return schedule_conv(cfg, "conv3d", target, {data, weight}, conv3d_ncdhw(data, weight, a[9], a[10], 1, "conv3d"));
+  Tensor conv = conv3d_ncdhw(data, weight, a[9], a[10], 1, "conv3d");  // checks the shape
+  if (target.kind == "llvm")
+    return conv3d_blocked_llvm(cfg, Conv3dShape{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]});
+  return schedule_conv(cfg, "conv3d", target, {data, weight}, conv);
 }
 
 }  // namespace detail

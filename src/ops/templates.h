@@ -71,6 +71,18 @@ Tensor zero_pad_spatial(const Tensor& data, int64_t pad, size_t h_axis);
 // convolution reads that. Kernel arguments (data, weight, out). conv2d_grouped with groups 1
 // (a dilated conv2d) uses it.
 autotune::Instance conv2d_blocked_llvm(autotune::Config& cfg, const ConvShape& cs);
+// conv3d (n, c, d, h, w, k, t, r, s, stride, pad), NCDHW data and KCTRS weight, dilation 1.
+struct Conv3dShape {
+  int64_t n, c, d, h, w, k, t, r, s, stride, pad;
+  int64_t out_extent(int64_t in, int64_t kernel) const { return (in + 2 * pad - kernel) / stride + 1; }
+};
+// The "conv3d" template's CPU structure (conv3d_blocked.cc): conv2d's blocked register tiles with
+// a depth axis, the weight packed into blocks of 16 filters by a stage of the kernel. Kernel
+// arguments (data, weight, out).
+autotune::Instance conv3d_blocked_llvm(autotune::Config& cfg, const Conv3dShape& cs);
+// data zero-padded by `pad` on both sides of each of `axes`, as a stage "<name>_pad"; data itself
+// when pad == 0.
+Tensor pad_axes(const Tensor& data, const std::vector<size_t>& axes, int64_t pad, const std::string& name);
 
 // The epsilon of the "layer_norm" template (PyTorch's and BERT's default).
 constexpr double kLayerNormEpsilon = 1e-5;
@@ -179,13 +191,13 @@ std::vector<IterVar> split_by(Stage stage, const IterVar& axis, const std::vecto
 void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
                            const std::vector<std::pair<IterVar, int64_t>>& threads_inner_first);
 
-// Unrolls the given loops (with their extents), innermost first, while the product of the
-// unrolled extents stays within max_copies, so a tuning candidate still compiles quickly.
 // The GEMM templates' vectorized column tile over B packed in `panel`-column panels: a tile wider
 // than a panel (64 over 32-column panels) would be one vector across two panels, which LLVM
 // reads as a gather; this splits it into whole panels (the panel loop unrolled) so each panel
 // row is read contiguously. Returns the loop to vectorize (cols itself when no split is needed).
 IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t panel, bool vectorize);
+// Unrolls the given loops (with their extents), innermost first, while the product of the
+// unrolled extents stays within max_copies, so a tuning candidate still compiles quickly.
 void unroll_within(Stage stage, const std::vector<std::pair<IterVar, int64_t>>& inner_first,
                    int64_t max_copies = 32);
 

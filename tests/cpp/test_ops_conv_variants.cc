@@ -2,7 +2,8 @@
 // conv2d_transpose and conv3d: each compute against direct loops in double (the transposed
 // convolution as its scatter definition), argument errors naming the problem, and the
 // correctness property of their templates: random "llvm" configs give the reference
-// interpreter's numbers (outputs NaN-prefilled), "cuda" configs compile with NVRTC (and run
+// interpreter's numbers (outputs NaN-prefilled; on llvm the one-group conv2d_grouped and conv3d
+// take conv2d's blocked structure), "cuda" configs compile with NVRTC (and run
 // where a GPU exists), and the derived space works on the same computes.
 #include <cmath>
 
@@ -167,6 +168,44 @@ TEST(OpsConvVariants, LlvmRandomConfigsMatchReference) {
   sweep_llvm_configs("conv2d_grouped", {2, 3, 10, 10, 16, 3, 2, 1, 1, 3, 1}, 6, 98);
   sweep_llvm_configs("conv2d_transpose", {1, 3, 5, 4, 4, 4, 3, 2, 1}, 8, 95);
   sweep_llvm_configs("conv3d", {1, 2, 5, 6, 7, 3, 3, 3, 2, 2, 1}, 8, 96);
+  // The blocked conv3d with a full and a partial block of filters, a batch of 2 and no padding.
+  sweep_llvm_configs("conv3d", {2, 3, 4, 5, 9, 20, 2, 3, 3, 1, 0}, 6, 99);
+}
+
+// The operator's own compute evaluated by the reference interpreter on random inputs: what the
+// templates' kernels must give (sweep_llvm_configs compares configs with the template's default
+// instance only, which a wrong blocked compute would pass).
+Reference operator_reference(const std::vector<Tensor>& inputs, const Tensor& out, uint64_t seed) {
+  Reference ref;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    ref.inputs.push_back(random_array(const_shape(inputs[i]), DataType::float32(), seed + i));
+  ref.expected = evaluate_reference(inputs, ref.inputs, {out})[0];
+  return ref;
+}
+
+TEST(OpsConvVariants, BlockedCpuTemplatesComputeTheOperator) {
+  ops::register_builtin_templates();
+  const DataType f32 = DataType::float32();
+  // conv3d (n, c, d, h, w, k, t, r, s, stride, pad): filters past a block of 16, no padding;
+  // fewer filters than a block, stride 2.
+  for (const std::vector<int64_t>& a : {std::vector<int64_t>{2, 3, 4, 5, 9, 20, 2, 3, 3, 1, 0},
+                                        std::vector<int64_t>{1, 2, 5, 6, 7, 3, 3, 3, 2, 2, 1}}) {
+    Tensor data = placeholder({a[0], a[1], a[2], a[3], a[4]}, f32, "data");
+    Tensor weight = placeholder({a[5], a[1], a[6], a[7], a[8]}, f32, "weight");
+    Reference ref = operator_reference({data, weight}, ops::conv3d_ncdhw(data, weight, a[9], a[10]), 7);
+    autotune::Task task = autotune::create_task("conv3d", a, "llvm");
+    EXPECT_EQ(sweep_llvm_against(task, ref, random_indices(task, 4, 11)), 4);
+  }
+  // conv2d_grouped with one group (n, c, h, w, k, r, s, stride, pad, dilation, groups).
+  for (const std::vector<int64_t>& a : {std::vector<int64_t>{1, 5, 11, 9, 20, 3, 3, 2, 2, 2, 1},
+                                        std::vector<int64_t>{2, 3, 10, 10, 16, 3, 2, 1, 1, 3, 1}}) {
+    Tensor data = placeholder({a[0], a[1], a[2], a[3]}, f32, "data");
+    Tensor weight = placeholder({a[4], a[1], a[5], a[6]}, f32, "weight");
+    Reference ref =
+        operator_reference({data, weight}, ops::conv2d_nchw_grouped(data, weight, a[7], a[8], a[9], a[10]), 13);
+    autotune::Task task = autotune::create_task("conv2d_grouped", a, "llvm");
+    EXPECT_EQ(sweep_llvm_against(task, ref, random_indices(task, 4, 17)), 4);
+  }
 }
 
 TEST(OpsConvVariants, CudaConfigsCompileWithNvrtc) {
