@@ -241,6 +241,42 @@ def test_conv_variants_computes(rng):
     np.testing.assert_allclose(c3[:, :, 1], nchw, rtol=1e-4, atol=1e-4)
 
 
+def test_blocked_conv3d_and_dilated_conv2d_kernels_match_numpy(rng):
+    """The CPU templates that take conv2d's blocked structure (conv3d; conv2d_grouped with one
+    group, dilated): random configs of their spaces against NumPy, outputs NaN-filled first."""
+    def conv3d_numpy(x, w, stride, pad):
+        xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad), (pad, pad)))
+        k, _, t, r, s = w.shape
+        od, oh, ow = ((xp.shape[i] - w.shape[i]) // stride + 1 for i in (2, 3, 4))
+        out = np.zeros((x.shape[0], k, od, oh, ow))
+        for dz in range(t):
+            for dy in range(r):
+                for dx in range(s):
+                    patch = xp[:, :, dz:dz + stride * od:stride, dy:dy + stride * oh:stride, dx:dx + stride * ow:stride]
+                    out += np.einsum("ncdhw,kc->nkdhw", patch, w[:, :, dz, dy, dx])
+        return out
+
+    def dilated_numpy(x, w, stride, pad, dil):
+        wd = np.zeros((w.shape[0], w.shape[1], dil * (w.shape[2] - 1) + 1, dil * (w.shape[3] - 1) + 1), w.dtype)
+        wd[:, :, ::dil, ::dil] = w  # a dilated kernel is the kernel with zeros between its taps
+        return conv2d_numpy(x, wd, stride, pad)
+
+    cases = [("conv3d", (1, 3, 4, 6, 7, 20, 3, 3, 2, 1, 1), (1, 3, 4, 6, 7), (20, 3, 3, 3, 2),
+              lambda x, w: conv3d_numpy(x, w, 1, 1)),
+             ("conv2d_grouped", (1, 5, 11, 9, 18, 3, 3, 2, 2, 2, 1), (1, 5, 11, 9), (18, 5, 3, 3),
+              lambda x, w: dilated_numpy(x, w, 2, 2, 2))]
+    for op, args, xshape, wshape, reference in cases:
+        task = at.create_task(op, args, target="llvm")
+        x = rng.standard_normal(xshape).astype("float32")
+        w = rng.standard_normal(wshape).astype("float32")
+        expected = reference(x.astype("float64"), w.astype("float64"))
+        for index in rng.choice(task.space_size, 3, replace=False):
+            s, tensors = task.instantiate(int(index))
+            out = np.full(expected.shape, np.nan, "float32")
+            te.build(s, tensors, target="llvm")(x, w, out)
+            np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4, err_msg=f"{op} config {index}")
+
+
 @pytest.mark.parametrize("trans_a,trans_b", [(False, True), (True, False), (True, True)])
 def test_matmul_transposed_layouts_tuned_kernels_match_numpy(rng, trans_a, trans_b):
     # The compute, and random configs of the "matmul" template with the layout flags (the
