@@ -58,7 +58,9 @@ autotune::Instance conv3d_blocked_llvm(autotune::Config& cfg, const Conv3dShape&
       "conv3d_blk");
   Tensor out = compute(
       {cs.n, cs.k, od, oh, ow},
-      [&](const std::vector<Var>& i) { return blk(i[0], floordiv(i[1], block), i[2], i[3], i[4], floormod(i[1], block)); },
+      [&](const std::vector<Var>& i) {
+        return blk(i[0], floordiv(i[1], block), i[2], i[3], i[4], floormod(i[1], block));
+      },
       "conv3d");
 
   Schedule s = create_schedule({out.op()});
@@ -68,8 +70,10 @@ autotune::Instance conv3d_blocked_llvm(autotune::Config& cfg, const Conv3dShape&
   if (cs.pad > 0) {
     Stage pad_stage = s[input];
     const ComputeOpNode* pad_op = compute_of(pad_stage);
-    if (inline_pad) pad_stage.compute_inline();
-    else if (parallel) pad_stage.parallel(pad_stage.fuse(pad_op->axis[0], pad_op->axis[1]));
+    if (inline_pad)
+      pad_stage.compute_inline();
+    else if (parallel)
+      pad_stage.parallel(pad_stage.fuse(pad_op->axis[0], pad_op->axis[1]));
   }
 
   Stage o = s[out];
