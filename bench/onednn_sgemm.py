@@ -1,5 +1,6 @@
 """bench/onednn_sgemm.py — oneDNN's dnnl_sgemm through ctypes, the "oneDNN" row of the GEMM
-scripts here (gemm_configs.py, gemm_prepacked.py), so they time the very same call. Needs
+scripts here (gemm_configs.py, gemm_prepacked.py, gemm_k_outer.py), so they time the very same
+call, and `checked_te_run`, their check of a te kernel against it. Needs
 libdnnl.so.2 (Debian libdnnl-dev).
 """
 import ctypes
@@ -52,3 +53,19 @@ def sgemm(a, b, c):
         dnnl.dnnl_sgemm(b"N", b"N", m, n, k, 1.0, _ptr(a), k, _ptr(b), n, 0.0, _ptr(c), n)
 
     return run
+
+
+def checked_te_run(name, mod, inputs, ref):
+    """The no-argument callable that runs te module mod on inputs (te arrays) into a float32
+    output of ref's shape, after one call into a NaN-filled output is checked against ref
+    (oneDNN's result): exits naming `name` when the largest error exceeds 1e-4 of ref's largest
+    magnitude."""
+    import sys
+
+    import te
+    out = te.nd.array(np.full(ref.shape, np.nan, "float32"))
+    mod(*inputs, out)
+    err = np.abs(out.numpy() - ref).max() / np.abs(ref).max()
+    if not err < 1e-4:
+        sys.exit(f"{name}: wrong result (max relative error {err})")
+    return lambda: mod(*inputs, out)
