@@ -72,6 +72,7 @@ class StageNode : public Node {
   StageNode* attach_stage = nullptr;  // non-owning: stages live as long as their schedule
   std::string scope = "global";       // storage scope of the op's outputs
   std::vector<StorageAlign> storage_aligns;  // at most one per dimension
+  bool double_buffer = false;                 // set by double_buffer() (a shared stage, cuda)
   bool is_output = false;
   ScheduleNode* schedule = nullptr;   // non-owning back pointer, for recording steps
 };
@@ -120,6 +121,13 @@ class Stage : public Ref<StageNode> {
   // stride % factor == offset (TVM's storage_align); factor >= 1, 0 <= offset < factor. Applies to
   // buffers lowering allocates (cache stages, intermediates), not to function arguments.
   void storage_align(const IterVar& axis, int64_t factor, int64_t offset);
+  // Double-buffers a shared-memory stage (TVM's double_buffer; target cuda): the stage must be
+  // computed at a serial loop of its reader (the GEMM's loop over k blocks). Lowering
+  // (src/lower/inject_double_buffer.h) gives it two buffers and, in each iteration, loads the
+  // next iteration's elements from global memory into registers before the readers run and
+  // stores them into the other buffer after, so the loads' latency overlaps the arithmetic
+  // and one barrier per iteration remains.
+  void double_buffer();
   // Computes this stage inside parent's loop `scope` (parent must read it). Every other stage
   // reading it must be computed inside parent too, at or below scope (checked by bound
   // inference, te::Error otherwise).

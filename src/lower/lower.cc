@@ -12,6 +12,7 @@
 #include "lower/check_gpu_memory.h"
 #include "lower/check_target.h"
 #include "lower/cuda_threads.h"
+#include "lower/inject_double_buffer.h"
 #include "lower/inject_virtual_thread.h"
 #include "lower/narrow_indices.h"
 #include "lower/partition_loops.h"
@@ -72,6 +73,9 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
       aligns[(stage->origin_op.defined() ? stage->origin_op : stage->op).get()] = stage->storage_aligns;
   s = log.after("storage_flatten", s, storage_flatten(s, func.args, aligns));
   if (options.target.kind == "cuda") s = log.after("inject_virtual_thread", s, inject_virtual_thread(s));
+  // Stage::double_buffer: cuda stages the next block's copy in registers; other targets drop it.
+  if (options.target.kind == "cuda") s = log.after("inject_double_buffer", s, inject_double_buffer(s));
+  else s = log.after("strip_double_buffer", s, strip_double_buffer(s));
   s = log.after("simplify", s, simplify(s));
   // CPU: the tails of non-dividing splits peeled off their loops, so the main iterations run
   // without guards (GPU threads keep their guards: a thread's loop is short).

@@ -108,7 +108,9 @@ Instance batch_matmul_cuda(Config& cfg, const Shape& sh) {
   if (threads > kMaxThreadsPerBlock)
     fail("batch_matmul cuda: config ", cfg.to_string(), " needs ", threads, " threads per block (", tile_i[1],
          " x ", tile_j[1], "); the limit is ", kMaxThreadsPerBlock);
-  const int64_t shared_bytes = (tile_i[1] * tile_i[2] + tile_j[1] * tile_j[2]) * tile_k[1] * 4;
+  const int64_t a_tile = tile_i[1] * tile_i[2] * tile_k[1], b_tile = tile_j[1] * tile_j[2] * tile_k[1];
+  const bool double_buffer = define_double_buffer(cfg, "batch_matmul", {a_tile, b_tile}, threads);
+  const int64_t shared_bytes = (a_tile + b_tile) * 4 * (double_buffer ? 2 : 1);
   if (shared_bytes > kMaxSharedBytes)
     fail("batch_matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
          " bytes of shared memory per block; the limit is ", kMaxSharedBytes);
@@ -151,6 +153,7 @@ Instance batch_matmul_cuda(Config& cfg, const Shape& sh) {
     // the block's threads.
     bind_cooperative_load(load, {load_op->axis[0], load_op->axis[1], load_op->axis[2]},
                           {{tx, tile_j[1]}, {ty, tile_i[1]}});
+    if (double_buffer) load.double_buffer();
   }
   return {s, {a, b, c}};
 }

@@ -131,8 +131,10 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
   if (threads > kMaxThreadsPerBlock)
     fail("matmul cuda: config ", cfg.to_string(), " needs ", threads, " threads per block (",
          tile_i[1], " x ", tile_j[1], "); the limit is ", kMaxThreadsPerBlock);
+  const int64_t a_tile = tile_i[1] * tile_i[2] * tile_k[1], b_tile = tile_j[1] * tile_j[2] * tile_k[1];
+  const bool double_buffer = define_double_buffer(cfg, "matmul", {a_tile, b_tile}, threads);
   const int64_t elem_bytes = half ? 2 : 4;
-  const int64_t shared_bytes = (tile_i[1] * tile_i[2] + tile_j[1] * tile_j[2]) * tile_k[1] * elem_bytes;
+  const int64_t shared_bytes = (a_tile + b_tile) * elem_bytes * (double_buffer ? 2 : 1);
   if (shared_bytes > kMaxSharedBytes)
     fail("matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
          " bytes of shared memory per block; the limit is ", kMaxSharedBytes);
@@ -177,6 +179,7 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
     load.compute_at(red, ks[0]);
     const ComputeOpNode* load_op = compute_of(load);
     bind_cooperative_load(load, {load_op->axis[0], load_op->axis[1]}, {{tx, tile_j[1]}, {ty, tile_i[1]}});
+    if (double_buffer) load.double_buffer();
   }
   return {s, {a, b, c}};
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 
+#include "lower/inject_double_buffer.h"
 #include "ops/templates.h"
 #include "te/ops.h"
 
@@ -324,6 +325,19 @@ void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
     rest = outer;
   }
   for (size_t i = 0; i < lanes.size(); ++i) stage.bind(lanes[i], threads_inner_first[i].first);
+}
+
+bool define_double_buffer(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& copy_elements,
+                          int64_t threads) {
+  const bool on = cfg.define_knob("double_buffer", {1, 0}) == 1;
+  if (!on) return false;
+  for (int64_t elements : copy_elements) {
+    const int64_t per_thread = (elements + threads - 1) / threads;
+    if (per_thread > kMaxDoubleBufferRegisters)
+      fail(op, " cuda: config ", cfg.to_string(), " double-buffers a shared tile of ", elements, " elements over ",
+           threads, " threads: ", per_thread, " registers per thread, over the limit of ", kMaxDoubleBufferRegisters);
+  }
+  return true;
 }
 
 IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t panel, bool vectorize) {

@@ -191,6 +191,14 @@ std::vector<IterVar> split_by(Stage stage, const IterVar& axis, const std::vecto
 void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
                            const std::vector<std::pair<IterVar, int64_t>>& threads_inner_first);
 
+// The CUDA templates' "double_buffer" knob (choices {1, 0}, on first): whether the shared tiles
+// are double-buffered (Stage::double_buffer: the next block's global loads overlap this block's
+// arithmetic; twice the shared memory). copy_elements: the elements of each staged tile, spread
+// over `threads`; te::Error (an invalid config) when on and a thread would stage more than
+// kMaxDoubleBufferRegisters (src/lower/inject_double_buffer.h) of one tile in registers.
+bool define_double_buffer(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& copy_elements,
+                          int64_t threads);
+
 // The GEMM templates' vectorized column tile over B packed in `panel`-column panels: a tile wider
 // than a panel (64 over 32-column panels) would be one vector across two panels, which LLVM
 // reads as a gather; this splits it into whole panels (the panel loop unrolled) so each panel

@@ -128,6 +128,12 @@ void bind_schedule(py::module_& m) {
          "satisfies stride % factor == offset, e.g. storage_align(AS.op.axis[0], 32, 1) keeps the "
          "rows of a shared tile off one memory bank. Only for buffers lowering allocates (cache "
          "stages, intermediates); recorded in the steps.")
+      .def("double_buffer", &Stage::double_buffer,
+           "Double-buffers this shared-memory stage (target cuda; TVM's double_buffer): computed at a "
+           "serial loop of its reader (the loop over k blocks), it gets two buffers, and each "
+           "iteration loads the next block into registers before the reads and stores it into the "
+           "other buffer after them: the global loads overlap the arithmetic, one barrier per "
+           "iteration. Recorded in the steps.")
       .def("compute_at", [](Stage& s, py::handle parent, py::handle scope) {
         std::string what = "stage " + s.name() + " compute_at";
         if (!py::isinstance<Stage>(parent)) fail(what, ": the first argument must be a stage, s[T]");

@@ -350,6 +350,21 @@ void Stage::storage_align(const IterVar& axis, int64_t factor, int64_t offset) {
   record_step(stage, std::move(step));
 }
 
+void Stage::double_buffer() {
+  StageNode* stage = checked(*this, "double_buffer");
+  if (!stage->op.as<ComputeOpNode>())
+    fail("double_buffer: stage ", stage->op->name, " is a placeholder; double-buffer its shared-memory copy, ",
+         "made by s.cache_read(", stage->op->name, ", \"shared\", readers)");
+  if (stage->scope != "shared")
+    fail("double_buffer: stage ", stage->op->name, " has storage scope '", stage->scope,
+         "'; only a shared-memory stage can be double-buffered (make one with cache_read(tensor, \"shared\", ",
+         "readers) and compute_at it at the readers' loop over k blocks)");
+  stage->double_buffer = true;
+  Step step;
+  step.primitive = "double_buffer";
+  record_step(stage, std::move(step));
+}
+
 void Stage::compute_at(const Stage& parent, const IterVar& scope) {
   StageNode* stage = checked(*this, "compute_at");
   if (!parent.defined()) fail("compute_at: the parent stage of ", stage->op->name, " is undefined");

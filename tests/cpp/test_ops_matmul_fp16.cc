@@ -134,9 +134,16 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
     Config cfg = task.space.from_index(index);
     Instance inst;
     if (!instantiate_within_cuda_limits(task, cfg, inst)) continue;
-    NDArray out = interpret_cuda(inst, ref.inputs);
-    EXPECT_EQ(compare_half_arrays(out, ref.expected, 1), "") << cfg.to_string() << "\n" << inst.schedule.steps_python();
-    EXPECT_EQ(check_against_double_loop(ref.inputs[0], ref.inputs[1], out, m, n, k), "") << cfg.to_string();
+    // The sequential interpreter runs each thread's loop nest to completion in turn, which a
+    // double-buffered copy (each thread stages its share of the next block in its own registers)
+    // does not survive: those configs are checked in the emulator only.
+    bool staged = false;
+    for (const Stage& stage : inst.schedule.stages()) staged = staged || stage->double_buffer;
+    if (!staged) {
+      NDArray out = interpret_cuda(inst, ref.inputs);
+      EXPECT_EQ(compare_half_arrays(out, ref.expected, 1), "") << cfg.to_string() << "\n" << inst.schedule.steps_python();
+      EXPECT_EQ(check_against_double_loop(ref.inputs[0], ref.inputs[1], out, m, n, k), "") << cfg.to_string();
+    }
     // The CUDA emulator too: the threads of a block in lockstep at barriers, races and bounds
     // checked, float16 stored rounded as a __half store does.
     NDArray emulated = NDArray::empty(const_shape(inst.args.back()), DataType::float16());

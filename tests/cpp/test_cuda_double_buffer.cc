@@ -1,0 +1,185 @@
+// CUDA backend: Stage::double_buffer (src/lower/inject_double_buffer.cc). Double-buffered
+// shared tiles of the matmuls the CUDA tests share are lowered (two buffers, the next block
+// staged in registers, two barriers in all), run in the CUDA emulator (GPU semantics: the
+// threads of a block in lockstep at barriers, races and bounds checked) against the reference,
+// NVRTC-compiled, and run on a GPU where there is one; misuse is a te::Error naming the stage.
+#include "lower/inject_double_buffer.h"
+#include "te/ir_functor.h"
+#include "test_cuda_util.h"
+
+namespace te::testing {
+namespace {
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+size_t count(const std::string& s, const std::string& part) {
+  size_t n = 0;
+  for (size_t p = s.find(part); p != std::string::npos; p = s.find(part, p + 1)) ++n;
+  return n;
+}
+
+LoweredFunc lower_cuda(const Schedule& s, const std::vector<Tensor>& args, const std::string& name) {
+  LowerOptions opt;
+  opt.target = Target::parse("cuda");
+  return lower(s, args, name, opt);
+}
+
+// The extent of buffer `name`'s allocation (its only one), or -1.
+int64_t allocated(const Stmt& body, const std::string& name) {
+  int64_t extent = -1;
+  post_order_visit(
+      body, [](const Expr&) {},
+      [&](const Stmt& st) {
+        const auto* alloc = st.as<AllocateNode>();
+        if (!alloc || alloc->buffer.name() != name) return;
+        extent = 1;
+        for (const Expr& e : alloc->extents) extent *= *as_const_int(e);
+      });
+  return extent;
+}
+
+int barriers(const Stmt& body) {
+  int n = 0;
+  post_order_visit(
+      body, [](const Expr&) {},
+      [&](const Stmt& st) {
+        if (const auto* attr = st.as<AttrStmtNode>()) n += attr->key == kGpuBarrierAttr;
+      });
+  return n;
+}
+
+// The register-tile matmul (64 x 64 blocks of 8 x 8 threads, 8 x 8 per thread, k steps of 8)
+// with both shared tiles double-buffered: 2 x 512 elements each, 8 staged per thread, and two
+// barriers (after the first copy, at the end of each k step) where there were two per k step.
+TEST(CudaDoubleBuffer, RegisterTileMatmulMatchesTheReference) {
+  const int N = 128, K = 40;
+  RegisterTileMatmul mm = register_tile_matmul(N, K, 64, 8, 8);
+  std::string before = to_string(lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_single").body);
+  mm.s[mm.AS].double_buffer();
+  mm.s[mm.BS].double_buffer();
+  LoweredFunc f = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_double");
+  EXPECT_EQ(allocated(f.body, "A.shared"), 2 * 64 * 8) << to_string(f.body);
+  EXPECT_EQ(allocated(f.body, "B.shared"), 2 * 8 * 64);
+  EXPECT_EQ(allocated(f.body, "A.shared.reg"), 8);  // 512 elements over 64 threads
+  EXPECT_EQ(allocated(f.body, "B.shared.reg"), 8);
+  EXPECT_EQ(barriers(f.body), 2) << to_string(f.body);
+  EXPECT_TRUE(contains(before, "allocate A.shared[float32 * 64 * 8]")) << before;
+
+  Module m = build(mm.s, {mm.A, mm.B, mm.C}, "cuda", "mm_double");
+  std::string cu = m.get_source("cuda");
+  EXPECT_TRUE(contains(cu, "__shared__ __align__(16) float A_shared[1024]")) << cu;
+  EXPECT_TRUE(contains(cu, "float A_shared_reg[8]")) << cu;
+  EXPECT_EQ(count(cu, "__syncthreads()"), 2u) << cu;
+  // The staged registers are indexed by constants (the copy's loop unrolled): registers, not
+  // local memory.
+  EXPECT_TRUE(contains(cu, "A_shared_reg[7] = A[")) << cu;
+  expect_ptx_entry(m);
+  run_or_skip(m, {mm.A, mm.B}, mm.C, {{N, K}, {K, N}, {N, N}});
+}
+
+// Tails everywhere: N and M not multiples of the tile, K not a multiple of the k step (the
+// copies are guarded, the guards replayed for the next block), then a single k step (the loop
+// stages nothing), and K shorter than the step.
+TEST(CudaDoubleBuffer, GuardedTilesAndShortLoopsMatchTheReference) {
+  struct Case {
+    int n, m, k, tile, k_tile;
+  };
+  for (const Case& c : {Case{20, 12, 13, 8, 4}, Case{16, 16, 8, 8, 8}, Case{9, 7, 3, 4, 8}}) {
+    SharedTileMatmul mm = shared_tile_matmul(c.n, c.m, c.k, c.tile, c.k_tile);
+    mm.s[mm.AS].double_buffer();
+    mm.s[mm.BS].double_buffer();
+    Module m = mm.build("cuda", "mm_guarded");
+    expect_ptx_entry(m);
+    run_or_skip(m, {mm.A, mm.B}, mm.C, {{c.n, c.k}, {c.k, c.m}, {c.n, c.m}});
+  }
+}
+
+// One tile double-buffered, the other not: B's copy keeps its barrier inside the loop.
+TEST(CudaDoubleBuffer, OneTileOfTwo) {
+  SharedTileMatmul mm = shared_tile_matmul(32, 24, 20, 8, 4);
+  mm.s[mm.BS].double_buffer();
+  LoweredFunc f = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_one");
+  EXPECT_EQ(allocated(f.body, "B.shared"), 2 * 4 * 8);
+  EXPECT_EQ(allocated(f.body, "A.shared"), 8 * 4);
+  EXPECT_EQ(barriers(f.body), 3) << to_string(f.body);  // after B's first copy; A's; end of step
+  Module m = mm.build("cuda", "mm_one");
+  expect_ptx_entry(m);
+  run_or_skip(m, {mm.A, mm.B}, mm.C, {{32, 20}, {20, 24}, {32, 24}});
+}
+
+// Virtual threads (strided register tiles) with double-buffered tiles.
+TEST(CudaDoubleBuffer, WithVirtualThreads) {
+  const int N = 64, K = 24;
+  RegisterTileMatmul mm = register_tile_matmul(N, K, 32, 4, 8, 2);
+  mm.s[mm.AS].double_buffer();
+  mm.s[mm.BS].double_buffer();
+  Module m = build(mm.s, {mm.A, mm.B, mm.C}, "cuda", "mm_vthread_double");
+  expect_ptx_entry(m);
+  run_or_skip(m, {mm.A, mm.B}, mm.C, {{N, K}, {K, N}, {N, N}});
+}
+
+// The step is recorded, printed and replayed.
+TEST(CudaDoubleBuffer, RecordedAndReplayed) {
+  SharedTileMatmul mm = shared_tile_matmul(16, 16, 16, 8, 4);
+  mm.s[mm.AS].double_buffer();
+  EXPECT_TRUE(contains(mm.s.steps_python(), "s[A_shared].double_buffer()")) << mm.s.steps_python();
+  Schedule replayed = Schedule::replay({mm.C.op()}, Schedule::steps_from_json(mm.s.steps_json()));
+  for (const Stage& stage : replayed.stages())
+    EXPECT_EQ(stage->double_buffer, stage.name() == "A.shared") << stage.name();
+  EXPECT_EQ(to_string(lower_cuda(replayed, {mm.A, mm.B, mm.C}, "f").body),
+            to_string(lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "f").body));
+}
+
+TEST(CudaDoubleBuffer, MisuseIsAClearError) {
+  {  // not a shared stage
+    SharedTileMatmul mm = shared_tile_matmul(16, 16, 16, 8, 4);
+    EXPECT_TE_ERROR(mm.s[mm.A].double_buffer(), "double_buffer", "stage A", "placeholder");
+    EXPECT_TE_ERROR(mm.s[mm.C].double_buffer(), "double_buffer", "stage C", "scope 'global'", "cache_read");
+  }
+  {  // computed at a thread loop, not a serial one
+    SharedTileMatmul mm = shared_tile_matmul(16, 16, 16, 8, 4);
+    Stage out = mm.s[mm.C];
+    mm.s[mm.AS].compute_at(out, out->leaf_iter_vars[3]);  // threadIdx.x
+    mm.s[mm.AS].double_buffer();
+    EXPECT_TE_ERROR(mm.build("cuda", "at_thread"), "double_buffer", "stage A.shared", "thread", "serial loop");
+  }
+  {  // computed at the root: no loop to stage ahead in
+    SharedTileMatmul mm = shared_tile_matmul(16, 16, 16, 8, 4);
+    mm.s[mm.AS].compute_root();
+    mm.s[mm.AS].double_buffer();
+    EXPECT_TE_ERROR(mm.build("cuda", "at_root"), "double_buffer", "stage A.shared", "compute_at");
+  }
+  {  // more registers per thread than the limit: an 8 x 1024 tile copied by 64 threads
+    SharedTileMatmul mm = shared_tile_matmul(8, 8, 1024, 8, 1024);
+    mm.s[mm.AS].double_buffer();
+    EXPECT_TE_ERROR(mm.build("cuda", "too_many"), "double_buffer", "stage A.shared", "registers", "128", "limit of 64");
+    static_assert(kMaxDoubleBufferRegisters == 64, "the message above names the limit");
+  }
+}
+
+// A CPU target drops the mark: the same schedule without thread bindings computes the same.
+TEST(CudaDoubleBuffer, CpuTargetIgnoresIt) {
+  Tensor A = placeholder({12, 10}, DataType::float32(), "A");
+  Tensor B = placeholder({10, 6}, DataType::float32(), "B");
+  IterVar k = reduce_axis(Range(0, 10), "k");
+  Tensor C = compute(
+      {12, 6}, [&](const std::vector<Var>& i) { return sum(A(i[0], k) * B(k, i[1]), {k}); }, "C");
+  Schedule s = create_schedule({C.op()});
+  Tensor AS = s.cache_read(A, "shared", {C.op()});
+  auto [ko, ki] = s[C].split(C.op().as<ComputeOpNode>()->reduce_axis[0], 4);
+  (void)ki;
+  s[AS].compute_at(s[C], ko);
+  s[AS].double_buffer();
+  LowerOptions opt;
+  opt.target = Target::parse("llvm");
+  EXPECT_EQ(allocated(lower(s, {A, B, C}, "cpu", opt).body, "A.shared"), 4);  // one buffer: a row's k block
+  Module m = build(s, {A, B, C}, "llvm", "cpu_double");
+  NDArray a = random_array({12, 10}, DataType::float32(), 1), b = random_array({10, 6}, DataType::float32(), 2);
+  NDArray c = NDArray::empty({12, 6}, DataType::float32());
+  c.fill_poison();
+  m({a, b, c});
+  EXPECT_EQ(compare_arrays(c, evaluate_reference({A, B}, {a, b}, {C})[0]), "");
+}
+
+}  // namespace
+}  // namespace te::testing
