@@ -133,6 +133,7 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
          tile_i[1], " x ", tile_j[1], "); the limit is ", kMaxThreadsPerBlock);
   const int64_t a_tile = tile_i[1] * tile_i[2] * tile_k[1], b_tile = tile_j[1] * tile_j[2] * tile_k[1];
   const bool double_buffer = define_double_buffer(cfg, "matmul", {a_tile, b_tile}, threads);
+  const bool strided_j = define_strided_columns(cfg, "matmul", tile_j);
   const int64_t elem_bytes = half ? 2 : 4;
   const int64_t shared_bytes = (a_tile + b_tile) * elem_bytes * (double_buffer ? 2 : 1);
   if (shared_bytes > kMaxSharedBytes)
@@ -156,21 +157,26 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
 
   Stage out = s[c];
   const ComputeOpNode* op = compute_of(out);
-  std::vector<IterVar> is = split_by(out, op->axis[0], tile_i), js = split_by(out, op->axis[1], tile_j);
-  out.reorder({is[0], js[0], is[1], js[1], is[2], js[2]});
+  std::vector<IterVar> is = split_by(out, op->axis[0], tile_i);
+  const GemmColumns js = split_gemm_columns(out, op->axis[1], tile_j, strided_j);
+  std::vector<IterVar> order = {is[0], js.block};
+  if (js.chunks.defined()) order.push_back(js.chunks);
+  order.insert(order.end(), {is[1], js.threads, is[2], js.cols});
+  out.reorder(order);
+  if (js.chunks.defined()) out.bind(js.chunks, thread_axis("vthread"));
   IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
   out.bind(is[0], thread_axis("blockIdx.y"));
-  out.bind(js[0], thread_axis("blockIdx.x"));
+  out.bind(js.block, thread_axis("blockIdx.x"));
   out.bind(is[1], ty);
-  out.bind(js[1], tx);
+  out.bind(js.threads, tx);
   Stage red = s[local];  // the shared tiles are loaded at its k-block loop
-  red.compute_at(out, js[1]);
+  red.compute_at(out, js.threads);
   const ComputeOpNode* acc_op = compute_of(red);
   std::vector<IterVar> ks = split_by(red, acc_op->reduce_axis[0], tile_k);
   red.reorder({ks[0], ks[1], acc_op->axis[0], acc_op->axis[1]});
   if (unroll_tile) {
-    unroll_within(red, {{acc_op->axis[1], tile_j[2]}, {acc_op->axis[0], tile_i[2]}});
-    unroll_within(out, {{js[2], tile_j[2]}, {is[2], tile_i[2]}});
+    unroll_within(red, {{acc_op->axis[1], js.cols_extent}, {acc_op->axis[0], tile_i[2]}});
+    unroll_within(out, {{js.cols, js.cols_extent}, {is[2], tile_i[2]}});
   }
   if (unroll_k) red.unroll(ks[1]);
 

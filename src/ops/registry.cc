@@ -340,6 +340,23 @@ bool define_double_buffer(autotune::Config& cfg, const std::string& op, const st
   return true;
 }
 
+bool define_strided_columns(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& tile_j) {
+  const bool strided = cfg.define_knob("strided_j", {1, 0}) == 1 && tile_j[2] > 4;
+  if (strided && tile_j[2] % 4 != 0)
+    fail(op, " cuda: config ", cfg.to_string(), " strides the thread's columns in float4 chunks, which needs ",
+         "tile_j[2] a multiple of 4 (it is ", tile_j[2], ")");
+  return strided;
+}
+
+GemmColumns split_gemm_columns(Stage stage, const IterVar& axis, const std::vector<int64_t>& tile_j, bool strided) {
+  if (!strided) {
+    std::vector<IterVar> parts = split_by(stage, axis, tile_j);
+    return {parts[0], IterVar(), parts[1], parts[2], tile_j[2]};
+  }
+  std::vector<IterVar> parts = split_by(stage, axis, {tile_j[0], tile_j[2] / 4, tile_j[1], 4});
+  return {parts[0], parts[1], parts[2], parts[3], 4};
+}
+
 IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t panel, bool vectorize) {
   if (!vectorize || tile <= panel || tile % panel != 0) return cols;
   auto [whole, lanes] = stage.split(cols, panel);

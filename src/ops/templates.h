@@ -199,6 +199,24 @@ void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
 bool define_double_buffer(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& copy_elements,
                           int64_t threads);
 
+// The CUDA GEMM templates' "strided_j" knob (choices {1, 0}): 1 makes a thread's tile_j[2]
+// columns float4 chunks tile_j[1] * 4 columns apart (virtual threads, TVM's strided register
+// tiles) instead of one contiguous run, so the 16-byte shared reads of B by neighbouring threads
+// are neighbouring words (contiguous 8-column runs put them 32 bytes apart: two-way bank
+// conflicts) and a warp's stores of C coalesce. Returns whether to chunk: false for 4 columns
+// or fewer (one chunk either way); te::Error (an invalid config) when on and tile_j[2] is not
+// a multiple of 4.
+bool define_strided_columns(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& tile_j);
+// A CUDA GEMM output's column axis split by tile_j = {blocks, threads, columns per thread}:
+// block, threads, cols (the thread's columns, cols_extent of them) — and with `strided`, chunks
+// (the thread's tile_j[2] / 4 chunks, to bind to "vthread", ordered right after block) with
+// cols the 4 columns of one chunk.
+struct GemmColumns {
+  IterVar block, chunks, threads, cols;
+  int64_t cols_extent;
+};
+GemmColumns split_gemm_columns(Stage stage, const IterVar& axis, const std::vector<int64_t>& tile_j, bool strided);
+
 // The GEMM templates' vectorized column tile over B packed in `panel`-column panels: a tile wider
 // than a panel (64 over 32-column panels) would be one vector across two panels, which LLVM
 // reads as a gather; this splits it into whole panels (the panel loop unrolled) so each panel

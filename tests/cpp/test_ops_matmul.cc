@@ -276,6 +276,42 @@ TEST(OpsMatmul, CudaConfigsCompileWithNvrtc) {
   RecordProperty("gpu_runs", ran);
 }
 
+// The two knobs that shape the CUDA kernel's memory traffic, in every combination, with tiles of
+// 8 columns per thread (so strided_j makes two float4 chunks, as virtual threads) on a shape
+// with tails in every dimension (70 rows over 32-row blocks, 150 columns over 128, k 37 over 8): each config matches the reference in the CUDA emulator (GPU
+// semantics, races and bounds checked), and its CUDA C has the structure the knobs ask for.
+TEST(OpsMatmul, CudaDoubleBufferAndStridedColumnsMatchTheReference) {
+  std::string why;
+  if (!nvrtc_works(why)) GTEST_SKIP() << "no CUDA code generation here: " << why;
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul", {70, 150, 37}, "cuda");
+  std::optional<Reference> reference;
+  int checked = 0;
+  for (int64_t double_buffer : {1, 0})
+    for (int64_t strided : {1, 0}) {
+      bool found = false;
+      for (int64_t index = 0; index < task.space.space_size() && !found; ++index) {
+        Config cfg = task.space.from_index(index);
+        if (cfg.value("double_buffer") != double_buffer || cfg.value("strided_j") != strided ||
+            cfg.get("tile_j")[2] != 8 || cfg.get("tile_i")[2] != 4 || cfg.get("tile_k")[1] != 8)
+          continue;
+        Instance inst;
+        if (!instantiate_within_cuda_limits(task, cfg, inst)) continue;
+        found = true;
+        std::string cu = build(inst.schedule, inst.args, "cuda", "matmul_knobs").get_source("cuda");
+        EXPECT_EQ(cu.find("A_shared_reg[") != std::string::npos, double_buffer == 1) << cfg.to_string() << cu;
+        // The 4 x 8 register tile; strided: two 4 x 4 slices, one per virtual thread, the second
+        // (from element 16) stored 64 columns (16 threads x 4) to the right of the first.
+        EXPECT_NE(cu.find("float C_local[32]"), std::string::npos) << cfg.to_string() << cu;
+        EXPECT_EQ(cu.find(" + 64)] = C_local[16];") != std::string::npos, strided == 1) << cfg.to_string() << cu;
+        run_on_gpu_or_skip(inst, reference);
+        ++checked;
+      }
+      EXPECT_TRUE(found) << "double_buffer " << double_buffer << " strided_j " << strided;
+    }
+  EXPECT_EQ(checked, 4);
+}
+
 TEST(OpsMatmul, CudaConfigOverThreadLimitIsATeError) {
   ops::register_builtin_templates();
   Task task = autotune::create_task("matmul", {512, 512, 64}, "cuda");
