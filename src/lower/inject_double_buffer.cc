@@ -48,7 +48,8 @@ void check_copy_nest(const Stmt& s, const AllocateNode* alloc, std::vector<Regis
     return;
   } else {
     fail("double_buffer: stage ", stage, ": its copy is not a nest of loops around one store into its buffer (found ",
-         "a ", kind_name(s->kind), "); double-buffer a plain cache_read copy of a tensor");
+         "a statement of kind ", kind_name(s->kind), ", e.g. another stage computed inside it); double-buffer a plain ",
+         "cache_read copy of a tensor");
   }
 }
 

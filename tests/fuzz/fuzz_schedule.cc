@@ -2,7 +2,7 @@
 // generator of tests/cpp/equivalence.h (caches, inline/compute_at/compute_root, split, fuse,
 // reorder, tile, vectorize, unroll, parallel, prefetch), then storage_align and pragmas. GPU: inline,
 // cache_write to local, cache_read to shared attached at a reduction's outer axis (with
-// storage_align at times), blockIdx/threadIdx binds in one or two dimensions, and cross-thread
+// storage_align and double_buffer at times), blockIdx/threadIdx binds in one or two dimensions, and cross-thread
 // reductions (a reduce axis split over threadIdx.x, one block per output element).
 #include <random>
 
@@ -170,6 +170,9 @@ void gpu_schedule(Schedule& s, ScheduleRng& rng) {
         Stage cs = s[cache];
         if (rng.chance(0.3)) random_storage_align(cs, rng);  // padded shared rows (bank conflicts)
         cs.compute_at(rd, ko);
+        // The next k block staged in registers during this one (refused with a te::Error when a
+        // thread's share is over the register limit: a clean refusal).
+        if (rng.chance(0.3)) cs.double_buffer();
         anchors[cache.op().get()] = {st, threads.back()};
         std::vector<IterVar> axes = cs->leaf_iter_vars;
         IterVar fused = axes[0];
