@@ -14,7 +14,7 @@ def _cooperative_load(s, cache, threads_y, threads_x):
     s[cache].bind(lane_x, te.thread_axis("threadIdx.x"))
 
 
-def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32"):
+def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32", double_buffer=False):
     """C[n, m] = A[n, k] @ B[k, m] in fp32 (dtype "float16": float16 A, B and C with float32
     accumulation, te.ops.matmul's C = float16(C_acc), C_acc the float32 sum). Each block computes a block x block tile of C with
     threads x threads threads; each thread keeps a (block/threads)^2 tile of C in registers
@@ -73,6 +73,9 @@ def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32")
     s[BS].compute_at(s[CL], ko)
     _cooperative_load(s, AS, threads, threads)
     _cooperative_load(s, BS, threads, threads)
+    if double_buffer:
+        s[AS].double_buffer()
+        s[BS].double_buffer()
     return s, [A, B, C]
 
 

@@ -5,6 +5,7 @@ one GPU. Correctness is checked against torch in the same run (outputs pre-fille
   python bench/matmul_cuda.py [--sizes 4096 2048] [--repeat 20] [--warmup 5]
   python bench/matmul_cuda.py --dry-run   # no GPU: build + NVRTC-compile the kernels only
   python bench/matmul_cuda.py --vthreads 2   # the strided (vthread) register tiles
+  python bench/matmul_cuda.py --vthreads 2 --double-buffer   # ... with double-buffered shared tiles
   python bench/matmul_cuda.py --dtype float16   # fp16 GEMM, float32 accumulation, vs cuBLAS fp16
 
 --dtype float16: A, B and C are float16. te accumulates in float32 on the CUDA cores (FFMA on
@@ -27,8 +28,8 @@ import cuda_schedules  # noqa: E402
 import te  # noqa: E402
 
 
-def build(n, target, vthreads=1, dtype="float32"):
-    s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads, dtype=dtype)
+def build(n, target, vthreads=1, dtype="float32", double_buffer=False):
+    s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads, dtype=dtype, double_buffer=double_buffer)
     f = te.build(s, args, target, name=f"matmul_{n}" if dtype == "float32" else f"hgemm_{n}")
     f.get_source("ptx")  # NVRTC now, so a compile error shows before any timing
     return f
@@ -55,11 +56,12 @@ def main():
     p.add_argument("--target", default="cuda")
     p.add_argument("--dry-run", action="store_true", help="build and compile only (no GPU needed)")
     p.add_argument("--vthreads", type=int, default=1, help="virtual threads per tile axis (cuda_schedules.matmul)")
+    p.add_argument("--double-buffer", action="store_true", help="double-buffer the shared tiles (Stage.double_buffer)")
     p.add_argument("--dtype", choices=["float32", "float16"], default="float32",
                    help="float16: fp16 A/B/C with float32 accumulation, next to cuBLAS fp16")
     a = p.parse_args()
     for n in a.sizes:
-        f = build(n, a.target, a.vthreads, a.dtype)
+        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer)
         if a.dry_run:
             print(f"matmul {n}^3 {a.dtype}: built for '{a.target}', PTX {len(f.get_source('ptx'))} bytes (dry run)")
     if a.dry_run:
@@ -97,11 +99,12 @@ def run(a):
     else:
         print(f"device: {te.cuda(0).name} (torch {torch.__version__}); fp32, TF32 off; median of {a.repeat} after "
               f"{a.warmup} warm-up")
-    print(f"te schedule: cuda_schedules.matmul(dtype='{a.dtype}'), vthreads={a.vthreads}")
+    print(f"te schedule: cuda_schedules.matmul(dtype='{a.dtype}'), vthreads={a.vthreads}, "
+          f"double_buffer={a.double_buffer}")
     print(f"{'size':>6} {'te ms':>9} {'cuBLAS ms':>10} {'te TFLOP/s':>11} {'cuBLAS TFLOP/s':>15} {'te/cuBLAS':>10}"
           "  te max|err|" + ("  cuBLAS max|err|" if half else ""))
     for n in a.sizes:
-        f = build(n, a.target, a.vthreads, a.dtype)
+        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer)
         A = torch.randn(n, n, device="cuda").to(dtype)
         B = torch.randn(n, n, device="cuda").to(dtype)
         C = torch.full((n, n), float("nan"), device="cuda", dtype=dtype)
