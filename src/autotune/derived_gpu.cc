@@ -15,6 +15,10 @@
 //                thread). Other axes stay as with 1.
 //   unroll       0/16/64: unroll the innermost inner3/r2 loops within that product.
 //   stage_inputs 1/0: stage the anchor's inputs in shared memory (see below) or not.
+//   double_buffer 0/1: with staged inputs, double-buffer their shared tiles
+//                (Stage::double_buffer: the next r0 step's copy loaded into registers during
+//                this one); over kMaxDoubleBufferRegisters per thread, or without staged
+//                inputs, the config is invalid.
 // Structure: the copy-out stage (the anchor itself when it is the output, else the fused
 // consumer, with the anchor's copy inlined) is split per axis into block/thread/inner, the
 // block parts fused and bound to blockIdx.x, the thread parts fused and bound to threadIdx.x.
@@ -44,6 +48,7 @@
 
 #include "autotune/derived_space.h"
 #include "ir/simplify.h"
+#include "lower/inject_double_buffer.h"
 
 namespace te::autotune::derived {
 namespace {
@@ -76,9 +81,10 @@ std::vector<std::vector<int64_t>> reduce_candidates(int64_t extent) {
   return candidates;
 }
 
-int64_t shared_bytes(const Schedule& sch, const std::vector<Tensor>& caches) {
+// The elements of each shared tile (te::Error when one is not constant).
+std::vector<int64_t> shared_elements(const Schedule& sch, const std::vector<Tensor>& caches) {
   BoundMap bounds = infer_bound(sch);
-  int64_t total = 0;
+  std::vector<int64_t> sizes;
   for (const Tensor& cache : caches) {
     const auto* op = sch[cache]->op.as<ComputeOpNode>();
     int64_t elements = 1;
@@ -90,9 +96,9 @@ int64_t shared_bytes(const Schedule& sch, const std::vector<Tensor>& caches) {
              " has a non-constant size; this config cannot be staged in shared memory");
       elements *= *extent;
     }
-    total += elements * cache.dtype().bytes();
+    sizes.push_back(elements);
   }
-  return total;
+  return sizes;
 }
 
 // A reduction to a scalar: one block, its threads splitting the (fused) reduction axes — a
@@ -148,6 +154,9 @@ void schedule_anchor_gpu(Config& cfg, Plan& plan) {
   const int64_t unroll = cfg.define_knob(prefix(plan, anchor) + ".unroll", {0, 16, 64});
   const bool stage_inputs = cfg.define_knob(prefix(plan, anchor) + ".stage_inputs", {1, 0}) != 0;
   const int64_t vthread = cfg.define_knob(prefix(plan, anchor) + ".vthread", {1, 2});
+  const bool double_buffer = cfg.define_knob(prefix(plan, anchor) + ".double_buffer", {0, 1}) != 0;
+  if (double_buffer && !stage_inputs)
+    fail("derived space for cuda: stage ", name, ": double_buffer applies to staged inputs (stage_inputs 1)");
 
   int64_t threads = 1;
   for (const auto& sizes : spatial_sizes) threads *= sizes[1];
@@ -244,7 +253,20 @@ void schedule_anchor_gpu(Config& cfg, Plan& plan) {
   unroll_extents.insert(unroll_extents.end(), i3_extent.begin(), i3_extent.end());
   if (unroll > 0) unroll_innermost(compute, unroll_leaves, unroll_extents, unroll);
 
-  int64_t bytes = shared.empty() ? 0 : shared_bytes(sch, shared);
+  int64_t bytes = 0;
+  if (!shared.empty()) {
+    std::vector<int64_t> elements = shared_elements(sch, shared);
+    for (size_t c = 0; c < shared.size(); ++c) {
+      // shared[0] is the accumulator; the inputs' tiles get a second buffer when double-buffered.
+      const bool doubled = double_buffer && c > 0;
+      if (doubled && (elements[c] + threads - 1) / threads > kMaxDoubleBufferRegisters)
+        fail("derived space for cuda: stage ", name, ": double-buffering the shared tile of ", shared[c].name(),
+             " (", elements[c], " elements over ", threads, " threads) needs more than ", kMaxDoubleBufferRegisters,
+             " registers per thread");
+      if (doubled) sch[shared[c]].double_buffer();
+      bytes += elements[c] * shared[c].dtype().bytes() * (doubled ? 2 : 1);
+    }
+  }
   if (bytes > kMaxSharedBytes)
     fail("derived space for cuda: stage ", name, " would keep ", bytes, " bytes in shared memory, more than ",
          kMaxSharedBytes, "; smaller thread/inner/reduction tiles are needed");

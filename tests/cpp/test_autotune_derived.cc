@@ -269,6 +269,15 @@ void check_cuda_space(const Compute& c, uint64_t seed, int count) {
     NDArray out = NDArray::empty(expected[0].shape(), expected[0].dtype());
     out.fill_poison();
     call.push_back(out);
+    // The CUDA emulator first (every machine: GPU semantics, races and bounds checked), then
+    // the GPU where there is one.
+    try {
+      cuda_emulate(module, call);
+      EXPECT_EQ(compare_arrays(out, expected[0], 1e-4, 1e-4), "") << "emulated " << c.name << " " << cfg.to_string();
+    } catch (const Error& e) {
+      ADD_FAILURE() << "emulated " << c.name << " " << cfg.to_string() << ": " << e.what();
+    }
+    out.fill_poison();
     try {
       module(call);
     } catch (const Error& e) {
@@ -292,11 +301,13 @@ TEST(AutotuneDerivedCuda, Matmul) { check_cuda_space(matmul(37, 29, 19), 21, 6);
 TEST(AutotuneDerivedCuda, VthreadKnobMatchesTheReference) {
   Compute c = matmul(37, 29, 19);
   Config space = make_space(c, "cuda");
-  size_t vthread_knob = space.knobs().size(), stage_knob = vthread_knob;
+  size_t vthread_knob = space.knobs().size(), stage_knob = vthread_knob, double_buffer_knob = vthread_knob;
   for (size_t k = 0; k < space.knobs().size(); ++k) {
     if (space.knobs()[k].name.find(".vthread") != std::string::npos) vthread_knob = k;
     if (space.knobs()[k].name.find(".stage_inputs") != std::string::npos) stage_knob = k;
+    if (space.knobs()[k].name.find(".double_buffer") != std::string::npos) double_buffer_knob = k;
   }
+  ASSERT_LT(double_buffer_knob, space.knobs().size());
   ASSERT_LT(vthread_knob, space.knobs().size());
   ASSERT_LT(stage_knob, space.knobs().size());
   std::vector<NDArray> inputs = {random_array({37, 19}, DataType::float32(), 1), random_array({19, 29}, DataType::float32(), 2)};
@@ -306,6 +317,7 @@ TEST(AutotuneDerivedCuda, VthreadKnobMatchesTheReference) {
   for (int n = 0; n < 8; ++n) {
     std::vector<int64_t> choices = random_config(space, rng).choices();
     choices[stage_knob] = n % 2;
+    choices[double_buffer_knob] = 0;  // the sequential interpreter cannot model per-thread staging
     auto lowered = [&](int64_t v) {
       choices[vthread_knob] = v;
       Config cfg = space.with_choices(choices);
@@ -343,6 +355,51 @@ TEST(AutotuneDerivedCuda, VthreadKnobMatchesTheReference) {
   EXPECT_GE(checked, 6);
   EXPECT_GE(differed, 1);
 }
+// The double_buffer knob: configs with staged inputs double-buffered stage the next r0 step in
+// registers ("<input>.shared.reg" in the CUDA C) and match the reference in the CUDA emulator;
+// double_buffer without staged inputs is an invalid config.
+TEST(AutotuneDerivedCuda, DoubleBufferKnobMatchesInTheEmulator) {
+  Compute c = matmul(37, 29, 19);
+  Config space = make_space(c, "cuda");
+  size_t stage_knob = space.knobs().size(), double_buffer_knob = stage_knob;
+  for (size_t k = 0; k < space.knobs().size(); ++k) {
+    if (space.knobs()[k].name.find(".stage_inputs") != std::string::npos) stage_knob = k;
+    if (space.knobs()[k].name.find(".double_buffer") != std::string::npos) double_buffer_knob = k;
+  }
+  ASSERT_LT(stage_knob, space.knobs().size());
+  ASSERT_LT(double_buffer_knob, space.knobs().size());
+  std::vector<NDArray> inputs = {random_array({37, 19}, DataType::float32(), 1), random_array({19, 29}, DataType::float32(), 2)};
+  std::vector<NDArray> expected = evaluate_reference(c.placeholders, inputs, c.outputs);
+  std::mt19937_64 rng(41);
+  int checked = 0;
+  for (int n = 0; n < 40 && checked < 3; ++n) {
+    std::vector<int64_t> choices = random_config(space, rng).choices();
+    choices[double_buffer_knob] = 1;
+    choices[stage_knob] = 1;  // the choice index of stage_inputs = 0
+    Config unstaged = space.with_choices(choices);
+    EXPECT_TE_ERROR(autotune::derived_schedule(unstaged, c.args(), Target::parse("cuda")),
+                    "double_buffer applies to staged inputs");
+    choices[stage_knob] = 0;  // stage_inputs = 1
+    Module module;
+    Config cfg = space.with_choices(choices);
+    try {
+      Instance inst = autotune::derived_schedule(cfg, c.args(), Target::parse("cuda"));
+      module = build(inst.schedule, inst.args, "cuda", "derived");
+    } catch (const Error& e) {
+      if (cuda_unavailable(e)) GTEST_SKIP() << e.what();
+      std::printf("  illegal: %s\n", e.what());
+      continue;
+    }
+    EXPECT_NE(module.get_source("cuda").find("_shared_reg["), std::string::npos) << module.get_source("cuda");
+    NDArray out = NDArray::empty({37, 29}, DataType::float32());
+    out.fill_poison();
+    cuda_emulate(module, {inputs[0], inputs[1], out});
+    EXPECT_EQ(compare_arrays(out, expected[0], 1e-4, 1e-4), "") << cfg.to_string();
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
 TEST(AutotuneDerivedCuda, Conv2dBiasRelu) { check_cuda_space(conv2d_bias_relu(), 22, 6); }
 TEST(AutotuneDerivedCuda, BroadcastAdd) { check_cuda_space(broadcast_add(), 23, 4); }
 
