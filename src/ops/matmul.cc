@@ -119,10 +119,20 @@ Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
 Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
   const int64_t m = sh.m, n = sh.n, k = sh.k;
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
-  const std::vector<int64_t> tile_i = define_split_candidates(
-      cfg, "tile_i", m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}, {16, 8}});
-  const std::vector<int64_t> tile_j = define_split_candidates(
-      cfg, "tile_j", n, {{16, 4}, {32, 4}, {16, 2}, {32, 2}, {8, 4}, {64, 1}, {32, 1}, {16, 1}, {64, 2}, {16, 8}});
+  std::vector<std::vector<int64_t>> rows = {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4},
+                                            {8, 2}, {16, 1}, {32, 1}, {8, 1}, {16, 8}};
+  std::vector<std::vector<int64_t>> cols = {{16, 4}, {32, 4}, {16, 2}, {32, 2}, {8, 4},
+                                            {64, 1}, {32, 1}, {16, 1}, {64, 2}, {16, 8}};
+  // The default config (every knob's first choice) is what apply_history_best falls back to
+  // and where a short tuning run starts. Where 128 x 128 blocks still make 256 or more of them
+  // (two per SM of an H100 and more: 2048² and up), the classic SGEMM tile — 16 x 16 threads
+  // of 8 x 8 — goes first; smaller shapes keep the smaller tiles first so the grid fills the GPU.
+  if (((m + 127) / 128) * ((n + 127) / 128) >= 256) {
+    rows.insert(rows.begin(), rows.back()), rows.pop_back();
+    cols.insert(cols.begin(), cols.back()), cols.pop_back();
+  }
+  const std::vector<int64_t> tile_i = define_split_candidates(cfg, "tile_i", m, rows);
+  const std::vector<int64_t> tile_j = define_split_candidates(cfg, "tile_j", n, cols);
   const std::vector<int64_t> tile_k = define_split_candidates(cfg, "tile_k", k, {{8}, {4}, {16}, {32}, {2}, {1}});
   const bool unroll_tile = cfg.define_knob("unroll_tile", {1, 0}) == 1;
   const bool unroll_k = cfg.define_knob("unroll_k", {1, 0}) == 1;
