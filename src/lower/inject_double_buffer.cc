@@ -20,6 +20,13 @@ struct Buffered {
 
 std::string name_of(const AllocateNode* alloc) { return alloc->buffer.name(); }
 
+// Elements of a (flat) allocation.
+Expr allocation_size(const AllocateNode* alloc) {
+  Expr size = make_const(DataType::int64(), 1);
+  for (const Expr& extent : alloc->extents) size = size * extent;
+  return size;
+}
+
 // The copy's serial loops, outermost first: each is one dimension of the thread's registers.
 struct RegisterLoop {
   Var var;
@@ -152,32 +159,28 @@ class DoubleBufferInjector : public IRMutator {
     Expr next_half = floormod(next - loop->min, make_const(iter.dtype(), 2));
     std::vector<Stmt> prologue, loads, stores;
     std::unordered_map<const VarNode*, Expr> read_offsets;
-    std::unordered_map<const VarNode*, std::string> names;
     struct Registers {
       const AllocateNode* alloc;
       Var reg;
       int64_t count;
     };
     std::vector<Registers> registers;
-    // Buffers allocated inside the loop hold this iteration's values: a copy reading one
-    // cannot be moved an iteration ahead.
-    std::unordered_map<const VarNode*, std::string> inside;
-    auto note_allocs = [&](const Stmt& st) {
-      post_order_visit(
-          st, [](const Expr&) {},
-          [&](const Stmt& x) {
-            if (const auto* a = x.as<AllocateNode>()) inside[a->buffer.get()] = a->buffer.name();
-          });
-    };
-    note_allocs(readers);
-    for (const Buffered& b : found) inside[b.alloc->buffer.get()] = b.alloc->buffer.name();
+    // What the loop writes holds this iteration's values: a copy reading it cannot be moved an
+    // iteration ahead.
+    std::unordered_map<const VarNode*, std::string> written, names;
+    post_order_visit(
+        readers, [](const Expr&) {},
+        [&](const Stmt& st) {
+          if (const auto* store = st.as<StoreNode>()) written[store->buffer.get()] = store->buffer.name();
+        });
+    for (const Buffered& b : found) written[b.alloc->buffer.get()] = names[b.alloc->buffer.get()] = name_of(b.alloc);
     for (const Buffered& b : found) {
       const AllocateNode* alloc = b.alloc;
       post_order_visit(b.copy, [&](const Expr& e) {
         const auto* load = e.as<LoadNode>();
-        if (load && inside.count(load->buffer.get()))
-          fail("double_buffer: stage ", name_of(alloc), " copies from ", inside.at(load->buffer.get()),
-               ", which is computed in the same loop iteration; only a copy of a tensor computed outside the loop "
+        if (load && written.count(load->buffer.get()))
+          fail("double_buffer: stage ", name_of(alloc), " copies from ", written.at(load->buffer.get()),
+               ", which is written in the same loop iteration; only a copy of a tensor computed outside the loop "
                "(an input, or a stage computed before it) can be loaded one iteration ahead");
       });
       std::vector<RegisterLoop> loops;
@@ -188,8 +191,7 @@ class DoubleBufferInjector : public IRMutator {
         fail("double_buffer: stage ", name_of(alloc), ": each thread would stage ", count,
              " elements in registers (its copy's serial loops), over the limit of ", kMaxDoubleBufferRegisters,
              "; copy with more threads or a smaller block");
-      Expr size = alloc->extents.empty() ? Expr(make_const(DataType::int64(), 1)) : alloc->extents[0];
-      for (size_t d = 1; d < alloc->extents.size(); ++d) size = size * alloc->extents[d];
+      const Expr size = allocation_size(alloc);
       // The register of one serial iteration: row-major over the serial loops.
       Expr reg_index = make_const(DataType::int64(), 0);
       for (const RegisterLoop& l : loops)
@@ -197,7 +199,6 @@ class DoubleBufferInjector : public IRMutator {
             reg_index * make_const(DataType::int64(), double(l.extent)) + cast(DataType::int64(), l.var - l.min);
       Var reg(alloc->buffer.name() + ".reg", DataType::handle());
       registers.push_back({alloc, reg, count});
-      names[alloc->buffer.get()] = name_of(alloc);
       read_offsets[alloc->buffer.get()] = current_half * size;
 
       prologue.push_back(substitute(b.copy, {{iter.get(), loop->min}}));
@@ -226,8 +227,7 @@ class DoubleBufferInjector : public IRMutator {
                                   "local", result);
     for (auto it = found.rbegin(); it != found.rend(); ++it) {
       const AllocateNode* alloc = it->alloc;
-      Expr size = alloc->extents.empty() ? Expr(make_const(DataType::int64(), 1)) : alloc->extents[0];
-      for (size_t d = 1; d < alloc->extents.size(); ++d) size = size * alloc->extents[d];
+      const Expr size = allocation_size(alloc);
       result =
           AllocateNode::make(alloc->buffer, alloc->dtype, {size * make_const(size.dtype(), 2)}, alloc->scope, result);
     }

@@ -149,6 +149,29 @@ TEST(CudaDoubleBuffer, MisuseIsAClearError) {
     mm.s[mm.AS].double_buffer();
     EXPECT_TE_ERROR(mm.build("cuda", "at_root"), "double_buffer", "stage A.shared", "compute_at");
   }
+  {  // another stage computed inside the copy: not a plain copy to stage in registers
+    Tensor A = placeholder({16, 16}, DataType::float32(), "A"), B = placeholder({16, 16}, DataType::float32(), "B");
+    Tensor P = compute(
+        {16, 16}, [&](const std::vector<Var>& i) { return A(i[0], i[1]) + 1.0f; }, "P");
+    IterVar k = reduce_axis(Range(0, 16), "k");
+    Tensor C = compute(
+        {16, 16}, [&](const std::vector<Var>& i) { return sum(P(i[0], k) * B(k, i[1]), {k}); }, "C");
+    Schedule s = create_schedule({C.op()});
+    Tensor PS = s.cache_read(P, "shared", {C.op()});
+    const auto* c = C.op().as<ComputeOpNode>();
+    auto [bi, bj, ti, tj] = s[C].tile(c->axis[0], c->axis[1], 8, 8);
+    s[C].bind(bi, thread_axis("blockIdx.y"));
+    s[C].bind(bj, thread_axis("blockIdx.x"));
+    s[C].bind(ti, thread_axis("threadIdx.y"));
+    s[C].bind(tj, thread_axis("threadIdx.x"));
+    auto [ko, ki] = s[C].split(c->reduce_axis[0], 4);
+    (void)ki;
+    s[PS].compute_at(s[C], ko);
+    s[P].compute_at(s[PS], s[PS]->leaf_iter_vars[0]);
+    s[PS].double_buffer();
+    EXPECT_TE_ERROR(build(s, {A, B, C}, "cuda", "inside_copy"), "double_buffer", "stage P.shared",
+                    "not a nest of loops around one store", "kind Allocate", "cache_read copy of a tensor");
+  }
   {  // more registers per thread than the limit: an 8 x 1024 tile copied by 64 threads
     SharedTileMatmul mm = shared_tile_matmul(8, 8, 1024, 8, 1024);
     mm.s[mm.AS].double_buffer();
