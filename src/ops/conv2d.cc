@@ -339,7 +339,8 @@ Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
          tile_y[1], " x ", tile_x[1], "); the limit is ", kMaxThreadsPerBlock);
   const int64_t window_h = (tile_y[1] * tile_y[2] - 1) * cs.stride + cs.r;
   const int64_t window_w = (tile_x[1] * tile_x[2] - 1) * cs.stride + cs.s;
-  const int64_t window_tile = tile_c[1] * window_h * window_w, weight_tile = tile_c[1] * tile_k[1] * tile_k[2] * cs.r * cs.s;
+  const int64_t window_tile = tile_c[1] * window_h * window_w;
+  const int64_t weight_tile = tile_c[1] * tile_k[1] * tile_k[2] * cs.r * cs.s;
   const bool double_buffer = define_double_buffer(cfg, "conv2d", {window_tile, weight_tile}, threads);
   const int64_t shared_bytes = 4 * (window_tile + weight_tile) * (double_buffer ? 2 : 1);
   if (shared_bytes > kMaxSharedBytes)

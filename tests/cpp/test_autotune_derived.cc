@@ -368,7 +368,8 @@ TEST(AutotuneDerivedCuda, DoubleBufferKnobMatchesInTheEmulator) {
   }
   ASSERT_LT(stage_knob, space.knobs().size());
   ASSERT_LT(double_buffer_knob, space.knobs().size());
-  std::vector<NDArray> inputs = {random_array({37, 19}, DataType::float32(), 1), random_array({19, 29}, DataType::float32(), 2)};
+  std::vector<NDArray> inputs = {random_array({37, 19}, DataType::float32(), 1),
+                                 random_array({19, 29}, DataType::float32(), 2)};
   std::vector<NDArray> expected = evaluate_reference(c.placeholders, inputs, c.outputs);
   std::mt19937_64 rng(41);
   int checked = 0;

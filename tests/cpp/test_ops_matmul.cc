@@ -278,8 +278,9 @@ TEST(OpsMatmul, CudaConfigsCompileWithNvrtc) {
 
 // The two knobs that shape the CUDA kernel's memory traffic, in every combination, with tiles of
 // 8 columns per thread (so strided_j makes two float4 chunks, as virtual threads) on a shape
-// with tails in every dimension (70 rows over 32-row blocks, 150 columns over 128, k 37 over 8): each config matches the reference in the CUDA emulator (GPU
-// semantics, races and bounds checked), and its CUDA C has the structure the knobs ask for.
+// with tails in every dimension (70 rows over 32-row blocks, 150 columns over 128, k 37 over
+// 8): each config matches the reference in the CUDA emulator (GPU semantics, races and bounds
+// checked), and its CUDA C has the structure the knobs ask for.
 TEST(OpsMatmul, CudaDoubleBufferAndStridedColumnsMatchTheReference) {
   std::string why;
   if (!nvrtc_works(why)) GTEST_SKIP() << "no CUDA code generation here: " << why;

@@ -141,7 +141,8 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
     for (const Stage& stage : inst.schedule.stages()) staged = staged || stage->double_buffer;
     if (!staged) {
       NDArray out = interpret_cuda(inst, ref.inputs);
-      EXPECT_EQ(compare_half_arrays(out, ref.expected, 1), "") << cfg.to_string() << "\n" << inst.schedule.steps_python();
+      EXPECT_EQ(compare_half_arrays(out, ref.expected, 1), "")
+          << cfg.to_string() << "\n" << inst.schedule.steps_python();
       EXPECT_EQ(check_against_double_loop(ref.inputs[0], ref.inputs[1], out, m, n, k), "") << cfg.to_string();
     }
     // The CUDA emulator too: the threads of a block in lockstep at barriers, races and bounds
