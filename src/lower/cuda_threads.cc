@@ -238,19 +238,29 @@ class BarrierInserter : public IRMutator {
 
  protected:
   Stmt mutate_node(const SeqNode* op, const Stmt& self) override {
-    std::vector<Stmt> out;
     bool written = false;  // a shared buffer was written by an earlier statement
-    for (const Stmt& child : op->seq) {
-      Stmt c = mutate(child);
-      SharedAccess acc = shared_access(c, shared_);
-      if (written && acc.reads) {
-        out.push_back(make_gpu_barrier());
-        written = false;
-      }
-      if (acc.writes) written = true;
-      out.push_back(c);
+    return place(self, &written);
+  }
+  // s with barriers before each statement that reads shared memory after a write. Sequences
+  // and allocations (not control flow) are walked into, so the barrier lands right before the
+  // first reader: for two shared tiles, each allocated around the next, the copy of the second
+  // no longer waits behind a barrier after the first (one barrier, not two, before the reads).
+  Stmt place(const Stmt& s, bool* written) {
+    if (const auto* seq = s.as<SeqNode>()) {
+      std::vector<Stmt> out;
+      for (const Stmt& child : seq->seq) out.push_back(place(child, written));
+      return SeqNode::make(out);
     }
-    return SeqNode::make(out);
+    if (const auto* alloc = s.as<AllocateNode>())
+      return AllocateNode::make(alloc->buffer, alloc->dtype, alloc->extents, alloc->scope, place(alloc->body, written));
+    Stmt c = mutate(s);
+    SharedAccess acc = shared_access(c, shared_);
+    if (*written && acc.reads) {
+      c = SeqNode::make({make_gpu_barrier(), c});
+      *written = false;
+    }
+    if (acc.writes) *written = true;
+    return c;
   }
   Stmt mutate_node(const ForNode* op, const Stmt& self) override {
     Stmt body = mutate(op->body);

@@ -61,8 +61,10 @@ inline constexpr const char* kGpuBarrierAttr = "gpu_barrier";
 Stmt make_gpu_barrier();
 
 // Inserts barriers around shared-memory traffic: before the first statement that reads a
-// shared buffer after statements that write it, and at the end of a loop body that both
-// writes and reads one (so the next iteration's writes wait for this one's readers).
+// shared buffer after statements that write it (looking through sequences and allocations, so
+// several tiles copied one after another share one barrier before their readers), and at the
+// end of a loop body that both writes and reads one (so the next iteration's writes wait for
+// this one's readers).
 Stmt insert_shared_barriers(const Stmt& body);
 
 }  // namespace te
