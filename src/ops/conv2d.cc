@@ -324,12 +324,15 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu, bool pack
 Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
   const int64_t oh = cs.out_h(), ow = cs.out_w();
   // {threads, elements per thread} per output dimension.
+  // Appended in the fourteenth session (no cuda log existed): register tiles of 4-8 channels x
+  // 4 pixels (16-32 outputs per thread), so each value read from shared memory feeds 4-8 FMAs
+  // (the earlier largest, 4 x 2 x 2, fed 2-4).
   const std::vector<int64_t> tile_k = define_split_candidates(
-      cfg, "tile_k", cs.k, {{8, 2}, {16, 1}, {4, 4}, {8, 1}, {16, 2}, {32, 1}, {4, 2}, {2, 2}});
+      cfg, "tile_k", cs.k, {{8, 2}, {16, 1}, {4, 4}, {8, 1}, {16, 2}, {32, 1}, {4, 2}, {2, 2}, {8, 4}, {4, 8}});
   const std::vector<int64_t> tile_y =
       define_split_candidates(cfg, "tile_y", oh, {{4, 1}, {2, 1}, {7, 1}, {1, 1}, {4, 2}, {8, 1}, {2, 2}});
   const std::vector<int64_t> tile_x = define_split_candidates(
-      cfg, "tile_x", ow, {{preferred_x_tile(ow), 1}, {8, 1}, {16, 1}, {4, 1}, {8, 2}, {32, 1}, {7, 2}, {4, 2}});
+      cfg, "tile_x", ow, {{preferred_x_tile(ow), 1}, {8, 1}, {16, 1}, {4, 1}, {8, 2}, {32, 1}, {7, 2}, {4, 2}, {4, 4}, {7, 4}});
   const std::vector<int64_t> tile_c = define_split_candidates(cfg, "tile_c", cs.c, {{8}, {4}, {16}, {2}, {1}, {32}});
   const bool unroll = cfg.define_knob("unroll", {1, 0}) == 1;
 
