@@ -60,16 +60,16 @@ void check_copy_nest(const Stmt& s, const AllocateNode* alloc, std::vector<Regis
   }
 }
 
-// The copy nest with its store replaced by make_store(store).
-Stmt replace_store(const Stmt& s, const std::function<Stmt(const StoreNode*)>& make_store, bool unroll) {
+// The copy nest with its store replaced by make_store(store) and its serial loops unrolled
+// (so the registers are indexed by constants: registers, not local memory).
+Stmt replace_store(const Stmt& s, const std::function<Stmt(const StoreNode*)>& make_store) {
   if (const auto* loop = s.as<ForNode>()) {
-    ForKind kind = loop->for_kind;
-    if (unroll && kind == ForKind::kSerial) kind = ForKind::kUnrolled;
-    return ForNode::make(loop->loop_var, loop->min, loop->extent, kind, replace_store(loop->body, make_store, unroll),
+    const ForKind kind = loop->for_kind == ForKind::kSerial ? ForKind::kUnrolled : loop->for_kind;
+    return ForNode::make(loop->loop_var, loop->min, loop->extent, kind, replace_store(loop->body, make_store),
                          loop->thread_tag);
   }
   if (const auto* cond = s.as<IfThenElseNode>())
-    return IfThenElseNode::make(cond->condition, replace_store(cond->then_case, make_store, unroll));
+    return IfThenElseNode::make(cond->condition, replace_store(cond->then_case, make_store));
   return make_store(s.as<StoreNode>());
 }
 
@@ -203,16 +203,13 @@ class DoubleBufferInjector : public IRMutator {
 
       prologue.push_back(substitute(b.copy, {{iter.get(), loop->min}}));
       Stmt copy_next = substitute(b.copy, {{iter.get(), next}});
-      loads.push_back(replace_store(
-          copy_next, [&](const StoreNode* st) { return StoreNode::make(reg, st->value, reg_index); }, true));
+      loads.push_back(
+          replace_store(copy_next, [&](const StoreNode* st) { return StoreNode::make(reg, st->value, reg_index); }));
       Expr store_offset = next_half * size;
-      stores.push_back(replace_store(
-          copy_next,
-          [&](const StoreNode* st) {
-            return StoreNode::make(st->buffer, LoadNode::make(st->value.dtype(), reg, reg_index),
-                                   st->index + cast(st->index.dtype(), store_offset));
-          },
-          true));
+      stores.push_back(replace_store(copy_next, [&](const StoreNode* st) {
+        return StoreNode::make(st->buffer, LoadNode::make(st->value.dtype(), reg, reg_index),
+                               st->index + cast(st->index.dtype(), store_offset));
+      }));
     }
     Stmt body = SeqNode::make({IfThenElseNode::make(has_next, SeqNode::make(loads)),
                                ReadHalf(read_offsets, names).mutate(readers),

@@ -129,11 +129,7 @@ Instance batch_matmul_cuda(Config& cfg, const Shape& sh) {
   const ComputeOpNode* op = compute_of(out);
   std::vector<IterVar> is = split_by(out, op->axis[1], tile_i);
   const GemmColumns js = split_gemm_columns(out, op->axis[2], tile_j, strided_j);
-  std::vector<IterVar> order = {op->axis[0], is[0], js.block};
-  if (js.chunks.defined()) order.push_back(js.chunks);
-  order.insert(order.end(), {is[1], js.threads, is[2], js.cols});
-  out.reorder(order);
-  if (js.chunks.defined()) out.bind(js.chunks, thread_axis("vthread"));
+  order_gemm_tile(out, {op->axis[0]}, is, js);
   IterVar tx = thread_axis("threadIdx.x"), ty = thread_axis("threadIdx.y");
   out.bind(op->axis[0], thread_axis("blockIdx.z"));
   out.bind(is[0], thread_axis("blockIdx.y"));

@@ -357,6 +357,15 @@ GemmColumns split_gemm_columns(Stage stage, const IterVar& axis, const std::vect
   return {parts[0], parts[1], parts[2], parts[3], 4};
 }
 
+void order_gemm_tile(Stage stage, std::vector<IterVar> outer, const std::vector<IterVar>& rows,
+                     const GemmColumns& cols) {
+  outer.insert(outer.end(), {rows[0], cols.block});
+  if (cols.chunks.defined()) outer.push_back(cols.chunks);
+  outer.insert(outer.end(), {rows[1], cols.threads, rows[2], cols.cols});
+  stage.reorder(outer);
+  if (cols.chunks.defined()) stage.bind(cols.chunks, thread_axis("vthread"));
+}
+
 IterVar split_panel_tile(Stage stage, const IterVar& cols, int64_t tile, int64_t panel, bool vectorize) {
   if (!vectorize || tile <= panel || tile % panel != 0) return cols;
   auto [whole, lanes] = stage.split(cols, panel);

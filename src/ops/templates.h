@@ -216,6 +216,11 @@ struct GemmColumns {
   int64_t cols_extent;
 };
 GemmColumns split_gemm_columns(Stage stage, const IterVar& axis, const std::vector<int64_t>& tile_j, bool strided);
+// Orders a CUDA GEMM output's loops: outer (e.g. the batch), the row and column blocks, the
+// column chunks (bound to "vthread"), the thread loops, then the thread's tile. rows: block,
+// threads, the thread's rows (split_by with tile_i).
+void order_gemm_tile(Stage stage, std::vector<IterVar> outer, const std::vector<IterVar>& rows,
+                     const GemmColumns& cols);
 
 // The GEMM templates' vectorized column tile over B packed in `panel`-column panels: a tile wider
 // than a panel (64 over 32-column panels) would be one vector across two panels, which LLVM

@@ -5,8 +5,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 // The launches of this suite run only on a machine with a GPU; this test says when they did not.
 TEST(CudaRun, GpuPresent) {
   if (!cuda_device_available())

@@ -10,14 +10,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-size_t count(const std::string& s, const std::string& part) {
-  size_t n = 0;
-  for (size_t p = s.find(part); p != std::string::npos; p = s.find(part, p + 1)) ++n;
-  return n;
-}
-
 LoweredFunc lower_cuda(const Schedule& s, const std::vector<Tensor>& args, const std::string& name) {
   LowerOptions opt;
   opt.target = Target::parse("cuda");
@@ -74,7 +66,7 @@ TEST(CudaDoubleBuffer, RegisterTileMatmulMatchesTheReference) {
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "__shared__ __align__(16) float A_shared[1024]")) << cu;
   EXPECT_TRUE(contains(cu, "float A_shared_reg[8]")) << cu;
-  EXPECT_EQ(count(cu, "__syncthreads()"), 2u) << cu;
+  EXPECT_EQ(count_of(cu, "__syncthreads()"), 2u) << cu;
   // The staged registers are indexed by constants (the copy's loop unrolled): registers, not
   // local memory.
   EXPECT_TRUE(contains(cu, "A_shared_reg[7] = A[")) << cu;

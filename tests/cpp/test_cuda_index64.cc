@@ -10,7 +10,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 // The kernels of a module's CUDA C, without the prologue (whose helpers have int64 overloads).
 std::string kernels_of(const Module& m) {
   std::string cu = m.get_source("cuda");

@@ -7,12 +7,6 @@
 namespace te::testing {
 namespace {
 
-size_t count(const std::string& s, const std::string& part) {
-  size_t n = 0;
-  for (size_t p = s.find(part); p != std::string::npos; p = s.find(part, p + 1)) ++n;
-  return n;
-}
-
 // Binds the outermost axis of a 1-D stage as blockIdx.x / threadIdx.x by `factor`.
 void bind_1d(Schedule& s, const Tensor& t, int64_t factor) {
   auto [bx, tx] = s[t].split(compute_op(t)->axis[0], factor);
@@ -31,7 +25,7 @@ void expect_ptx_entries(const Module& m, size_t n) {
   if (const char* print = std::getenv("TE_TEST_PRINT_CUDA"); print && *print == '1')
     std::cout << m.get_source("cuda") << "\n";
   std::string ptx = m.get_source("ptx");
-  EXPECT_EQ(count(ptx, ".entry "), n) << ptx.substr(0, 2000);
+  EXPECT_EQ(count_of(ptx, ".entry "), n) << ptx.substr(0, 2000);
   for (size_t k = 0; k < n; ++k) {
     std::string entry = ".entry " + m.func().name + "_kernel" + std::to_string(k) + "(";
     EXPECT_NE(ptx.find(entry), std::string::npos) << "PTX lacks '" << entry << "'";
@@ -48,7 +42,7 @@ TEST(CudaMultiKernel, ElementwiseChainEachStageAtRoot) {
   bind_1d(s, C, 128);
   Module m = build(s, {A, C}, "cuda", "chain");
   std::string cu = m.get_source("cuda");
-  EXPECT_EQ(count(cu, "__global__"), 2u) << cu;
+  EXPECT_EQ(count_of(cu, "__global__"), 2u) << cu;
   // Each kernel takes only what it uses: arguments first, then intermediates.
   EXPECT_NE(cu.find("chain_kernel0(const float* __restrict__ A, float* __restrict__ B)"), std::string::npos) << cu;
   EXPECT_NE(cu.find("chain_kernel1(float* __restrict__ C, const float* __restrict__ B)"), std::string::npos) << cu;
@@ -81,8 +75,8 @@ TEST(CudaMultiKernel, SymbolicChainOfThree) {
   bind_1d(s, D, 256);
   Module m = build(s, {A, D}, "cuda", "chain3");
   std::string cu = m.get_source("cuda");
-  EXPECT_EQ(count(cu, "__global__"), 3u) << cu;
-  EXPECT_EQ(count(cu, "int n)"), 3u) << cu;
+  EXPECT_EQ(count_of(cu, "__global__"), 3u) << cu;
+  EXPECT_EQ(count_of(cu, "int n)"), 3u) << cu;
   CudaKernelSource src = codegen_cuda(m.func());
   ASSERT_EQ(src.kernels.size(), 3u);
   EXPECT_EQ(src.intermediates.size(), 2u);
@@ -108,7 +102,7 @@ TEST(CudaMultiKernel, SoftmaxFourKernels) {
   bind_rows_cols(s, out);
   Module m = build(s, {A, out}, "cuda", "softmax4");
   std::string cu = m.get_source("cuda");
-  EXPECT_EQ(count(cu, "__global__"), 4u) << cu;
+  EXPECT_EQ(count_of(cu, "__global__"), 4u) << cu;
   CudaKernelSource src = codegen_cuda(m.func());
   ASSERT_EQ(src.kernels.size(), 4u);
   EXPECT_EQ(src.intermediates.size(), 3u);
@@ -236,7 +230,7 @@ TEST(CudaMultiKernel, ComputeAtStaysOneKernel) {
   s[B].compute_at(s[C], tx);
   Module m = build(s, {A, C}, "cuda", "fused");
   std::string cu = m.get_source("cuda");
-  EXPECT_EQ(count(cu, "__global__"), 1u) << cu;
+  EXPECT_EQ(count_of(cu, "__global__"), 1u) << cu;
   EXPECT_NE(cu.find("fused_kernel(const float* __restrict__ A, float* __restrict__ C)"), std::string::npos) << cu;
   EXPECT_TRUE(codegen_cuda(m.func()).intermediates.empty());
   expect_ptx_entry(m);

@@ -8,13 +8,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-size_t count_of(const std::string& s, const std::string& part) {
-  size_t n = 0;
-  for (size_t p = s.find(part); p != std::string::npos; p = s.find(part, p + 1)) ++n;
-  return n;
-}
-
 // B[i] = reduce over k of A[i, k]; one block per row, `threads` threads along the row.
 struct RowReduce {
   Tensor A, B;

@@ -13,8 +13,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 // y[i] = exp(x[i]) / (x[i] + 3), 64 threads per block.
 struct ExpKernel {
   Var n{"n", DataType::int32()};

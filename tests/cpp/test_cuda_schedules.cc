@@ -6,13 +6,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-size_t count(const std::string& s, const std::string& part) {
-  size_t n = 0;
-  for (size_t p = s.find(part); p != std::string::npos; p = s.find(part, p + 1)) ++n;
-  return n;
-}
-
 TEST(CudaSchedules, MatmulSharedTiles) {
   const int N = 64, M = 48, K = 40, T = 16, KT = 8;
   // Cooperative loads: the 16x8 A tile and the 8x16 B tile spread over the 16x16 threads.
@@ -21,7 +14,7 @@ TEST(CudaSchedules, MatmulSharedTiles) {
   Module m = mm.build("cuda", "matmul_shared");
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "__shared__")) << cu;
-  EXPECT_GE(count(cu, "__syncthreads();"), 2u) << cu;  // after the loads and after the use
+  EXPECT_GE(count_of(cu, "__syncthreads();"), 2u) << cu;  // after the loads and after the use
   EXPECT_TRUE(contains(cu, "float A_shared[128]")) << cu;  // the block's 16x8 tile, not one thread's row
   const CudaKernelSource src = codegen_cuda(m.func());
   EXPECT_EQ(src.launch.block[0], T);
@@ -125,8 +118,8 @@ TEST(CudaSchedules, SoftmaxCrossThreadReduction) {
   Module m = build(s, {A, out}, "cuda", "softmax_block_row");
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "cross-thread reduction over threadIdx.x: 1 group(s) of 128 threads")) << cu;
-  EXPECT_EQ(count(cu, "__shfl_down_sync("), 10u) << cu;  // 5 offsets x 2 values
-  EXPECT_EQ(count(cu, "__syncthreads();"), 2u) << cu;
+  EXPECT_EQ(count_of(cu, "__shfl_down_sync("), 10u) << cu;  // 5 offsets x 2 values
+  EXPECT_EQ(count_of(cu, "__syncthreads();"), 2u) << cu;
   expect_ptx_entry(m);
   run_or_skip(m, {A}, out, {{N, M}, {N, M}});
 }

@@ -5,8 +5,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 // The shared-tile matmul of test_cuda_schedules.cc with both tiles' rows padded off the
 // 32 banks: A's 16 x 8 tile to a row stride of 9, B's 8 x 16 tile to 17.
 TEST(CudaStorageAlign, MatmulPaddedSharedTiles) {

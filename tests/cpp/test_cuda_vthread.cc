@@ -9,8 +9,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 // C[N, N] = A[N, K] · B[K, N]: blocks of 32 x 32, in each a 2 x 2 grid of virtual threads over
 // 4 x 4 threads, so thread (ty, tx) computes rows ty*4 + i and ty*4 + 16 + i (and the same
 // columns): four 4 x 4 tiles 16 apart, accumulated in "local" memory over k tiles of 8 staged

@@ -9,8 +9,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 std::string kernel_source(const Module& m) {
   std::string cu = m.get_source("cuda");
   return cu.substr(cu.find("extern \"C\""));  // without the prologue's int64 helper overloads

@@ -20,8 +20,6 @@ using autotune::Config;
 using autotune::Instance;
 using autotune::Task;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 TEST(OpsMatmulFp16, ComputeAccumulatesInFloat32) {
   Tensor a = placeholder({5, 7}, DataType::float16(), "A");
   Tensor b = placeholder({7, 3}, DataType::float16(), "B");

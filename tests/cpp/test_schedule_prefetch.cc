@@ -12,8 +12,6 @@
 namespace te::testing {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
 // The te::Error f throws, or "no error".
 std::string message(const std::function<void()>& f) {
   try {

@@ -7,7 +7,6 @@ namespace te::testing {
 namespace {
 
 const ComputeOpNode* op_of(const Tensor& t) { return t.op().as<ComputeOpNode>(); }
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // Matmul with A cached (read) and C cached (write) into a random scope, each cache aligned
 // on a random dimension with a random factor and offset, then a random schedule.

@@ -20,6 +20,15 @@ std::string compare_arrays(const NDArray& actual, const NDArray& expected, doubl
 // Concrete shape of a tensor whose shape is constant (te::Error otherwise).
 std::vector<int64_t> const_shape(const Tensor& t);
 
+// Whether s contains part, and how many (possibly overlapping) times: for checks on printed
+// IR and generated source.
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+inline size_t count_of(const std::string& s, const std::string& part) {
+  size_t n = 0;
+  for (size_t p = s.find(part); p != std::string::npos; p = s.find(part, p + 1)) ++n;
+  return n;
+}
+
 // Runs f and checks it throws te::Error whose message contains every given fragment.
 #define EXPECT_TE_ERROR(stmt, ...)                                                      \
   do {                                                                                  \
