@@ -238,7 +238,26 @@ enum class Intrinsic : uint8_t {
   // Stage::prefetch, with an index clamped inside the buffer; llvm.prefetch in the LLVM backend,
   // removed for other targets (strip_prefetch in lower()).
   kPrefetch,
+  // Tensor-core (WMMA, m16n16k16) operations on warp fragments, made only by tensorize_wmma
+  // (src/lower/tensorize_wmma.h) and printed as nvcuda::wmma calls; each appears as
+  // Evaluate(call) returning int32 0 and is run by all 32 lanes of a warp with the same
+  // arguments. A fragment operand is (buffer, fragment number): a buffer of scope
+  // wmma.matrix_a / wmma.matrix_b / wmma.accumulator holds numel / 256 fragments, fragment f
+  // its elements [256 f, 256 f + 256) as a row-major 16 x 16 tile. A memory operand is
+  // (buffer, element offset, leading dimension, col_major 0/1).
+  kWmmaFill,   // (frag, f, value): every element of the accumulator fragment = value
+  kWmmaLoad,   // (frag, f, src, offset, ld, col_major): fragment tile (r, c) = src[offset + r*ld + c] (row-major)
+  kWmmaMma,    // (d, fd, a, fa, b, fb, c, fc): d = a x b + c, float16 products summed in float32
+  kWmmaStore,  // (dst, offset, ld, col_major, frag, f, zero): dst[offset + r*ld + c] = accumulator tile (r, c),
+               // rounded to zero's dtype (float32, or float16: the fragment converted in registers)
 };
+inline bool is_wmma(Intrinsic op) {
+  return op == Intrinsic::kWmmaFill || op == Intrinsic::kWmmaLoad || op == Intrinsic::kWmmaMma ||
+         op == Intrinsic::kWmmaStore;
+}
+// The storage scopes of warp fragments (Stage scopes "wmma.matrix_a", "wmma.matrix_b",
+// "wmma.accumulator"): each warp holds one copy, spread over its lanes' registers.
+inline bool is_wmma_scope(const std::string& scope) { return scope.rfind("wmma.", 0) == 0; }
 // The order in which kReduce* combine n lanes, shared by the interpreter and the code
 // generators so all give the same rounding: each step combines lane i with lane i + half for
 // i < half (a shuffle tree, log2(n) steps); when a step has an odd number of lanes, the last is
@@ -461,6 +480,9 @@ inline constexpr const char* kGpuAllreduceAttr = "gpu_allreduce";
 // stage's buffer, whose body is Seq{the stage's copy nest, its readers...}); consumed by
 // src/lower/inject_double_buffer.h.
 inline constexpr const char* kDoubleBufferScopeAttr = "double_buffer_scope";
+// Stage::tensorize(iv, "wmma"): wraps the loop of iv; tensorize_wmma replaces the tile nest
+// inside with one tensor-core operation.
+inline constexpr const char* kTensorizeWmmaAttr = "tensorize_wmma";
 inline constexpr const char* kGpuAllreduceBuffers = "gpu_allreduce_buffers";
 inline constexpr const char* kGpuAllreducePartial = "gpu_allreduce_partial";
 inline constexpr const char* kGpuAllreduceCombine = "gpu_allreduce_combine";

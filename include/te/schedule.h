@@ -30,6 +30,7 @@ struct IterVarAttr {
   ForKind for_kind = ForKind::kSerial;
   IterVar bound_thread;  // set by bind()
   std::vector<std::pair<std::string, Expr>> pragmas;
+  bool tensorize_wmma = false;  // set by tensorize(iv, "wmma")
   // Set by prefetch(): each iteration of the loop first prefetches what the loop's body reads
   // of the tensor `offset` iterations later.
   struct Prefetch {
@@ -128,6 +129,15 @@ class Stage : public Ref<StageNode> {
   // stores them into the other buffer after, so the loads' latency overlaps the arithmetic
   // and one barrier per iteration remains.
   void double_buffer();
+  // Replaces the loop nest from iv inward with one tensor-core operation (TVM's tensorize;
+  // target cuda, sm_70 and newer). The one intrinsic is "wmma" (16 x 16 x 16 tiles, float16
+  // inputs, float32 accumulation), which covers four nests told apart by the storage scopes
+  // of the stages involved (see src/lower/tensorize_wmma.h): a 16 x 16 copy into a
+  // "wmma.matrix_a" / "wmma.matrix_b" stage (load), the 16 x 16 init of a "wmma.accumulator"
+  // reduction (fill), its 16 x 16 x 16 multiply-accumulate (mma), and a 16 x 16 copy out of
+  // the accumulator (store). The stages in wmma scopes must not use threadIdx.x: each warp's
+  // 32 lanes run every operation together.
+  void tensorize(const IterVar& iv, const std::string& intrinsic);
   // Computes this stage inside parent's loop `scope` (parent must read it). Every other stage
   // reading it must be computed inside parent too, at or below scope (checked by bound
   // inference, te::Error otherwise).

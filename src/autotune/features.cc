@@ -324,6 +324,8 @@ class Collector : public IRVisitor {
       case ExprKind::Call: {
         Intrinsic op = e.as<CallNode>()->op;
         if (op == Intrinsic::kFma) out_->float_fma += w;
+        else if (op == Intrinsic::kWmmaMma) out_->float_fma += w * 16 * 16 * 16;  // one 16x16x16 tile
+        else if (is_wmma(op)) break;
         else if (op == Intrinsic::kIfThenElse) out_->selects += w;
         else if (op != Intrinsic::kLikely && op != Intrinsic::kPrefetch) out_->float_math += w;
         break;

@@ -113,6 +113,10 @@ const char* intrinsic_name(Intrinsic op) {
     case Intrinsic::kReduceMin: return "reduce_min";
     case Intrinsic::kReduceMax: return "reduce_max";
     case Intrinsic::kPrefetch: return "prefetch";
+    case Intrinsic::kWmmaFill: return "wmma_fill";
+    case Intrinsic::kWmmaLoad: return "wmma_load";
+    case Intrinsic::kWmmaMma: return "wmma_mma";
+    case Intrinsic::kWmmaStore: return "wmma_store";
   }
   return "?";
 }

@@ -135,6 +135,10 @@ Expr CallNode::make(DataType t, Intrinsic op, std::vector<Expr> args) {
   size_t arity = 1;
   if (op == Intrinsic::kPow) arity = 2;
   if (op == Intrinsic::kFma || op == Intrinsic::kIfThenElse) arity = 3;
+  if (op == Intrinsic::kWmmaFill) arity = 3;
+  if (op == Intrinsic::kWmmaLoad) arity = 6;
+  if (op == Intrinsic::kWmmaStore) arity = 7;
+  if (op == Intrinsic::kWmmaMma) arity = 8;
   TE_ICHECK(args.size() == arity, intrinsic_name(op), " takes ", arity, " arguments, got ", args.size());
   for (const Expr& a : args) TE_ICHECK(a.defined(), intrinsic_name(op), " with an undefined argument");
   if (op == Intrinsic::kIfThenElse) {
@@ -150,6 +154,16 @@ Expr CallNode::make(DataType t, Intrinsic op, std::vector<Expr> args) {
     TE_ICHECK(t == DataType::int32() && (args[0].as<TensorReadNode>() || args[0].as<LoadNode>()) &&
                   args[0].dtype().lanes == 1,
               "prefetch takes one scalar element read and returns int32, got ", describe(args[0]));
+  } else if (is_wmma(op)) {
+    TE_ICHECK(t == DataType::int32(), intrinsic_name(op), " returns int32, got ", t.str());
+    // Fragment and memory operands are buffer handles at fixed positions.
+    std::vector<size_t> handles = {0};
+    if (op == Intrinsic::kWmmaLoad) handles = {0, 2};
+    if (op == Intrinsic::kWmmaMma) handles = {0, 2, 4, 6};
+    if (op == Intrinsic::kWmmaStore) handles = {0, 4};
+    for (size_t h : handles)
+      TE_ICHECK(args[h].as<VarNode>() && args[h].dtype().is_handle(), intrinsic_name(op), " argument ", h,
+                " must be a buffer, got ", describe(args[h]));
   } else if (op == Intrinsic::kLikely) {
     TE_ICHECK(args[0].dtype().is_bool() && t == args[0].dtype(), "likely takes and returns bool, got ",
               describe(args[0]));

@@ -225,6 +225,12 @@ SharedAccess shared_access(const Stmt& s, const std::unordered_set<const VarNode
       s,
       [&](const Expr& e) {
         if (const auto* load = e.as<LoadNode>(); load && shared.count(load->buffer.get())) acc.reads = true;
+        // A wmma load reads its memory operand (argument 2), a wmma store writes it (argument 0).
+        if (const auto* call = e.as<CallNode>()) {
+          auto buffer = [&](size_t i) { return shared.count(call->args[i].as<VarNode>()) > 0; };
+          if (call->op == Intrinsic::kWmmaLoad && buffer(2)) acc.reads = true;
+          if (call->op == Intrinsic::kWmmaStore && buffer(0)) acc.writes = true;
+        }
       },
       [&](const Stmt& st) {
         if (const auto* store = st.as<StoreNode>(); store && shared.count(store->buffer.get())) acc.writes = true;

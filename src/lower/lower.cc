@@ -18,6 +18,7 @@
 #include "lower/partition_loops.h"
 #include "lower/remove_no_op.h"
 #include "lower/storage_flatten.h"
+#include "lower/tensorize_wmma.h"
 #include "lower/unroll_loops.h"
 #include "lower/vectorize_loops.h"
 #include "te/lower.h"
@@ -76,6 +77,8 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   // Stage::double_buffer: cuda stages the next block's copy in registers; other targets drop it.
   if (options.target.kind == "cuda") s = log.after("inject_double_buffer", s, inject_double_buffer(s));
   else s = log.after("strip_double_buffer", s, strip_double_buffer(s));
+  // Stage::tensorize(iv, "wmma"): 16 x 16 (x 16) tiles become tensor-core operations (cuda).
+  s = log.after("tensorize_wmma", s, tensorize_wmma(s, options.target.kind));
   s = log.after("simplify", s, simplify(s));
   // CPU: the tails of non-dividing splits peeled off their loops, so the main iterations run
   // without guards (GPU threads keep their guards: a thread's loop is short).

@@ -1,11 +1,18 @@
 // remove_no_op: statements with no effect are deleted. Every expression in the IR is pure
-// (intrinsics have no side effects), so only stores, allocations and prefetch hints matter.
+// (intrinsics have no side effects), so only stores, allocations, prefetch hints and
+// tensor-core operations matter.
 #include "lower/remove_no_op.h"
 
 #include "te/ir_functor.h"
 
 namespace te {
 namespace {
+
+bool is_wmma_call(const Stmt& s) {
+  const auto* eval = s.as<EvaluateNode>();
+  const auto* call = eval ? eval->value.as<CallNode>() : nullptr;
+  return call && is_wmma(call->op);
+}
 
 Stmt no_op() { return EvaluateNode::make(Expr(0)); }
 
@@ -23,7 +30,8 @@ class RemoveNoOp : public IRMutator {
     return ForNode::make(op->loop_var, op->min, op->extent, op->for_kind, body, op->thread_tag);
   }
   Stmt mutate_node(const EvaluateNode* op, const Stmt& self) override {
-    return is_no_op(self) || (keep_prefetch_ && is_prefetch(self)) ? self : no_op();
+    // Tensor-core operations are the statement's effect (they write fragments and memory).
+    return is_no_op(self) || (keep_prefetch_ && is_prefetch(self)) || is_wmma_call(self) ? self : no_op();
   }
   Stmt mutate_node(const StoreNode* op, const Stmt& self) override {
     const auto* load = op->value.as<LoadNode>();
@@ -90,6 +98,7 @@ bool is_prefetch(const Stmt& s) {
   const auto* call = eval ? eval->value.as<CallNode>() : nullptr;
   return call && call->op == Intrinsic::kPrefetch;
 }
+
 
 Stmt remove_no_op(const Stmt& s) { return RemoveNoOp(true).mutate(s); }
 

@@ -119,7 +119,8 @@ class Vectorizer : public IRMutator {
     return CastNode::make(op->dtype.with_lanes(v.dtype().lanes), v);
   }
   Expr mutate_node(const CallNode* op, const Expr& self) override {
-    if (op->op == Intrinsic::kPrefetch) return refuse(self);  // one line per lane: the loop stays scalar
+    // One line per lane / a warp-wide operation: the loop stays scalar.
+    if (op->op == Intrinsic::kPrefetch || is_wmma(op->op)) return refuse(self);
     bool changed = false;
     std::vector<Expr> args = mutate_all(op->args, &changed);
     if (!changed) return self;

@@ -128,6 +128,13 @@ void bind_schedule(py::module_& m) {
          "satisfies stride % factor == offset, e.g. storage_align(AS.op.axis[0], 32, 1) keeps the "
          "rows of a shared tile off one memory bank. Only for buffers lowering allocates (cache "
          "stages, intermediates); recorded in the steps.")
+      .def("tensorize", [](Stage& s, py::handle iv, const std::string& intrinsic) {
+        s.tensorize(to_iter_var(iv, "stage " + s.name() + " tensorize"), intrinsic);
+      }, py::arg("var"), py::arg("intrinsic"),
+         "Replaces the loop nest from var inward with one tensor-core operation (target cuda, sm_70+). "
+         "intrinsic 'wmma': a 16x16 copy into a 'wmma.matrix_a'/'wmma.matrix_b' stage, the 16x16 init "
+         "or 16x16x16 multiply-accumulate of a 'wmma.accumulator' reduction, or a 16x16 copy out of it; "
+         "float16 inputs, float32 accumulation. Recorded in the steps.")
       .def("double_buffer", &Stage::double_buffer,
            "Double-buffers this shared-memory stage (target cuda; TVM's double_buffer): computed at a "
            "serial loop of its reader (the loop over k blocks), it gets two buffers, and each "

@@ -28,7 +28,7 @@ namespace {
 int storage_rank(const std::string& scope) {
   if (scope == "shared") return 1;
   if (scope == "warp") return 2;
-  if (scope == "local") return 3;
+  if (scope == "local" || is_wmma_scope(scope)) return 3;  // a fragment: per warp, no thread axis inside
   return 0;
 }
 int thread_rank(const std::string& tag) {
@@ -194,10 +194,9 @@ class BoundInference {
     for (const auto& [root, index] : root_index) root_sets[root->var.get()] = eval_set(index, relaxed);
 
     const OperationNode* storage = stage_storage_op(*stage).get();
+    // parent may read it only through stages computed inside it (a shared tile copied into
+    // wmma fragments at an inner loop); the other-consumer rule below covers those reads.
     std::vector<const TensorReadNode*> reads = reads_of(graph_.bodies.at(parent), storage);
-    if (reads.empty())
-      fail("compute_at: stage ", name, " is attached to stage ", parent->op->name,
-           ", which does not read it; attach a stage inside one of its consumers");
     // Other consumers must themselves be computed inside parent, at or inside the attach point
     // (so the storage exists where they read it, and the stage, their producer, comes first):
     // e.g. softmax's exp at the output's row, also read by the row sum attached there. Their
@@ -206,7 +205,7 @@ class BoundInference {
     for (StageNode* consumer : graph_.consumers[stage]) {
       if (consumer == parent) continue;
       IntSetMap consumer_sets;
-      if (!nested_root_sets(consumer, parent, attach_pos, &consumer_sets))
+      if (!nested_root_sets(consumer, parent, attach_pos, relaxed, &consumer_sets))
         fail("compute_at: stage ", name, " is also read by stage ", consumer->op->name, "; attached at stage ",
              parent->op->name, " it would not exist where ", consumer->op->name,
              " reads it (compute it at root or inline instead, or compute ", consumer->op->name,
@@ -214,6 +213,9 @@ class BoundInference {
       for (const TensorReadNode* read : reads_of(graph_.bodies.at(consumer), storage))
         other_reads.push_back({read, consumer_sets});
     }
+    if (reads.empty() && other_reads.empty())
+      fail("compute_at: stage ", name, " is attached to stage ", parent->op->name,
+           ", which does not read it; attach a stage inside one of its consumers");
     for (size_t d = 0; d < compute->axis.size(); ++d) {
       std::vector<IntSet> sets;
       for (const TensorReadNode* read : reads) sets.push_back(eval_set(read->indices.at(d), root_sets));
@@ -228,9 +230,10 @@ class BoundInference {
   // The values the root axes of `consumer` take during one iteration of parent's leaf
   // attach_pos, when consumer is computed inside parent there or deeper, directly or through
   // other attached stages: consumer's axes over their inferred ranges, with the loops of the
-  // stages in between and parent's leaves inside attach_pos relaxed. False when consumer is
-  // computed elsewhere.
-  bool nested_root_sets(StageNode* consumer, StageNode* parent, size_t attach_pos, IntSetMap* sets) {
+  // stages in between, parent's leaves inside attach_pos and the thread loops that share the
+  // storage (parent_relaxed) relaxed. False when consumer is computed elsewhere.
+  bool nested_root_sets(StageNode* consumer, StageNode* parent, size_t attach_pos, const IntSetMap& parent_relaxed,
+                        IntSetMap* sets) {
     std::vector<StageNode*> between;
     StageNode* s = consumer;
     while (s->attach_type == AttachType::kScope && !s->is_output && s->attach_stage && s->attach_stage != parent) {
@@ -244,7 +247,7 @@ class BoundInference {
       if (leaves[j].same_as(s->attach_ivar)) pos = j;
     if (pos == leaves.size() || pos < attach_pos) return false;
     infer(consumer);
-    IntSetMap relaxed;
+    IntSetMap relaxed = parent_relaxed;  // parent's inner leaves and the thread loops sharing the storage
     auto relax = [&](const IterVar& leaf) {
       auto it = bounds_.find(leaf.get());
       if (it != bounds_.end())

@@ -154,7 +154,7 @@ Tensor Schedule::cache_write(const Tensor& tensor, const std::string& scope) {
   bool annotated = false;
   for (const auto& [iv, attr] : stage->iter_var_attrs)
     annotated |= attr.for_kind != ForKind::kSerial || attr.bound_thread.defined() || !attr.pragmas.empty() ||
-                 !attr.prefetches.empty();
+                 !attr.prefetches.empty() || attr.tensorize_wmma;
   bool untouched = stage->relations.empty() && !annotated &&
                    stage->attach_type == AttachType::kRoot && stage->leaf_iter_vars.size() == roots.size();
   for (size_t i = 0; untouched && i < roots.size(); ++i) untouched = stage->leaf_iter_vars[i].same_as(roots[i]);

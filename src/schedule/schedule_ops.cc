@@ -176,6 +176,8 @@ class LoopNestBuilder {
       body = SeqNode::make(parts);
     }
     Stmt loop = ForNode::make(loop_var, make_zero(range.extent.dtype()), range.extent, kind, body, thread_tag);
+    // Not a hint: the reduction's init nest (made without pragmas) is tensorized too.
+    if (attr && attr->tensorize_wmma) loop = AttrStmtNode::make(kTensorizeWmmaAttr, Expr(1), loop);
     if (attr && with_pragmas)
       for (auto p = attr->pragmas.rbegin(); p != attr->pragmas.rend(); ++p)
         loop = AttrStmtNode::make("pragma_" + p->first, p->second.defined() ? p->second : Expr(1), loop);

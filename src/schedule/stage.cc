@@ -130,17 +130,12 @@ void annotate(const Stage& handle, const IterVar& iv, ForKind kind, const char* 
   record_step(stage, std::move(step));
 }
 
-// True when consumer reads producer's op directly, or through compute_inline'd stages.
-bool reads_through_inline(const ScheduleNode* sch, const Operation& consumer, const OperationNode* producer,
-                          std::unordered_set<const OperationNode*>& visited) {
+// Whether consumer reads producer directly or through any chain of other ops.
+bool reads_transitively(const Operation& consumer, const OperationNode* producer,
+                        std::unordered_set<const OperationNode*>& visited) {
   if (!visited.insert(consumer.get()).second) return false;
-  for (const Tensor& input : consumer->input_tensors()) {
-    if (input.op().get() == producer) return true;
-    StageNode* input_stage = find_stage(sch, input.op().get());
-    if (input_stage && input_stage->attach_type == AttachType::kInline &&
-        reads_through_inline(sch, input_stage->op, producer, visited))
-      return true;
-  }
+  for (const Tensor& input : consumer->input_tensors())
+    if (input.op().get() == producer || reads_transitively(input.op(), producer, visited)) return true;
   return false;
 }
 
@@ -365,6 +360,24 @@ void Stage::double_buffer() {
   record_step(stage, std::move(step));
 }
 
+void Stage::tensorize(const IterVar& iv, const std::string& intrinsic) {
+  StageNode* stage = checked(*this, "tensorize");
+  int pos = require_leaf(stage, iv, "tensorize");
+  if (intrinsic != "wmma")
+    fail("tensorize: unknown intrinsic '", intrinsic, "' for axis ", axis_name(iv), " of stage ", stage->op->name,
+         "; the one built in is \"wmma\" (16 x 16 x 16 tensor-core tiles on target cuda)");
+  IterVarAttr& attr = stage->iter_var_attrs[iv.get()];
+  if (attr.bound_thread.defined() || attr.for_kind != ForKind::kSerial)
+    fail("tensorize: axis ", axis_name(iv), " of stage ", stage->op->name,
+         " is bound, vectorized, unrolled or parallel; tensorize a plain serial loop (the tile's outer axis)");
+  attr.tensorize_wmma = true;
+  Step step;
+  step.primitive = "tensorize";
+  step.iters = {pos};
+  step.strs = {intrinsic};
+  record_step(stage, std::move(step));
+}
+
 void Stage::compute_at(const Stage& parent, const IterVar& scope) {
   StageNode* stage = checked(*this, "compute_at");
   if (!parent.defined()) fail("compute_at: the parent stage of ", stage->op->name, " is undefined");
@@ -378,10 +391,13 @@ void Stage::compute_at(const Stage& parent, const IterVar& scope) {
   if (stage->op.as<PlaceholderOpNode>())
     fail("compute_at: stage ", stage->op->name, " is a placeholder; it is an input and is not computed");
   int scope_pos = require_leaf(parent.get(), scope, "compute_at");
+  // A stage read through others (a shared tile copied into wmma fragments that are computed
+  // inside the same consumer) may be attached at the outer consumer: bound inference then
+  // checks that every reader is computed inside the attach point.
   std::unordered_set<const OperationNode*> visited;
-  if (!reads_through_inline(sch, parent->op, stage->op.get(), visited))
+  if (!reads_transitively(parent->op, stage->op.get(), visited))
     fail("compute_at: stage ", parent->op->name, " does not read ", stage->op->name,
-         "; a stage can only be computed at one of its consumers");
+         "; a stage can only be computed at one of its consumers (or at a stage whose inputs read it)");
   stage->attach_type = AttachType::kScope;
   stage->attach_stage = parent.get();
   stage->attach_ivar = scope;

@@ -32,7 +32,7 @@ constexpr StepShape kStepShapes[] = {
     {"pragma", 1, 1, 1, 1},       {"compute_at", 0, 0, 0, 0},   {"compute_inline", 0, 0, 0, 0},
     {"compute_root", 0, 0, 0, 0}, {"cache_read", 0, 1, 1, 1},   {"cache_write", 0, 1, 1, 1},
     {"rfactor", 1, 2, 2, 0},      {"storage_align", 0, 3, 3, 0}, {"prefetch", -1, 2, 2, 0},
-    {"double_buffer", 0, 0, 0, 0},
+    {"double_buffer", 0, 0, 0, 0}, {"tensorize", 1, 0, 0, 1},
 };
 
 // te::Error unless step has the shape of its primitive. `where` prefixes the message.
@@ -223,6 +223,9 @@ void apply_step(Schedule& sch, const Step& step, PythonPrinter* py) {
       py->line() << s << ".storage_align(" << py->axis(stage.get(), axis) << ", " << step.ints[1] << ", "
                  << step.ints[2] << ")\n";
     stage.storage_align(axis, step.ints[1], step.ints[2]);
+  } else if (p == "tensorize") {
+    if (py) py->line() << s << ".tensorize(" << ax(0) << ", " << quote(step.strs[0]) << ")\n";
+    stage.tensorize(axes[0], step.strs[0]);
   } else if (p == "double_buffer") {
     if (py) py->line() << s << ".double_buffer()\n";
     stage.double_buffer();

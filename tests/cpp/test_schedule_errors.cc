@@ -88,10 +88,15 @@ TEST(ScheduleErrors, ComputeAt) {
   EXPECT_TE_ERROR(g.s[g.C].compute_at(g.s[g.C], g.ci), "compute_at", "stage C", "itself");
   EXPECT_TE_ERROR(g.s[g.D].compute_at(g.s[g.C], g.ci), "compute_at", "stage D", "output");
   EXPECT_TE_ERROR(g.s[g.C].compute_at(g.s[g.D], g.ci), "compute_at: axis i is not a leaf axis of stage D");
-  EXPECT_TE_ERROR(g.s[g.P].compute_at(g.s[g.D], g.di), "compute_at", "stage D does not read P", "consumers");
+  EXPECT_TE_ERROR(g.s[g.C].compute_at(g.s[g.P], g.pi), "compute_at", "stage P does not read C", "consumers");
   EXPECT_TE_ERROR(g.s[g.A].compute_at(g.s[g.P], g.pi), "compute_at", "stage A", "placeholder");
   EXPECT_EQ(g.s[g.C]->attach_type, AttachType::kRoot);
   EXPECT_EQ(g.s[g.P]->attach_type, AttachType::kRoot);
+  // D reads P through C, so P may be attached in D (a shared tile read through wmma fragments
+  // computed inside the same loop); with C computed at root, bound inference refuses it.
+  g.s[g.P].compute_at(g.s[g.D], g.di);
+  EXPECT_TE_ERROR(lower(g.s, {g.A, g.B, g.D}, "f"), "compute_at", "stage P is also read by stage C",
+                  "would not exist where C reads it");
 }
 
 TEST(ScheduleErrors, ComputeInline) {

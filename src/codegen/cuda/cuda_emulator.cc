@@ -94,7 +94,23 @@ struct Thread {
   int64_t idx[3] = {0, 0, 0};
   std::unordered_map<const VarNode*, EmuBuffer*> bufs;
   std::vector<std::unique_ptr<EmuBuffer>> locals;  // nested Allocates: a stack
+  size_t wmma_ops = 0;  // tensor-core operations run in the current block
 };
+
+// The value of element e of b (a float element type).
+double element(const EmuBuffer* b, int64_t e) {
+  const unsigned char* p = b->data + e * b->dtype.bytes();
+  if (b->dtype.is_float() && b->dtype.bits == 16) return detail::load_half(b->data, e);
+  if (b->dtype.is_float() && b->dtype.bits == 32) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  TE_ICHECK(b->dtype.is_float() && b->dtype.bits == 64, "cuda emulator: wmma on ", b->dtype.str(), " buffer ", b->name);
+  double d;
+  std::memcpy(&d, p, 8);
+  return d;
+}
 
 class KernelRun {
  public:
@@ -133,7 +149,10 @@ class KernelRun {
           block_linear_ = (block_[2] * grid_[1] + block_[1]) * grid_[0] + block_[0];
           ++epoch_;
           shared_.clear();
+          wmma_log_.clear();
+          for (auto& t : threads_) t->wmma_ops = 0;
           exec_block(body_);
+          check_wmma_warps();
         }
   }
 
@@ -346,7 +365,12 @@ class KernelRun {
         else exec_thread(t, op->else_case);
         return;
       }
-      case StmtKind::Evaluate: t.in.eval(s.as<EvaluateNode>()->value); return;
+      case StmtKind::Evaluate: {
+        const auto* call = s.as<EvaluateNode>()->value.as<CallNode>();
+        if (call && is_wmma(call->op)) wmma(t, call);
+        else t.in.eval(s.as<EvaluateNode>()->value);
+        return;
+      }
       case StmtKind::TensorStore:
       case StmtKind::Realize: TE_ICHECK(false, "cuda emulator: ", kind_name(s->kind), " left after lowering");
     }
@@ -468,6 +492,16 @@ class KernelRun {
 
   void allreduce(const AttrStmtNode* op);
 
+  // ------------------------------------------------------------ tensor cores (wmma)
+  // Each lane holds a whole copy of its fragments (a "local" buffer) and runs every wmma
+  // operation itself; on a GPU the warp runs it once, spread over its lanes. The two agree
+  // when all 32 lanes of a warp run the same operations with the same operands, which is
+  // checked: each warp's first lane to reach its n-th operation logs it, the others must match.
+  void wmma(Thread& t, const CallNode* op);
+  void check_wmma_warps() const;
+  int64_t fragment_base(Thread& t, const VarNode* frag, int64_t f);
+  int64_t memory_index(Thread& t, const EmuBuffer* b, const std::vector<int64_t>& v, size_t at, int64_t r, int64_t c);
+
   std::string kernel_;
   Stmt body_;
   GpuLaunchConfig launch_;
@@ -476,6 +510,7 @@ class KernelRun {
   std::vector<std::unique_ptr<Thread>> threads_;
   std::unordered_map<const AllocateNode*, std::unique_ptr<EmuBuffer>> shared_;
   std::unordered_set<const StmtNode*> sync_;
+  std::unordered_map<int64_t, std::vector<std::vector<int64_t>>> wmma_log_;  // by warp: its operations in order
   int64_t* executed_;
   int64_t max_statements_;
 };
@@ -637,6 +672,103 @@ void KernelRun::allreduce(const AttrStmtNode* op) {
     }
   }
   if (ar.result) exec_block(ar.result->body);
+}
+
+void KernelRun::wmma(Thread& t, const CallNode* op) {
+  constexpr int64_t kWarp = 32, kTile = 16, kFragment = kTile * kTile;
+  if (T_ % kWarp != 0)
+    fail(where(), intrinsic_name(op->op), ": the block has ", T_, " threads, not whole warps of 32; a tensor-core ",
+         "operation runs on all 32 lanes of a warp (bind threadIdx.x to 32 lanes, e.g. in the shared-memory copies)");
+  // Operands: buffers by identity, the rest evaluated.
+  std::vector<int64_t> v{int64_t(op->op)};
+  for (const Expr& a : op->args) {
+    if (const auto* var = a.as<VarNode>(); var && a.dtype().is_handle()) v.push_back(int64_t(reinterpret_cast<intptr_t>(var)));
+    else if (a.dtype().is_float()) v.push_back(int64_t(t.in.eval(a).as_float() * 1024));  // fill values: compared only
+    else v.push_back(t.in.eval(a).as_int());
+  }
+  std::vector<std::vector<int64_t>>& log = wmma_log_[t.tid / kWarp];
+  if (t.wmma_ops == log.size()) log.push_back(v);
+  else if (log[t.wmma_ops] != v)
+    fail(where(), intrinsic_name(op->op), " runs with other operands in ", who(gid(t)),
+         " than in lane 0 of its warp (warp ", t.tid / kWarp, ", operation ", t.wmma_ops + 1, "); all 32 lanes of a ",
+         "warp must run each wmma operation with the same operands (do not use threadIdx.x in a tensorized stage)");
+  ++t.wmma_ops;
+
+  if (op->op == Intrinsic::kWmmaFill) {
+    EmuBuffer* f = buffer(t, op->args[0].as<VarNode>());
+    int64_t base = fragment_base(t, op->args[0].as<VarNode>(), v[2]);
+    Value fill = t.in.eval(op->args[2]);
+    unsigned char bytes[8];
+    encode(fill, 0, f->dtype, bytes);
+    for (int64_t e = 0; e < kFragment; ++e) std::memcpy(f->data + (base + e) * f->dtype.bytes(), bytes, 4);
+  } else if (op->op == Intrinsic::kWmmaLoad) {
+    EmuBuffer* f = buffer(t, op->args[0].as<VarNode>());
+    EmuBuffer* src = buffer(t, op->args[2].as<VarNode>());
+    int64_t base = fragment_base(t, op->args[0].as<VarNode>(), v[2]);
+    for (int64_t r = 0; r < kTile; ++r)
+      for (int64_t c = 0; c < kTile; ++c) {
+        int64_t e = memory_index(t, src, v, 3, r, c);
+        on_read(t, op->args[2].as<VarNode>(), e);
+        detail::store_half(f->data, base + r * kTile + c, element(src, e));
+      }
+  } else if (op->op == Intrinsic::kWmmaMma) {
+    int64_t d = fragment_base(t, op->args[0].as<VarNode>(), v[2]), a = fragment_base(t, op->args[2].as<VarNode>(), v[4]);
+    int64_t b = fragment_base(t, op->args[4].as<VarNode>(), v[6]), c = fragment_base(t, op->args[6].as<VarNode>(), v[8]);
+    EmuBuffer *fd = buffer(t, op->args[0].as<VarNode>()), *fa = buffer(t, op->args[2].as<VarNode>());
+    EmuBuffer *fb = buffer(t, op->args[4].as<VarNode>()), *fc = buffer(t, op->args[6].as<VarNode>());
+    float out[kFragment];
+    for (int64_t i = 0; i < kTile; ++i)
+      for (int64_t j = 0; j < kTile; ++j) {
+        float acc = float(element(fc, c + i * kTile + j));
+        for (int64_t k = 0; k < kTile; ++k)
+          acc += float(element(fa, a + i * kTile + k)) * float(element(fb, b + k * kTile + j));
+        out[i * kTile + j] = acc;
+      }
+    std::memcpy(fd->data + d * 4, out, sizeof(out));
+  } else {  // kWmmaStore
+    EmuBuffer* dst = buffer(t, op->args[0].as<VarNode>());
+    EmuBuffer* f = buffer(t, op->args[4].as<VarNode>());
+    int64_t base = fragment_base(t, op->args[4].as<VarNode>(), v[6]);
+    for (int64_t r = 0; r < kTile; ++r)
+      for (int64_t c = 0; c < kTile; ++c) {
+        unsigned char bytes[8];
+        encode(Value::from_float(DataType::float32(), element(f, base + r * kTile + c)), 0, dst->dtype, bytes);
+        write(t, dst, memory_index(t, dst, v, 1, r, c), bytes);
+      }
+  }
+}
+
+// The first element of fragment f of frag (fragments are 256 consecutive elements).
+int64_t KernelRun::fragment_base(Thread& t, const VarNode* frag, int64_t f) {
+  const EmuBuffer* b = buffer(t, frag);
+  if (f < 0 || (f + 1) * 256 > b->numel)
+    fail(where(), "fragment ", f, " of ", b->name, " is out of bounds: it holds ", b->numel / 256, " fragments, in ",
+         who(gid(t)));
+  return f * 256;
+}
+
+// Element (r, c) of the memory operand v[at] (its offset, ld, col_major follow it); te::Error
+// for the alignment wmma needs (32-byte first element, 16-byte leading dimension).
+int64_t KernelRun::memory_index(Thread& t, const EmuBuffer* b, const std::vector<int64_t>& v, size_t at, int64_t r,
+                                int64_t c) {
+  const int64_t offset = v[at + 1], ld = v[at + 2], bytes = b->dtype.bytes();
+  if (r == 0 && c == 0 && ((offset * bytes) % 32 != 0 || (ld * bytes) % 16 != 0))
+    fail(where(), "wmma access of ", b->name, " at element ", offset, " with leading dimension ", ld,
+         ": the first element must be 32-byte aligned and the leading dimension a multiple of 16 bytes (", who(gid(t)),
+         ")");
+  int64_t e = v[at + 3] ? offset + r + c * ld : offset + r * ld + c;
+  check_bounds(t, b, e, "wmma access");
+  return e;
+}
+
+void KernelRun::check_wmma_warps() const {
+  for (const auto& th : threads_) {
+    auto it = wmma_log_.find(th->tid / 32);
+    size_t expected = it == wmma_log_.end() ? 0 : it->second.size();
+    if (th->wmma_ops != expected)
+      fail(where(), who(gid(*th)), " ran ", th->wmma_ops, " wmma operations but another lane of its warp ran ",
+           expected, "; a tensor-core operation in divergent control flow (every lane of a warp must run it)");
+  }
 }
 
 }  // namespace
