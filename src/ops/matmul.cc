@@ -220,7 +220,12 @@ autotune::Instance matmul_fp16_template(autotune::Config& cfg, const std::vector
   if (args.size() != 3) fail("matmul_fp16: expects 3 arguments (m, n, k), got ", args.size());
   const char* names[] = {"m", "n", "k"};
   for (size_t i = 0; i < 3; ++i) check_arg_at_least("matmul_fp16", names[i], args[i], 1);
-  if (target.kind == "cuda") return matmul_cuda(cfg, MatmulShape{args[0], args[1], args[2], false, false}, /*half=*/true);
+  if (target.kind == "cuda") {
+    // Tensor cores where the shape is whole 16 x 16 x 16 tiles (8 to 16 times the float32
+    // FMA rate of the thread tiles); the thread-tile structure of float32 matmul elsewhere.
+    if (wmma_fits(args[0], args[1], args[2])) return matmul_wmma_cuda(cfg, args[0], args[1], args[2]);
+    return matmul_cuda(cfg, MatmulShape{args[0], args[1], args[2], false, false}, /*half=*/true);
+  }
   fail("matmul_fp16: no schedule for target '", target.kind,
        "'; float16 matmul has a cuda schedule only (use --target cuda, or float32 matmul on llvm)");
 }

@@ -19,7 +19,9 @@ inline const ComputeOpNode* compute_of(const Stage& stage) { return stage->op.as
 autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target);
 // matmul_fp16(m, n, k): float16 A and B, C = float16(sum_k float32(A) * float32(B)) (float32
-// accumulation); matmul's knobs; cuda only (te::Error naming the target elsewhere).
+// accumulation); cuda only (te::Error naming the target elsewhere). Tensor cores (wmma tiles,
+// matmul_wmma_cuda's knobs) where m, n and k are multiples of 16; elsewhere matmul's thread
+// tiles and knobs.
 autotune::Instance matmul_fp16_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                         const Target& target);
 // batch_matmul(b, m, n, k, trans_a, trans_b): C[b, m, n] = op(A)[b] x op(B)[b], the trans
@@ -266,5 +268,18 @@ void check_arg_at_least(const std::string& op, const std::string& arg, int64_t v
 // The CUDA limits a template checks before building (te::Error naming the config otherwise).
 constexpr int64_t kMaxThreadsPerBlock = 1024;
 constexpr int64_t kMaxSharedBytes = 48 * 1024;
+
+// The tensor-core structure of matmul_fp16 on cuda (matmul_wmma.cc), for m, n and k multiples
+// of 16 (wmma_fits): blocks of warps_i x warps_j warps, each frags_i x frags_j wmma tiles of
+// 16 x 16, k blocks of k_frags x 16 staged in shared memory.
+struct WmmaTiles {
+  int64_t warps_i, frags_i, warps_j, frags_j, k_frags;
+};
+bool wmma_fits(int64_t m, int64_t n, int64_t k);
+// float16 C[m, n] = float16(A[m, k] x B[k, n]) on tensor cores. Knobs "wmma_i" / "wmma_j"
+// ({warps, fragments}, those whose blocks divide the extent), "wmma_k" (k_frags of {2, 4, 1}
+// dividing k / 16) and "double_buffer" ({1, 0}); te::Error (an invalid config) when the tiles
+// exceed the block's threads, shared memory or double-buffering registers.
+autotune::Instance matmul_wmma_cuda(autotune::Config& cfg, int64_t m, int64_t n, int64_t k);
 
 }  // namespace te::ops::detail

@@ -62,8 +62,12 @@ TEST(OpsMatmulFp16, TemplateIsCudaOnlyWithItsOwnWorkloadKey) {
   EXPECT_EQ(task.workload_key, "matmul_fp16(64,32,16)");
   EXPECT_NE(task.workload_key, autotune::create_task("matmul", {64, 32, 16}, "cuda").workload_key);
   EXPECT_DOUBLE_EQ(task.flop, 2.0 * 64 * 32 * 16);
-  // matmul's knobs, so the two spaces are the same size.
-  EXPECT_EQ(task.space.space_size(), autotune::create_task("matmul", {64, 32, 16}, "cuda").space.space_size());
+  // Whole 16 x 16 x 16 tiles: the tensor-core knobs; otherwise matmul's (the same space).
+  std::vector<std::string> knobs;
+  for (const autotune::Knob& knob : task.space.knobs()) knobs.push_back(knob.name);
+  EXPECT_EQ(knobs, (std::vector<std::string>{"wmma_i", "wmma_j", "wmma_k", "double_buffer"}));
+  EXPECT_EQ(autotune::create_task("matmul_fp16", {67, 45, 23}, "cuda").space.space_size(),
+            autotune::create_task("matmul", {67, 45, 23}, "cuda").space.space_size());
   Instance inst = task.default_instance();
   EXPECT_EQ(inst.args[0].dtype(), DataType::float16());
   EXPECT_EQ(inst.args[2].dtype(), DataType::float16());
@@ -115,7 +119,8 @@ std::string check_against_double_loop(const NDArray& a, const NDArray& b, const 
 
 // The default config and `count` random ones of matmul_fp16(m, n, k) on cuda: those within the
 // limits (the others are te::Errors naming a limit) match both references in the interpreter
-// and in the CUDA emulator, compile with NVRTC (when it works here) to sm_90 PTX with __half and a float32 accumulator,
+// (thread tiles; tensor-core configs where m, n, k are multiples of 16 skip it) and in the CUDA
+// emulator, compile with NVRTC (when it works here) to sm_90 PTX with __half and a float32 accumulator,
 // and run against the reference on a GPU where there is one.
 void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
   ops::register_builtin_templates();
@@ -135,9 +140,14 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
     // The sequential interpreter runs each thread's loop nest to completion in turn, which a
     // double-buffered copy (each thread stages its share of the next block in its own registers)
     // does not survive: those configs are checked in the emulator only.
-    bool staged = false;
-    for (const Stage& stage : inst.schedule.stages()) staged = staged || stage->double_buffer;
-    if (!staged) {
+    // Tensor-core (wmma) operations are warp-wide: the emulator runs them, the interpreter cannot.
+    bool staged = false, wmma = false;
+    for (const Stage& stage : inst.schedule.stages()) {
+      staged = staged || stage->double_buffer;
+      wmma = wmma || is_wmma_scope(stage->scope);
+    }
+    EXPECT_EQ(wmma, m % 16 == 0 && n % 16 == 0 && k % 16 == 0) << cfg.to_string();
+    if (!staged && !wmma) {
       NDArray out = interpret_cuda(inst, ref.inputs);
       EXPECT_EQ(compare_half_arrays(out, ref.expected, 1), "")
           << cfg.to_string() << "\n" << inst.schedule.steps_python();
@@ -155,6 +165,14 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
     if (!nvrtc) continue;
     Module mod = build(inst.schedule, inst.args, "cuda", "hgemm_cfg");
     std::string cu = mod.get_source("cuda");
+    if (wmma) {
+      for (const char* part : {"#include <mma.h>", "const __half* __restrict__ A", "__half* __restrict__ C",
+                               "nvcuda::wmma::mma_sync(", "nvcuda::wmma::load_matrix_sync(", "__float2half(te_slot"})
+        EXPECT_TRUE(contains(cu, part)) << cfg.to_string() << ": missing '" << part << "' in\n" << cu;
+      EXPECT_TRUE(contains(mod.get_source("ptx"), "wmma.mma.sync")) << cfg.to_string();
+      run_cuda_if_device(inst, ref);
+      continue;
+    }
     for (const char* part : {"#include <cuda_fp16.h>", "const __half* __restrict__ A", "__half* __restrict__ C",
                              "__shared__ __align__(16) __half A_shared[", "float C_acc_local[", "__half2float(",
                              "__float2half("})
@@ -173,7 +191,10 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
 
 TEST(OpsMatmulFp16, RandomConfigsMatchInTheInterpreterAndCompile) { sweep_fp16(67, 45, 23, 6, 20261206); }
 
-TEST(OpsMatmulFp16, DivisibleShapeConfigs) { sweep_fp16(64, 64, 32, 3, 77); }
+// Tensor cores: whole 16 x 16 x 16 tiles.
+TEST(OpsMatmulFp16, TensorCoreConfigs) { sweep_fp16(64, 64, 32, 3, 77); }
+
+TEST(OpsMatmulFp16, TensorCoreConfigsSeveralBlocks) { sweep_fp16(128, 192, 96, 4, 1207); }
 
 }  // namespace
 }  // namespace te::testing

@@ -420,11 +420,31 @@ class CudaPrinter : public CudaStmtPrinter {
     else if (const auto* l = e.as<LetNode>()) { f(l->value); f(l->body); }
   }
 
+  // A float16 vector copy of 8, 4 or 2 contiguous elements, both sides aligned to its size (as
+  // the shared tiles of tensor-core kernels are filled): the unsigned type of its size.
+  static const char* half_copy_type(const StoreNode* op) {
+    const DataType t = op->value.dtype();
+    const auto* load = op->value.as<LoadNode>();
+    if (!load || t.element_of() != DataType::float16()) return nullptr;
+    const auto* to = op->index.as<RampNode>();
+    const auto* from = load->index.as<RampNode>();
+    if (!to || !from || !is_one(to->stride) || !is_one(from->stride) || !divisible_by(to->base, t.lanes) ||
+        !divisible_by(from->base, t.lanes))
+      return nullptr;
+    return t.lanes == 8 ? "uint4" : t.lanes == 4 ? "uint2" : t.lanes == 2 ? "unsigned int" : nullptr;
+  }
+
   void print_store(const StoreNode* op, int indent, std::ostringstream& out) {
     std::string buf = name_of(op->buffer);
     DataType t = op->value.dtype();
     if (t.is_scalar()) {
       out << pad(indent) << buf << "[" << print(op->index) << "] = " << print(op->value) << ";\n";
+      return;
+    }
+    if (const char* bits = half_copy_type(op)) {  // one 16/8/4-byte move instead of 8/4/2 __half ones
+      const auto* load = op->value.as<LoadNode>();
+      out << pad(indent) << "*(" << bits << "*)(" << buf << " + " << print(op->index.as<RampNode>()->base) << ") = *(const "
+          << bits << "*)(" << name_of(load->buffer) << " + " << print(load->index.as<RampNode>()->base) << ");\n";
       return;
     }
     out << pad(indent) << "{\n";
