@@ -7,10 +7,12 @@ one GPU. Correctness is checked against torch in the same run (outputs pre-fille
   python bench/matmul_cuda.py --vthreads 2   # the strided (vthread) register tiles
   python bench/matmul_cuda.py --vthreads 2 --double-buffer   # ... with double-buffered shared tiles
   python bench/matmul_cuda.py --dtype float16   # fp16 GEMM, float32 accumulation, vs cuBLAS fp16
+  python bench/matmul_cuda.py --dtype float16 --tensor-cores   # ... te on the tensor cores too
 
 --dtype float16: A, B and C are float16. te accumulates in float32 on the CUDA cores (FFMA on
-values converted from __half; te emits no tensor-core instructions) and rounds C to float16
-once. cuBLAS (torch.matmul on half tensors) runs on the tensor cores (HMMA); with
+values converted from __half) and rounds C to float16 once. With --tensor-cores te runs the
+matmul_fp16 template's default config instead: warps of 16 x 16 x 16 wmma tiles (HMMA, float32
+accumulators, Stage.tensorize) over double-buffered float16 shared tiles. cuBLAS (torch.matmul on half tensors) runs on the tensor cores (HMMA); with
 torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False, set here, it
 accumulates in float32 too. Both are checked against a float32 matmul of the same float16
 inputs (TF32 off): within one float16 ulp at the output's largest magnitude.
@@ -26,10 +28,14 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cuda_schedules  # noqa: E402
 import te  # noqa: E402
+import te.autotune  # noqa: E402  (the matmul_fp16 template, --tensor-cores)
 
 
-def build(n, target, vthreads=1, dtype="float32", double_buffer=False):
-    s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads, dtype=dtype, double_buffer=double_buffer)
+def build(n, target, vthreads=1, dtype="float32", double_buffer=False, tensor_cores=False):
+    if tensor_cores:  # the matmul_fp16 template's default config: its tensor-core structure
+        s, args = te.autotune.create_task("matmul_fp16", [n, n, n], target).instantiate(0)
+    else:
+        s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads, dtype=dtype, double_buffer=double_buffer)
     f = te.build(s, args, target, name=f"matmul_{n}" if dtype == "float32" else f"hgemm_{n}")
     f.get_source("ptx")  # NVRTC now, so a compile error shows before any timing
     return f
@@ -57,11 +63,15 @@ def main():
     p.add_argument("--dry-run", action="store_true", help="build and compile only (no GPU needed)")
     p.add_argument("--vthreads", type=int, default=1, help="virtual threads per tile axis (cuda_schedules.matmul)")
     p.add_argument("--double-buffer", action="store_true", help="double-buffer the shared tiles (Stage.double_buffer)")
+    p.add_argument("--tensor-cores", action="store_true",
+                   help="float16 only: the matmul_fp16 template's default (tensor-core, wmma) config")
     p.add_argument("--dtype", choices=["float32", "float16"], default="float32",
                    help="float16: fp16 A/B/C with float32 accumulation, next to cuBLAS fp16")
     a = p.parse_args()
+    if a.tensor_cores and a.dtype != "float16":
+        p.error("--tensor-cores needs --dtype float16 (tensor cores take float16 inputs)")
     for n in a.sizes:
-        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer)
+        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer, a.tensor_cores)
         if a.dry_run:
             print(f"matmul {n}^3 {a.dtype}: built for '{a.target}', PTX {len(f.get_source('ptx'))} bytes (dry run)")
     if a.dry_run:
@@ -94,17 +104,21 @@ def run(a):
     if half:
         print(f"device: {te.cuda(0).name} (torch {torch.__version__}); float16 A, B, C; median of {a.repeat} after "
               f"{a.warmup} warm-up")
-        print("te: CUDA cores, float32 accumulation (no tensor cores); cuBLAS: torch.matmul on half tensors, "
+        print(("te: tensor cores (wmma), float32 accumulation" if a.tensor_cores else
+               "te: CUDA cores, float32 accumulation (no tensor cores)") + "; cuBLAS: torch.matmul on half tensors, "
               "tensor cores, float32 accumulation (reduced-precision reduction off)")
     else:
         print(f"device: {te.cuda(0).name} (torch {torch.__version__}); fp32, TF32 off; median of {a.repeat} after "
               f"{a.warmup} warm-up")
-    print(f"te schedule: cuda_schedules.matmul(dtype='{a.dtype}'), vthreads={a.vthreads}, "
-          f"double_buffer={a.double_buffer}")
+    if a.tensor_cores:
+        print("te schedule: matmul_fp16 template, default config (tensor cores)")
+    else:
+        print(f"te schedule: cuda_schedules.matmul(dtype='{a.dtype}'), vthreads={a.vthreads}, "
+              f"double_buffer={a.double_buffer}")
     print(f"{'size':>6} {'te ms':>9} {'cuBLAS ms':>10} {'te TFLOP/s':>11} {'cuBLAS TFLOP/s':>15} {'te/cuBLAS':>10}"
           "  te max|err|" + ("  cuBLAS max|err|" if half else ""))
     for n in a.sizes:
-        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer)
+        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer, a.tensor_cores)
         A = torch.randn(n, n, device="cuda").to(dtype)
         B = torch.randn(n, n, device="cuda").to(dtype)
         C = torch.full((n, n), float("nan"), device="cuda", dtype=dtype)

@@ -120,6 +120,8 @@ if [ "$BENCH" = 1 ] && [ "$PY_OK" = 1 ]; then
   "$PYTHON" bench/matmul_cuda.py --vthreads 2 --double-buffer || status=1
   step "bench/matmul_cuda.py --dtype float16 (fp16 GEMM, float32 accumulation, vs cuBLAS fp16)"
   "$PYTHON" bench/matmul_cuda.py --dtype float16 || status=1
+  step "bench/matmul_cuda.py --dtype float16 --tensor-cores (te on the tensor cores: wmma tiles)"
+  "$PYTHON" bench/matmul_cuda.py --dtype float16 --tensor-cores || status=1
   step "bench/conv2d_cuda.py (te vs cuDNN)"
   "$PYTHON" bench/conv2d_cuda.py || status=1
 fi

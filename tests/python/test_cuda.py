@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import te
+import te.autotune
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -167,6 +168,7 @@ def test_fp16_matmul_compute_and_benchmark_schedule():
 def test_benchmarks_dry_run():
     for script, args in (("matmul_cuda.py", ["--sizes", "4096", "--dry-run"]),
                          ("matmul_cuda.py", ["--sizes", "1024", "--dtype", "float16", "--dry-run"]),
+                         ("matmul_cuda.py", ["--sizes", "1024", "--dtype", "float16", "--tensor-cores", "--dry-run"]),
                          ("conv2d_cuda.py", ["--dry-run"])):
         out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", script)] + args, capture_output=True,
                              text=True, env=dict(os.environ), timeout=300)
@@ -461,3 +463,90 @@ def test_emulator_errors():
     cpu = te.build(te.create_schedule(B.op), [A, B], "llvm", name="on_cpu")
     with pytest.raises(te.TEError, match='on_cpu .*runs modules built for target "cuda"'):
         cpu.emulate(np.zeros(8, "float32"), np.zeros(8, "float32"))
+
+
+def wmma_matmul(m, n, k, warps=2, frags=2, k_frags=2):
+    """float32 C = A @ B (float16 A, B) on tensor cores: blocks of warps x warps warps, each
+    frags x frags 16 x 16 wmma tiles, k blocks of k_frags x 16 through shared memory."""
+    A = te.placeholder((m, k), name="A", dtype="float16")
+    B = te.placeholder((k, n), name="B", dtype="float16")
+    C = te.ops.matmul(A, B, name="C", out_dtype="float32")
+    s = te.create_schedule(C.op)
+    CF = s.cache_write(C, "wmma.accumulator")
+    AS, BS = s.cache_read(A, "shared", [CF]), s.cache_read(B, "shared", [CF])
+    AF, BF = s.cache_read(AS, "wmma.matrix_a", [CF]), s.cache_read(BS, "wmma.matrix_b", [CF])
+    tile = frags * 16
+    i, j = C.op.axis
+    bi, ii = s[C].split(i, factor=warps * tile)
+    wi, ii = s[C].split(ii, factor=tile)
+    fi, ii = s[C].split(ii, factor=16)
+    bj, jj = s[C].split(j, factor=warps * tile)
+    wj, jj = s[C].split(jj, factor=tile)
+    fj, jj = s[C].split(jj, factor=16)
+    s[C].reorder(bi, bj, wi, wj, fi, fj, ii, jj)
+    for axis, tag in ((bi, "blockIdx.y"), (bj, "blockIdx.x"), (wi, "threadIdx.z"), (wj, "threadIdx.y")):
+        s[C].bind(axis, te.thread_axis(tag))
+    s[C].tensorize(ii, "wmma")  # the 16 x 16 store
+    s[CF].compute_at(s[C], wj)
+    ci, cj = CF.op.axis
+    ko, kk = s[CF].split(CF.op.reduce_axis[0], factor=k_frags * 16)
+    km, ki = s[CF].split(kk, factor=16)
+    cio, cii = s[CF].split(ci, factor=16)
+    cjo, cji = s[CF].split(cj, factor=16)
+    s[CF].reorder(ko, km, cio, cjo, cii, cji, ki)
+    s[CF].tensorize(cii, "wmma")  # fill (the init) and the 16 x 16 x 16 multiply-accumulate
+    for T in (AS, BS):
+        s[T].compute_at(s[CF], ko)
+        f = s[T].fuse(*T.op.axis)
+        f, lane = s[T].split(f, factor=32)
+        f, y = s[T].split(f, factor=warps)
+        _, z = s[T].split(f, factor=warps)
+        for axis, tag in ((lane, "threadIdx.x"), (y, "threadIdx.y"), (z, "threadIdx.z")):
+            s[T].bind(axis, te.thread_axis(tag))
+    for F in (AF, BF):
+        s[F].compute_at(s[CF], km)
+    aio, aii = s[AF].split(AF.op.axis[0], factor=16)
+    s[AF].tensorize(aii, "wmma")  # 16 x 16 loads
+    bk, bj_ = BF.op.axis
+    bjo, bji = s[BF].split(bj_, factor=16)
+    s[BF].reorder(bjo, bk, bji)
+    s[BF].tensorize(bk, "wmma")
+    return s, [A, B, C]
+
+
+def test_tensor_core_matmul_in_the_emulator():
+    """Stage.tensorize(axis, "wmma"): a float16 matmul on tensor cores (nvcuda::wmma fill, load,
+    mma_sync, store) compiles to PTX with wmma.mma and matches NumPy in the CUDA emulator, which
+    runs each wmma operation lane by lane and checks every lane of a warp runs the same one; the
+    matmul_fp16 template's default config is the tensor-core structure; misuse is a TEError."""
+    rng = np.random.default_rng(11)
+    s, args = wmma_matmul(64, 128, 96)
+    assert '.tensorize(' in s.steps_python()
+    f = te.build(s, args, "cuda")
+    cu = f.get_source("cuda")
+    assert "#include <mma.h>" in cu and cu.count("nvcuda::wmma::mma_sync(") == 1
+    assert "wmma.mma.sync" in f.get_source("ptx")
+    a = rng.standard_normal((64, 96)).astype("float16")
+    b = rng.standard_normal((96, 128)).astype("float16")
+    c = np.full((64, 128), np.nan, "float32")
+    f.emulate(a, b, c)
+    np.testing.assert_allclose(c, a.astype("float32") @ b.astype("float32"), rtol=1e-5, atol=1e-4)
+
+    task = te.autotune.create_task("matmul_fp16", [64, 64, 32], "cuda")
+    s, args = task.instantiate(0)
+    f = te.build(s, args, "cuda")
+    assert "nvcuda::wmma::mma_sync(" in f.get_source("cuda")
+    a = rng.standard_normal((64, 32)).astype("float16")
+    b = rng.standard_normal((32, 64)).astype("float16")
+    c = np.full((64, 64), np.nan, "float16")
+    f.emulate(a, b, c)
+    np.testing.assert_allclose(c.astype("float32"), a.astype("float32") @ b.astype("float32"), rtol=2e-3, atol=2e-3)
+
+    s, args = wmma_matmul(64, 64, 64)
+    with pytest.raises(te.TEError, match="unknown intrinsic 'tensor_core'"):
+        s[args[2]].tensorize(s[args[2]].leaf_iter_vars[-1], "tensor_core")
+    with pytest.raises(te.TEError, match="needs target cuda|exists only on target cuda|has no threads"):
+        te.build(s, args, "llvm")
+    s, args = wmma_matmul(48, 64, 64)  # 48 rows: the second block's warp tile is half outside
+    with pytest.raises(te.TEError, match="boundary guard"):
+        te.build(s, args, "cuda")
