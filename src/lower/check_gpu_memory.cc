@@ -23,6 +23,11 @@ class GpuMemory : public IRVisitor {
     if (constant && op->scope == "local" && bytes > kMaxLocalBytesPerThread && local_error.empty())
       local_error = detail::cat("local buffer ", op->buffer.name(), " needs ", bytes, " bytes per thread, more than CUDA's ",
                                 kMaxLocalBytesPerThread, " bytes of local memory per thread; use a smaller tile");
+    // A warp's fragments are spread over its 32 lanes: a lane holds bytes / 32 of them in registers.
+    if (constant && is_wmma_scope(op->scope) && bytes / 32 > kMaxFragmentBytesPerLane && local_error.empty())
+      local_error = detail::cat("the wmma fragments of ", op->buffer.name(), " need ", bytes / 32 / 4,
+                                " registers per lane, more than the ", kMaxFragmentBytesPerLane / 4,
+                                " a lane can give them without spilling; use fewer fragments per warp");
     IRVisitor::visit_node(op);
   }
 };

@@ -11,6 +11,9 @@ namespace te {
 
 // Local memory of one thread (CUDA's per-thread limit).
 constexpr int64_t kMaxLocalBytesPerThread = 512 * 1024;
+// Registers one lane may hold in wmma fragments (of one buffer): 192 of the 255 a thread has,
+// leaving room for addresses and the staged copies.
+constexpr int64_t kMaxFragmentBytesPerLane = 192 * 4;
 
 // Returns s unchanged, or throws te::Error naming the kernel, the buffer and the limit.
 // Runs after storage_flatten (on Allocate nodes); non-constant sizes are left to the backend.

@@ -78,7 +78,7 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   if (options.target.kind == "cuda") s = log.after("inject_double_buffer", s, inject_double_buffer(s));
   else s = log.after("strip_double_buffer", s, strip_double_buffer(s));
   // Stage::tensorize(iv, "wmma"): 16 x 16 (x 16) tiles become tensor-core operations (cuda).
-  s = log.after("tensorize_wmma", s, tensorize_wmma(s, options.target.kind));
+  s = log.after("tensorize_wmma", s, tensorize_wmma(s, options.target));
   s = log.after("simplify", s, simplify(s));
   // CPU: the tails of non-dividing splits peeled off their loops, so the main iterations run
   // without guards (GPU threads keep their guards: a thread's loop is short).

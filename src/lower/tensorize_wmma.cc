@@ -3,6 +3,7 @@
 // split into base + coefficient * loop variable, and the nest becomes one Evaluate(call).
 #include "lower/tensorize_wmma.h"
 
+#include <cstdlib>
 #include <optional>
 #include <unordered_map>
 
@@ -391,12 +392,29 @@ class TensorizeWmma : public IRMutator {
   VarRangeMap ranges_;
 };
 
+// Whether s has a tensorize mark or a fragment buffer.
+bool uses_wmma(const Stmt& s) {
+  bool found = false;
+  post_order_visit(
+      s, [](const Expr&) {},
+      [&](const Stmt& st) {
+        if (const auto* attr = st.as<AttrStmtNode>()) found = found || attr->key == kTensorizeWmmaAttr;
+        if (const auto* alloc = st.as<AllocateNode>()) found = found || is_wmma_scope(alloc->scope);
+      });
+  return found;
+}
+
 }  // namespace
 
-Stmt tensorize_wmma(const Stmt& s, const std::string& target_kind) {
+Stmt tensorize_wmma(const Stmt& s, const Target& target) {
+  if (!uses_wmma(s)) return s;  // most kernels
+  // The digits of sm_NN / compute_NN (an empty arch is the device's or sm_90: tensor cores).
+  const size_t digits = target.arch.find('_');
+  if (target.kind == "cuda" && digits != std::string::npos && std::atoi(target.arch.c_str() + digits + 1) < 70)
+    fail("tensorize: tensor cores (wmma) need sm_70 or newer; the target's -arch is ", target.arch);
   std::unordered_map<const VarNode*, bool> transposed;
-  TensorizeWmma(target_kind, &transposed, /*scan=*/true).mutate(s);
-  return TensorizeWmma(target_kind, &transposed, /*scan=*/false).mutate(s);
+  TensorizeWmma(target.kind, &transposed, /*scan=*/true).mutate(s);
+  return TensorizeWmma(target.kind, &transposed, /*scan=*/false).mutate(s);
 }
 
 }  // namespace te

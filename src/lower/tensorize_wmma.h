@@ -3,6 +3,7 @@
 #pragma once
 
 #include "te/ir.h"
+#include "te/lower.h"
 
 namespace te {
 
@@ -25,11 +26,12 @@ namespace te {
 // Intrinsic::kWmma* (te/ir.h). The memory side needs a leading dimension that is a multiple
 // of 16 bytes and a first element 32 bytes aligned (proved from the index).
 //
-// te::Error, naming the stage, for: tensorize on a target other than cuda, a fragment scope
+// te::Error, naming the stage, for: tensorize on a target other than cuda (or a cuda target
+// whose -arch is older than sm_70, the first with tensor cores), a fragment scope
 // other than the three or of the wrong dtype, a marked nest that is none of the four (a
 // boundary guard from a split that does not divide, a tile that is not 16 x 16 (x 16), an
 // epilogue in the store, float32 inputs), unaligned tiles, and any read or write of a
 // fragment buffer outside a tensorized nest.
-Stmt tensorize_wmma(const Stmt& s, const std::string& target_kind);
+Stmt tensorize_wmma(const Stmt& s, const Target& target);
 
 }  // namespace te

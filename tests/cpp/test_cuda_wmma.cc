@@ -227,6 +227,19 @@ TEST(CudaWmma, MisuseIsAClearError) {
     s[C].tensorize(ii, "wmma");
     EXPECT_TE_ERROR(build(s, {A, B, C}, "llvm", "f"), "tensorize", "stage C", "needs target cuda");
   }
+  {  // An architecture without tensor cores.
+    WmmaMatmul mm = wmma_matmul(64, 64, 64, {});
+    EXPECT_TE_ERROR(build(mm.s, {mm.A, mm.B, mm.C}, "cuda -arch=sm_61", "f"), "tensor cores", "sm_70",
+                    "-arch is sm_61");
+  }
+  {  // Too many accumulators per warp for the registers.
+    WmmaOptions o;
+    o.frags = 8;  // 64 fragments of 8 floats per lane
+    o.warps_i = o.warps_j = 1;
+    WmmaMatmul mm = wmma_matmul(128, 128, 32, o);
+    EXPECT_TE_ERROR(build(mm.s, {mm.A, mm.B, mm.C}, "cuda", "f"), "wmma fragments of C.wmma.accumulator",
+                    "512 registers per lane", "fewer fragments per warp");
+  }
   {  // The accumulator copied out by plain loops: a fragment is not addressable.
     WmmaOptions o;
     o.tensorize_store = false;
