@@ -37,6 +37,11 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
     if ((k / kTile) % f == 0) k_frags.push_back(f);
   const WmmaTiles t{wi[1], wi[2], wj[1], wj[2], cfg.define_knob("wmma_k", k_frags)};
   const bool double_buffer = cfg.define_knob("double_buffer", {1, 0}) == 1;
+  // Rows of the shared tiles padded by 8 float16 (16 bytes): a fragment load reads 8 rows of
+  // 16 bytes at a time, which at a row stride of 64 or 256 bytes share banks (4- to 8-way
+  // conflicts); at stride + 16 bytes they fall on distinct banks, and every 16 x 16 block still
+  // starts 32-byte aligned.
+  const int64_t pad = cfg.define_knob("pad_shared", {8, 0});
   const int64_t block_m = t.warps_i * t.frags_i * kTile, block_n = t.warps_j * t.frags_j * kTile;
   const int64_t block_k = t.k_frags * kTile, warps = t.warps_i * t.warps_j, threads = 32 * warps;
   TE_ICHECK(m % block_m == 0 && n % block_n == 0 && k % block_k == 0, "matmul_fp16: wmma blocks divide the shape");
@@ -45,7 +50,8 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
          kMaxThreadsPerBlock);
   // Shared memory: the two float16 tiles (twice when double-buffered) and a 1 KiB slot per warp
   // (the float16 rounding of the accumulators, codegen_cuda's te_wmma_scratch).
-  const int64_t shared = (block_m + block_n) * block_k * 2 * (double_buffer ? 2 : 1) + warps * 1024;
+  const int64_t shared = (block_m * (block_k + pad) + block_k * (block_n + pad)) * 2 * (double_buffer ? 2 : 1) +
+                         warps * 1024;
   if (shared > kMaxSharedBytes)
     fail("matmul_fp16 cuda: config ", cfg.to_string(), " stages ", shared, " bytes of shared memory; the limit is ",
          kMaxSharedBytes);
@@ -63,6 +69,10 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
   s[acc].compute_inline();
   Tensor a_shared = s.cache_read(a, "shared", {frag_c.op()});
   Tensor b_shared = s.cache_read(b, "shared", {frag_c.op()});
+  if (pad) {
+    s[a_shared].storage_align(compute_of(s[a_shared])->axis[0], block_k, pad);
+    s[b_shared].storage_align(compute_of(s[b_shared])->axis[0], block_n, pad);
+  }
   Tensor frag_a = s.cache_read(a_shared, "wmma.matrix_a", {frag_c.op()});
   Tensor frag_b = s.cache_read(b_shared, "wmma.matrix_b", {frag_c.op()});
 

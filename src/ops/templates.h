@@ -278,8 +278,9 @@ struct WmmaTiles {
 bool wmma_fits(int64_t m, int64_t n, int64_t k);
 // float16 C[m, n] = float16(A[m, k] x B[k, n]) on tensor cores. Knobs "wmma_i" / "wmma_j"
 // ({warps, fragments}, those whose blocks divide the extent), "wmma_k" (k_frags of {2, 4, 1}
-// dividing k / 16) and "double_buffer" ({1, 0}); te::Error (an invalid config) when the tiles
-// exceed the block's threads, shared memory or double-buffering registers.
+// dividing k / 16), "double_buffer" ({1, 0}) and "pad_shared" ({8, 0}: the shared tiles' rows
+// padded by 8 float16 against bank conflicts in the fragment loads); te::Error (an invalid
+// config) when the tiles exceed the block's threads, shared memory or double-buffering registers.
 autotune::Instance matmul_wmma_cuda(autotune::Config& cfg, int64_t m, int64_t n, int64_t k);
 
 }  // namespace te::ops::detail

@@ -65,7 +65,7 @@ TEST(OpsMatmulFp16, TemplateIsCudaOnlyWithItsOwnWorkloadKey) {
   // Whole 16 x 16 x 16 tiles: the tensor-core knobs; otherwise matmul's (the same space).
   std::vector<std::string> knobs;
   for (const autotune::Knob& knob : task.space.knobs()) knobs.push_back(knob.name);
-  EXPECT_EQ(knobs, (std::vector<std::string>{"wmma_i", "wmma_j", "wmma_k", "double_buffer"}));
+  EXPECT_EQ(knobs, (std::vector<std::string>{"wmma_i", "wmma_j", "wmma_k", "double_buffer", "pad_shared"}));
   EXPECT_EQ(autotune::create_task("matmul_fp16", {67, 45, 23}, "cuda").space.space_size(),
             autotune::create_task("matmul", {67, 45, 23}, "cuda").space.space_size());
   Instance inst = task.default_instance();
