@@ -172,16 +172,24 @@ void KernelRun::wmma(Thread& t, const CallNode* op) {
   // Operands: buffers by identity, the rest evaluated.
   std::vector<int64_t> v{int64_t(op->op)};
   for (const Expr& a : op->args) {
-    if (const auto* var = a.as<VarNode>(); var && a.dtype().is_handle()) v.push_back(int64_t(reinterpret_cast<intptr_t>(var)));
-    else if (a.dtype().is_float()) v.push_back(int64_t(t.in.eval(a).as_float() * 1024));  // fill values: compared only
-    else v.push_back(t.in.eval(a).as_int());
+    if (const auto* var = a.as<VarNode>(); var && a.dtype().is_handle()) {
+      v.push_back(int64_t(reinterpret_cast<intptr_t>(var)));
+    } else if (a.dtype().is_float()) {  // a fill value: its bits, compared only
+      double x = t.in.eval(a).as_float();
+      int64_t bits = 0;
+      std::memcpy(&bits, &x, sizeof(bits));
+      v.push_back(bits);
+    } else {
+      v.push_back(t.in.eval(a).as_int());
+    }
   }
   std::vector<std::vector<int64_t>>& log = wmma_log_[t.tid / kWarp];
   if (t.wmma_ops == log.size()) log.push_back(v);
   else if (log[t.wmma_ops] != v)
     fail(where(), intrinsic_name(op->op), " runs with other operands in ", who(gid(t)),
-         " than in lane 0 of its warp (warp ", t.tid / kWarp, ", operation ", t.wmma_ops + 1, "); all 32 lanes of a ",
-         "warp must run each wmma operation with the same operands (do not use threadIdx.x in a tensorized stage)");
+         " than in the first lane of its warp to run it (warp ", t.tid / kWarp, ", operation ", t.wmma_ops + 1,
+         "); all 32 lanes of a warp must run each wmma operation with the same operands (do not use threadIdx.x in ",
+         "a tensorized stage)");
   ++t.wmma_ops;
 
   if (op->op == Intrinsic::kWmmaFill) {
@@ -202,8 +210,8 @@ void KernelRun::wmma(Thread& t, const CallNode* op) {
         detail::store_half(f->data, base + r * kTile + c, element(src, e));
       }
   } else if (op->op == Intrinsic::kWmmaMma) {
-    int64_t d = fragment_base(t, op->args[0].as<VarNode>(), v[2]), a = fragment_base(t, op->args[2].as<VarNode>(), v[4]);
-    int64_t b = fragment_base(t, op->args[4].as<VarNode>(), v[6]), c = fragment_base(t, op->args[6].as<VarNode>(), v[8]);
+    auto base_of = [&](size_t arg) { return fragment_base(t, op->args[arg].as<VarNode>(), v[arg + 2]); };
+    const int64_t d = base_of(0), a = base_of(2), b = base_of(4), c = base_of(6);
     EmuBuffer *fd = buffer(t, op->args[0].as<VarNode>()), *fa = buffer(t, op->args[2].as<VarNode>());
     EmuBuffer *fb = buffer(t, op->args[4].as<VarNode>()), *fc = buffer(t, op->args[6].as<VarNode>());
     float out[kFragment];
