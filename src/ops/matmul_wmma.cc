@@ -106,10 +106,11 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
     load.compute_at(red, ks[0]);
     const ComputeOpNode* load_op = compute_of(load);
     // 16-byte moves (8 float16; rows are multiples of 16 elements), spread over every thread.
-    IterVar fused = load.fuse(load_op->axis[0], load_op->axis[1]);
-    auto [chunks, lanes8] = load.split(fused, 8);
+    // The row is split before fusing, so a chunk's index stays affine in its lanes even in a
+    // padded row (fused first, floordiv(8 x + lane, 32) would keep it from vectorizing).
+    auto [chunks, lanes8] = load.split(load_op->axis[1], 8);
     load.vectorize(lanes8);
-    bind_cooperative_load(load, {chunks}, {{tx, 32}, {ty, t.warps_j}, {tz, t.warps_i}});
+    bind_cooperative_load(load, {load_op->axis[0], chunks}, {{tx, 32}, {ty, t.warps_j}, {tz, t.warps_i}});
     if (double_buffer) load.double_buffer();
   }
   Stage fa = s[frag_a], fb = s[frag_b];

@@ -194,7 +194,7 @@ TEST(CudaWmma, TileShapesLayoutsAndDoubleBuffering) {
     if (c.o.trans_b) EXPECT_TRUE(contains(cu, "__half, nvcuda::wmma::col_major> B_shared_wmma_matrix_b")) << cu;
     if (c.o.out16) {
       EXPECT_TRUE(contains(cu, "__shared__ __align__(32) float te_wmma_scratch[")) << cu;
-      EXPECT_TRUE(contains(cu, "= __float2half(te_slot[te_e]);")) << cu;
+      EXPECT_TRUE(contains(cu, "te_h[te_e] = __floats2half2_rn(te_slot[te_l * 8 + 2 * te_e]")) << cu;
     }
     if (c.o.double_buffer) EXPECT_TRUE(contains(cu, "A_shared_reg[")) << cu;
     expect_ptx_entry(m);

@@ -167,7 +167,7 @@ void sweep_fp16(int64_t m, int64_t n, int64_t k, int count, uint64_t seed) {
     std::string cu = mod.get_source("cuda");
     if (wmma) {
       for (const char* part : {"#include <mma.h>", "const __half* __restrict__ A", "__half* __restrict__ C",
-                               "nvcuda::wmma::mma_sync(", "nvcuda::wmma::load_matrix_sync(", "__float2half(te_slot"})
+                               "nvcuda::wmma::mma_sync(", "nvcuda::wmma::load_matrix_sync(", "__floats2half2_rn(te_slot"})
         EXPECT_TRUE(contains(cu, part)) << cfg.to_string() << ": missing '" << part << "' in\n" << cu;
       EXPECT_TRUE(contains(mod.get_source("ptx"), "wmma.mma.sync")) << cfg.to_string();
       run_cuda_if_device(inst, ref);

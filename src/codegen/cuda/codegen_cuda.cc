@@ -558,13 +558,16 @@ class CudaPrinter : public CudaStmtPrinter {
         if (!is_half(op->args[6].dtype())) return store + fragment(4) + ", " + a(2) + ", " + layout + ");";
         // Rounded to float16: which lane holds which element of a fragment is unspecified (and
         // may differ between float and half fragments), so the tile goes through the warp's
-        // 16 x 16 float slot of shared memory and each lane rounds and stores 8 elements.
-        std::string index = *as_const_int(op->args[3]) ? "te_e / 16 + te_e % 16 * " : "te_e / 16 * ";
-        std::string column = *as_const_int(op->args[3]) ? "" : " + te_e % 16";
-        return std::string("{ float* te_slot = te_wmma_scratch + ") + kLinearThread + " / 32 * 256; nvcuda::wmma::store_matrix_sync(" +
-               "te_slot, " + fragment(4) + ", 16, nvcuda::wmma::mem_row_major); __syncwarp(); for (int te_e = " +
-               kLinearThread + " % 32; te_e < 256; te_e += 32) " + a(0) + "[" + a(1) + " + " + index + "(" + a(2) + ")" +
-               column + "] = __float2half(te_slot[te_e]); __syncwarp(); }";
+        // 16 x 16 float slot of shared memory, laid out as the destination (row- or
+        // column-major), and lane l rounds the slot's elements 8l .. 8l + 7 — half a row (column)
+        // — and stores them as one 16-byte move: the destination's first element is 32-byte
+        // aligned and its leading dimension a multiple of 16 bytes (tensorize_wmma proves both).
+        return std::string("{ float* te_slot = te_wmma_scratch + ") + kLinearThread + " / 32 * 256; " +
+               "nvcuda::wmma::store_matrix_sync(te_slot, " + fragment(4) + ", 16, " + layout + "); __syncwarp(); " +
+               "const int te_l = " + kLinearThread + " % 32; __align__(16) __half2 te_h[4]; " +
+               "for (int te_e = 0; te_e < 4; ++te_e) te_h[te_e] = __floats2half2_rn(te_slot[te_l * 8 + 2 * te_e], " +
+               "te_slot[te_l * 8 + 2 * te_e + 1]); *(uint4*)(" + a(0) + " + (" + a(1) + ") + te_l / 2 * (" + a(2) +
+               ") + te_l % 2 * 8) = *(const uint4*)te_h; __syncwarp(); }";
       }
     }
   }
