@@ -99,7 +99,6 @@ bool is_prefetch(const Stmt& s) {
   return call && call->op == Intrinsic::kPrefetch;
 }
 
-
 Stmt remove_no_op(const Stmt& s) { return RemoveNoOp(true).mutate(s); }
 
 Stmt strip_prefetch(const Stmt& s) { return RemoveNoOp(false).mutate(s); }

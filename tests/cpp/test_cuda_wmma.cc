@@ -276,8 +276,8 @@ TEST(CudaWmma, MisuseIsAClearError) {
     std::vector<NDArray> args{random_array({32, 16}, DataType::float16(), 1),
                               random_array({16, 256}, DataType::float16(), 2),
                               NDArray::empty({32, 256}, DataType::float32())};
-    EXPECT_TE_ERROR(cuda_emulate(m, args), "cuda emulator", "wmma_load runs with other operands", "first lane of its warp",
-                    "do not use threadIdx.x in a tensorized stage");
+    EXPECT_TE_ERROR(cuda_emulate(m, args), "cuda emulator", "wmma_load runs with other operands",
+                    "first lane of its warp", "do not use threadIdx.x in a tensorized stage");
   }
 }
 

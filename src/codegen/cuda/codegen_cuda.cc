@@ -443,8 +443,9 @@ class CudaPrinter : public CudaStmtPrinter {
     }
     if (const char* bits = half_copy_type(op)) {  // one 16/8/4-byte move instead of 8/4/2 __half ones
       const auto* load = op->value.as<LoadNode>();
-      out << pad(indent) << "*(" << bits << "*)(" << buf << " + " << print(op->index.as<RampNode>()->base) << ") = *(const "
-          << bits << "*)(" << name_of(load->buffer) << " + " << print(load->index.as<RampNode>()->base) << ");\n";
+      out << pad(indent) << "*(" << bits << "*)(" << buf << " + " << print(op->index.as<RampNode>()->base)
+          << ") = *(const " << bits << "*)(" << name_of(load->buffer) << " + "
+          << print(load->index.as<RampNode>()->base) << ");\n";
       return;
     }
     out << pad(indent) << "{\n";
@@ -551,7 +552,8 @@ class CudaPrinter : public CudaStmtPrinter {
       case Intrinsic::kWmmaLoad:
         return "nvcuda::wmma::load_matrix_sync(" + fragment(0) + ", &" + a(2) + "[" + a(3) + "], " + a(4) + ");";
       case Intrinsic::kWmmaMma:
-        return "nvcuda::wmma::mma_sync(" + fragment(0) + ", " + fragment(2) + ", " + fragment(4) + ", " + fragment(6) + ");";
+        return "nvcuda::wmma::mma_sync(" + fragment(0) + ", " + fragment(2) + ", " + fragment(4) + ", " + fragment(6) +
+               ");";
       default: {
         std::string layout = *as_const_int(op->args[3]) ? "nvcuda::wmma::mem_col_major" : "nvcuda::wmma::mem_row_major";
         std::string store = "nvcuda::wmma::store_matrix_sync(&" + a(0) + "[" + a(1) + "], ";
