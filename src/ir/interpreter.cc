@@ -11,6 +11,26 @@
 
 namespace te {
 
+Value read_buffer_element(const InterpBuffer& b, int64_t i) {
+  TE_ICHECK(i >= 0 && i < b.numel, "interpreter: read of element ", i, " of a buffer of ", b.numel);
+  const unsigned char* p = static_cast<const unsigned char*>(b.data) + i * b.dtype.bytes();
+  DataType t = b.dtype;
+  if (t.is_float()) {
+    if (t.bits == 32) { float v; std::memcpy(&v, p, 4); return Value::from_float(t, v); }
+    if (t.bits == 64) { double v; std::memcpy(&v, p, 8); return Value::from_float(t, v); }
+    if (t.bits == 16) return Value::from_float(t, detail::load_half(p, 0));
+    TE_ICHECK(false, "interpreter: float", int(t.bits), " buffers are not supported");
+  }
+  int64_t v = 0;
+  switch (t.bytes()) {
+    case 1: v = t.is_int() ? int64_t(*reinterpret_cast<const int8_t*>(p)) : int64_t(*p); break;
+    case 2: { int16_t x; std::memcpy(&x, p, 2); v = t.is_int() ? x : uint16_t(x); break; }
+    case 4: { int32_t x; std::memcpy(&x, p, 4); v = t.is_int() ? x : uint32_t(x); break; }
+    default: std::memcpy(&v, p, 8);
+  }
+  return Value::from_int(t, v);
+}
+
 namespace {
 int64_t wrap(DataType t, int64_t v) {
   if (t.is_bool()) return v != 0;
@@ -415,25 +435,7 @@ class InterpreterImpl {
     return it->second;
   }
 
-  static Value read_element(const InterpBuffer& b, int64_t i) {
-    TE_ICHECK(i >= 0 && i < b.numel, "interpreter: read of element ", i, " of a buffer of ", b.numel);
-    const unsigned char* p = static_cast<const unsigned char*>(b.data) + i * b.dtype.bytes();
-    DataType t = b.dtype;
-    if (t.is_float()) {
-      if (t.bits == 32) { float v; std::memcpy(&v, p, 4); return Value::from_float(t, v); }
-      if (t.bits == 64) { double v; std::memcpy(&v, p, 8); return Value::from_float(t, v); }
-      if (t.bits == 16) return Value::from_float(t, detail::load_half(p, 0));
-      TE_ICHECK(false, "interpreter: float", int(t.bits), " buffers are not supported");
-    }
-    int64_t v = 0;
-    switch (t.bytes()) {
-      case 1: v = t.is_int() ? int64_t(*reinterpret_cast<const int8_t*>(p)) : int64_t(*p); break;
-      case 2: { int16_t x; std::memcpy(&x, p, 2); v = t.is_int() ? x : uint16_t(x); break; }
-      case 4: { int32_t x; std::memcpy(&x, p, 4); v = t.is_int() ? x : uint32_t(x); break; }
-      default: std::memcpy(&v, p, 8);
-    }
-    return Value::from_int(t, v);
-  }
+
 
   static void write_element(InterpBuffer& b, int64_t i, const Value& v, int lane) {
     TE_ICHECK(i >= 0 && i < b.numel, "interpreter: write of element ", i, " of a buffer of ", b.numel);
@@ -457,7 +459,7 @@ class InterpreterImpl {
     r.dtype = op->dtype;
     for (int l = 0; l < op->dtype.lanes; ++l) {
       if (in_.on_load) in_.on_load(op->buffer.get(), idx.i[l]);
-      Value x = read_element(b, idx.i[l]);
+      Value x = read_buffer_element(b, idx.i[l]);
       if (r.dtype.is_float()) r.f.push_back(x.as_float());
       else r.i.push_back(x.as_int());
     }

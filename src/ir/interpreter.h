@@ -71,6 +71,8 @@ struct InterpBuffer {
   DataType dtype;  // element type
   int64_t numel = 0;  // for bounds checks: an out-of-range access throws InternalError
 };
+// Element i of b as a Value of b's element type (InternalError out of range): what a Load reads.
+Value read_buffer_element(const InterpBuffer& b, int64_t i);
 
 class Interpreter {
  public:

@@ -19,7 +19,6 @@ constexpr int64_t kTile = 16;  // m = n = k = 16: the one WMMA shape with float1
 
 struct Fragment {
   std::string name, scope;
-  DataType dtype;
   int64_t numel = 0;
   int64_t row = 0;  // W: elements per row of the flat storage, 0 until the first tile is seen
 };
@@ -90,7 +89,7 @@ class TensorizeWmma : public IRMutator {
       if (!n) fail("stage ", name, " (scope ", op->scope, ") has a size that is not constant; fragments need one");
       numel *= *n;
     }
-    fragments_[op->buffer.get()] = Fragment{name, op->scope, op->dtype, numel, 0};
+    fragments_[op->buffer.get()] = Fragment{name, op->scope, numel, 0};
     Stmt body = mutate(op->body);
     const Fragment& f = fragments_.at(op->buffer.get());
     if (!scan_ && f.row && numel % (kTile * f.row) != 0)

@@ -97,6 +97,7 @@ class CudaPrinter : public CudaStmtPrinter {
     }
     for (const Var& v : func_.size_vars)
       params << (params.tellp() > 0 ? ", " : "") << cuda_c_type(v.dtype()) << " " << name_of(v, v.name());
+    wmma_scratch_bytes_ = wmma_scratch_bytes(func_.body, launch);
     plan_dynamic_shared();
     std::string body_text = print_block(func_.body, 1);
     std::ostringstream out;
@@ -105,8 +106,8 @@ class CudaPrinter : public CudaStmtPrinter {
     if (dynamic_shared_bytes_ > 0)
       out << "  extern __shared__ __align__(16) unsigned char " << kDynamicShared << "[];  // "
           << dynamic_shared_bytes_ << " bytes of dynamic shared memory, set at launch\n";
-    if (const int64_t bytes = wmma_scratch_bytes(func_.body, launch))
-      out << "  __shared__ __align__(32) float te_wmma_scratch[" << bytes / 4
+    if (wmma_scratch_bytes_ > 0)
+      out << "  __shared__ __align__(32) float te_wmma_scratch[" << wmma_scratch_bytes_ / 4
           << "];  // a 16 x 16 slot per warp: float16 stores of wmma accumulators\n";
     out << body_text << "}\n";
     return out.str();
@@ -165,7 +166,7 @@ class CudaPrinter : public CudaStmtPrinter {
     int64_t with_slots = total;
     for (const GpuAllreduceSharedArray& a : gpu_allreduce_shared_arrays(func_.body, launch_))
       with_slots = (with_slots + 15) / 16 * 16 + a.bytes();
-    with_slots += wmma_scratch_bytes(func_.body, launch_);  // static as well
+    with_slots += wmma_scratch_bytes_;  // static as well
     if (with_slots <= kCudaStaticSharedBytes) return;
     // wmma operands need 32-byte alignment, which the 16-byte dynamic layout does not give.
     if (contains_wmma(func_.body))
@@ -685,6 +686,7 @@ class CudaPrinter : public CudaStmtPrinter {
   std::unordered_map<const LoadNode*, std::string> hoisted_;
   bool uses_half_ = false;
   bool uses_wmma_ = false;
+  int64_t wmma_scratch_bytes_ = 0;  // te_wmma_scratch's size (float16 wmma stores), set per kernel
   GpuLaunchConfig launch_;
   std::unordered_map<const VarNode*, int64_t> dynamic_offsets_;  // shared buffer → byte offset
   int64_t dynamic_shared_bytes_ = 0;

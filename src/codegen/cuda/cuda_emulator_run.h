@@ -98,19 +98,9 @@ struct Thread {
   size_t wmma_ops = 0;  // tensor-core operations run in the current block
 };
 
-// The value of element e of b (a float element type).
+// The value of element e of b (the wmma operations' float16 / float32 buffers).
 inline double element(const EmuBuffer* b, int64_t e) {
-  const unsigned char* p = b->data + e * b->dtype.bytes();
-  if (b->dtype.is_float() && b->dtype.bits == 16) return detail::load_half(b->data, e);
-  if (b->dtype.is_float() && b->dtype.bits == 32) {
-    float f;
-    std::memcpy(&f, p, 4);
-    return f;
-  }
-  TE_ICHECK(b->dtype.is_float() && b->dtype.bits == 64, "cuda emulator: wmma on ", b->dtype.str(), " buffer ", b->name);
-  double d;
-  std::memcpy(&d, p, 8);
-  return d;
+  return read_buffer_element(InterpBuffer{b->data, b->dtype, b->numel}, e).as_float();
 }
 
 class KernelRun {
