@@ -250,10 +250,24 @@ enum class Intrinsic : uint8_t {
   kWmmaMma,    // (d, fd, a, fa, b, fb, c, fc): d = a x b + c, float16 products summed in float32
   kWmmaStore,  // (dst, offset, ld, col_major, frag, f, zero): dst[offset + r*ld + c] = accumulator tile (r, c),
                // rounded to zero's dtype (float32, or float16: the fragment converted in registers)
+  // Asynchronous global-to-shared copies (sm_80's cp.async), made only by inject_double_buffer
+  // for double-buffered stages (src/lower/inject_double_buffer.h has the protocol); each appears
+  // as Evaluate(call) returning int32 0 and is run by one thread.
+  kCpAsync,        // (dst, dst_offset, src, valid): starts copying src — a Load of global memory, one
+                   // element or a contiguous vector, 4, 8 or 16 bytes, both sides aligned to that
+                   // size — to dst[dst_offset, dst_offset + lanes), dst a shared buffer; zeros
+                   // instead (src not read) when valid is false
+  kCpAsyncCommit,  // (): the copies this thread started since its last commit become one group
+  kCpAsyncWait,    // (n): returns once at most n of this thread's groups are still in flight (the
+                   // newest); the others' copies are then in shared memory, for other threads
+                   // after the next barrier
 };
 inline bool is_wmma(Intrinsic op) {
   return op == Intrinsic::kWmmaFill || op == Intrinsic::kWmmaLoad || op == Intrinsic::kWmmaMma ||
          op == Intrinsic::kWmmaStore;
+}
+inline bool is_async_copy(Intrinsic op) {
+  return op == Intrinsic::kCpAsync || op == Intrinsic::kCpAsyncCommit || op == Intrinsic::kCpAsyncWait;
 }
 // The storage scopes of warp fragments (Stage scopes "wmma.matrix_a", "wmma.matrix_b",
 // "wmma.accumulator"): each warp holds one copy, spread over its lanes' registers.
@@ -483,6 +497,10 @@ inline constexpr const char* kDoubleBufferScopeAttr = "double_buffer_scope";
 // Stage::tensorize(iv, "wmma"): wraps the loop of iv; tensorize_wmma replaces the tile nest
 // inside with one tensor-core operation.
 inline constexpr const char* kTensorizeWmmaAttr = "tensorize_wmma";
+// inject_double_buffer's mark on a copy store to be issued asynchronously: AttrStmt(kAsyncCopyAttr,
+// 0, Store of the stage's buffer), vectorized like any store, then made a kCpAsync call by
+// lower_async_copies (or left a plain store where the copy cannot be one).
+inline constexpr const char* kAsyncCopyAttr = "async_copy";
 inline constexpr const char* kGpuAllreduceBuffers = "gpu_allreduce_buffers";
 inline constexpr const char* kGpuAllreducePartial = "gpu_allreduce_partial";
 inline constexpr const char* kGpuAllreduceCombine = "gpu_allreduce_combine";

@@ -42,6 +42,9 @@ struct Target {
   int64_t max_shared_memory_per_block = 0;
   static Target parse(const std::string& s);  // te::Error naming the bad part
   std::string str() const;
+  // The NN of -arch=sm_NN / compute_NN, else of $TE_CUDA_ARCH; 0 when neither names one (the
+  // device decides at build time: lowering assumes sm_90, the default without a device).
+  int cuda_arch_number() const;
 };
 
 struct LowerOptions {

@@ -325,7 +325,7 @@ class Collector : public IRVisitor {
         Intrinsic op = e.as<CallNode>()->op;
         if (op == Intrinsic::kFma) out_->float_fma += w;
         else if (op == Intrinsic::kWmmaMma) out_->float_fma += w * 16 * 16 * 16;  // one 16x16x16 tile
-        else if (is_wmma(op)) break;
+        else if (is_wmma(op) || is_async_copy(op)) break;  // a cp_async's source Load counts as a read
         else if (op == Intrinsic::kIfThenElse) out_->selects += w;
         else if (op != Intrinsic::kLikely && op != Intrinsic::kPrefetch) out_->float_math += w;
         break;

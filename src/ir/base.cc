@@ -117,6 +117,9 @@ const char* intrinsic_name(Intrinsic op) {
     case Intrinsic::kWmmaLoad: return "wmma_load";
     case Intrinsic::kWmmaMma: return "wmma_mma";
     case Intrinsic::kWmmaStore: return "wmma_store";
+    case Intrinsic::kCpAsync: return "cp_async";
+    case Intrinsic::kCpAsyncCommit: return "cp_async_commit";
+    case Intrinsic::kCpAsyncWait: return "cp_async_wait";
   }
   return "?";
 }

@@ -374,6 +374,9 @@ class InterpreterImpl {
     if (is_wmma(op->op))  // warp-wide: the CUDA emulator runs them (te::cuda_emulate / Module.emulate)
       fail("the IR interpreter cannot run ", intrinsic_name(op->op),
            " (a tensor-core operation of a whole warp); run the kernel with the CUDA emulator instead");
+    if (is_async_copy(op->op))  // shared memory and the copy groups are the CUDA emulator's
+      fail("the IR interpreter cannot run ", intrinsic_name(op->op),
+           " (an asynchronous copy into GPU shared memory); run the kernel with the CUDA emulator instead");
     if (op->op == Intrinsic::kIfThenElse) {
       Value c = eval(op->args[0]);
       if (c.dtype.lanes == 1) return c.as_bool() ? eval(op->args[1]) : eval(op->args[2]);

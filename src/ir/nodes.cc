@@ -139,6 +139,8 @@ Expr CallNode::make(DataType t, Intrinsic op, std::vector<Expr> args) {
   if (op == Intrinsic::kWmmaLoad) arity = 6;
   if (op == Intrinsic::kWmmaStore) arity = 7;
   if (op == Intrinsic::kWmmaMma) arity = 8;
+  if (op == Intrinsic::kCpAsync) arity = 4;
+  if (op == Intrinsic::kCpAsyncCommit) arity = 0;
   TE_ICHECK(args.size() == arity, intrinsic_name(op), " takes ", arity, " arguments, got ", args.size());
   for (const Expr& a : args) TE_ICHECK(a.defined(), intrinsic_name(op), " with an undefined argument");
   if (op == Intrinsic::kIfThenElse) {
@@ -164,6 +166,21 @@ Expr CallNode::make(DataType t, Intrinsic op, std::vector<Expr> args) {
     for (size_t h : handles)
       TE_ICHECK(args[h].as<VarNode>() && args[h].dtype().is_handle(), intrinsic_name(op), " argument ", h,
                 " must be a buffer, got ", describe(args[h]));
+  } else if (is_async_copy(op)) {
+    TE_ICHECK(t == DataType::int32(), intrinsic_name(op), " returns int32, got ", t.str());
+    if (op == Intrinsic::kCpAsync) {
+      const auto* src = args[2].as<LoadNode>();
+      TE_ICHECK(args[0].as<VarNode>() && args[0].dtype().is_handle(), "cp_async: dst must be a buffer, got ",
+                describe(args[0]));
+      TE_ICHECK(args[1].dtype().is_int() && args[1].dtype().lanes == 1, "cp_async: dst offset ", describe(args[1]));
+      TE_ICHECK(src, "cp_async: src must be a Load, got ", describe(args[2]));
+      const int64_t bytes = int64_t(src->dtype.lanes) * src->dtype.bytes();
+      TE_ICHECK(bytes == 4 || bytes == 8 || bytes == 16, "cp_async copies 4, 8 or 16 bytes, got ", describe(args[2]));
+      TE_ICHECK(args[3].dtype() == DataType::boolean(), "cp_async: valid must be a scalar bool, got ", describe(args[3]));
+    }
+    if (op == Intrinsic::kCpAsyncWait)
+      TE_ICHECK(as_const_int(args[0]) && *as_const_int(args[0]) >= 0, "cp_async_wait takes a constant count, got ",
+                describe(args[0]));
   } else if (op == Intrinsic::kLikely) {
     TE_ICHECK(args[0].dtype().is_bool() && t == args[0].dtype(), "likely takes and returns bool, got ",
               describe(args[0]));

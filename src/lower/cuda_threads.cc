@@ -230,6 +230,11 @@ SharedAccess shared_access(const Stmt& s, const std::unordered_set<const VarNode
           auto buffer = [&](size_t i) { return shared.count(call->args[i].as<VarNode>()) > 0; };
           if (call->op == Intrinsic::kWmmaLoad && buffer(2)) acc.reads = true;
           if (call->op == Intrinsic::kWmmaStore && buffer(0)) acc.writes = true;
+          // An asynchronous copy lands in shared memory at the wait for its group (whatever
+          // buffer it fills): that is the write a reader in another thread needs a barrier
+          // after. The cp_async itself is not: its destination is a half no one reads until
+          // then (inject_double_buffer.h).
+          if (call->op == Intrinsic::kCpAsyncWait) acc.writes = true;
         }
       },
       [&](const Stmt& st) {

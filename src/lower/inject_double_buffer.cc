@@ -6,6 +6,7 @@
 
 #include <unordered_map>
 
+#include "ir/simplify.h"
 #include "te/expr_ops.h"
 #include "te/ir_functor.h"
 
@@ -100,7 +101,85 @@ class ReadHalf : public IRMutator {
   std::unordered_map<const VarNode*, std::string> names_;
 };
 
+// The scopes of the buffers allocated in a statement (a buffer allocated nowhere is an argument:
+// global memory).
+std::unordered_map<const VarNode*, std::string> allocation_scopes(const Stmt& s) {
+  std::unordered_map<const VarNode*, std::string> scopes;
+  post_order_visit(
+      s, [](const Expr&) {},
+      [&](const Stmt& st) {
+        if (const auto* alloc = st.as<AllocateNode>()) scopes[alloc->buffer.get()] = alloc->scope;
+      });
+  return scopes;
+}
+
+// The global-memory Load a copy's value reads: the value itself, or the taken branch of a
+// padding if_then_else(cond, load, 0) (cp.async zero-fills when cond is false); nullptr when
+// the value is anything else, also when `cond` would be needed but is null.
+const LoadNode* copied_load(const Expr& value, Expr* cond) {
+  if (const auto* load = value.as<LoadNode>()) return load;
+  const auto* call = value.as<CallNode>();
+  if (!cond || !call || call->op != Intrinsic::kIfThenElse || call->args[0].dtype().lanes != 1) return nullptr;
+  const auto* load = call->args[1].as<LoadNode>();
+  Expr zero = call->args[2];
+  if (const auto* b = zero.as<BroadcastNode>()) zero = b->value;
+  if (!load || !is_zero(zero)) return nullptr;
+  *cond = call->args[0];
+  return load;
+}
+
+bool is_global(const VarNode* buffer, const std::unordered_map<const VarNode*, std::string>& scopes) {
+  auto it = scopes.find(buffer);
+  return it == scopes.end() || it->second == "global";
+}
+
+// Whether the copy nest's store can become cp.async (after vectorization): a shared stage
+// copying global memory as it is (or zero for padding), 4 or 8 bytes an element, or 1-2 bytes in
+// a vectorized loop of 4, 8 or 16 bytes. lower_async_copies checks again on the vectorized
+// store and leaves a plain store where it no longer holds.
+bool async_copy_possible(const Stmt& copy, const AllocateNode* alloc,
+                         const std::unordered_map<const VarNode*, std::string>& scopes) {
+  if (alloc->scope != "shared") return false;
+  const StoreNode* store = nullptr;
+  const ForNode* innermost = nullptr;
+  post_order_visit(
+      copy, [](const Expr&) {},
+      [&](const Stmt& st) {
+        if (const auto* s = st.as<StoreNode>()) store = s;
+        if (const auto* loop = st.as<ForNode>(); loop && !innermost) innermost = loop;  // post order: inner first
+      });
+  Expr cond;
+  const LoadNode* load = store ? copied_load(store->value, &cond) : nullptr;
+  if (!load || !is_global(load->buffer.get(), scopes) || load->dtype != alloc->dtype) return false;
+  const int64_t bytes = alloc->dtype.bytes();
+  if (bytes == 4 || bytes == 8) return true;
+  const int64_t* lanes = innermost && innermost->for_kind == ForKind::kVectorized ? as_const_int(innermost->extent)
+                                                                                     : nullptr;
+  return lanes && (*lanes * bytes == 4 || *lanes * bytes == 8 || *lanes * bytes == 16);
+}
+
+// The copy nest with its store moved to `offset` further into the buffer and marked to be
+// issued asynchronously (kAsyncCopyAttr).
+Stmt mark_async(const Stmt& s, const Expr& offset) {
+  if (const auto* loop = s.as<ForNode>())
+    return ForNode::make(loop->loop_var, loop->min, loop->extent, loop->for_kind, mark_async(loop->body, offset),
+                         loop->thread_tag);
+  if (const auto* cond = s.as<IfThenElseNode>())
+    return IfThenElseNode::make(cond->condition, mark_async(cond->then_case, offset));
+  const auto* st = s.as<StoreNode>();
+  return AttrStmtNode::make(kAsyncCopyAttr, Expr(0),
+                            StoreNode::make(st->buffer, st->value, st->index + cast(st->index.dtype(), offset)));
+}
+
+Stmt async_call(Intrinsic op, std::vector<Expr> args) {
+  return EvaluateNode::make(CallNode::make(DataType::int32(), op, std::move(args)));
+}
+
 class DoubleBufferInjector : public IRMutator {
+ public:
+  DoubleBufferInjector(bool async_copies, std::unordered_map<const VarNode*, std::string> scopes)
+      : async_copies_(async_copies), scopes_(std::move(scopes)) {}
+
  protected:
   Stmt mutate_node(const ForNode* op, const Stmt& self) override {
     Stmt body = mutate(op->body);  // inner loops first: their stages are theirs
@@ -158,6 +237,7 @@ class DoubleBufferInjector : public IRMutator {
     Expr current_half = floormod(iter - loop->min, make_const(iter.dtype(), 2));
     Expr next_half = floormod(next - loop->min, make_const(iter.dtype(), 2));
     std::vector<Stmt> prologue, loads, stores;
+    bool any_async = false;
     std::unordered_map<const VarNode*, Expr> read_offsets;
     struct Registers {
       const AllocateNode* alloc;
@@ -185,13 +265,21 @@ class DoubleBufferInjector : public IRMutator {
       });
       std::vector<RegisterLoop> loops;
       check_copy_nest(b.copy, alloc, &loops);
+      const Expr size = allocation_size(alloc);
+      read_offsets[alloc->buffer.get()] = current_half * size;
+      if (async_copies_ && async_copy_possible(b.copy, alloc, scopes_)) {
+        // cp.async: the next block goes straight into the other half, no registers.
+        any_async = true;
+        prologue.push_back(mark_async(substitute(b.copy, {{iter.get(), loop->min}}), make_zero(iter.dtype())));
+        loads.push_back(mark_async(substitute(b.copy, {{iter.get(), next}}), next_half * size));
+        continue;
+      }
       int64_t count = 1;
       for (const RegisterLoop& l : loops) count *= l.extent;
       if (count > kMaxDoubleBufferRegisters)
         fail("double_buffer: stage ", name_of(alloc), ": each thread would stage ", count,
              " elements in registers (its copy's serial loops), over the limit of ", kMaxDoubleBufferRegisters,
              "; copy with more threads or a smaller block");
-      const Expr size = allocation_size(alloc);
       // The register of one serial iteration: row-major over the serial loops.
       Expr reg_index = make_const(DataType::int64(), 0);
       for (const RegisterLoop& l : loops)
@@ -199,7 +287,6 @@ class DoubleBufferInjector : public IRMutator {
             reg_index * make_const(DataType::int64(), double(l.extent)) + cast(DataType::int64(), l.var - l.min);
       Var reg(alloc->buffer.name() + ".reg", DataType::handle());
       registers.push_back({alloc, reg, count});
-      read_offsets[alloc->buffer.get()] = current_half * size;
 
       prologue.push_back(substitute(b.copy, {{iter.get(), loop->min}}));
       Stmt copy_next = substitute(b.copy, {{iter.get(), next}});
@@ -211,10 +298,21 @@ class DoubleBufferInjector : public IRMutator {
                                st->index + cast(st->index.dtype(), store_offset));
       }));
     }
-    Stmt body = SeqNode::make({IfThenElseNode::make(has_next, SeqNode::make(loads)),
-                               ReadHalf(read_offsets, names).mutate(readers),
-                               IfThenElseNode::make(has_next, SeqNode::make(stores))});
+    // The asynchronous copies started before the readers form one group per iteration (committed
+    // by every thread, copies or not) and are waited for after them: the barrier that
+    // insert_shared_barriers puts at the end of the body (a wait counts as a write of shared
+    // memory) then publishes them to the next iteration's readers.
+    std::vector<Stmt> body_parts = {IfThenElseNode::make(has_next, SeqNode::make(loads))};
+    if (any_async) body_parts.push_back(async_call(Intrinsic::kCpAsyncCommit, {}));
+    body_parts.push_back(ReadHalf(read_offsets, names).mutate(readers));
+    if (!stores.empty()) body_parts.push_back(IfThenElseNode::make(has_next, SeqNode::make(stores)));
+    if (any_async) body_parts.push_back(async_call(Intrinsic::kCpAsyncWait, {make_const(DataType::int32(), 0)}));
+    Stmt body = SeqNode::make(body_parts);
     Stmt result = ForNode::make(iter, loop->min, loop->extent, loop->for_kind, body, loop->thread_tag);
+    if (any_async) {
+      prologue.push_back(async_call(Intrinsic::kCpAsyncCommit, {}));
+      prologue.push_back(async_call(Intrinsic::kCpAsyncWait, {make_const(DataType::int32(), 0)}));
+    }
     Stmt first = SeqNode::make(prologue);
     if (const int64_t* extent = as_const_int(loop->extent); !extent || *extent < 1)
       first = IfThenElseNode::make(loop->extent > make_const(loop->extent.dtype(), 0), first);
@@ -230,6 +328,9 @@ class DoubleBufferInjector : public IRMutator {
     }
     return result;
   }
+
+  bool async_copies_;
+  std::unordered_map<const VarNode*, std::string> scopes_;
 };
 
 // te::Error for a mark no loop took: the stage is not computed inside a loop.
@@ -254,10 +355,55 @@ class StripMarks : public IRMutator {
   }
 };
 
+// The contiguous start of a store's or load's index for `lanes` elements: the index itself for
+// one, a stride-1 Ramp's base for several; undefined otherwise.
+Expr contiguous_base(const Expr& index, int lanes) {
+  if (lanes == 1) return index.dtype().lanes == 1 ? index : Expr();
+  const auto* ramp = index.as<RampNode>();
+  return ramp && is_one(ramp->stride) && ramp->lanes == lanes ? ramp->base : Expr();
+}
+
+bool aligned_to(const Expr& base, int lanes) {
+  return lanes == 1 || can_prove(floormod(base, make_const(base.dtype(), double(lanes))) == make_zero(base.dtype()));
+}
+
+class AsyncCopyLowerer : public IRMutator {
+ public:
+  explicit AsyncCopyLowerer(std::unordered_map<const VarNode*, std::string> scopes) : scopes_(std::move(scopes)) {}
+
+ protected:
+  Stmt mutate_node(const AttrStmtNode* op, const Stmt& self) override {
+    if (op->key != kAsyncCopyAttr) return IRMutator::mutate_node(op, self);
+    const auto* store = op->body.as<StoreNode>();
+    TE_ICHECK(store, "lower_async_copies: the async_copy mark does not hold a store");
+    Expr cond = make_const(DataType::boolean(), 1);
+    const LoadNode* load = copied_load(store->value, &cond);
+    const int lanes = store->value.dtype().lanes;
+    const int64_t bytes = int64_t(lanes) * store->value.dtype().bytes();
+    Expr dst = contiguous_base(store->index, lanes), src = load ? contiguous_base(load->index, lanes) : Expr();
+    // Anything cp.async cannot copy in one instruction stays a plain store: still correct (its
+    // write is seen by the barrier before the readers), only not overlapped.
+    if (!load || !is_global(load->buffer.get(), scopes_) || (bytes != 4 && bytes != 8 && bytes != 16) ||
+        !dst.defined() || !src.defined() || !aligned_to(dst, lanes) || !aligned_to(src, lanes))
+      return op->body;
+    return async_call(Intrinsic::kCpAsync, {store->buffer, dst, Expr(load), cond});
+  }
+
+ private:
+  std::unordered_map<const VarNode*, std::string> scopes_;
+};
+
 }  // namespace
 
-Stmt inject_double_buffer(const Stmt& s) {
-  Stmt out = DoubleBufferInjector().mutate(s);
+bool cuda_async_copies(const Target& target) {
+  const int arch = target.cuda_arch_number();
+  return arch == 0 || arch >= 80;
+}
+
+Stmt lower_async_copies(const Stmt& s) { return AsyncCopyLowerer(allocation_scopes(s)).mutate(s); }
+
+Stmt inject_double_buffer(const Stmt& s, bool async_copies) {
+  Stmt out = DoubleBufferInjector(async_copies, allocation_scopes(s)).mutate(s);
   check_no_mark_left(out);
   return out;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "te/ir.h"
+#include "te/lower.h"
 
 namespace te {
 
@@ -32,7 +33,29 @@ constexpr int64_t kMaxDoubleBufferRegisters = 64;
 // registers per thread exceed kMaxDoubleBufferRegisters or are not constant, or the readers
 // write the buffer. Other targets: strip_double_buffer drops the mark (a CPU has no
 // asynchronous copy to overlap; in the same way cuda drops prefetch).
-Stmt inject_double_buffer(const Stmt& s);
+//
+// With async_copies (target cuda for sm_80 and newer, or no -arch), a stage whose copy moves
+// global memory into shared memory unchanged (or zero for padding: if_then_else(c, load, 0)),
+// 4 or 8 bytes an element or a vectorized 4 / 8 / 16 bytes, skips the registers — the copy is
+// issued as cp.async (the global loads go to shared memory without passing through registers):
+//
+//   copy(L = min) into S[0, size) async; commit; wait(0)
+//   for L: if (L + 1 < min + n) copy(L + 1) into S[... + (L - min + 1) % 2 * size] async
+//          commit                                           -- this iteration's group
+//          the readers, every S[i] read as S[i + (L - min) % 2 * size]
+//          wait(0)                                          -- the group has landed
+//
+// with the same two barriers (insert_shared_barriers counts a wait as a write of shared
+// memory): the one at the end of L publishes the landed copy to iteration L + 1's readers and
+// keeps iteration L + 1's copy, into the half read now, behind those reads. The copy stores are
+// marked kAsyncCopyAttr so vectorize_loops widens them first; lower_async_copies (after it)
+// makes each a kCpAsync call, or a plain store where the widened copy is not one cp.async can
+// do (then correct and only not overlapped).
+Stmt inject_double_buffer(const Stmt& s, bool async_copies);
+// Whether a cuda target copies double-buffered stages with cp.async: sm_80 and newer, or an
+// architecture left to the device (the generated helper falls back to a plain copy below sm_80).
+bool cuda_async_copies(const Target& target);
+Stmt lower_async_copies(const Stmt& s);
 Stmt strip_double_buffer(const Stmt& s);
 
 }  // namespace te

@@ -74,8 +74,10 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
       aligns[(stage->origin_op.defined() ? stage->origin_op : stage->op).get()] = stage->storage_aligns;
   s = log.after("storage_flatten", s, storage_flatten(s, func.args, aligns));
   if (options.target.kind == "cuda") s = log.after("inject_virtual_thread", s, inject_virtual_thread(s));
-  // Stage::double_buffer: cuda stages the next block's copy in registers; other targets drop it.
-  if (options.target.kind == "cuda") s = log.after("inject_double_buffer", s, inject_double_buffer(s));
+  // Stage::double_buffer: cuda loads the next block during the current one (cp.async on sm_80
+  // and newer, else staged in registers); other targets drop it.
+  if (options.target.kind == "cuda")
+    s = log.after("inject_double_buffer", s, inject_double_buffer(s, cuda_async_copies(options.target)));
   else s = log.after("strip_double_buffer", s, strip_double_buffer(s));
   // Stage::tensorize(iv, "wmma"): 16 x 16 (x 16) tiles become tensor-core operations (cuda).
   s = log.after("tensorize_wmma", s, tensorize_wmma(s, options.target));
@@ -91,6 +93,8 @@ LoweredFunc lower(const Schedule& sch, const std::vector<Tensor>& args, const st
   s = log.after("vectorize_loops", s, vectorize_loops(s, options.target.kind == "llvm", options.target.kind == "llvm"));
   s = log.after("simplify", s, simplify(s));
   s = log.after("remove_no_op", s, remove_no_op(s));
+  // The vectorized copies double_buffer marked as asynchronous become cp.async calls.
+  if (options.target.kind == "cuda") s = log.after("lower_async_copies", s, lower_async_copies(s));
   if (!options.simple_mode && options.target.kind == "cuda") {
     // Thread checks of each kernel (a root-level stage nest is its own kernel); the CUDA
     // backend splits the body the same way again when it prints and launches it.

@@ -1,6 +1,6 @@
 // remove_no_op: statements with no effect are deleted. Every expression in the IR is pure
-// (intrinsics have no side effects), so only stores, allocations, prefetch hints and
-// tensor-core operations matter.
+// (intrinsics have no side effects), so only stores, allocations, prefetch hints,
+// tensor-core operations and asynchronous copies matter.
 #include "lower/remove_no_op.h"
 
 #include "te/ir_functor.h"
@@ -8,10 +8,11 @@
 namespace te {
 namespace {
 
-bool is_wmma_call(const Stmt& s) {
+// A tensor-core operation or an asynchronous copy (or its commit / wait): the call is the effect.
+bool is_effect_call(const Stmt& s) {
   const auto* eval = s.as<EvaluateNode>();
   const auto* call = eval ? eval->value.as<CallNode>() : nullptr;
-  return call && is_wmma(call->op);
+  return call && (is_wmma(call->op) || is_async_copy(call->op));
 }
 
 Stmt no_op() { return EvaluateNode::make(Expr(0)); }
@@ -30,8 +31,9 @@ class RemoveNoOp : public IRMutator {
     return ForNode::make(op->loop_var, op->min, op->extent, op->for_kind, body, op->thread_tag);
   }
   Stmt mutate_node(const EvaluateNode* op, const Stmt& self) override {
-    // Tensor-core operations are the statement's effect (they write fragments and memory).
-    return is_no_op(self) || (keep_prefetch_ && is_prefetch(self)) || is_wmma_call(self) ? self : no_op();
+    // Tensor-core operations and asynchronous copies are the statement's effect (they write
+    // fragments and memory).
+    return is_no_op(self) || (keep_prefetch_ && is_prefetch(self)) || is_effect_call(self) ? self : no_op();
   }
   Stmt mutate_node(const StoreNode* op, const Stmt& self) override {
     const auto* load = op->value.as<LoadNode>();

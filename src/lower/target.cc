@@ -2,6 +2,7 @@
 // "cuda [-arch=sm_NN] [-use_fast_math] [-Xnvrtc=<flag>]... [-max-threads-per-block=<n>]
 // [-max-shared-memory-per-block=<bytes>]". Every token is checked; a bad one is named in the te::Error.
 #include <cctype>
+#include <cstdlib>
 #include <charconv>
 #include <sstream>
 
@@ -168,6 +169,14 @@ Target Target::parse(const std::string& s) {
     }
   }
   return target;
+}
+
+int Target::cuda_arch_number() const {
+  std::string name = arch;
+  if (name.empty())
+    if (const char* env = std::getenv("TE_CUDA_ARCH")) name = env;
+  const size_t digits = name.find('_');
+  return digits == std::string::npos ? 0 : std::atoi(name.c_str() + digits + 1);
 }
 
 std::string Target::str() const {

@@ -407,10 +407,11 @@ bool uses_wmma(const Stmt& s) {
 
 Stmt tensorize_wmma(const Stmt& s, const Target& target) {
   if (!uses_wmma(s)) return s;  // most kernels
-  // The digits of sm_NN / compute_NN (an empty arch is the device's or sm_90: tensor cores).
-  const size_t digits = target.arch.find('_');
-  if (target.kind == "cuda" && digits != std::string::npos && std::atoi(target.arch.c_str() + digits + 1) < 70)
-    fail("tensorize: tensor cores (wmma) need sm_70 or newer; the target's -arch is ", target.arch);
+  // An arch left to the device is the device's or sm_90: tensor cores.
+  const int arch = target.cuda_arch_number();
+  if (target.kind == "cuda" && arch != 0 && arch < 70)
+    fail("tensorize: tensor cores (wmma) need sm_70 or newer; the target's -arch is ",
+         target.arch.empty() ? std::string("sm_") + std::to_string(arch) + " ($TE_CUDA_ARCH)" : target.arch);
   std::unordered_map<const VarNode*, bool> transposed;
   TensorizeWmma(target.kind, &transposed, /*scan=*/true).mutate(s);
   return TensorizeWmma(target.kind, &transposed, /*scan=*/false).mutate(s);

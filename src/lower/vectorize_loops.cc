@@ -120,7 +120,7 @@ class Vectorizer : public IRMutator {
   }
   Expr mutate_node(const CallNode* op, const Expr& self) override {
     // One line per lane / a warp-wide operation: the loop stays scalar.
-    if (op->op == Intrinsic::kPrefetch || is_wmma(op->op)) return refuse(self);
+    if (op->op == Intrinsic::kPrefetch || is_wmma(op->op) || is_async_copy(op->op)) return refuse(self);
     bool changed = false;
     std::vector<Expr> args = mutate_all(op->args, &changed);
     if (!changed) return self;

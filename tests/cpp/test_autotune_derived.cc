@@ -355,9 +355,10 @@ TEST(AutotuneDerivedCuda, VthreadKnobMatchesTheReference) {
   EXPECT_GE(checked, 6);
   EXPECT_GE(differed, 1);
 }
-// The double_buffer knob: configs with staged inputs double-buffered stage the next r0 step in
-// registers ("<input>.shared.reg" in the CUDA C) and match the reference in the CUDA emulator;
-// double_buffer without staged inputs is an invalid config.
+// The double_buffer knob: configs with staged inputs double-buffered copy the next r0 step by
+// cp.async (sm_80 and newer; "te_cp_async" in the CUDA C) or stage it in registers (sm_75;
+// "<input>.shared.reg") and match the reference in the CUDA emulator; double_buffer without
+// staged inputs is an invalid config.
 TEST(AutotuneDerivedCuda, DoubleBufferKnobMatchesInTheEmulator) {
   Compute c = matmul(37, 29, 19);
   Config space = make_space(c, "cuda");
@@ -381,21 +382,29 @@ TEST(AutotuneDerivedCuda, DoubleBufferKnobMatchesInTheEmulator) {
     EXPECT_TE_ERROR(autotune::derived_schedule(unstaged, c.args(), Target::parse("cuda")),
                     "double_buffer applies to staged inputs");
     choices[stage_knob] = 0;  // stage_inputs = 1
-    Module module;
     Config cfg = space.with_choices(choices);
+    Instance inst;
     try {
-      Instance inst = autotune::derived_schedule(cfg, c.args(), Target::parse("cuda"));
-      module = build(inst.schedule, inst.args, "cuda", "derived");
+      inst = autotune::derived_schedule(cfg, c.args(), Target::parse("cuda"));
     } catch (const Error& e) {
-      if (cuda_unavailable(e)) GTEST_SKIP() << e.what();
       std::printf("  illegal: %s\n", e.what());
       continue;
     }
-    EXPECT_NE(module.get_source("cuda").find("_shared_reg["), std::string::npos) << module.get_source("cuda");
-    NDArray out = NDArray::empty({37, 29}, DataType::float32());
-    out.fill_poison();
-    cuda_emulate(module, {inputs[0], inputs[1], out});
-    EXPECT_EQ(compare_arrays(out, expected[0], 1e-4, 1e-4), "") << cfg.to_string();
+    for (const char* target : {"cuda", "cuda -arch=sm_75"}) {
+      Module module;
+      try {
+        module = build(inst.schedule, inst.args, target, "derived");
+      } catch (const Error& e) {
+        if (cuda_unavailable(e)) GTEST_SKIP() << e.what();
+        throw;
+      }
+      const std::string cu = module.get_source("cuda");
+      EXPECT_NE(cu.find(std::string(target) == "cuda" ? "te_cp_async<" : "_shared_reg["), std::string::npos) << cu;
+      NDArray out = NDArray::empty({37, 29}, DataType::float32());
+      out.fill_poison();
+      cuda_emulate(module, {inputs[0], inputs[1], out});
+      EXPECT_EQ(compare_arrays(out, expected[0], 1e-4, 1e-4), "") << cfg.to_string() << " " << target;
+    }
     ++checked;
   }
   EXPECT_EQ(checked, 3);

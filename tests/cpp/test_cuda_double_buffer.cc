@@ -1,8 +1,10 @@
 // CUDA backend: Stage::double_buffer (src/lower/inject_double_buffer.cc). Double-buffered
-// shared tiles of the matmuls the CUDA tests share are lowered (two buffers, the next block
-// staged in registers, two barriers in all), run in the CUDA emulator (GPU semantics: the
-// threads of a block in lockstep at barriers, races and bounds checked) against the reference,
+// shared tiles of the matmuls the CUDA tests share are lowered (two buffers, two barriers in
+// all; the next block copied by cp.async on sm_80 and newer, staged in registers below), run in
+// the CUDA emulator (GPU semantics: the threads of a block in lockstep at barriers, races and
+// bounds checked, asynchronous copies landing at their wait) against the reference,
 // NVRTC-compiled, and run on a GPU where there is one; misuse is a te::Error naming the stage.
+#include "codegen/cuda/cuda_emulator.h"
 #include "lower/inject_double_buffer.h"
 #include "te/ir_functor.h"
 #include "test_cuda_util.h"
@@ -10,10 +12,20 @@
 namespace te::testing {
 namespace {
 
-LoweredFunc lower_cuda(const Schedule& s, const std::vector<Tensor>& args, const std::string& name) {
+LoweredFunc lower_cuda(const Schedule& s, const std::vector<Tensor>& args, const std::string& name,
+                       const std::string& target = "cuda") {
   LowerOptions opt;
-  opt.target = Target::parse("cuda");
+  opt.target = Target::parse(target);
   return lower(s, args, name, opt);
+}
+
+// How many calls of intrinsic op the body makes (statically).
+int calls(const Stmt& body, Intrinsic op) {
+  int n = 0;
+  post_order_visit(body, [&](const Expr& e) {
+    if (const auto* call = e.as<CallNode>()) n += call->op == op;
+  });
+  return n;
 }
 
 // The extent of buffer `name`'s allocation (its only one), or -1.
@@ -41,9 +53,9 @@ int barriers(const Stmt& body) {
 }
 
 // The register-tile matmul (64 x 64 blocks of 8 x 8 threads, 8 x 8 per thread, k steps of 8)
-// with both shared tiles double-buffered: 2 x 512 elements each, 8 staged per thread, and two
-// barriers in all (after the first copy, at the end of each k step) where there were two per k
-// step.
+// with both shared tiles double-buffered for sm_75 (no cp.async): 2 x 512 elements each, 8
+// staged per thread, and two barriers in all (after the first copy, at the end of each k step)
+// where there were two per k step.
 TEST(CudaDoubleBuffer, RegisterTileMatmulMatchesTheReference) {
   const int N = 128, K = 40;
   RegisterTileMatmul mm = register_tile_matmul(N, K, 64, 8, 8);
@@ -54,15 +66,16 @@ TEST(CudaDoubleBuffer, RegisterTileMatmulMatchesTheReference) {
   EXPECT_EQ(barriers(single), 2) << before;
   mm.s[mm.AS].double_buffer();
   mm.s[mm.BS].double_buffer();
-  LoweredFunc f = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_double");
+  LoweredFunc f = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_double", "cuda -arch=sm_75");
   EXPECT_EQ(allocated(f.body, "A.shared"), 2 * 64 * 8) << to_string(f.body);
   EXPECT_EQ(allocated(f.body, "B.shared"), 2 * 8 * 64);
   EXPECT_EQ(allocated(f.body, "A.shared.reg"), 8);  // 512 elements over 64 threads
   EXPECT_EQ(allocated(f.body, "B.shared.reg"), 8);
   EXPECT_EQ(barriers(f.body), 2) << to_string(f.body);
+  EXPECT_EQ(calls(f.body, Intrinsic::kCpAsync), 0);
   EXPECT_TRUE(contains(before, "allocate A.shared[float32 * 64 * 8]")) << before;
 
-  Module m = build(mm.s, {mm.A, mm.B, mm.C}, "cuda", "mm_double");
+  Module m = build(mm.s, {mm.A, mm.B, mm.C}, "cuda -arch=sm_75", "mm_double");
   std::string cu = m.get_source("cuda");
   EXPECT_TRUE(contains(cu, "__shared__ __align__(16) float A_shared[1024]")) << cu;
   EXPECT_TRUE(contains(cu, "float A_shared_reg[8]")) << cu;
@@ -72,6 +85,74 @@ TEST(CudaDoubleBuffer, RegisterTileMatmulMatchesTheReference) {
   EXPECT_TRUE(contains(cu, "A_shared_reg[7] = A[")) << cu;
   expect_ptx_entry(m);
   run_or_skip(m, {mm.A, mm.B}, mm.C, {{N, K}, {K, N}, {N, N}});
+}
+
+// The same schedule for sm_80 (and for a target that leaves the architecture to the device):
+// each tile's copy goes straight into the other half by cp.async — no registers — one commit
+// per k step and the wait at its end, still two barriers in all; the PTX has the asynchronous
+// copies, and the emulator (copies landing at the wait) matches the reference.
+TEST(CudaDoubleBuffer, AsyncCopiesOnSm80) {
+  const int N = 128, K = 40;
+  RegisterTileMatmul mm = register_tile_matmul(N, K, 64, 8, 8);
+  mm.s[mm.AS].double_buffer();
+  mm.s[mm.BS].double_buffer();
+  for (const char* target : {"cuda -arch=sm_80", "cuda"}) {
+    LoweredFunc f = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_async", target);
+    const std::string ir = to_string(f.body);
+    EXPECT_EQ(allocated(f.body, "A.shared"), 2 * 64 * 8) << ir;
+    EXPECT_EQ(allocated(f.body, "A.shared.reg"), -1) << ir;
+    EXPECT_EQ(calls(f.body, Intrinsic::kCpAsync), 4) << ir;  // A and B, first block and next
+    EXPECT_EQ(calls(f.body, Intrinsic::kCpAsyncCommit), 2) << ir;
+    EXPECT_EQ(calls(f.body, Intrinsic::kCpAsyncWait), 2) << ir;
+    EXPECT_EQ(barriers(f.body), 2) << ir;
+  }
+  Module m = build(mm.s, {mm.A, mm.B, mm.C}, "cuda -arch=sm_80", "mm_async");
+  const std::string cu = m.get_source("cuda");
+  EXPECT_TRUE(contains(cu, "te_cp_async<4>(A_shared + (")) << cu;
+  EXPECT_TRUE(contains(cu, "te_cp_async_commit();")) << cu;
+  EXPECT_TRUE(contains(cu, "te_cp_async_wait<0>();\n            __syncthreads();")) << cu;
+  EXPECT_FALSE(contains(cu, "_reg[")) << cu;
+  const std::string ptx = m.get_source("ptx");
+  EXPECT_TRUE(contains(ptx, "cp.async.ca.shared.global")) << ptx;
+  EXPECT_TRUE(contains(ptx, "cp.async.commit_group")) << ptx;
+  EXPECT_TRUE(contains(ptx, "cp.async.wait_group 0")) << ptx;
+  run_or_skip(m, {mm.A, mm.B}, mm.C, {{N, K}, {K, N}, {N, N}});
+}
+
+// Lowered for sm_80 with each wait replaced (a broken protocol): the emulator, whose copies
+// land at the wait, catches it. Waiting for all but the newest group leaves a block's copy in
+// flight while other threads read that half (a race at the landing), and no wait at all leaves
+// copies never waited for.
+TEST(CudaDoubleBuffer, EmulatorCatchesAMissingWait) {
+  RegisterTileMatmul mm = register_tile_matmul(64, 24, 32, 4, 8);
+  mm.s[mm.AS].double_buffer();
+  mm.s[mm.BS].double_buffer();
+  LoweredFunc f = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_async", "cuda -arch=sm_80");
+  class ReplaceWaits : public IRMutator {
+   public:
+    explicit ReplaceWaits(int keep) : keep_(keep) {}
+
+   protected:
+    Stmt mutate_node(const EvaluateNode* op, const Stmt& self) override {
+      const auto* call = op->value.as<CallNode>();
+      if (!call || call->op != Intrinsic::kCpAsyncWait) return self;
+      if (keep_ < 0) return EvaluateNode::make(Expr(0));
+      return EvaluateNode::make(
+          CallNode::make(DataType::int32(), Intrinsic::kCpAsyncWait, {make_const(DataType::int32(), keep_)}));
+    }
+
+   private:
+    int keep_;
+  };
+  NDArray a = random_array({64, 24}, DataType::float32(), 1), b = random_array({24, 64}, DataType::float32(), 2);
+  NDArray c = NDArray::empty({64, 64}, DataType::float32());
+  const Target target = Target::parse("cuda -arch=sm_80");
+  for (int keep : {1, -1}) {
+    LoweredFunc broken = f;
+    broken.body = ReplaceWaits(keep).mutate(f.body);
+    EXPECT_TE_ERROR(cuda_emulate_lowered(broken, target, {a.dltensor(), b.dltensor(), c.dltensor()}), "cuda emulator",
+                    keep == 1 ? "data race on shared buffer" : "asynchronous copies it never waited for");
+  }
 }
 
 // Tails everywhere: N and M not multiples of the tile, K not a multiple of the k step (the
@@ -172,8 +253,10 @@ TEST(CudaDoubleBuffer, MisuseIsAClearError) {
   {  // more registers per thread than the limit: an 8 x 1024 tile copied by 64 threads
     SharedTileMatmul mm = shared_tile_matmul(8, 8, 1024, 8, 1024);
     mm.s[mm.AS].double_buffer();
-    EXPECT_TE_ERROR(mm.build("cuda", "too_many"), "double_buffer", "stage A.shared", "registers", "128", "limit of 64");
+    EXPECT_TE_ERROR(mm.build("cuda -arch=sm_75", "too_many"), "double_buffer", "stage A.shared", "registers", "128",
+                    "limit of 64");
     static_assert(kMaxDoubleBufferRegisters == 64, "the message above names the limit");
+    mm.build("cuda -arch=sm_80", "async_copies");  // cp.async stages nothing in registers: no limit
   }
 }
 

@@ -417,22 +417,23 @@ def test_emulator_runs_gpu_schedules_without_a_gpu():
 
 def test_double_buffered_shared_tiles():
     """Stage.double_buffer: the benchmark matmul with both shared tiles double-buffered (also with
-    virtual threads) has twice the shared memory, registers staging the next block and one
-    barrier per k block, matches NumPy in the emulator, and is recorded in the steps; misuse
-    is a TEError naming the stage."""
+    virtual threads) has twice the shared memory, the next block copied by cp.async (sm_80 and
+    newer) or staged in registers (sm_75) and one barrier per k block, matches NumPy in the
+    emulator, and is recorded in the steps; misuse is a TEError naming the stage."""
     rng = np.random.default_rng(7)
     for vthreads in (1, 2):
         s, args = cuda_schedules.matmul(128, 128, 40, kstep=8, vthreads=vthreads, double_buffer=True)
         assert ".double_buffer()" in s.steps_python()
-        f = te.build(s, args, "cuda")
-        cu = f.get_source("cuda")
-        assert "float A_shared[2048]" in cu and "float A_shared_reg[4]" in cu
-        assert cu.count("__syncthreads();") == 2
-        a = rng.standard_normal((128, 40)).astype("float32")
-        b = rng.standard_normal((40, 128)).astype("float32")
-        c = np.full((128, 128), np.nan, "float32")
-        f.emulate(a, b, c)
-        np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
+        for target, copy in (("cuda -arch=sm_80", "te_cp_async<4>(A_shared + ("), ("cuda -arch=sm_75", "float A_shared_reg[4]")):
+            f = te.build(s, args, target)
+            cu = f.get_source("cuda")
+            assert "float A_shared[2048]" in cu and copy in cu, target
+            assert cu.count("__syncthreads();") == 2
+            a = rng.standard_normal((128, 40)).astype("float32")
+            b = rng.standard_normal((40, 128)).astype("float32")
+            c = np.full((128, 128), np.nan, "float32")
+            f.emulate(a, b, c)
+            np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
 
     A = te.placeholder((64, 64), name="A")
     B = te.compute((64, 64), lambda i, j: A[i, j] * 2.0, name="B")

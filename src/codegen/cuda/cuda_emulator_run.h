@@ -89,6 +89,15 @@ inline void encode(const Value& v, int l, DataType t, unsigned char* out) {
   std::memcpy(out, &x, size_t(t.bytes()));  // little-endian: the low bytes
 }
 
+// One element of an asynchronous copy (cp.async) in flight: written to shared memory when the
+// thread waits for its group, so a reader that does not wait (and pass a barrier) sees the
+// poison or the old block.
+struct PendingCopy {
+  EmuBuffer* dst;
+  int64_t element;
+  unsigned char bytes[8];
+};
+
 struct Thread {
   Interpreter in;
   int64_t tid = 0;  // linear in the block, x fastest
@@ -96,6 +105,8 @@ struct Thread {
   std::unordered_map<const VarNode*, EmuBuffer*> bufs;
   std::vector<std::unique_ptr<EmuBuffer>> locals;  // nested Allocates: a stack
   size_t wmma_ops = 0;  // tensor-core operations run in the current block
+  std::vector<PendingCopy> open_copies;              // started since the last commit
+  std::vector<std::vector<PendingCopy>> copy_groups;  // committed, oldest first
 };
 
 // The value of element e of b (the wmma operations' float16 / float32 buffers).
@@ -144,6 +155,10 @@ class KernelRun {
           for (auto& t : threads_) t->wmma_ops = 0;
           exec_block(body_);
           check_wmma_warps();
+          for (auto& t : threads_)
+            if (!t->open_copies.empty() || !t->copy_groups.empty())
+              fail(where(), who(gid(*t)), " ends with asynchronous copies it never waited for (cp.async without a ",
+                   "cp.async.wait_group after it)");
         }
   }
 
@@ -359,6 +374,7 @@ class KernelRun {
       case StmtKind::Evaluate: {
         const auto* call = s.as<EvaluateNode>()->value.as<CallNode>();
         if (call && is_wmma(call->op)) wmma(t, call);
+        else if (call && is_async_copy(call->op)) async_copy(t, call);
         else t.in.eval(s.as<EvaluateNode>()->value);
         return;
       }
@@ -482,6 +498,37 @@ class KernelRun {
   }
 
   void allreduce(const AttrStmtNode* op);
+
+  // ------------------------------------------------------------ asynchronous copies
+  // cp.async reads its source when issued (the source is global memory the kernel does not
+  // write) and lands in shared memory when the thread waits for its group: the write is
+  // checked for races there, and any read before it sees the poison or the previous block.
+  void async_copy(Thread& t, const CallNode* op) {
+    if (op->op == Intrinsic::kCpAsyncCommit) {
+      t.copy_groups.push_back(std::move(t.open_copies));
+      t.open_copies.clear();
+      return;
+    }
+    if (op->op == Intrinsic::kCpAsyncWait) {
+      const size_t keep = size_t(*as_const_int(op->args[0]));
+      while (t.copy_groups.size() > keep) {
+        for (const PendingCopy& c : t.copy_groups.front()) write(t, c.dst, c.element, c.bytes);
+        t.copy_groups.erase(t.copy_groups.begin());
+      }
+      return;
+    }
+    EmuBuffer* dst = buffer(t, op->args[0].as<VarNode>());
+    const int64_t first = t.in.eval(op->args[1]).as_int();
+    const DataType type = op->args[2].dtype();
+    const bool valid = t.in.eval(op->args[3]).as_bool();
+    const Value v = valid ? t.in.eval(op->args[2]) : Value::from_float(type, 0.0);
+    for (int l = 0; l < type.lanes; ++l) {
+      PendingCopy c{dst, first + l, {}};
+      check_bounds(t, dst, c.element, "write (cp.async)");
+      encode(v, l, dst->dtype, c.bytes);
+      t.open_copies.push_back(c);
+    }
+  }
 
   // ------------------------------------------------------------ tensor cores (wmma)
   // Each lane holds a whole copy of its fragments (a "local" buffer) and runs every wmma
