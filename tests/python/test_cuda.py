@@ -450,6 +450,32 @@ def test_double_buffered_shared_tiles():
         te.build(s, [A, B], "cuda")
 
 
+def test_double_buffered_padding_copies_zero_fill():
+    """The conv2d template's double-buffered input tile reads through the padding: on sm_80 and
+    newer each element is one 4-byte cp.async whose source size is 0 outside the image (the
+    copy writes zeros and reads nothing); the emulator's result matches NumPy."""
+    import te.autotune
+    task = te.autotune.create_task("conv2d", [1, 32, 10, 10, 8, 3, 3, 1, 1], "cuda")
+    s, args = task.instantiate(0)
+    assert task.config(0).value("double_buffer") == 1
+    f = te.build(s, args, "cuda -arch=sm_80")
+    cu = f.get_source("cuda")
+    # The first block's copy and, in the loop over input-channel blocks, the next one's.
+    padded_copy = [l for l in cu.splitlines() if "te_cp_async<4>(pad_shared" in l]
+    assert len(padded_copy) == 2 and all(" ? data + (" in l and not l.endswith("true);") for l in padded_copy), cu
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 32, 10, 10)).astype("float32")
+    w = rng.standard_normal((8, 32, 3, 3)).astype("float32")
+    out = np.full((1, 8, 10, 10), np.nan, "float32")
+    f.emulate(x, w, out)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ref = np.zeros((1, 8, 10, 10), "float32")
+    for ry in range(3):
+        for rx in range(3):
+            ref += np.einsum("nchw,fc->nfhw", padded[:, :, ry:ry + 10, rx:rx + 10], w[:, :, ry, rx])
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
+
+
 def test_emulator_errors():
     s, args = scale_schedule()
     f = te.build(s, args, "cuda", name="scale")
