@@ -14,7 +14,7 @@ def _cooperative_load(s, cache, threads_y, threads_x):
     s[cache].bind(lane_x, te.thread_axis("threadIdx.x"))
 
 
-def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32", double_buffer=False):
+def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32", double_buffer=False, stages=2):
     """C[n, m] = A[n, k] @ B[k, m] in fp32 (dtype "float16": float16 A, B and C with float32
     accumulation, te.ops.matmul's C = float16(C_acc), C_acc the float32 sum). Each block computes a block x block tile of C with
     threads x threads threads; each thread keeps a (block/threads)^2 tile of C in registers
@@ -22,7 +22,9 @@ def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32",
     loaded cooperatively. vthreads > 1: each axis of the block tile is first split into
     vthreads virtual threads (TVM's strided register tiles), so a thread's tile is vthreads x
     vthreads pieces block/vthreads apart instead of one contiguous square (neighbouring threads
-    then read neighbouring shared-memory words). Returns (schedule, [A, B, C])."""
+    then read neighbouring shared-memory words). double_buffer: the shared tiles double-buffered,
+    or with stages > 2 pipelined (Stage.pipeline: that many buffers, cp.async on sm_80 and
+    newer). Returns (schedule, [A, B, C])."""
     if n % block or m % block or k % kstep or block % (threads * vthreads):
         raise ValueError(f"matmul: sizes {n}x{m}x{k} must be multiples of block={block} / kstep={kstep}")
     if dtype not in ("float32", "float16"):
@@ -73,9 +75,9 @@ def matmul(n, m, k, block=128, threads=16, kstep=8, vthreads=1, dtype="float32",
     s[BS].compute_at(s[CL], ko)
     _cooperative_load(s, AS, threads, threads)
     _cooperative_load(s, BS, threads, threads)
-    if double_buffer:
-        s[AS].double_buffer()
-        s[BS].double_buffer()
+    if double_buffer:  # stages > 2: a deeper pipeline of asynchronous copies (sm_80 and newer)
+        for cache in (AS, BS):
+            s[cache].pipeline(stages) if stages > 2 else s[cache].double_buffer()
     return s, [A, B, C]
 
 

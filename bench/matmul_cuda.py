@@ -8,6 +8,7 @@ one GPU. Correctness is checked against torch in the same run (outputs pre-fille
   python bench/matmul_cuda.py --vthreads 2 --double-buffer   # ... with double-buffered shared tiles
   python bench/matmul_cuda.py --dtype float16   # fp16 GEMM, float32 accumulation, vs cuBLAS fp16
   python bench/matmul_cuda.py --dtype float16 --tensor-cores   # ... te on the tensor cores too
+  python bench/matmul_cuda.py --dtype float16 --tensor-cores --stages 3   # ... 3 shared buffers (cp.async pipeline)
 
 --dtype float16: A, B and C are float16. te accumulates in float32 on the CUDA cores (FFMA on
 values converted from __half) and rounds C to float16 once. With --tensor-cores te runs the
@@ -31,11 +32,15 @@ import te  # noqa: E402
 import te.autotune  # noqa: E402  (the matmul_fp16 template, --tensor-cores)
 
 
-def build(n, target, vthreads=1, dtype="float32", double_buffer=False, tensor_cores=False):
-    if tensor_cores:  # the matmul_fp16 template's default config: its tensor-core structure
-        s, args = te.autotune.create_task("matmul_fp16", [n, n, n], target).instantiate(0)
+def build(n, target, vthreads=1, dtype="float32", double_buffer=False, tensor_cores=False, stages=2):
+    if tensor_cores:  # the matmul_fp16 template's default config (its tensor-core structure), `stages` buffers
+        task = te.autotune.create_task("matmul_fp16", [n, n, n], target)
+        config = {knob.name: 0 for knob in task.config(0).knobs}  # each knob's first choice
+        config["stages"] = [2, 3, 4, 1].index(stages)
+        s, args = task.instantiate(config)
     else:
-        s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads, dtype=dtype, double_buffer=double_buffer)
+        s, args = cuda_schedules.matmul(n, n, n, vthreads=vthreads, dtype=dtype, double_buffer=double_buffer,
+                                        stages=stages)
     f = te.build(s, args, target, name=f"matmul_{n}" if dtype == "float32" else f"hgemm_{n}")
     f.get_source("ptx")  # NVRTC now, so a compile error shows before any timing
     return f
@@ -63,6 +68,9 @@ def main():
     p.add_argument("--dry-run", action="store_true", help="build and compile only (no GPU needed)")
     p.add_argument("--vthreads", type=int, default=1, help="virtual threads per tile axis (cuda_schedules.matmul)")
     p.add_argument("--double-buffer", action="store_true", help="double-buffer the shared tiles (Stage.double_buffer)")
+    p.add_argument("--stages", type=int, default=2, choices=[1, 2, 3, 4],
+                   help="buffers of the shared tiles: with --double-buffer or --tensor-cores, 3 or 4 make a "
+                        "cp.async pipeline (Stage.pipeline) on sm_80 and newer")
     p.add_argument("--tensor-cores", action="store_true",
                    help="float16 only: the matmul_fp16 template's default (tensor-core, wmma) config")
     p.add_argument("--dtype", choices=["float32", "float16"], default="float32",
@@ -71,7 +79,7 @@ def main():
     if a.tensor_cores and a.dtype != "float16":
         p.error("--tensor-cores needs --dtype float16 (tensor cores take float16 inputs)")
     for n in a.sizes:
-        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer, a.tensor_cores)
+        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer, a.tensor_cores, a.stages)
         if a.dry_run:
             print(f"matmul {n}^3 {a.dtype}: built for '{a.target}', PTX {len(f.get_source('ptx'))} bytes (dry run)")
     if a.dry_run:
@@ -111,14 +119,14 @@ def run(a):
         print(f"device: {te.cuda(0).name} (torch {torch.__version__}); fp32, TF32 off; median of {a.repeat} after "
               f"{a.warmup} warm-up")
     if a.tensor_cores:
-        print("te schedule: matmul_fp16 template, default config (tensor cores)")
+        print(f"te schedule: matmul_fp16 template, default config (tensor cores), stages={a.stages}")
     else:
         print(f"te schedule: cuda_schedules.matmul(dtype='{a.dtype}'), vthreads={a.vthreads}, "
-              f"double_buffer={a.double_buffer}")
+              f"double_buffer={a.double_buffer}, stages={a.stages}")
     print(f"{'size':>6} {'te ms':>9} {'cuBLAS ms':>10} {'te TFLOP/s':>11} {'cuBLAS TFLOP/s':>15} {'te/cuBLAS':>10}"
           "  te max|err|" + ("  cuBLAS max|err|" if half else ""))
     for n in a.sizes:
-        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer, a.tensor_cores)
+        f = build(n, a.target, a.vthreads, a.dtype, a.double_buffer, a.tensor_cores, a.stages)
         A = torch.randn(n, n, device="cuda").to(dtype)
         B = torch.randn(n, n, device="cuda").to(dtype)
         C = torch.full((n, n), float("nan"), device="cuda", dtype=dtype)

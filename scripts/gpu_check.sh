@@ -122,6 +122,8 @@ if [ "$BENCH" = 1 ] && [ "$PY_OK" = 1 ]; then
   "$PYTHON" bench/matmul_cuda.py --dtype float16 || status=1
   step "bench/matmul_cuda.py --dtype float16 --tensor-cores (te on the tensor cores: wmma tiles)"
   "$PYTHON" bench/matmul_cuda.py --dtype float16 --tensor-cores || status=1
+  step "bench/matmul_cuda.py --dtype float16 --tensor-cores --stages 3 (3 shared buffers: a cp.async pipeline)"
+  "$PYTHON" bench/matmul_cuda.py --dtype float16 --tensor-cores --stages 3 || status=1
   step "bench/conv2d_cuda.py (te vs cuDNN)"
   "$PYTHON" bench/conv2d_cuda.py || status=1
 fi

@@ -490,9 +490,9 @@ struct AttrStmtNode : StmtNode {
 // red_v/other_v are one-element "local" buffers allocated around it. Every thread of the block
 // executes it (uniform control flow) and every thread of a group ends with the group's value.
 inline constexpr const char* kGpuAllreduceAttr = "gpu_allreduce";
-// Stage::double_buffer's mark (schedule_ops): AttrStmt(kDoubleBufferScopeAttr, 0, Realize of the
-// stage's buffer, whose body is Seq{the stage's copy nest, its readers...}); consumed by
-// src/lower/inject_double_buffer.h.
+// Stage::double_buffer's and Stage::pipeline's mark (schedule_ops): AttrStmt(kDoubleBufferScopeAttr,
+// buffers (2 for double_buffer), Realize of the stage's buffer, whose body is Seq{the stage's copy
+// nest, its readers...}); consumed by src/lower/inject_double_buffer.h.
 inline constexpr const char* kDoubleBufferScopeAttr = "double_buffer_scope";
 // Stage::tensorize(iv, "wmma"): wraps the loop of iv; tensorize_wmma replaces the tile nest
 // inside with one tensor-core operation.

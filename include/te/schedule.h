@@ -73,7 +73,8 @@ class StageNode : public Node {
   StageNode* attach_stage = nullptr;  // non-owning: stages live as long as their schedule
   std::string scope = "global";       // storage scope of the op's outputs
   std::vector<StorageAlign> storage_aligns;  // at most one per dimension
-  bool double_buffer = false;                 // set by double_buffer() (a shared stage, cuda)
+  bool double_buffer = false;                 // set by double_buffer() / pipeline() (a shared stage, cuda)
+  int64_t pipeline_stages = 2;                // its buffers: 2 by double_buffer(), more by pipeline()
   bool is_output = false;
   ScheduleNode* schedule = nullptr;   // non-owning back pointer, for recording steps
 };
@@ -127,8 +128,14 @@ class Stage : public Ref<StageNode> {
   // (src/lower/inject_double_buffer.h) gives it two buffers and, in each iteration, loads the
   // next iteration's elements from global memory into registers before the readers run and
   // stores them into the other buffer after, so the loads' latency overlaps the arithmetic
-  // and one barrier per iteration remains.
+  // and one barrier per iteration remains. On sm_80 and newer the copy is asynchronous
+  // (cp.async, straight into the other buffer, no registers).
   void double_buffer();
+  // A deeper double_buffer (Triton's num_stages, CUTLASS's multistage mainloop): `stages`
+  // buffers (2..8) of the stage, and on sm_80 and newer the copies of the next stages - 1
+  // blocks in flight during the current block's arithmetic (cp.async); below sm_80 it runs as
+  // double_buffer (two buffers staged in registers). pipeline(2) is double_buffer().
+  void pipeline(int64_t stages);
   // Replaces the loop nest from iv inward with one tensor-core operation (TVM's tensorize;
   // target cuda, sm_70 and newer). The one intrinsic is "wmma" (16 x 16 x 16 tiles, float16
   // inputs, float32 accumulation), which covers four nests told apart by the storage scopes

@@ -16,9 +16,10 @@
 //   unroll       0/16/64: unroll the innermost inner3/r2 loops within that product.
 //   stage_inputs 1/0: stage the anchor's inputs in shared memory (see below) or not.
 //   double_buffer 0/1: with staged inputs, double-buffer their shared tiles
-//                (Stage::double_buffer: the next r0 step's copy loaded into registers during
-//                this one); over kMaxDoubleBufferRegisters per thread, or without staged
-//                inputs, the config is invalid.
+//                (Stage::double_buffer: the next r0 step's copy in flight during this one —
+//                cp.async on sm_80 and newer, registers below); over
+//                kMaxDoubleBufferRegisters per thread, or without staged inputs, the config is
+//                invalid.
 // Structure: the copy-out stage (the anchor itself when it is the output, else the fused
 // consumer, with the anchor's copy inlined) is split per axis into block/thread/inner, the
 // block parts fused and bound to blockIdx.x, the thread parts fused and bound to threadIdx.x.

@@ -17,6 +17,7 @@ namespace {
 struct Buffered {
   const AllocateNode* alloc;
   Stmt copy;  // the copy nest, reading the loop variable of the current iteration
+  int64_t stages;  // buffers asked for (Stage::pipeline; 2: double_buffer)
 };
 
 std::string name_of(const AllocateNode* alloc) { return alloc->buffer.name(); }
@@ -209,7 +210,8 @@ class DoubleBufferInjector : public IRMutator {
       const auto* seq = alloc->body.as<SeqNode>();
       if (!seq || seq->seq.size() < 2)
         fail("double_buffer: stage ", name_of(alloc), " has no reader after its copy in the same loop");
-      found->push_back({alloc, seq->seq[0]});
+      const int64_t* stages = as_const_int(attr->value);
+      found->push_back({alloc, seq->seq[0], stages && *stages > 2 ? *stages : 2});
       return take_marked(SeqNode::make(std::vector<Stmt>(seq->seq.begin() + 1, seq->seq.end())), found);
     }
     if (const auto* alloc = s.as<AllocateNode>()) {
@@ -234,10 +236,17 @@ class DoubleBufferInjector : public IRMutator {
     const Var& iter = loop->loop_var;
     Expr next = iter + make_const(iter.dtype(), 1);
     Expr has_next = next < loop->min + loop->extent;
-    Expr current_half = floormod(iter - loop->min, make_const(iter.dtype(), 2));
-    Expr next_half = floormod(next - loop->min, make_const(iter.dtype(), 2));
-    std::vector<Stmt> prologue, loads, stores;
-    bool any_async = false;
+    Expr end = loop->min + loop->extent;
+    // The buffer (of `stages`) that block `block` of the loop goes to, as an element offset.
+    auto slot = [&](const Expr& block, int64_t stages, const Expr& size) {
+      return floormod(block - loop->min, make_const(iter.dtype(), double(stages))) * cast(iter.dtype(), size);
+    };
+    std::vector<Stmt> prologue, loads, stores, async_loads;
+    // Asynchronous copies: prologue_groups[p], the copies of block min + p (a group each); the
+    // fewest buffers any of them has (how far ahead every copy must have landed).
+    std::vector<std::vector<Stmt>> prologue_groups;
+    int64_t fewest_async_stages = 0;
+    std::unordered_map<const AllocateNode*, int64_t> buffers;
     std::unordered_map<const VarNode*, Expr> read_offsets;
     struct Registers {
       const AllocateNode* alloc;
@@ -266,14 +275,26 @@ class DoubleBufferInjector : public IRMutator {
       std::vector<RegisterLoop> loops;
       check_copy_nest(b.copy, alloc, &loops);
       const Expr size = allocation_size(alloc);
-      read_offsets[alloc->buffer.get()] = current_half * size;
       if (async_copies_ && async_copy_possible(b.copy, alloc, scopes_)) {
-        // cp.async: the next block goes straight into the other half, no registers.
-        any_async = true;
-        prologue.push_back(mark_async(substitute(b.copy, {{iter.get(), loop->min}}), make_zero(iter.dtype())));
-        loads.push_back(mark_async(substitute(b.copy, {{iter.get(), next}}), next_half * size));
+        // cp.async: block L + stages - 1 goes straight into its buffer, no registers; the
+        // first stages - 1 blocks before the loop.
+        const int64_t stages = b.stages;
+        buffers[alloc] = stages;
+        read_offsets[alloc->buffer.get()] = slot(iter, stages, size);
+        fewest_async_stages = fewest_async_stages ? std::min(fewest_async_stages, stages) : stages;
+        if (prologue_groups.size() < size_t(stages - 1)) prologue_groups.resize(size_t(stages - 1));
+        for (int64_t p = 0; p + 1 < stages; ++p) {
+          Expr block = loop->min + make_const(iter.dtype(), double(p));
+          Stmt copy = mark_async(substitute(b.copy, {{iter.get(), block}}), slot(block, stages, size));
+          prologue_groups[size_t(p)].push_back(p == 0 ? copy : IfThenElseNode::make(block < end, copy));
+        }
+        Expr ahead = iter + make_const(iter.dtype(), double(stages - 1));
+        async_loads.push_back(IfThenElseNode::make(
+            ahead < end, mark_async(substitute(b.copy, {{iter.get(), ahead}}), slot(ahead, stages, size))));
         continue;
       }
+      buffers[alloc] = 2;
+      read_offsets[alloc->buffer.get()] = slot(iter, 2, size);
       int64_t count = 1;
       for (const RegisterLoop& l : loops) count *= l.extent;
       if (count > kMaxDoubleBufferRegisters)
@@ -292,27 +313,36 @@ class DoubleBufferInjector : public IRMutator {
       Stmt copy_next = substitute(b.copy, {{iter.get(), next}});
       loads.push_back(
           replace_store(copy_next, [&](const StoreNode* st) { return StoreNode::make(reg, st->value, reg_index); }));
-      Expr store_offset = next_half * size;
+      Expr store_offset = slot(next, 2, size);
       stores.push_back(replace_store(copy_next, [&](const StoreNode* st) {
         return StoreNode::make(st->buffer, LoadNode::make(st->value.dtype(), reg, reg_index),
                                st->index + cast(st->index.dtype(), store_offset));
       }));
     }
     // The asynchronous copies started before the readers form one group per iteration (committed
-    // by every thread, copies or not) and are waited for after them: the barrier that
+    // by every thread, copies or not) and are waited for after them, up to the next block: with
+    // S buffers block L + 1's group is S - 2 groups older than the newest. The barrier that
     // insert_shared_barriers puts at the end of the body (a wait counts as a write of shared
-    // memory) then publishes them to the next iteration's readers.
-    std::vector<Stmt> body_parts = {IfThenElseNode::make(has_next, SeqNode::make(loads))};
+    // memory) then publishes it to the next iteration's readers, and keeps the next
+    // iteration's copies (into the buffer read now) behind this iteration's reads.
+    const bool any_async = fewest_async_stages > 0;
+    auto wait = [](int64_t in_flight) {
+      return async_call(Intrinsic::kCpAsyncWait, {make_const(DataType::int32(), double(in_flight))});
+    };
+    std::vector<Stmt> body_parts;
+    if (!loads.empty()) body_parts.push_back(IfThenElseNode::make(has_next, SeqNode::make(loads)));
+    body_parts.insert(body_parts.end(), async_loads.begin(), async_loads.end());
     if (any_async) body_parts.push_back(async_call(Intrinsic::kCpAsyncCommit, {}));
     body_parts.push_back(ReadHalf(read_offsets, names).mutate(readers));
     if (!stores.empty()) body_parts.push_back(IfThenElseNode::make(has_next, SeqNode::make(stores)));
-    if (any_async) body_parts.push_back(async_call(Intrinsic::kCpAsyncWait, {make_const(DataType::int32(), 0)}));
+    if (any_async) body_parts.push_back(wait(fewest_async_stages - 2));
     Stmt body = SeqNode::make(body_parts);
     Stmt result = ForNode::make(iter, loop->min, loop->extent, loop->for_kind, body, loop->thread_tag);
-    if (any_async) {
+    for (const std::vector<Stmt>& group : prologue_groups) {
+      prologue.insert(prologue.end(), group.begin(), group.end());
       prologue.push_back(async_call(Intrinsic::kCpAsyncCommit, {}));
-      prologue.push_back(async_call(Intrinsic::kCpAsyncWait, {make_const(DataType::int32(), 0)}));
     }
+    if (any_async) prologue.push_back(wait(int64_t(prologue_groups.size()) - 1));  // block min has landed
     Stmt first = SeqNode::make(prologue);
     if (const int64_t* extent = as_const_int(loop->extent); !extent || *extent < 1)
       first = IfThenElseNode::make(loop->extent > make_const(loop->extent.dtype(), 0), first);
@@ -323,8 +353,8 @@ class DoubleBufferInjector : public IRMutator {
     for (auto it = found.rbegin(); it != found.rend(); ++it) {
       const AllocateNode* alloc = it->alloc;
       const Expr size = allocation_size(alloc);
-      result =
-          AllocateNode::make(alloc->buffer, alloc->dtype, {size * make_const(size.dtype(), 2)}, alloc->scope, result);
+      result = AllocateNode::make(alloc->buffer, alloc->dtype, {size * make_const(size.dtype(), double(buffers[alloc]))},
+                                  alloc->scope, result);
     }
     return result;
   }

@@ -223,7 +223,7 @@ autotune::Instance matmul_fp16_template(autotune::Config& cfg, const std::vector
   if (target.kind == "cuda") {
     // Tensor cores where the shape is whole 16 x 16 x 16 tiles (8 to 16 times the float32
     // FMA rate of the thread tiles); the thread-tile structure of float32 matmul elsewhere.
-    if (wmma_fits(args[0], args[1], args[2])) return matmul_wmma_cuda(cfg, args[0], args[1], args[2]);
+    if (wmma_fits(args[0], args[1], args[2])) return matmul_wmma_cuda(cfg, args[0], args[1], args[2], target);
     return matmul_cuda(cfg, MatmulShape{args[0], args[1], args[2], false, false}, /*half=*/true);
   }
   fail("matmul_fp16: no schedule for target '", target.kind,

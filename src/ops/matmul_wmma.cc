@@ -30,13 +30,16 @@ std::vector<int64_t> define_warp_tile(Config& cfg, const std::string& name, int6
 
 bool wmma_fits(int64_t m, int64_t n, int64_t k) { return m % kTile == 0 && n % kTile == 0 && k % kTile == 0; }
 
-Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
+Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, const Target& target) {
   const std::vector<int64_t> wi = define_warp_tile(cfg, "wmma_i", m), wj = define_warp_tile(cfg, "wmma_j", n);
   std::vector<int64_t> k_frags;  // 32, 64 or 16 deep, where that divides k
   for (int64_t f : {2, 4, 1})
     if ((k / kTile) % f == 0) k_frags.push_back(f);
   const WmmaTiles t{wi[1], wi[2], wj[1], wj[2], cfg.define_knob("wmma_k", k_frags)};
-  const bool double_buffer = cfg.define_knob("double_buffer", {1, 0}) == 1;
+  // Buffers of the shared tiles: 2 (double buffering), 3 or 4 (a deeper pipeline, Stage::pipeline:
+  // cp.async copies of the next blocks in flight on sm_80 and newer, run as 2 below), 1.
+  const int64_t stages = cfg.define_knob("stages", {2, 3, 4, 1});
+  const int64_t buffers = cuda_async_copies(target) ? stages : std::min<int64_t>(stages, 2);
   // Rows of the shared tiles padded by 8 float16 (16 bytes): a fragment load reads 8 rows of
   // 16 bytes at a time, which at a row stride of 64 or 256 bytes share banks (4- to 8-way
   // conflicts); at stride + 16 bytes they fall on distinct banks, and every 16 x 16 block still
@@ -48,17 +51,17 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
   if (threads > kMaxThreadsPerBlock)
     fail("matmul_fp16 cuda: config ", cfg.to_string(), " needs ", threads, " threads per block; the limit is ",
          kMaxThreadsPerBlock);
-  // Shared memory: the two float16 tiles (twice when double-buffered) and a 1 KiB slot per warp
-  // (the float16 rounding of the accumulators, codegen_cuda's te_wmma_scratch).
-  const int64_t shared = (block_m * (block_k + pad) + block_k * (block_n + pad)) * 2 * (double_buffer ? 2 : 1) +
-                         warps * 1024;
-  if (shared > kMaxSharedBytes)
+  // Shared memory: the float16 tiles, once per buffer, and a 1 KiB slot per warp (the float16
+  // rounding of the accumulators, codegen_cuda's te_wmma_scratch). Over 48 KiB the tiles go to
+  // dynamic shared memory (up to the device's opt-in limit, checked at build time).
+  const int64_t shared = (block_m * (block_k + pad) + block_k * (block_n + pad)) * 2 * buffers + warps * 1024;
+  if (shared > kMaxWmmaSharedBytes)
     fail("matmul_fp16 cuda: config ", cfg.to_string(), " stages ", shared, " bytes of shared memory; the limit is ",
-         kMaxSharedBytes);
+         kMaxWmmaSharedBytes);
   for (int64_t elements : {block_m * block_k, block_k * block_n})
-    if (double_buffer && (elements + threads - 1) / threads > kMaxDoubleBufferRegisters)
+    if (buffers == 2 && !cuda_async_copies(target) && (elements + threads - 1) / threads > kMaxDoubleBufferRegisters)
       fail("matmul_fp16 cuda: config ", cfg.to_string(), " double-buffers ", elements, " elements over ", threads,
-           " threads, over the limit of ", kMaxDoubleBufferRegisters, " registers each");
+           " threads in registers (no cp.async below sm_80), over the limit of ", kMaxDoubleBufferRegisters, " each");
 
   Tensor a = placeholder({m, k}, DataType::float16(), "A");
   Tensor b = placeholder({k, n}, DataType::float16(), "B");
@@ -111,7 +114,8 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k) {
     auto [chunks, lanes8] = load.split(load_op->axis[1], 8);
     load.vectorize(lanes8);
     bind_cooperative_load(load, {load_op->axis[0], chunks}, {{tx, 32}, {ty, t.warps_j}, {tz, t.warps_i}});
-    if (double_buffer) load.double_buffer();
+    if (stages == 2) load.double_buffer();
+    if (stages > 2) load.pipeline(stages);
   }
   Stage fa = s[frag_a], fb = s[frag_b];
   fa.compute_at(red, ks[1]);

@@ -268,6 +268,9 @@ void check_arg_at_least(const std::string& op, const std::string& arg, int64_t v
 // The CUDA limits a template checks before building (te::Error naming the config otherwise).
 constexpr int64_t kMaxThreadsPerBlock = 1024;
 constexpr int64_t kMaxSharedBytes = 48 * 1024;
+// The tensor-core template's limit: dynamic shared memory beyond the static 48 KiB, within the
+// opt-in maximum of every GPU with cp.async (99 KiB on sm_86/sm_89; 163 on sm_80, 227 on sm_90).
+constexpr int64_t kMaxWmmaSharedBytes = 96 * 1024;
 
 // The tensor-core structure of matmul_fp16 on cuda (matmul_wmma.cc), for m, n and k multiples
 // of 16 (wmma_fits): blocks of warps_i x warps_j warps, each frags_i x frags_j wmma tiles of
@@ -278,9 +281,10 @@ struct WmmaTiles {
 bool wmma_fits(int64_t m, int64_t n, int64_t k);
 // float16 C[m, n] = float16(A[m, k] x B[k, n]) on tensor cores. Knobs "wmma_i" / "wmma_j"
 // ({warps, fragments}, those whose blocks divide the extent), "wmma_k" (k_frags of {2, 4, 1}
-// dividing k / 16), "double_buffer" ({1, 0}) and "pad_shared" ({8, 0}: the shared tiles' rows
-// padded by 8 float16 against bank conflicts in the fragment loads); te::Error (an invalid
-// config) when the tiles exceed the block's threads, shared memory or double-buffering registers.
-autotune::Instance matmul_wmma_cuda(autotune::Config& cfg, int64_t m, int64_t n, int64_t k);
+// dividing k / 16), "stages" ({2, 3, 4, 1}: buffers of the shared tiles, Stage::double_buffer /
+// Stage::pipeline) and "pad_shared" ({8, 0}: the shared tiles' rows padded by 8 float16 against
+// bank conflicts in the fragment loads); te::Error (an invalid config) when the tiles exceed the
+// block's threads, kMaxWmmaSharedBytes or (below sm_80) the double-buffering registers.
+autotune::Instance matmul_wmma_cuda(autotune::Config& cfg, int64_t m, int64_t n, int64_t k, const Target& target);
 
 }  // namespace te::ops::detail

@@ -139,8 +139,12 @@ void bind_schedule(py::module_& m) {
            "Double-buffers this shared-memory stage (target cuda; TVM's double_buffer): computed at a "
            "serial loop of its reader (the loop over k blocks), it gets two buffers, and each "
            "iteration loads the next block into registers before the reads and stores it into the "
-           "other buffer after them: the global loads overlap the arithmetic, one barrier per "
-           "iteration. Recorded in the steps.")
+           "other buffer after them (on sm_80 and newer: cp.async straight into the other buffer): "
+           "the global loads overlap the arithmetic, one barrier per iteration. Recorded in the steps.")
+      .def("pipeline", &Stage::pipeline, py::arg("stages"),
+           "A deeper double_buffer (Triton's num_stages): `stages` buffers (2..8) of this shared-memory "
+           "stage, and on sm_80 and newer the next stages - 1 blocks copied by cp.async while the current "
+           "one is computed on; below sm_80 it runs as double_buffer. Recorded in the steps.")
       .def("compute_at", [](Stage& s, py::handle parent, py::handle scope) {
         std::string what = "stage " + s.name() + " compute_at";
         if (!py::isinstance<Stage>(parent)) fail(what, ": the first argument must be a stage, s[T]");

@@ -72,7 +72,9 @@ class LoopNestBuilder {
       for (const IterVar& axis : compute->axis) region.push_back(bound_of(bounds_, axis, *stage));
       for (int k = compute->num_outputs() - 1; k >= 0; --k)
         body = RealizeNode::make(stage_storage_op(*stage).output(k), region, stage->scope, body);
-      if (stage->double_buffer) body = AttrStmtNode::make(kDoubleBufferScopeAttr, Expr(0), body);
+      if (stage->double_buffer)
+        body = AttrStmtNode::make(kDoubleBufferScopeAttr, make_const(DataType::int32(), double(stage->pipeline_stages)),
+                                  body);
       rest = body;
     }
     return rest;

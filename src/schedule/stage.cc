@@ -345,18 +345,42 @@ void Stage::storage_align(const IterVar& axis, int64_t factor, int64_t offset) {
   record_step(stage, std::move(step));
 }
 
-void Stage::double_buffer() {
-  StageNode* stage = checked(*this, "double_buffer");
+namespace {
+
+// The checks double_buffer and pipeline share; `primitive` names the call in the messages.
+StageNode* buffered_stage(const Stage& s, const char* primitive) {
+  StageNode* stage = checked(s, primitive);
   if (!stage->op.as<ComputeOpNode>())
-    fail("double_buffer: stage ", stage->op->name, " is a placeholder; double-buffer its shared-memory copy, ",
+    fail(primitive, ": stage ", stage->op->name, " is a placeholder; buffer its shared-memory copy, ",
          "made by s.cache_read(", stage->op->name, ", \"shared\", readers)");
   if (stage->scope != "shared")
-    fail("double_buffer: stage ", stage->op->name, " has storage scope '", stage->scope,
-         "'; only a shared-memory stage can be double-buffered (make one with cache_read(tensor, \"shared\", ",
-         "readers) and compute_at it at the readers' loop over k blocks)");
+    fail(primitive, ": stage ", stage->op->name, " has storage scope '", stage->scope,
+         "'; only a shared-memory stage can be double-buffered or pipelined (make one with cache_read(tensor, ",
+         "\"shared\", readers) and compute_at it at the readers' loop over k blocks)");
+  return stage;
+}
+
+}  // namespace
+
+void Stage::double_buffer() {
+  StageNode* stage = buffered_stage(*this, "double_buffer");
   stage->double_buffer = true;
+  stage->pipeline_stages = 2;
   Step step;
   step.primitive = "double_buffer";
+  record_step(stage, std::move(step));
+}
+
+void Stage::pipeline(int64_t stages) {
+  StageNode* stage = buffered_stage(*this, "pipeline");
+  if (stages < 2 || stages > 8)
+    fail("pipeline: stage ", stage->op->name, ": ", stages, " stages; expected 2 to 8 (the buffers of the shared tile; ",
+         "each is a copy of it in shared memory)");
+  stage->double_buffer = true;
+  stage->pipeline_stages = stages;
+  Step step;
+  step.primitive = "pipeline";
+  step.ints = {stages};
   record_step(stage, std::move(step));
 }
 

@@ -32,7 +32,7 @@ constexpr StepShape kStepShapes[] = {
     {"pragma", 1, 1, 1, 1},       {"compute_at", 0, 0, 0, 0},   {"compute_inline", 0, 0, 0, 0},
     {"compute_root", 0, 0, 0, 0}, {"cache_read", 0, 1, 1, 1},   {"cache_write", 0, 1, 1, 1},
     {"rfactor", 1, 2, 2, 0},      {"storage_align", 0, 3, 3, 0}, {"prefetch", -1, 2, 2, 0},
-    {"double_buffer", 0, 0, 0, 0}, {"tensorize", 1, 0, 0, 1},
+    {"double_buffer", 0, 0, 0, 0}, {"tensorize", 1, 0, 0, 1},  {"pipeline", 0, 1, 1, 0},
 };
 
 // te::Error unless step has the shape of its primitive. `where` prefixes the message.
@@ -229,6 +229,9 @@ void apply_step(Schedule& sch, const Step& step, PythonPrinter* py) {
   } else if (p == "double_buffer") {
     if (py) py->line() << s << ".double_buffer()\n";
     stage.double_buffer();
+  } else if (p == "pipeline") {
+    if (py) py->line() << s << ".pipeline(" << step.ints[0] << ")\n";
+    stage.pipeline(step.ints[0]);
   } else if (p == "compute_inline") {
     if (py) py->line() << s << ".compute_inline()\n";
     stage.compute_inline();

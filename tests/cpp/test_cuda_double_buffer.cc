@@ -119,6 +119,68 @@ TEST(CudaDoubleBuffer, AsyncCopiesOnSm80) {
   run_or_skip(m, {mm.A, mm.B}, mm.C, {{N, K}, {K, N}, {N, N}});
 }
 
+// Stage::pipeline(S): S buffers of each tile and the copies of the next S - 1 blocks in flight
+// — S - 1 groups committed before the loop, one per iteration, and each wait leaving the S - 2
+// newest in flight — still two barriers; with tiles of different depths the shallowest decides
+// the waits. Every depth matches the reference in the emulator for 1 to 5 k blocks; below
+// sm_80 a pipeline runs as double buffering in registers.
+TEST(CudaDoubleBuffer, PipelineKeepsStagesMinusOneBlocksInFlight) {
+  auto waits = [](const Stmt& body) {
+    std::vector<int64_t> counts;
+    post_order_visit(body, [&](const Expr& e) {
+      if (const auto* call = e.as<CallNode>(); call && call->op == Intrinsic::kCpAsyncWait)
+        counts.push_back(*as_const_int(call->args[0]));
+    });
+    std::sort(counts.begin(), counts.end());
+    return counts;
+  };
+  {
+    RegisterTileMatmul mm = register_tile_matmul(128, 40, 64, 8, 8);
+    mm.s[mm.AS].pipeline(3);
+    mm.s[mm.BS].pipeline(3);
+    LoweredFunc f = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_pipeline", "cuda -arch=sm_90");
+    const std::string ir = to_string(f.body);
+    EXPECT_EQ(allocated(f.body, "A.shared"), 3 * 64 * 8) << ir;
+    EXPECT_EQ(allocated(f.body, "B.shared"), 3 * 8 * 64) << ir;
+    EXPECT_EQ(calls(f.body, Intrinsic::kCpAsync), 6) << ir;  // per tile: blocks 0 and 1 first, then L + 2
+    EXPECT_EQ(calls(f.body, Intrinsic::kCpAsyncCommit), 3) << ir;
+    EXPECT_EQ(waits(f.body), (std::vector<int64_t>{1, 1})) << ir;
+    EXPECT_EQ(barriers(f.body), 2) << ir;
+    EXPECT_TRUE(contains(mm.s.steps_python(), "s[A_shared].pipeline(3)")) << mm.s.steps_python();
+    Schedule replayed = Schedule::replay({mm.C.op()}, Schedule::steps_from_json(mm.s.steps_json()));
+    EXPECT_EQ(to_string(lower_cuda(replayed, {mm.A, mm.B, mm.C}, "f").body),
+              to_string(lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "f").body));
+    Module m = build(mm.s, {mm.A, mm.B, mm.C}, "cuda -arch=sm_90", "mm_pipeline");
+    EXPECT_TRUE(contains(m.get_source("cuda"), "te_cp_async_wait<1>();")) << m.get_source("cuda");
+    EXPECT_TRUE(contains(m.get_source("ptx"), "cp.async.wait_group 1")) << m.get_source("ptx");
+    LoweredFunc old = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_pipeline", "cuda -arch=sm_75");
+    EXPECT_EQ(allocated(old.body, "A.shared"), 2 * 64 * 8);
+    EXPECT_EQ(allocated(old.body, "A.shared.reg"), 8);
+  }
+  {  // a 4-deep tile and a double-buffered one: the waits keep no group in flight
+    RegisterTileMatmul mm = register_tile_matmul(128, 40, 64, 8, 8);
+    mm.s[mm.AS].pipeline(4);
+    mm.s[mm.BS].double_buffer();
+    LoweredFunc f = lower_cuda(mm.s, {mm.A, mm.B, mm.C}, "mm_mixed", "cuda -arch=sm_90");
+    EXPECT_EQ(allocated(f.body, "A.shared"), 4 * 64 * 8);
+    EXPECT_EQ(allocated(f.body, "B.shared"), 2 * 8 * 64);
+    EXPECT_EQ(calls(f.body, Intrinsic::kCpAsyncCommit), 4) << to_string(f.body);
+    EXPECT_EQ(waits(f.body), (std::vector<int64_t>{0, 2})) << to_string(f.body);
+  }
+  for (int stages : {3, 4})
+    for (int k : {8, 16, 24, 40}) {
+      SharedTileMatmul mm = shared_tile_matmul(20, 12, k, 8, 8);
+      mm.s[mm.AS].pipeline(stages);
+      mm.s[mm.BS].pipeline(stages == 3 ? 2 : stages);
+      Module m = mm.build("cuda -arch=sm_90", "mm_pipeline");
+      run_or_skip(m, {mm.A, mm.B}, mm.C, {{20, k}, {k, 12}, {20, 12}});
+    }
+  SharedTileMatmul mm = shared_tile_matmul(16, 16, 16, 8, 4);
+  EXPECT_TE_ERROR(mm.s[mm.AS].pipeline(1), "pipeline", "stage A.shared", "1 stages", "2 to 8");
+  EXPECT_TE_ERROR(mm.s[mm.AS].pipeline(9), "pipeline", "2 to 8");
+  EXPECT_TE_ERROR(mm.s[mm.A].pipeline(3), "pipeline", "stage A", "placeholder");
+}
+
 // Lowered for sm_80 with each wait replaced (a broken protocol): the emulator, whose copies
 // land at the wait, catches it. Waiting for all but the newest group leaves a block's copy in
 // flight while other threads read that half (a race at the landing), and no wait at all leaves

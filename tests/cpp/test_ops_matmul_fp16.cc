@@ -65,7 +65,7 @@ TEST(OpsMatmulFp16, TemplateIsCudaOnlyWithItsOwnWorkloadKey) {
   // Whole 16 x 16 x 16 tiles: the tensor-core knobs; otherwise matmul's (the same space).
   std::vector<std::string> knobs;
   for (const autotune::Knob& knob : task.space.knobs()) knobs.push_back(knob.name);
-  EXPECT_EQ(knobs, (std::vector<std::string>{"wmma_i", "wmma_j", "wmma_k", "double_buffer", "pad_shared"}));
+  EXPECT_EQ(knobs, (std::vector<std::string>{"wmma_i", "wmma_j", "wmma_k", "stages", "pad_shared"}));
   EXPECT_EQ(autotune::create_task("matmul_fp16", {67, 45, 23}, "cuda").space.space_size(),
             autotune::create_task("matmul", {67, 45, 23}, "cuda").space.space_size());
   Instance inst = task.default_instance();
@@ -195,6 +195,40 @@ TEST(OpsMatmulFp16, RandomConfigsMatchInTheInterpreterAndCompile) { sweep_fp16(6
 TEST(OpsMatmulFp16, TensorCoreConfigs) { sweep_fp16(64, 64, 32, 3, 77); }
 
 TEST(OpsMatmulFp16, TensorCoreConfigsSeveralBlocks) { sweep_fp16(128, 192, 96, 4, 1207); }
+
+// The default tensor-core config (128 x 128 x 32 blocks) with 3 and 4 buffers: 60 / 79 KiB of
+// shared memory, so the tiles move to 32-byte aligned dynamic shared memory; the copies of the
+// next 2 / 3 blocks are in flight (cp.async.wait_group 1 / 2); both match the reference in the
+// emulator, and on a GPU where there is one.
+TEST(OpsMatmulFp16, TensorCorePipelines) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul_fp16", {128, 128, 160}, "cuda");
+  const Reference ref = make_reference(task.default_instance(), 31);
+  size_t knob = 0;
+  while (task.space.knobs()[knob].name != "stages") ++knob;
+  for (int64_t stages : {3, 4}) {
+    std::vector<int64_t> choices = task.space.from_index(0).choices();
+    choices[knob] = stages - 2;  // {2, 3, 4, 1}
+    Config cfg = task.space.with_choices(choices);
+    ASSERT_EQ(cfg.value("stages"), stages);
+    Instance inst = task.instantiate(cfg);
+    Module mod = build(inst.schedule, inst.args, "cuda -arch=sm_90", "hgemm_pipeline");
+    const std::string cu = mod.get_source("cuda");
+    EXPECT_TRUE(contains(cu, "extern __shared__ __align__(32) unsigned char te_dynamic_shared[];")) << cu;
+    EXPECT_TRUE(contains(cu, "te_cp_async<16>(A_shared + (")) << cu;
+    EXPECT_TRUE(contains(cu, "te_cp_async_wait<" + std::to_string(stages - 2) + ">();")) << cu;
+    std::string why;
+    if (nvrtc_works(why))
+      EXPECT_TRUE(contains(mod.get_source("ptx"), "cp.async.wait_group " + std::to_string(stages - 2)));
+    NDArray emulated = NDArray::empty(const_shape(inst.args.back()), DataType::float16());
+    emulated.fill_poison();
+    std::vector<NDArray> arrays = ref.inputs;
+    arrays.push_back(emulated);
+    cuda_emulate(mod, arrays);
+    EXPECT_EQ(compare_half_arrays(emulated, ref.expected, 1), "") << cfg.to_string();
+    run_cuda_if_device(inst, ref);
+  }
+}
 
 }  // namespace
 }  // namespace te::testing

@@ -29,7 +29,7 @@ std::string describe(const Schedule& s) {
   std::ostringstream os;
   for (const Stage& st : s.stages()) {
     os << st.name() << " scope=" << st->scope << " out=" << st->is_output << " attach=" << int(st->attach_type)
-       << " double_buffer=" << st->double_buffer;
+       << " double_buffer=" << st->double_buffer << " stages=" << st->pipeline_stages;
     if (st->attach_stage) os << "@" << st->attach_stage->op->name << "." << st->attach_ivar.var().name();
     os << " inputs=";
     for (const Tensor& t : st->op->input_tensors()) os << t.name() << ",";

@@ -434,6 +434,18 @@ def test_double_buffered_shared_tiles():
             c = np.full((128, 128), np.nan, "float32")
             f.emulate(a, b, c)
             np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
+    # Stage.pipeline(3): three buffers, the copies of two blocks ahead in flight (the wait leaves
+    # the newest group pending).
+    s, args = cuda_schedules.matmul(128, 128, 40, kstep=8, double_buffer=True, stages=3)
+    assert ".pipeline(3)" in s.steps_python()
+    f = te.build(s, args, "cuda -arch=sm_80")
+    cu = f.get_source("cuda")
+    assert "float A_shared[3072]" in cu and "te_cp_async_wait<1>();" in cu and cu.count("__syncthreads();") == 2
+    c = np.full((128, 128), np.nan, "float32")
+    f.emulate(a, b, c)
+    np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
+    with pytest.raises(te.TEError, match="pipeline: stage A.shared: 9 stages; expected 2 to 8"):
+        next(stage for stage in s.stages if stage.op.name == "A.shared").pipeline(9)
 
     A = te.placeholder((64, 64), name="A")
     B = te.compute((64, 64), lambda i, j: A[i, j] * 2.0, name="B")

@@ -105,7 +105,7 @@ class CudaPrinter : public CudaStmtPrinter {
     out << "extern \"C\" __global__ void __launch_bounds__(" << launch.threads_per_block() << ") "
         << kernel_name << "(" << params.str() << ") {\n";
     if (dynamic_shared_bytes_ > 0)
-      out << "  extern __shared__ __align__(16) unsigned char " << kDynamicShared << "[];  // "
+      out << "  extern __shared__ __align__(" << dynamic_align_ << ") unsigned char " << kDynamicShared << "[];  // "
           << dynamic_shared_bytes_ << " bytes of dynamic shared memory, set at launch\n";
     if (wmma_scratch_bytes_ > 0)
       out << "  __shared__ __align__(32) float te_wmma_scratch[" << wmma_scratch_bytes_ / 4
@@ -137,9 +137,11 @@ class CudaPrinter : public CudaStmtPrinter {
   static constexpr const char* kDynamicShared = "te_dynamic_shared";
   // When the kernel's shared buffers (every shared Allocate; they coexist), with its
   // cross-thread reductions' slots, exceed the 48 KiB a kernel may declare statically, the
-  // buffers (not the slots) become slices of one extern __shared__ array at 16-byte aligned offsets — the alignment a static `__shared__ __align__(16)` array has, so
-  // storage_align's padded rows fall on the same banks either way. Below the limit they stay
-  // static arrays (readable, and no launch-time opt-in needed).
+  // buffers (not the slots) become slices of one extern __shared__ array at 16-byte aligned
+  // offsets — the alignment a static `__shared__ __align__(16)` array has, so storage_align's
+  // padded rows fall on the same banks either way; 32-byte in a tensor-core kernel, as its
+  // static wmma operands are (wmma needs it). Below the limit they stay static arrays
+  // (readable, and no launch-time opt-in needed).
   void plan_dynamic_shared() {
     std::vector<std::pair<const VarNode*, int64_t>> buffers;
     int64_t total = 0;
@@ -158,8 +160,9 @@ class CudaPrinter : public CudaStmtPrinter {
         });
     std::reverse(buffers.begin(), buffers.end());  // outer (earlier) buffers first
     std::unordered_map<const VarNode*, int64_t> offsets;
+    const int64_t align = contains_wmma(func_.body) ? 32 : 16;
     for (const auto& [buffer, bytes] : buffers) {  // the layout shared_memory_bytes counts too
-      total = (total + 15) / 16 * 16;
+      total = (total + align - 1) / align * align;
       offsets[buffer] = total;
       total += bytes;
     }
@@ -170,10 +173,7 @@ class CudaPrinter : public CudaStmtPrinter {
       with_slots = (with_slots + 15) / 16 * 16 + a.bytes();
     with_slots += wmma_scratch_bytes_;  // static as well
     if (with_slots <= kCudaStaticSharedBytes) return;
-    // wmma operands need 32-byte alignment, which the 16-byte dynamic layout does not give.
-    if (contains_wmma(func_.body))
-      fail("a tensor-core (wmma) kernel stages ", with_slots, " bytes of shared memory; it must stay within the ",
-           kCudaStaticSharedBytes, " bytes of static shared memory (smaller block or k tiles)");
+    dynamic_align_ = align;
     dynamic_offsets_ = std::move(offsets);
     dynamic_shared_bytes_ = total;
   }
@@ -700,6 +700,7 @@ class CudaPrinter : public CudaStmtPrinter {
   GpuLaunchConfig launch_;
   std::unordered_map<const VarNode*, int64_t> dynamic_offsets_;  // shared buffer → byte offset
   int64_t dynamic_shared_bytes_ = 0;
+  int64_t dynamic_align_ = 16;  // of the dynamic shared array and its slices
 };
 
 }  // namespace
