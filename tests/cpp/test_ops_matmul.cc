@@ -249,6 +249,34 @@ bool run_on_gpu_or_skip(const Instance& inst, std::optional<Reference>& referenc
   return run_cuda_if_device(inst, *reference);
 }
 
+// vector_copy: where the inputs' rows are whole 16-byte chunks (k and n multiples of 4) the
+// default config copies the shared tiles in float4 chunks — double-buffered on sm_80 and newer,
+// one 16-byte cp.async each — and with vector_copy 0 element by element; both match the
+// reference in the emulator. Shapes whose rows are not whole chunks only have the choice 0.
+TEST(OpsMatmul, CudaVectorCopies) {
+  ops::register_builtin_templates();
+  Task task = autotune::create_task("matmul", {64, 96, 40}, "cuda");
+  std::optional<Reference> reference;
+  Config cfg = task.space.from_index(0);
+  ASSERT_EQ(cfg.value("vector_copy"), 1);
+  ASSERT_EQ(cfg.value("double_buffer"), 1);
+  size_t knob = 0;
+  while (task.space.knobs()[knob].name != "vector_copy") ++knob;
+  for (int64_t choice : {0, 1}) {  // {1, 0}: vector first
+    std::vector<int64_t> choices = cfg.choices();
+    choices[knob] = choice;
+    Instance inst = task.instantiate(task.space.with_choices(choices));
+    const std::string cu = build(inst.schedule, inst.args, "cuda -arch=sm_90", "matmul_chunks").get_source("cuda");
+    for (const char* tile : {"A_shared", "B_shared"})
+      EXPECT_TRUE(contains(cu, std::string(choice == 0 ? "te_cp_async<16>(" : "te_cp_async<4>(") + tile + " + ("))
+          << cu;
+    run_on_gpu_or_skip(inst, reference);
+  }
+  Task odd = autotune::create_task("matmul", {64, 90, 37}, "cuda");
+  for (const autotune::Knob& knob : odd.space.knobs())
+    if (knob.name == "vector_copy") EXPECT_EQ(knob.choices.size(), 1u);
+}
+
 TEST(OpsMatmul, CudaConfigsCompileWithNvrtc) {
   std::string why;
   if (!nvrtc_works(why)) GTEST_SKIP() << "no CUDA code generation here: " << why;
