@@ -247,10 +247,23 @@ class Vectorizer : public IRMutator {
     Expr a = mutate(op->a), b = mutate(op->b);
     if (a.same_as(op->a) && b.same_as(op->b)) return self;
     if (failed_) return self;
-    // Keep indices as Ramps (dense vector accesses) where the algebra allows it.
+    // Keep indices as Ramps (dense vector accesses) where the algebra allows it. A Broadcast
+    // (made below, or by the division rule) counts as its scalar.
     const auto* ra = a.as<RampNode>();
     const auto* rb = b.as<RampNode>();
+    if (const auto* ba = a.as<BroadcastNode>()) a = ba->value;
+    if (const auto* bb = b.as<BroadcastNode>()) b = bb->value;
     bool a_scalar = a.dtype().is_scalar(), b_scalar = b.dtype().is_scalar();
+    if (a_scalar && b_scalar) return BroadcastNode::make(BinaryNode<K>::make(a, b), lanes_);
+    if constexpr (K == ExprKind::FloorDiv || K == ExprKind::FloorMod || K == ExprKind::Div || K == ExprKind::Mod) {
+      // A ramp that stays inside one period of a constant divisor — a fused axis split into
+      // vector lanes, floordiv(ramp(x*8, 1, 8), 32) = broadcast(floordiv(x, 4)),
+      // floormod(...) = ramp(floormod(x, 4)*8, 1, 8) — as the simplifier proves it.
+      if (ra && b_scalar && as_const_int(b)) {
+        Expr folded = simplify(BinaryNode<K>::make(a, BroadcastNode::make(b, lanes_)), ranges_);
+        if (folded.as<RampNode>() || folded.as<BroadcastNode>()) return folded;
+      }
+    }
     if constexpr (K == ExprKind::Add) {
       if (ra && b_scalar) return RampNode::make(AddNode::make(ra->base, b), ra->stride, lanes_);
       if (rb && a_scalar) return RampNode::make(AddNode::make(a, rb->base), rb->stride, lanes_);

@@ -206,6 +206,31 @@ TEST(LowerVectorize, ReadOfAnotherLanesElementStaysSerial) {
   expect_same_results(in_place, widened, {{a, 9}});
 }
 
+// A fused axis split into vector lanes and unfused by its row length (a cooperative copy of a
+// padded 32-column tile, TVM-style: fuse, split by 4, vectorize): for t, j vectorized:
+// S[floordiv(t*4 + j, 32)*36 + floormod(t*4 + j, 32)] = A[t*4 + j]. Within 4 lanes the row
+// does not change (4 divides 32), so the row part is broadcast(floordiv(t, 8)) and the column
+// part ramp(floormod(t, 8)*4, 1, 4): one dense vector store. A period the lanes cross
+// (floordiv(t*3 + j, 32) over 4 lanes) stays serial.
+TEST(LowerVectorize, FusedRowsSplitIntoLanesStayRamps) {
+  Var a("A", DataType::handle()), sh("S", DataType::handle());
+  Var t("t"), j("j");
+  auto copy = [&](int64_t step) {
+    Expr fused = t * int32_t(step) + j;
+    Stmt store = StoreNode::make(sh, f32_load(a, fused), floordiv(fused, 32) * 36 + floormod(fused, 32));
+    return ForNode::make(t, Expr(0), Expr(16), ForKind::kSerial, ForNode::make(j, Expr(0), Expr(4), ForKind::kVectorized, store));
+  };
+  Stmt input = copy(4);
+  Stmt output = vectorize_loops(input);
+  EXPECT_EQ(count_for(output, ForKind::kVectorized), 0) << output;
+  EXPECT_EQ(vector_stores(output, 4), 1) << output;
+  expect_same_results(input, output, {{a, 64}, {sh, 72}});
+  Stmt crossing = copy(3);
+  Stmt serial = vectorize_loops(crossing);
+  EXPECT_EQ(vector_stores(serial, 4), 0) << serial;
+  expect_same_results(crossing, serial, {{a, 64}, {sh, 72}});
+}
+
 TEST(LowerVectorize, UnsupportedBodiesFallBackToSerial) {
   Var a("A", DataType::handle()), c("C", DataType::handle());
   Var j("j"), r("r"), n("n");
