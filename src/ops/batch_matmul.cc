@@ -94,7 +94,7 @@ Instance batch_matmul_llvm(Config& cfg, const Shape& sh) {
   return {s, {a, b, c}};
 }
 
-Instance batch_matmul_cuda(Config& cfg, const Shape& sh) {
+Instance batch_matmul_cuda(Config& cfg, const Shape& sh, const Target& target) {
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   const std::vector<int64_t> tile_i = define_split_candidates(
       cfg, "tile_i", sh.m, {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4}, {8, 2}, {16, 1}, {32, 1}, {8, 1}, {16, 8}});
@@ -109,7 +109,7 @@ Instance batch_matmul_cuda(Config& cfg, const Shape& sh) {
     fail("batch_matmul cuda: config ", cfg.to_string(), " needs ", threads, " threads per block (", tile_i[1],
          " x ", tile_j[1], "); the limit is ", kMaxThreadsPerBlock);
   const int64_t a_tile = tile_i[1] * tile_i[2] * tile_k[1], b_tile = tile_j[1] * tile_j[2] * tile_k[1];
-  const bool double_buffer = define_double_buffer(cfg, "batch_matmul", {a_tile, b_tile}, threads);
+  const bool double_buffer = define_double_buffer(cfg, "batch_matmul", {a_tile, b_tile}, threads, target);
   const bool strided_j = define_strided_columns(cfg, "batch_matmul", tile_j);
   const int64_t shared_bytes = (a_tile + b_tile) * 4 * (double_buffer ? 2 : 1);
   if (shared_bytes > kMaxSharedBytes)
@@ -172,7 +172,7 @@ autotune::Instance batch_matmul_template(autotune::Config& cfg, const std::vecto
     if (args[i] != 0 && args[i] != 1)
       fail("batch_matmul: argument ", i == 4 ? "trans_a" : "trans_b", " = ", args[i], " must be 0 or 1");
   const Shape sh{args[0], args[1], args[2], args[3], args[4] == 1, args[5] == 1};
-  if (target.kind == "cuda") return batch_matmul_cuda(cfg, sh);
+  if (target.kind == "cuda") return batch_matmul_cuda(cfg, sh, target);
   if (target.kind == "llvm") return batch_matmul_llvm(cfg, sh);
   fail("batch_matmul: no schedule for target '", target.kind, "'; use llvm or cuda");
 }

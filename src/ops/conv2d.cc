@@ -321,7 +321,7 @@ Instance conv2d_llvm(Config& cfg, const ConvShape& cs, bool bias_relu, bool pack
   return {s, {bc.data, pack_inside ? bc.weight : bc.wpack, bc.out}};
 }
 
-Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
+Instance conv2d_cuda(Config& cfg, const ConvShape& cs, const Target& target) {
   const int64_t oh = cs.out_h(), ow = cs.out_w();
   // {threads, elements per thread} per output dimension.
   // Appended in the fourteenth session (no cuda log existed): register tiles of 4-8 channels x
@@ -344,7 +344,7 @@ Instance conv2d_cuda(Config& cfg, const ConvShape& cs) {
   const int64_t window_w = (tile_x[1] * tile_x[2] - 1) * cs.stride + cs.s;
   const int64_t window_tile = tile_c[1] * window_h * window_w;
   const int64_t weight_tile = tile_c[1] * tile_k[1] * tile_k[2] * cs.r * cs.s;
-  const bool double_buffer = define_double_buffer(cfg, "conv2d", {window_tile, weight_tile}, threads);
+  const bool double_buffer = define_double_buffer(cfg, "conv2d", {window_tile, weight_tile}, threads, target);
   const int64_t shared_bytes = 4 * (window_tile + weight_tile) * (double_buffer ? 2 : 1);
   if (shared_bytes > kMaxSharedBytes)
     fail("conv2d cuda: config ", cfg.to_string(), " stages ", shared_bytes,
@@ -421,7 +421,7 @@ Instance conv2d_bias_relu_cuda(Config& cfg, const ConvShape& cs) {
 autotune::Instance conv2d_template(autotune::Config& cfg, const std::vector<int64_t>& args,
                                    const Target& target) {
   const ConvShape cs = conv_shape("conv2d", args);
-  if (target.kind == "cuda") return conv2d_cuda(cfg, cs);
+  if (target.kind == "cuda") return conv2d_cuda(cfg, cs, target);
   if (target.kind == "llvm") return conv2d_llvm(cfg, cs, false);
   fail("conv2d: no schedule for target '", target.kind, "'; use llvm or cuda");
 }

@@ -116,7 +116,7 @@ Instance matmul_llvm(Config& cfg, const MatmulShape& sh) {
 // matmul's two stages): the same block/thread tiles and shared staging (of float16 tiles, half
 // the bytes), with each thread's tile accumulated in float32 in a "local" cache of C_acc
 // computed at the thread loop, then rounded once into C.
-Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
+Instance matmul_cuda(Config& cfg, const MatmulShape& sh, const Target& target, bool half = false) {
   const int64_t m = sh.m, n = sh.n, k = sh.k;
   // {threads, elements per thread} along rows (threadIdx.y) and columns (threadIdx.x).
   std::vector<std::vector<int64_t>> rows = {{8, 4}, {16, 4}, {8, 8}, {16, 2}, {32, 2}, {4, 4},
@@ -142,7 +142,7 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, bool half = false) {
     fail("matmul cuda: config ", cfg.to_string(), " needs ", threads, " threads per block (",
          tile_i[1], " x ", tile_j[1], "); the limit is ", kMaxThreadsPerBlock);
   const int64_t a_tile = tile_i[1] * tile_i[2] * tile_k[1], b_tile = tile_j[1] * tile_j[2] * tile_k[1];
-  const bool double_buffer = define_double_buffer(cfg, "matmul", {a_tile, b_tile}, threads);
+  const bool double_buffer = define_double_buffer(cfg, "matmul", {a_tile, b_tile}, threads, target);
   const bool strided_j = define_strided_columns(cfg, "matmul", tile_j);
   const int64_t elem_bytes = half ? 2 : 4;
   // Each thread copies 16-byte chunks of a shared tile's rows (one LDG.128, or one 16-byte
@@ -230,7 +230,7 @@ autotune::Instance matmul_template(autotune::Config& cfg, const std::vector<int6
     if (args[i] != 0 && args[i] != 1)
       fail("matmul: argument ", i == 3 ? "trans_a" : "trans_b", " = ", args[i], " must be 0 or 1");
   const MatmulShape sh{args[0], args[1], args[2], args.size() == 5 && args[3] == 1, args.size() == 5 && args[4] == 1};
-  if (target.kind == "cuda") return matmul_cuda(cfg, sh);
+  if (target.kind == "cuda") return matmul_cuda(cfg, sh, target);
   if (target.kind == "llvm") return matmul_llvm(cfg, sh);
   fail("matmul: no schedule for target '", target.kind, "'; use llvm or cuda");
 }
@@ -244,7 +244,7 @@ autotune::Instance matmul_fp16_template(autotune::Config& cfg, const std::vector
     // Tensor cores where the shape is whole 16 x 16 x 16 tiles (8 to 16 times the float32
     // FMA rate of the thread tiles); the thread-tile structure of float32 matmul elsewhere.
     if (wmma_fits(args[0], args[1], args[2])) return matmul_wmma_cuda(cfg, args[0], args[1], args[2], target);
-    return matmul_cuda(cfg, MatmulShape{args[0], args[1], args[2], false, false}, /*half=*/true);
+    return matmul_cuda(cfg, MatmulShape{args[0], args[1], args[2], false, false}, target, /*half=*/true);
   }
   fail("matmul_fp16: no schedule for target '", target.kind,
        "'; float16 matmul has a cuda schedule only (use --target cuda, or float32 matmul on llvm)");

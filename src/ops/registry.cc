@@ -328,9 +328,9 @@ void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
 }
 
 bool define_double_buffer(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& copy_elements,
-                          int64_t threads) {
+                          int64_t threads, const Target& target) {
   const bool on = cfg.define_knob("double_buffer", {1, 0}) == 1;
-  if (!on) return false;
+  if (!on || cuda_async_copies(target)) return on;
   for (int64_t elements : copy_elements) {
     const int64_t per_thread = (elements + threads - 1) / threads;
     if (per_thread > kMaxDoubleBufferRegisters)

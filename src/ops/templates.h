@@ -196,10 +196,13 @@ void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
 // The CUDA templates' "double_buffer" knob (choices {1, 0}, on first): whether the shared tiles
 // are double-buffered (Stage::double_buffer: the next block's global loads overlap this block's
 // arithmetic; twice the shared memory). copy_elements: the elements of each staged tile, spread
-// over `threads`; te::Error (an invalid config) when on and a thread would stage more than
-// kMaxDoubleBufferRegisters (src/lower/inject_double_buffer.h) of one tile in registers.
+// over `threads`; te::Error (an invalid config) when on, the target has no cp.async (below
+// sm_80: the copy is staged in registers) and a thread would stage more than
+// kMaxDoubleBufferRegisters (src/lower/inject_double_buffer.h) of one tile. (With cp.async a copy
+// too small for it — a 2-byte scalar — is still staged in registers, and lowering refuses it
+// there with the same limit.)
 bool define_double_buffer(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& copy_elements,
-                          int64_t threads);
+                          int64_t threads, const Target& target);
 
 // The CUDA GEMM templates' "strided_j" knob (choices {1, 0}): 1 makes a thread's tile_j[2]
 // columns float4 chunks tile_j[1] * 4 columns apart (virtual threads, TVM's strided register
