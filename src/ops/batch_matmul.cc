@@ -111,6 +111,10 @@ Instance batch_matmul_cuda(Config& cfg, const Shape& sh, const Target& target) {
   const int64_t a_tile = tile_i[1] * tile_i[2] * tile_k[1], b_tile = tile_j[1] * tile_j[2] * tile_k[1];
   const bool double_buffer = define_double_buffer(cfg, "batch_matmul", {a_tile, b_tile}, threads, target);
   const bool strided_j = define_strided_columns(cfg, "batch_matmul", tile_j);
+  // 16-byte copies of the shared tiles (appended in the sixteenth session; no cuda log existed).
+  const std::array<bool, 2> chunked = define_vector_copy(
+      cfg, "batch_matmul", 4, {sh.trans_a ? sh.m : sh.k, sh.trans_b ? sh.k : sh.n},
+      {sh.trans_a ? tile_i[1] * tile_i[2] : tile_k[1], sh.trans_b ? tile_k[1] : tile_j[1] * tile_j[2]});
   const int64_t shared_bytes = (a_tile + b_tile) * 4 * (double_buffer ? 2 : 1);
   if (shared_bytes > kMaxSharedBytes)
     fail("batch_matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
@@ -153,8 +157,9 @@ Instance batch_matmul_cuda(Config& cfg, const Shape& sh, const Target& target) {
     const ComputeOpNode* load_op = compute_of(load);
     // The batch axis has extent 1 in the staged tile; all three are fused and spread over
     // the block's threads.
-    bind_cooperative_load(load, {load_op->axis[0], load_op->axis[1], load_op->axis[2]},
-                          {{tx, tile_j[1]}, {ty, tile_i[1]}});
+    IterVar row = load_op->axis[2];
+    if (chunked[cached.same_as(a_shared) ? 0 : 1]) row = split_copy_chunks(load, row, 4);
+    bind_cooperative_load(load, {load_op->axis[0], load_op->axis[1], row}, {{tx, tile_j[1]}, {ty, tile_i[1]}});
     if (double_buffer) load.double_buffer();
   }
   return {s, {a, b, c}};

@@ -145,20 +145,11 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, const Target& target, b
   const bool double_buffer = define_double_buffer(cfg, "matmul", {a_tile, b_tile}, threads, target);
   const bool strided_j = define_strided_columns(cfg, "matmul", tile_j);
   const int64_t elem_bytes = half ? 2 : 4;
-  // Each thread copies 16-byte chunks of a shared tile's rows (one LDG.128, or one 16-byte
-  // cp.async when double-buffered on sm_80 and newer) instead of single elements: the tiles
-  // whose rows hold whole chunks and start 16-byte aligned (the input's rows are whole chunks
-  // too; otherwise the choice is only {0}). Appended in the sixteenth session (no cuda log).
+  // 16-byte copies of the shared tiles (appended in the sixteenth session; no cuda log existed).
   const int64_t chunk = 16 / elem_bytes;
-  const bool a_aligned = (sh.trans_a ? m : k) % chunk == 0, b_aligned = (sh.trans_b ? k : n) % chunk == 0;
-  const bool vector_copy =
-      cfg.define_knob("vector_copy", a_aligned || b_aligned ? std::vector<int64_t>{1, 0} : std::vector<int64_t>{0}) ==
-      1;
-  const bool vector_a = vector_copy && a_aligned && (sh.trans_a ? tile_i[1] * tile_i[2] : tile_k[1]) % chunk == 0;
-  const bool vector_b = vector_copy && b_aligned && (sh.trans_b ? tile_k[1] : tile_j[1] * tile_j[2]) % chunk == 0;
-  if (vector_copy && !vector_a && !vector_b)
-    fail("matmul cuda: config ", cfg.to_string(), " copies 16-byte chunks, but neither shared tile's rows hold whole ",
-         "chunks of ", chunk, " elements");
+  const std::array<bool, 2> chunked =
+      define_vector_copy(cfg, "matmul", chunk, {sh.trans_a ? m : k, sh.trans_b ? k : n},
+                         {sh.trans_a ? tile_i[1] * tile_i[2] : tile_k[1], sh.trans_b ? tile_k[1] : tile_j[1] * tile_j[2]});
   const int64_t shared_bytes = (a_tile + b_tile) * elem_bytes * (double_buffer ? 2 : 1);
   if (shared_bytes > kMaxSharedBytes)
     fail("matmul cuda: config ", cfg.to_string(), " stages ", shared_bytes,
@@ -204,13 +195,9 @@ Instance matmul_cuda(Config& cfg, const MatmulShape& sh, const Target& target, b
     Stage load = s[cached];
     load.compute_at(red, ks[0]);
     const ComputeOpNode* load_op = compute_of(load);
-    IterVar row_part = load_op->axis[1];
-    if (cached.same_as(a_shared) ? vector_a : vector_b) {
-      auto [chunks, lanes] = load.split(load_op->axis[1], chunk);  // split before fusing: affine lanes
-      load.vectorize(lanes);
-      row_part = chunks;
-    }
-    bind_cooperative_load(load, {load_op->axis[0], row_part}, {{tx, tile_j[1]}, {ty, tile_i[1]}});
+    IterVar row = load_op->axis[1];
+    if (chunked[cached.same_as(a_shared) ? 0 : 1]) row = split_copy_chunks(load, row, chunk);
+    bind_cooperative_load(load, {load_op->axis[0], row}, {{tx, tile_j[1]}, {ty, tile_i[1]}});
     if (double_buffer) load.double_buffer();
   }
   return {s, {a, b, c}};

@@ -340,6 +340,25 @@ bool define_double_buffer(autotune::Config& cfg, const std::string& op, const st
   return true;
 }
 
+std::array<bool, 2> define_vector_copy(autotune::Config& cfg, const std::string& op, int64_t chunk,
+                                       const std::array<int64_t, 2>& input_rows,
+                                       const std::array<int64_t, 2>& tile_rows) {
+  const bool any_aligned = input_rows[0] % chunk == 0 || input_rows[1] % chunk == 0;
+  const bool on = cfg.define_knob("vector_copy", any_aligned ? std::vector<int64_t>{1, 0} : std::vector<int64_t>{0}) == 1;
+  std::array<bool, 2> chunked{};
+  for (size_t i = 0; i < 2; ++i) chunked[i] = on && input_rows[i] % chunk == 0 && tile_rows[i] % chunk == 0;
+  if (on && !chunked[0] && !chunked[1])
+    fail(op, " cuda: config ", cfg.to_string(), " copies 16-byte chunks, but neither shared tile's rows (", tile_rows[0],
+         " and ", tile_rows[1], " elements) hold whole chunks of ", chunk, " elements");
+  return chunked;
+}
+
+IterVar split_copy_chunks(Stage load, const IterVar& row, int64_t chunk) {
+  auto [chunks, lanes] = load.split(row, chunk);
+  load.vectorize(lanes);
+  return chunks;
+}
+
 bool define_strided_columns(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& tile_j) {
   const bool strided = cfg.define_knob("strided_j", {1, 0}) == 1 && tile_j[2] > 4;
   if (strided && tile_j[2] % 4 != 0)

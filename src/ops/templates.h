@@ -4,6 +4,7 @@
 // target.kind ("llvm" or "cuda"). The space-mode config (every choice 0) is the operator's
 // default schedule, so each knob lists its best-on-average choice first.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -203,6 +204,20 @@ void bind_cooperative_load(Stage stage, const std::vector<IterVar>& axes,
 // there with the same limit.)
 bool define_double_buffer(autotune::Config& cfg, const std::string& op, const std::vector<int64_t>& copy_elements,
                           int64_t threads, const Target& target);
+
+// The CUDA GEMM templates' "vector_copy" knob ({1, 0}; only {0} where neither input's rows are
+// whole chunks): each thread copies 16-byte chunks (`chunk` elements) of a shared tile's rows —
+// one LDG.128, or one 16-byte cp.async when double-buffered on sm_80 and newer — instead of
+// single elements. input_rows: the row lengths of A and B as stored (a chunk starts aligned
+// only where they are whole chunks); tile_rows: the staged tiles' row lengths. Returns, per
+// input, whether its tile is copied in chunks; te::Error (an invalid config) when on and neither is.
+std::array<bool, 2> define_vector_copy(autotune::Config& cfg, const std::string& op, int64_t chunk,
+                                       const std::array<int64_t, 2>& input_rows,
+                                       const std::array<int64_t, 2>& tile_rows);
+// Splits the row axis of a shared tile's copy stage into chunks of `chunk` vectorized lanes
+// (before the axes are fused for the threads, so a chunk's index stays affine in its lanes) and
+// returns the chunk axis to fuse in the row's place.
+IterVar split_copy_chunks(Stage load, const IterVar& row, int64_t chunk);
 
 // The CUDA GEMM templates' "strided_j" knob (choices {1, 0}): 1 makes a thread's tile_j[2]
 // columns float4 chunks tile_j[1] * 4 columns apart (virtual threads, TVM's strided register

@@ -220,6 +220,22 @@ TEST(OpsBatchMatmul, CudaConfigsCompileWithNvrtcInEveryLayout) {
   RecordProperty("gpu_runs", ran);
 }
 
+// vector_copy: with rows of whole float4 chunks in every layout, the default config copies both
+// shared tiles in 16-byte chunks (cp.async when double-buffered for sm_80 and newer) and matches
+// the reference in the emulator.
+TEST(OpsBatchMatmul, CudaVectorCopiesInEveryLayout) {
+  ops::register_builtin_templates();
+  for (const std::vector<int64_t>& args : all_layouts(2, 32, 48, 24)) {
+    Task task = autotune::create_task("batch_matmul", args, "cuda");
+    Instance inst = task.instantiate(task.space.from_index(0));  // the default config
+    ASSERT_EQ(task.space.from_index(0).value("vector_copy"), 1) << task.workload_key;
+    const std::string cu = build(inst.schedule, inst.args, "cuda -arch=sm_90", "bmm_chunks").get_source("cuda");
+    for (const char* tile : {"te_cp_async<16>(A_shared + (", "te_cp_async<16>(B_shared + ("})
+      EXPECT_TRUE(cu.find(tile) != std::string::npos) << task.workload_key << " " << tile << "\n" << cu;
+    run_on_gpu_or_skip(inst, args, true);
+  }
+}
+
 TEST(OpsBatchMatmul, CudaConfigOverThreadLimitIsATeError) {
   ops::register_builtin_templates();
   Task task = autotune::create_task("batch_matmul", {4, 512, 512, 64, 0, 1}, "cuda");
