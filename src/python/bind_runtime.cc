@@ -397,14 +397,18 @@ void bind_runtime(py::module_& m) {
         return "Module(" + mod.func().name + "(" + names + "), target=\"" + mod.target().str() + "\")";
       });
 
-  m.def("lower", [](const Schedule& s, py::handle args, const std::string& name, bool simple_mode) {
+  m.def("lower", [](const Schedule& s, py::handle args, const std::string& name, bool simple_mode,
+                    const std::string& target) {
     std::vector<Tensor> tensors = to_tensor_list(args, "te.lower " + name);
     LowerOptions options;
     options.simple_mode = simple_mode;
+    options.target = Target::parse(target);
     py::gil_scoped_release release;
     return lower(s, tensors, name, options);
   }, py::arg("sch"), py::arg("args"), py::arg("name") = "main", py::arg("simple_mode") = false,
-     "Lowers a schedule to the loop IR; print() the result to read it.");
+     py::arg("target") = "llvm",
+     "Lowers a schedule to the loop IR for a target (\"llvm ...\" or \"cuda ...\": a GPU schedule's IR "
+     "with its thread loops, barriers, cp.async copies); print() the result to read it.");
   m.def("build", [](const Schedule& s, py::handle args, const std::string& target, const std::string& name) {
     std::vector<Tensor> tensors = to_tensor_list(args, "te.build " + name);
     py::gil_scoped_release release;

@@ -444,6 +444,8 @@ def test_double_buffered_shared_tiles():
     c = np.full((128, 128), np.nan, "float32")
     f.emulate(a, b, c)
     np.testing.assert_allclose(c, a @ b, rtol=1e-4, atol=1e-4)
+    ir = str(te.lower(s, args, target="cuda -arch=sm_80"))  # the GPU IR, readable: copies, commit, wait
+    assert "cp_async(A.shared" in ir and "cp_async_commit()" in ir and "cp_async_wait(1)" in ir, ir
     with pytest.raises(te.TEError, match="pipeline: stage A.shared: 9 stages; expected 2 to 8"):
         next(stage for stage in s.stages if stage.op.name == "A.shared").pipeline(9)
 
