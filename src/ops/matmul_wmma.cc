@@ -39,7 +39,8 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, const Ta
   // Buffers of the shared tiles: 2 (double buffering), 3 or 4 (a deeper pipeline, Stage::pipeline:
   // cp.async copies of the next blocks in flight on sm_80 and newer, run as 2 below), 1.
   const int64_t stages = cfg.define_knob("stages", {2, 3, 4, 1});
-  const int64_t buffers = cuda_async_copies(target) ? stages : std::min<int64_t>(stages, 2);
+  const bool async_copies = cuda_async_copies(target);  // else staged in registers, at most 2 buffers
+  const int64_t buffers = async_copies ? stages : std::min<int64_t>(stages, 2);
   // Rows of the shared tiles padded by 8 float16 (16 bytes): a fragment load reads 8 rows of
   // 16 bytes at a time, which at a row stride of 64 or 256 bytes share banks (4- to 8-way
   // conflicts); at stride + 16 bytes they fall on distinct banks, and every 16 x 16 block still
@@ -59,7 +60,7 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, const Ta
     fail("matmul_fp16 cuda: config ", cfg.to_string(), " stages ", shared, " bytes of shared memory; the limit is ",
          kMaxWmmaSharedBytes);
   for (int64_t elements : {block_m * block_k, block_k * block_n})
-    if (buffers == 2 && !cuda_async_copies(target) && (elements + threads - 1) / threads > kMaxDoubleBufferRegisters)
+    if (buffers == 2 && !async_copies && (elements + threads - 1) / threads > kMaxDoubleBufferRegisters)
       fail("matmul_fp16 cuda: config ", cfg.to_string(), " double-buffers ", elements, " elements over ", threads,
            " threads in registers (no cp.async below sm_80), over the limit of ", kMaxDoubleBufferRegisters, " each");
 
@@ -108,11 +109,9 @@ Instance matmul_wmma_cuda(Config& cfg, int64_t m, int64_t n, int64_t k, const Ta
     Stage load = s[tile];
     load.compute_at(red, ks[0]);
     const ComputeOpNode* load_op = compute_of(load);
-    // 16-byte moves (8 float16; rows are multiples of 16 elements), spread over every thread.
-    // The row is split before fusing, so a chunk's index stays affine in its lanes even in a
-    // padded row (fused first, floordiv(8 x + lane, 32) would keep it from vectorizing).
-    auto [chunks, lanes8] = load.split(load_op->axis[1], 8);
-    load.vectorize(lanes8);
+    // 16-byte moves (8 float16; rows are multiples of 16 elements), spread over every thread;
+    // the row is split into chunks before fusing (split_copy_chunks), as the CUDA-core GEMMs do.
+    const IterVar chunks = split_copy_chunks(load, load_op->axis[1], 8);
     bind_cooperative_load(load, {load_op->axis[0], chunks}, {{tx, 32}, {ty, t.warps_j}, {tz, t.warps_i}});
     if (stages == 2) load.double_buffer();
     if (stages > 2) load.pipeline(stages);
